@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/partition.hpp
+/// `partition`: the result of balancing items onto k parts. Contract (DESIGN.md).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "fulcrum/core/bounds.hpp"
+#include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/stats.hpp"
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum {
+
+struct partition {
+  grouping parts;               ///< k groups of item indices
+  std::vector<cost_t> loads;    ///< cost of each part (summed in the part's item order)
+  cost_t makespan = 0;          ///< max load
+  cost_t lower_bound = 0;       ///< best known lower bound on the optimal makespan
+  bool proven_optimal = false;  ///< makespan == lower bound, or proved by exhaustive search
+
+  /// (makespan - lower_bound) / lower_bound.
+  [[nodiscard]] double gap() const noexcept { return relative_gap(makespan, lower_bound); }
+  /// max/mean and friends over the part loads.
+  [[nodiscard]] load_stats stats() const { return summarize_loads(std::span<const cost_t>(loads)); }
+};
+
+namespace detail {
+/// Builds a partition from an assignment: loads summed per part in index order, makespan, bound.
+inline partition make_partition(std::span<const index_type> part_of, std::span<const cost_t> costs, std::size_t k,
+                                cost_t lower_bound) {
+  partition p;
+  p.parts = grouping::from_assignment(part_of, k);
+  p.loads.assign(k, 0);
+  for (std::size_t g = 0; g < k; ++g)
+    for (index_type i : p.parts[g]) p.loads[g] += costs[i];
+  p.makespan = p.loads.empty() ? 0 : *std::max_element(p.loads.begin(), p.loads.end());
+  p.lower_bound = lower_bound;
+  p.proven_optimal = p.makespan <= lower_bound;
+  return p;
+}
+}  // namespace detail
+
+}  // namespace fulcrum

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file core/cost_model.hpp
+/// Cost models: what one item costs to process. All are cheap value types, usable on device
+/// code paths too (no virtual calls, no allocation).
+///
+/// - identity_cost            cost = value (for items that are already costs or lengths)
+/// - linear_cost{a, b}        a*L + b
+/// - attention_cost{a, b, c}  a*L + b*L^2 + c (packed attention; OrchMLLM, WLB-LLM, verl)
+/// - projected_cost{m, proj}  m(proj(item)), e.g. attention cost of a sample's total tokens
+/// - composite_cost{parts...} sum of per-modality models (ViT phase + LLM phase)
+/// - padded_cost{per_token}   a *group* model: longest length x count (batches padded to the longest)
+///
+/// Evaluation order is fixed ((a*L + b*L*L) + c), so costs are bit-identical across platforms
+/// (fulcrum is built without -ffast-math and without FMA contraction).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <ranges>
+#include <span>
+#include <tuple>
+#include <vector>
+
+#include "fulcrum/concepts/cost_model.hpp"
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum {
+
+/// cost = the value itself.
+struct identity_cost {
+  template <arithmetic T>
+  [[nodiscard]] constexpr cost_t operator()(T value) const noexcept {
+    return static_cast<cost_t>(value);
+  }
+};
+
+/// cost = a*L + b.
+struct linear_cost {
+  double a = 1.0;
+  double b = 0.0;
+  template <arithmetic T>
+  [[nodiscard]] constexpr cost_t operator()(T length) const noexcept {
+    const double l = static_cast<double>(length);
+    return a * l + b;
+  }
+};
+
+/// cost = a*L + b*L^2 + c. Defaults are the reference workloads' attention-like model L + L^2/4096.
+struct attention_cost {
+  double a = 1.0;
+  double b = 1.0 / 4096.0;
+  double c = 0.0;
+  template <arithmetic T>
+  [[nodiscard]] constexpr cost_t operator()(T length) const noexcept {
+    const double l = static_cast<double>(length);
+    const double linear = a * l;
+    const double quadratic = b * l * l;
+    return (linear + quadratic) + c;
+  }
+};
+
+/// cost = model(proj(item)): applies a length model to one field of a richer item.
+template <class Model, class Proj>
+struct projected_cost {
+  Model model{};
+  Proj proj{};
+  template <class Item>
+    requires std::regular_invocable<const Proj&, const Item&> &&
+             cost_model_for<Model, std::invoke_result_t<const Proj&, const Item&>>
+  [[nodiscard]] constexpr cost_t operator()(const Item& item) const {
+    return static_cast<cost_t>(std::invoke(model, std::invoke(proj, item)));
+  }
+};
+template <class Model, class Proj>
+projected_cost(Model, Proj) -> projected_cost<Model, Proj>;
+
+/// cost = sum of its parts' costs, in order (one part per modality or phase).
+template <class... Parts>
+struct composite_cost {
+  std::tuple<Parts...> parts;
+  constexpr explicit composite_cost(Parts... p) : parts(std::move(p)...) {}
+  template <class Item>
+    requires(cost_model_for<Parts, Item> && ...)
+  [[nodiscard]] constexpr cost_t operator()(const Item& item) const {
+    return std::apply([&](const auto&... part) { return sum_in_order(static_cast<cost_t>(std::invoke(part, item))...); },
+                      parts);
+  }
+
+ private:
+  static constexpr cost_t sum_in_order(auto... c) {
+    cost_t total = 0;
+    ((total += c), ...);
+    return total;
+  }
+};
+
+/// Group model for padded batches: cost = per_token * longest * count. Not additive, so it is a
+/// callable on a range of lengths rather than on one item.
+struct padded_cost {
+  double per_token = 1.0;
+  template <std::ranges::input_range R>
+    requires arithmetic<std::ranges::range_value_t<R>>
+  [[nodiscard]] cost_t operator()(R&& lengths) const {
+    double longest = 0;
+    std::size_t count = 0;
+    for (auto l : lengths) {
+      longest = std::max(longest, static_cast<double>(l));
+      ++count;
+    }
+    return per_token * longest * static_cast<double>(count);
+  }
+};
+
+/// Evaluates `model(proj(item))` for every item, validating each cost (finite, non-negative).
+/// Throws invalid_input naming the item index and value otherwise.
+template <std::ranges::random_access_range R, class Model = identity_cost, class Proj = std::identity>
+  requires cost_model_for<Model, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+[[nodiscard]] std::vector<cost_t> evaluate_costs(R&& items, const Model& model = {}, const Proj& proj = {},
+                                                 std::string_view where = "evaluate_costs") {
+  std::vector<cost_t> costs;
+  costs.reserve(static_cast<std::size_t>(std::ranges::size(items)));
+  std::size_t i = 0;
+  for (auto&& item : items) {
+    const auto c = static_cast<cost_t>(std::invoke(model, std::invoke(proj, item)));
+    detail::require_non_negative(where, "cost", i, c);
+    costs.push_back(c);
+    ++i;
+  }
+  return costs;
+}
+
+}  // namespace fulcrum

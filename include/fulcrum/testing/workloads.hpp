@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file testing/workloads.hpp
+/// Seeded, platform-independent generators for the reference workloads (shared WORKLOADS.md), used
+/// by tests, benchmarks, examples and the CLI's embedded default dataset.
+///
+/// - W1 (LLaVA-like multimodal SFT): images in {0,1,2,3,4} with probabilities {.20,.60,.10,.05,.05},
+///   text = round(lognormal(median 300, sigma 1.0)) clipped to [8, 8192]; tokens = 576*images + text.
+///   Per sample, one draw for images then one for text, so prefixes of a larger W1 equal a smaller W1.
+/// - W2 (long-tail text SFT): round(lognormal(median 500, sigma 1.2)) clipped to [16, 32768].
+/// - Pipeline profiles vlm130, vlm130j, vlm520, vlm1040 (see `pipeline_profile`).
+/// O(n) time; default seed 20240601.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/core/rng.hpp"
+#include "fulcrum/core/sample.hpp"
+
+namespace fulcrum::testing {
+
+namespace detail {
+inline std::uint32_t round_clip(double v, double lo, double hi) {
+  return static_cast<std::uint32_t>(std::clamp(std::nearbyint(v), lo, hi));
+}
+}  // namespace detail
+
+/// W1 samples: text and image parts kept separately.
+[[nodiscard]] inline std::vector<multimodal_sample> generate_w1(std::size_t n, std::uint64_t seed = default_seed) {
+  rng gen(seed);
+  std::vector<multimodal_sample> out(n);
+  for (auto& s : out) {
+    const double u = gen.uniform();
+    s.images = u < 0.20 ? 0u : u < 0.80 ? 1u : u < 0.90 ? 2u : u < 0.95 ? 3u : 4u;
+    s.text_tokens = detail::round_clip(gen.lognormal(300.0, 1.0), 8.0, 8192.0);
+  }
+  return out;
+}
+
+/// W1 total tokens per sample (576 * images + text).
+[[nodiscard]] inline std::vector<std::uint32_t> generate_w1_tokens(std::size_t n, std::uint64_t seed = default_seed) {
+  const auto samples = generate_w1(n, seed);
+  std::vector<std::uint32_t> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint32_t>(samples[i].tokens());
+  return out;
+}
+
+/// W2 text lengths.
+[[nodiscard]] inline std::vector<std::uint32_t> generate_w2(std::size_t n, std::uint64_t seed = default_seed) {
+  rng gen(seed);
+  std::vector<std::uint32_t> out(n);
+  for (auto& v : out) v = detail::round_clip(gen.lognormal(500.0, 1.2), 16.0, 32768.0);
+  return out;
+}
+
+/// A per-layer profile of a model for pipeline partitioning.
+struct layer_profile {
+  std::string name;
+  std::vector<double> cost;                      ///< compute time per layer (forward + backward units)
+  std::vector<std::uint64_t> activation_memory;  ///< activation bytes per micro-batch, MiB units
+};
+
+/// Reference pipeline profiles (WORKLOADS.md):
+/// - "vlm130": [embed 20] + 48 ViT layers x 10 + 80 LLM layers x 32 + [head 48] (x10 integers);
+/// - "vlm130j": vlm130 x10 (i.e. x100 of the base) with a seeded +-10% jitter per layer, rounded;
+/// - "vlm520" / "vlm1040": every vlm130j layer split into 4 / 8 equal sub-blocks.
+/// Activation memory per layer (MiB per micro-batch, proportional to activation size): embed 32,
+/// ViT 64, LLM 160, head 256; split layers divide it evenly.
+[[nodiscard]] inline layer_profile pipeline_profile(std::string_view name, std::uint64_t seed = default_seed) {
+  layer_profile base{"vlm130", {}, {}};
+  base.cost.push_back(20);
+  base.activation_memory.push_back(32);
+  for (int i = 0; i < 48; ++i) base.cost.push_back(10), base.activation_memory.push_back(64);
+  for (int i = 0; i < 80; ++i) base.cost.push_back(32), base.activation_memory.push_back(160);
+  base.cost.push_back(48);
+  base.activation_memory.push_back(256);
+  if (name == "vlm130") return base;
+
+  layer_profile jittered{"vlm130j", {}, base.activation_memory};
+  rng gen(seed);
+  for (double c : base.cost) jittered.cost.push_back(std::nearbyint(c * 10.0 * (0.9 + 0.2 * gen.uniform())));
+  if (name == "vlm130j") return jittered;
+
+  const int split = name == "vlm520" ? 4 : name == "vlm1040" ? 8 : 0;
+  if (split == 0)
+    throw invalid_input(std::string("pipeline_profile: name = ") + std::string(name) +
+                        ": unknown (vlm130, vlm130j, vlm520, vlm1040)");
+  layer_profile out{std::string(name), {}, {}};
+  for (std::size_t l = 0; l < jittered.cost.size(); ++l)
+    for (int s = 0; s < split; ++s) {
+      out.cost.push_back(jittered.cost[l] / split);
+      out.activation_memory.push_back(jittered.activation_memory[l] / static_cast<std::uint64_t>(split));
+    }
+  return out;
+}
+
+}  // namespace fulcrum::testing

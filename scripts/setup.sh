@@ -1,0 +1,34 @@
+# Sourced by scripts/test.sh and scripts/demo.sh: installs what is missing, quietly when nothing is.
+# shellcheck shell=bash
+
+# ensure_packages PKG...: apt-get installs the Debian packages that are not installed yet.
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The packages every build of fulcrum uses.
+FULCRUM_BASE_PACKAGES=(cmake g++ make ninja-build doctest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev)
+# Extra packages the full test run uses: CBC as an exact-solver oracle, OpenMPI, clang for fuzzing,
+# doxygen for the API reference, python3-venv for the Conan package test.
+FULCRUM_TEST_PACKAGES=(coinor-cbc libopenmpi-dev openmpi-bin clang libclang-rt-14-dev doxygen python3-venv)
+
+# Configure options for the components this machine can build.
+fulcrum_component_options() {
+  local opts=(-DFULCRUM_ENABLE_MPI=ON)
+  if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+    local nvcc_path
+    nvcc_path=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+    opts+=(-DFULCRUM_ENABLE_CUDA=ON -DFULCRUM_ENABLE_NCCL=ON -DCMAKE_CUDA_COMPILER="$nvcc_path"
+           -DCMAKE_CUDA_ARCHITECTURES="${FULCRUM_CUDA_ARCHITECTURES:-90}")
+  fi
+  printf '%s\n' "${opts[@]}"
+}

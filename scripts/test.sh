@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds fulcrum and runs its tests on a fresh Debian machine (installs what is missing first).
+#   scripts/test.sh           full run: warnings-as-errors build + all CPU tests, then the
+#                             ASan+UBSan build of the test suite and the bounded fuzz runs
+#   scripts/test.sh --quick   only the first build and its tests
+# GPU/NCCL tests are compiled (when nvcc is present) but skipped: they run on a GPU machine with
+#   ctest --test-dir build/test -L "gpu|nccl"
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=setup.sh
+source scripts/setup.sh
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+ensure_packages "${FULCRUM_BASE_PACKAGES[@]}" "${FULCRUM_TEST_PACKAGES[@]}"
+mkdir -p build
+jobs=$(nproc 2>/dev/null || echo 2)
+mapfile -t components < <(fulcrum_component_options)
+
+echo "== build: Release, -Wall -Wextra -Werror, components: ${components[*]}"
+cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DFULCRUM_WARNINGS_AS_ERRORS=ON \
+  -DFULCRUM_BUILD_BENCHMARKS=ON "${components[@]}" >build/configure-test.log 2>&1 \
+  || { cat build/configure-test.log; exit 1; }
+cmake --build build/test -j "$jobs"
+echo "== tests (CPU; gpu and nccl labels skipped)"
+ctest --test-dir build/test -LE "gpu|nccl" -j "$jobs" --output-on-failure --timeout 900
+
+[ "$quick" = 1 ] && exit 0
+if [ -x scripts/test-extra.sh ]; then
+  scripts/test-extra.sh
+fi
