@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/options.hpp
+/// Balancing options: `balance_algorithm` and `balance_options`. Contract (DESIGN.md).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+#include "fulcrum/core/options.hpp"
+#include "fulcrum/core/rng.hpp"
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum {
+
+enum class balance_algorithm {
+  automatic,       ///< best quality within the fast path's budget (see balance.hpp)
+  greedy,          ///< LPT
+  karmarkar_karp,  ///< k-way largest differencing
+  multifit,        ///< bisection on capacity with first-fit decreasing
+  complete,        ///< anytime exact search (proves optimality)
+  local_search,    ///< LPT followed by moves and swaps between heaviest and lightest parts
+};
+
+struct balance_options {
+  balance_algorithm algorithm = balance_algorithm::automatic;
+  /// Every part gets floor(n/k) or ceil(n/k) items.
+  bool equal_counts = false;
+  /// Maximum cost per part (e.g. max tokens per micro-batch); infinity = none.
+  cost_t part_capacity = std::numeric_limits<cost_t>::infinity();
+  search_limits limits{};             ///< for complete (and the improvement phase of automatic)
+  std::uint64_t seed = default_seed;  ///< for randomised restarts; same seed, same plan
+};
+
+}  // namespace fulcrum

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file packing/packing.hpp
+/// Packing vocabulary: `pack_algorithm`, `oversize`, `pack_options` and the `packing` result.
+/// Contract (DESIGN.md).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/options.hpp"
+#include "fulcrum/core/rng.hpp"
+#include "fulcrum/core/stats.hpp"
+
+namespace fulcrum {
+
+enum class pack_algorithm {
+  automatic,             ///< histogram when sizes are integers <= capacity, else best_fit_decreasing
+  next_fit,              ///< one open bin
+  first_fit,             ///< lowest-index bin that fits
+  best_fit,              ///< fullest bin that fits
+  first_fit_decreasing,  ///< first fit on sizes sorted descending
+  best_fit_decreasing,   ///< best fit on sizes sorted descending
+  histogram,             ///< best-fit decreasing on the size histogram, O(n + C)
+  exact,                 ///< branch and bound, anytime, proves optimality
+};
+
+/// What to do with an item larger than the capacity.
+enum class oversize {
+  error,     ///< throw `infeasible` naming the item (default)
+  truncate,  ///< treat it as exactly `capacity` (the caller truncates the sequence)
+  own_bin,   ///< put it alone in a bin of its own (that bin is over capacity by design)
+};
+
+struct pack_options {
+  pack_algorithm algorithm = pack_algorithm::automatic;
+  oversize oversize_policy = oversize::error;
+  search_limits limits{};             ///< for pack_algorithm::exact
+  std::uint64_t seed = default_seed;  ///< for randomised steps (none of the classic algorithms use it)
+};
+
+/// Result of packing. `Load` is std::uint64_t (one dimension) or std::array<std::uint64_t, D>.
+template <class Load = std::uint64_t>
+struct basic_packing {
+  grouping bins;                           ///< item indices per bin
+  std::vector<Load> loads;                 ///< total size per bin (per dimension)
+  std::uint64_t lower_bound = 0;           ///< best known lower bound on the number of bins (L2 or better)
+  bool proven_optimal = false;             ///< bins.size() == lower_bound, or proved by exhaustive search
+  pack_algorithm algorithm = pack_algorithm::automatic;  ///< the algorithm that actually ran
+
+  /// Number of bins used.
+  [[nodiscard]] std::size_t bin_count() const noexcept { return bins.size(); }
+  /// bins - lower_bound.
+  [[nodiscard]] std::uint64_t excess_bins() const noexcept {
+    return bins.size() > lower_bound ? bins.size() - lower_bound : 0;
+  }
+};
+
+/// One-dimensional packing result.
+using packing = basic_packing<std::uint64_t>;
+
+}  // namespace fulcrum
