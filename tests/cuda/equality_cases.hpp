@@ -1,0 +1,188 @@
+// Shared equality cases for fulcrum::cuda: included by thrust_host.cpp (Thrust CPP device system,
+// label thrust_host) and gpu.cu (CUDA, label gpu) with FULCRUM_CUDA_TEST_SUITE set accordingly.
+// Every case compares the backend's result with the CPU algorithm's, bit for bit, on random
+// instances of all sizes: empty, one item, n < k, n == k, large n, ties and zero costs.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <fulcrum/balance/lpt.hpp>
+#include <fulcrum/core/cost_model.hpp>
+#include <fulcrum/core/rng.hpp>
+#include <fulcrum/core/sample.hpp>
+#include <fulcrum/cuda/cost.cuh>
+#include <fulcrum/cuda/lpt.cuh>
+#include <fulcrum/testing/checkers.hpp>
+#include <fulcrum/testing/workloads.hpp>
+
+namespace fulcrum_cuda_tests {
+
+using namespace fulcrum;
+namespace fc = fulcrum::cuda;
+
+inline std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
+
+inline bool same_doubles(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (bits(a[i]) != bits(b[i])) return false;
+  return true;
+}
+
+template <class T>
+std::vector<T> host(const thrust::device_vector<T>& d) {
+  std::vector<T> h(d.size());
+  thrust::copy(d.begin(), d.end(), h.begin());
+  return h;
+}
+
+inline bool same_grouping(const grouping& a, const grouping& b) {
+  return a.size() == b.size() && std::ranges::equal(a.offsets(), b.offsets()) && std::ranges::equal(a.indices(), b.indices());
+}
+
+/// Bit-identical partitions (groups, loads, makespan, bound, optimality flag).
+inline bool same_partition(const partition& a, const partition& b) {
+  return same_grouping(a.parts, b.parts) && same_doubles(a.loads, b.loads) && bits(a.makespan) == bits(b.makespan) &&
+         bits(a.lower_bound) == bits(b.lower_bound) && a.proven_optimal == b.proven_optimal;
+}
+
+/// Random costs of a few shapes: distinct reals, small integers (many ties), W1-like attention
+/// costs, and some zeros / negative zeros.
+inline std::vector<double> random_costs(rng& gen, std::size_t n, int shape) {
+  std::vector<double> c(n);
+  for (auto& x : c) {
+    switch (shape % 4) {
+      case 0: x = gen.uniform() * 1000.0; break;
+      case 1: x = static_cast<double>(gen.below(6)); break;
+      case 2: x = attention_cost{}(1 + gen.below(8192)); break;
+      default: x = gen.below(3) == 0 ? (gen.below(2) == 0 ? 0.0 : -0.0) : gen.lognormal(5.0, 1.0); break;
+    }
+  }
+  return c;
+}
+
+/// The message of the invalid_input thrown by f, or "" if none.
+template <class F>
+std::string invalid_input_message(F&& f) {
+  try {
+    f();
+  } catch (const invalid_input& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace fulcrum_cuda_tests
+
+TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
+  using namespace fulcrum_cuda_tests;
+
+  TEST_CASE("cuda: evaluate_costs equals the CPU bit for bit (linear, attention, composite, projected)") {
+    rng gen(7);
+    for (std::size_t n : {0u, 1u, 2u, 17u, 1000u, 50000u}) {
+      std::vector<std::uint64_t> lengths(n);
+      for (auto& l : lengths) l = gen.below(32768);
+      const thrust::device_vector<std::uint64_t> d_lengths(lengths.begin(), lengths.end());
+      const auto lin = linear_cost{1.7, 3.25};
+      const auto att = attention_cost{0.9, 1.0 / 3000.0, 12.5};
+      const auto comp = composite_cost{linear_cost{0.5, 1.0}, attention_cost{}, linear_cost{1e-3, 0.1}};
+      CHECK(same_doubles(host(fc::evaluate_costs(fc::par, d_lengths, lin)), evaluate_costs(lengths, lin)));
+      CHECK(same_doubles(host(fc::evaluate_costs(fc::par, d_lengths, att)), evaluate_costs(lengths, att)));
+      CHECK(same_doubles(host(fc::evaluate_costs(fc::par, d_lengths, comp)), evaluate_costs(lengths, comp)));
+      CHECK(same_doubles(host(fc::evaluate_costs(fc::par, d_lengths)), evaluate_costs(lengths)));
+
+      const auto samples = testing::generate_w1(n, 11 + n);
+      const thrust::device_vector<multimodal_sample> d_samples(samples.begin(), samples.end());
+      const auto by_tokens = projected_cost{attention_cost{}, tokens_of{}};
+      CHECK(same_doubles(host(fc::evaluate_costs(fc::par, d_samples, by_tokens)), evaluate_costs(samples, by_tokens)));
+      const auto two_phase = composite_cost{projected_cost{linear_cost{2.0, 0.0}, images_of{}}, by_tokens};
+      CHECK(same_doubles(host(fc::evaluate_costs(fc::par, d_samples, two_phase)), evaluate_costs(samples, two_phase)));
+    }
+  }
+
+  TEST_CASE("cuda: evaluate_costs rejects a negative cost with the CPU's message") {
+    const std::vector<std::int64_t> lengths{5, 9, 2, 1};
+    const thrust::device_vector<std::int64_t> d(lengths.begin(), lengths.end());
+    const auto model = linear_cost{1.0, -4.0};  // 2 -> -2: index 2 is the first negative
+    const auto cpu = invalid_input_message([&] { (void)evaluate_costs(lengths, model); });
+    const auto gpu = invalid_input_message([&] { (void)fc::evaluate_costs(fc::par, d, model); });
+    CHECK(!cpu.empty());
+    CHECK(gpu == cpu);
+    thrust::device_vector<double> out(3);
+    CHECK_THROWS_AS(fc::evaluate_costs(fc::par, fc::device_span<const std::int64_t>(d), fc::view(out)), invalid_input);
+  }
+
+  TEST_CASE("cuda: lpt equals fulcrum::lpt bit for bit on random instances of all sizes") {
+    rng gen(20240601);
+    int trials = 0;
+    for (std::size_t n : {0u, 1u, 2u, 3u, 5u, 8u, 63u, 64u, 65u, 200u, 4096u, 100000u})
+      for (std::size_t k : {1u, 2u, 3u, 7u, 64u, 100u})
+        for (int shape = 0; shape < 4; ++shape) {
+          const auto costs = random_costs(gen, n, shape);
+          const thrust::device_vector<double> d(costs.begin(), costs.end());
+          const auto expected = lpt(std::span<const cost_t>(costs), k);
+          const auto got = fc::lpt(fc::par, d, k).to_host();
+          CHECK_MESSAGE(same_partition(got, expected), "n=" << n << " k=" << k << " shape=" << shape);
+          ++trials;
+        }
+    CHECK(trials == 12 * 6 * 4);
+  }
+
+  TEST_CASE("cuda: batched_lpt equals fulcrum::lpt on every problem (random sizes incl. empty problems)") {
+    rng gen(99);
+    for (int trial = 0; trial < 40; ++trial) {
+      const std::size_t problems = gen.below(trial < 5 ? 3 : 60);
+      const std::size_t k = 1 + gen.below(trial % 3 == 0 ? 4 : 80);
+      std::vector<std::size_t> offsets{0};
+      for (std::size_t p = 0; p < problems; ++p) offsets.push_back(offsets.back() + gen.below(gen.below(4) == 0 ? 3 : 700));
+      const auto costs = random_costs(gen, offsets.back(), trial);
+      const thrust::device_vector<double> d(costs.begin(), costs.end());
+      const auto batch = fc::batched_lpt(fc::par, d, std::span<const std::size_t>(offsets), k);
+      REQUIRE(batch.problems() == problems);
+      for (std::size_t p = 0; p < problems; ++p) {
+        const std::span<const cost_t> slice(costs.data() + offsets[p], offsets[p + 1] - offsets[p]);
+        CHECK_MESSAGE(same_partition(batch.to_host(p), lpt(slice, k)), "trial " << trial << " problem " << p);
+      }
+    }
+  }
+
+  TEST_CASE("cuda: batched_lpt over equal problems (an epoch: steps x samples onto ranks)") {
+    const std::size_t steps = 24, samples = 512, ranks = 64;
+    const auto tokens = testing::generate_w1_tokens(steps * samples, 5);
+    const auto costs = evaluate_costs(tokens, attention_cost{});
+    const thrust::device_vector<double> d(costs.begin(), costs.end());
+    const auto batch = fc::batched_lpt(fc::par, d, samples, ranks);
+    REQUIRE(batch.problems() == steps);
+    for (std::size_t s = 0; s < steps; ++s) {
+      const std::span<const cost_t> slice(costs.data() + s * samples, samples);
+      const auto got = batch.to_host(s);
+      CHECK(same_partition(got, lpt(slice, ranks)));
+      CHECK(testing::check_exactly_once(got.parts, samples));
+    }
+  }
+
+  TEST_CASE("cuda: lpt and batched_lpt reject bad input like the CPU") {
+    const std::vector<double> costs{3.0, std::numeric_limits<double>::quiet_NaN(), 1.0};
+    const thrust::device_vector<double> d(costs.begin(), costs.end());
+    const auto cpu = invalid_input_message([&] { (void)lpt(std::span<const cost_t>(costs), 2); });
+    CHECK(!cpu.empty());
+    CHECK(invalid_input_message([&] { (void)fc::lpt(fc::par, d, 2); }) == cpu);
+    const std::vector<double> ok{1.0, 2.0};
+    const thrust::device_vector<double> d_ok(ok.begin(), ok.end());
+    CHECK(invalid_input_message([&] { (void)fc::lpt(fc::par, d_ok, 0); }) ==
+          invalid_input_message([&] { (void)lpt(std::span<const cost_t>(ok), 0); }));
+    const std::vector<std::size_t> bad_offsets{0, 2, 1};
+    CHECK_THROWS_AS((void)fc::batched_lpt(fc::par, d_ok, std::span<const std::size_t>(bad_offsets), 2), invalid_input);
+    const std::vector<std::size_t> short_offsets{0, 1};
+    CHECK_THROWS_AS((void)fc::batched_lpt(fc::par, d_ok, std::span<const std::size_t>(short_offsets), 2), invalid_input);
+    CHECK_THROWS_AS((void)fc::batched_lpt(fc::par, d_ok, std::size_t{3}, 2), invalid_input);
+    CHECK_THROWS_AS((void)fc::batched_lpt(fc::par, d, std::size_t{1}, 2), invalid_input);
+  }
+}
