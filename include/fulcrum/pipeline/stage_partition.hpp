@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file pipeline/stage_partition.hpp
+/// Vocabulary of pipeline stage partitioning: `stage_partition` (the result, contract),
+/// `pipeline_options` (heterogeneous stages, memory caps, algorithm) and `partition_algorithm`.
+///
+/// A partition of n layers into p stages is given by p + 1 boundaries
+/// 0 = b[0] < b[1] < ... < b[p] = n: stage s holds layers [b[s], b[s+1]), never empty.
+/// The cost of stage s holding layers [i, j) is
+///     stage_fixed_cost[s] + (c[i] + ... + c[j-1]) / stage_speed[s]
+/// (prefix sums: `fixed + (P[j] - P[i]) / speed`, evaluated the same way everywhere so results
+/// are bit-identical), and its memory is layer_memory[i] + ... + layer_memory[j-1], which must
+/// not exceed stage_memory_cap[s]. The bottleneck is the largest stage cost.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum {
+
+/// Which exact algorithm `partition_stages` runs.
+enum class partition_algorithm {
+  automatic,          ///< nicol when the stages are homogeneous, else exact_bisection
+  nicol,              ///< Nicol's exact parametric search, O(n + (p log n)^2); homogeneous stages only
+  exact_bisection,    ///< exact bisection over realizable bottlenecks (Pinar-Aykanat); any stages
+  dynamic_programming ///< plain O(n^2 p) dynamic program (reference / baseline); any stages
+};
+
+/// Options of `partition_stages`. Empty vectors mean "not used" (speed 1, fixed cost 0, no cap).
+struct pipeline_options {
+  std::vector<double> stage_speed;              ///< size p: relative speed of each stage (> 0)
+  std::vector<cost_t> stage_fixed_cost;         ///< size p: cost every stage pays (embedding, head, loss)
+  std::vector<std::uint64_t> layer_memory;      ///< size n: memory of each layer on its stage
+  std::vector<std::uint64_t> stage_memory_cap;  ///< size p: memory cap of each stage (needs layer_memory)
+  partition_algorithm algorithm = partition_algorithm::automatic;
+};
+
+/// A contiguous partition of layers into pipeline stages (contract).
+struct stage_partition {
+  std::vector<std::size_t> boundaries;  ///< stages + 1 entries, front() == 0, back() == n
+  cost_t bottleneck = 0;                ///< largest stage cost
+  bool proven_optimal = false;          ///< bottleneck is the exact optimum
+  std::vector<cost_t> stage_costs;      ///< cost of every stage (same formula as the bottleneck)
+
+  [[nodiscard]] std::size_t stages() const noexcept { return boundaries.empty() ? 0 : boundaries.size() - 1; }
+  /// Number of layers on stage s.
+  [[nodiscard]] std::size_t size(std::size_t s) const { return boundaries.at(s + 1) - boundaries.at(s); }
+};
+
+}  // namespace fulcrum
