@@ -26,6 +26,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -64,11 +65,17 @@ inline std::uint64_t l2_value(std::uint64_t j1, std::uint64_t j2, u128 sum_j2, u
 }  // namespace detail
 
 /// ceil(sum(sizes) / capacity), computed without overflow. O(n). Throws invalid_input if capacity == 0.
-[[nodiscard]] inline std::uint64_t lower_bound_l1(std::span<const std::uint64_t> sizes, std::uint64_t capacity) {
+/// Any unsigned element type (std::span<const std::uint32_t>, ...).
+template <std::unsigned_integral T>
+[[nodiscard]] std::uint64_t lower_bound_l1(std::span<const T> sizes, std::uint64_t capacity) {
   detail::require_capacity("lower_bound_l1", capacity);
   detail::u128 sum = 0;
-  for (std::uint64_t s : sizes) sum += s;
+  for (const T s : sizes) sum += s;
   return detail::ceil_div_u128(sum, capacity, "lower_bound_l1");
+}
+/// ceil(sum(sizes) / capacity) (see above).
+[[nodiscard]] inline std::uint64_t lower_bound_l1(std::span<const std::uint64_t> sizes, std::uint64_t capacity) {
+  return lower_bound_l1<std::uint64_t>(sizes, capacity);
 }
 
 /// Martello–Toth L2 from a histogram: `count[s]` items of size s for s = 0..count.size()-1
@@ -118,17 +125,18 @@ inline std::uint64_t l2_value(std::uint64_t j1, std::uint64_t j2, u128 sum_j2, u
   return std::max<std::uint64_t>(best, 1);
 }
 
-/// Martello–Toth L2 (see file docs). O(n log n), or O(n + C) by counting when C <= 4n + 4096.
-/// Sizes larger than the capacity count as one bin each. Throws invalid_input if capacity == 0.
-[[nodiscard]] inline std::uint64_t lower_bound_l2(std::span<const std::uint64_t> sizes, std::uint64_t capacity) {
-  detail::require_capacity("lower_bound_l2", capacity);
-  if (sizes.empty()) return 0;
-  using detail::u128;
-  const std::uint64_t n = sizes.size();
+namespace detail {
+
+/// L2 of n sizes given by an accessor `size(i) -> std::uint64_t` (see lower_bound_l2).
+template <class SizeFn>
+[[nodiscard]] std::uint64_t lower_bound_l2_fn(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
+  require_capacity("lower_bound_l2", capacity);
+  if (n == 0) return 0;
   if (capacity <= 4 * static_cast<u128>(n) + 4096) {
     std::vector<std::uint64_t> count(static_cast<std::size_t>(capacity) + 1, 0);
     std::uint64_t oversize = 0;
-    for (std::uint64_t s : sizes) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t s = size(i);
       if (s > capacity) ++oversize;
       else ++count[static_cast<std::size_t>(s)];
     }
@@ -136,7 +144,8 @@ inline std::uint64_t l2_value(std::uint64_t j1, std::uint64_t j2, u128 sum_j2, u
   }
   // Sort-based sweep: ascending sizes; J3 is a prefix-trimmed window of the small sizes, J1 a
   // growing suffix of the big ones.
-  std::vector<std::uint64_t> a(sizes.begin(), sizes.end());
+  std::vector<std::uint64_t> a(n);
+  for (std::size_t i = 0; i < n; ++i) a[i] = size(i);
   std::sort(a.begin(), a.end());
   std::size_t first_big = 0;  // first index with 2 s > C
   while (first_big < a.size() && 2 * static_cast<u128>(a[first_big]) <= capacity) ++first_big;
@@ -152,12 +161,28 @@ inline std::uint64_t l2_value(std::uint64_t j1, std::uint64_t j2, u128 sum_j2, u
     while (j1_begin > first_big && a[j1_begin - 1] > capacity - alpha) sum_j2 -= a[--j1_begin];
     const std::uint64_t j1 = a.size() - j1_begin;
     const std::uint64_t j2 = j1_begin - first_big;
-    best = std::max(best, detail::l2_value(j1, j2, sum_j2, sum_j3, capacity));
+    best = std::max(best, l2_value(j1, j2, sum_j2, sum_j3, capacity));
   };
   evaluate(0);
   for (std::size_t i = 0; i < first_big; ++i)
     if (i == 0 || a[i] != a[i - 1]) evaluate(a[i]);
   return std::max<std::uint64_t>(best, 1);
+}
+
+}  // namespace detail
+
+/// Martello–Toth L2 (see file docs). O(n log n), or O(n + C) by counting when C <= 4n + 4096.
+/// Sizes larger than the capacity count as one bin each. Throws invalid_input if capacity == 0.
+/// Any unsigned element type (std::span<const std::uint32_t>, ...).
+template <std::unsigned_integral T>
+[[nodiscard]] std::uint64_t lower_bound_l2(std::span<const T> sizes, std::uint64_t capacity) {
+  return detail::lower_bound_l2_fn(
+      sizes.size(), [&](std::size_t i) { return static_cast<std::uint64_t>(sizes[i]); }, capacity);
+}
+
+/// Martello–Toth L2 (see above).
+[[nodiscard]] inline std::uint64_t lower_bound_l2(std::span<const std::uint64_t> sizes, std::uint64_t capacity) {
+  return lower_bound_l2<std::uint64_t>(sizes, capacity);
 }
 
 }  // namespace fulcrum
