@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// fulcrum-plan: the subcommands and the algorithm front doors they call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fulcrum/balance/partition.hpp>
+#include <fulcrum/packing/packing.hpp>
+
+#include "common.hpp"
+
+namespace fplan {
+
+// ---- balance ---------------------------------------------------------------------------------
+struct balance_settings {
+  std::size_t ranks = 64;
+  std::size_t micro_batches = 1;  ///< per rank; parts = ranks * micro_batches
+  std::string algorithm = "automatic";
+  bool equal_counts = false;
+  [[nodiscard]] std::size_t parts() const { return ranks * micro_batches; }
+};
+
+/// Names accepted by --algorithm for balance (first is the default).
+std::vector<std::string> balance_algorithms();
+
+struct balance_result {
+  fulcrum::partition plan;
+  std::string algorithm;  ///< what ran
+};
+/// Runs the chosen balancing algorithm on precomputed costs.
+balance_result solve_balance(std::span<const double> costs, std::size_t k, const balance_settings& s);
+
+struct balance_run {
+  balance_result result;
+  double time_ms = 0;
+};
+balance_run run_balance(std::span<const double> costs, std::size_t k, const balance_settings& s);
+
+int cmd_balance(const balance_settings& s, const input_options& in, const cost_options& cost, const output_options& out);
+
+// ---- pack ------------------------------------------------------------------------------------
+struct pack_settings {
+  std::uint64_t capacity = 16384;
+  std::string algorithm = "automatic";
+  std::string oversize = "error";  ///< error, truncate, own_bin
+  std::size_t ranks = 0;           ///< > 0: rank-aware packing (steps of `ranks` bins)
+};
+std::vector<std::string> pack_algorithms();
+int cmd_pack(const pack_settings& s, const input_options& in, const output_options& out);
+
+// ---- pipeline and recompute --------------------------------------------------------------------
+struct pipeline_settings {
+  std::string layers;              ///< JSON/CSV layer profile; empty: built-in profile
+  std::string profile = "vlm130j"; ///< built-in profile name
+  std::size_t stages = 8;
+};
+int cmd_pipeline(const pipeline_settings& s, const output_options& out);
+
+struct recompute_settings {
+  pipeline_settings pipeline;
+  double budget = 0;               ///< memory budget per stage (same unit as the profile's memory); 0 = 60% of the heaviest stage's
+  std::size_t in_flight = 0;       ///< micro-batches whose activations a stage keeps; 0 = 1F1B (stages - s)
+};
+int cmd_recompute(const recompute_settings& s, const output_options& out);
+
+// ---- dispatch simulation -----------------------------------------------------------------------
+struct dispatch_settings {
+  std::size_t ranks = 8;
+  std::size_t batch = 512;            ///< global batch: samples per step over all ranks
+  std::size_t micro_batches = 4;      ///< per rank per step
+  double bytes_per_token = 4;         ///< payload per text token (token ids)
+  double bytes_per_image = 336.0 * 336.0 * 3.0;  ///< payload per image (uint8 pixels)
+  std::string algorithm = "automatic";
+};
+int cmd_dispatch(const dispatch_settings& s, const input_options& in, const cost_options& cost, const output_options& out);
+
+// ---- bench -------------------------------------------------------------------------------------
+struct bench_settings {
+  std::string what = "balance";  ///< balance or pack
+  std::vector<std::string> algorithms;  ///< empty: all
+  std::size_t ranks = 64;
+  std::uint64_t capacity = 16384;
+  std::size_t repeat = 1;
+};
+int cmd_bench(const bench_settings& s, const input_options& in, const cost_options& cost, const output_options& out);
+
+}  // namespace fplan

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// fulcrum-plan: plans sequence packing, rank balancing, pipeline stages, recompute and dispatch
+// for a dataset of per-sample sizes (or a model's layer profile), prints a before/after summary,
+// and writes the plan (JSON, docs/plan-schema.md) and a chart (SVG). See docs/cli.md.
+//
+// Exit status: 0 success, 1 failure (e.g. cannot write output), 2 bad input or usage,
+// 3 infeasible (no plan satisfies the constraints).
+#include <exception>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include <fulcrum/core/error.hpp>
+#include <fulcrum/version.hpp>
+
+#include "commands.hpp"
+
+namespace {
+
+void add_input_options(CLI::App* cmd, fplan::input_options& in) {
+  cmd->add_option("-i,--input", in.input, "Dataset of per-sample sizes: JSON Lines (.jsonl) or CSV (.csv); "
+                                          "default: embedded W1 (LLaVA-like, 100,000 samples)");
+  cmd->add_option("--format", in.format, "Input format")->check(CLI::IsMember({"auto", "jsonl", "csv"}))->capture_default_str();
+  cmd->add_option("--text-field", in.text_field, "Field holding a sample's text tokens")->capture_default_str();
+  cmd->add_option("--images-field", in.images_field,
+                  "Field holding a sample's image count (576 tokens each); \"\" for text-only data")
+      ->capture_default_str();
+  cmd->add_option("--tokens-field", in.tokens_field, "Field holding a sample's total tokens (overrides text/images)");
+  cmd->add_option("--samples", in.samples, "Samples in the default dataset")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seed", in.seed, "Seed of the default dataset")->capture_default_str();
+}
+
+void add_cost_options(CLI::App* cmd, fplan::cost_options& c) {
+  cmd->add_option("--cost", c.model, "Cost of a sample of L tokens: tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c)")
+      ->check(CLI::IsMember({"tokens", "linear", "attention"}))
+      ->capture_default_str();
+  cmd->add_option("--cost-a", c.a, "Cost coefficient a")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--cost-b", c.b, "Cost coefficient b")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--cost-c", c.c, "Cost coefficient c")->check(CLI::NonNegativeNumber)->capture_default_str();
+}
+
+void add_output_options(CLI::App* cmd, fplan::output_options& out) {
+  cmd->add_option("-o,--output", out.output, "Write the plan as JSON (schema: docs/plan-schema.md)");
+  cmd->add_option("--svg", out.svg, "Write a chart of the load per group, before and after (SVG)");
+  cmd->add_option("--progress", out.progress, "Progress bar on stderr for runs over a second")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", out.quiet, "Print nothing but errors");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ostringstream version;
+  version << "fulcrum-plan " << FULCRUM_VERSION_MAJOR << '.' << FULCRUM_VERSION_MINOR << '.' << FULCRUM_VERSION_PATCH;
+  CLI::App app{"fulcrum-plan: load-balancing plans for large-model training (packing, rank balancing, "
+               "pipeline stages, recompute, dispatch). Without --input it runs on the embedded W1 dataset.",
+               "fulcrum-plan"};
+  app.set_version_flag("--version", version.str());
+  app.require_subcommand(1);
+
+  fplan::input_options in;
+  fplan::cost_options cost;
+  fplan::output_options out;
+  int status = fplan::exit_ok;
+
+  // balance
+  fplan::balance_settings bal;
+  auto* balance = app.add_subcommand("balance", "Balance samples over ranks (and micro-batches) under a cost model");
+  balance->add_option("-k,--ranks", bal.ranks, "Ranks (data-parallel groups)")->check(CLI::PositiveNumber)->capture_default_str();
+  balance->add_option("-m,--micro-batches", bal.micro_batches, "Micro-batches per rank (parts = ranks x micro-batches)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  balance->add_option("-a,--algorithm", bal.algorithm, "Balancing algorithm")
+      ->check(CLI::IsMember(fplan::balance_algorithms()))
+      ->capture_default_str();
+  balance->add_flag("--equal-counts", bal.equal_counts, "Give every part floor(n/k) or ceil(n/k) samples");
+  add_input_options(balance, in);
+  add_cost_options(balance, cost);
+  add_output_options(balance, out);
+  balance->callback([&] { status = fplan::cmd_balance(bal, in, cost, out); });
+
+  try {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      app.exit(e);
+      return fplan::exit_bad_input;
+    }
+  } catch (const fulcrum::invalid_input& e) {
+    std::cerr << "fulcrum-plan: error: " << e.what() << '\n';
+    return fplan::exit_bad_input;
+  } catch (const fulcrum::infeasible& e) {
+    std::cerr << "fulcrum-plan: infeasible: " << e.what() << '\n';
+    return fplan::exit_infeasible;
+  } catch (const std::exception& e) {
+    std::cerr << "fulcrum-plan: error: " << e.what() << '\n';
+    return fplan::exit_failure;
+  }
+  return status;
+}
