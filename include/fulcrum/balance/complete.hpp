@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/complete.hpp
+/// Exact and anytime multiway number partitioning (P||Cmax): split n items onto k parts so that
+/// the largest part cost (the makespan) is minimal.
+///
+/// What: branch and bound (detail/complete_search.hpp) seeded with an LPT incumbent. Items are
+/// placed largest first onto parts in increasing load order, with symmetry breaking (parts with
+/// equal load are tried once), an incumbent cut (a part may only reach best - 1 for integral
+/// costs) and a wasted-space bound (slack that no remaining item fits into is lost). The search
+/// stops at the lower bound max(sum/k rounded up for integral costs, max item, c_(k) + c_(k+1)),
+/// when the tree is exhausted, or when `opts.limits` hits.
+///
+/// Constraints: `opts.equal_counts` (every part gets floor(n/k) or ceil(n/k) items) and
+/// `opts.part_capacity` (no part above it) are both supported, also together.
+///
+/// Guarantee: `proven_optimal` is set only with a proof: the makespan reaches the lower bound, or
+/// the search tree was exhausted (then `lower_bound` is set to the makespan). When a limit hits, the
+/// best plan so far is returned with the static lower bound, so `gap()` is a proven gap. The node
+/// limit is deterministic (same plan everywhere); the time limit is not.
+/// Floating point: costs are "integral" when every cost is a whole number and the total is below
+/// 2^53; then all comparisons are exact. Otherwise a plan counts as better only if its makespan
+/// is below best * (1 - 1e-12), and "optimal" means optimal within that relative tolerance.
+///
+/// Complexity: O(n log n) to sort and seed, then O(k) per search node; exponential in the worst
+/// case (the problem is strongly NP-hard), bounded by `opts.limits`. Memory O(n + k). Easy in practice when items are many and small
+/// relative to sum/k (a perfect plan is then found at once); hard for few items with many digits.
+///
+/// Errors: k == 0, NaN/negative/infinite costs, NaN or non-positive capacity -> invalid_input;
+/// an item above the capacity, a total above k * capacity, or a search that proves no plan fits
+/// the capacity (or finds none within the limits) -> infeasible.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <queue>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "fulcrum/balance/detail/complete_search.hpp"
+#include "fulcrum/balance/lpt.hpp"
+#include "fulcrum/balance/options.hpp"
+#include "fulcrum/balance/partition.hpp"
+#include "fulcrum/core/bounds.hpp"
+#include "fulcrum/core/error.hpp"
+
+namespace fulcrum {
+
+namespace detail {
+
+/// LPT that respects equal counts (largest item to the lightest part that still has room).
+/// Returns the part of each item in sorted order. Capacity is not enforced here.
+inline std::vector<index_type> complete_initial_lpt(const complete_problem& p, cost_t& makespan) {
+  const std::size_t n = p.cost.size(), k = p.k;
+  std::vector<index_type> part(n);
+  std::vector<cost_t> load(k, 0);
+  std::vector<std::size_t> count(k, 0);
+  std::size_t ceil_used = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t best = k;
+    for (std::size_t j = 0; j < k; ++j) {
+      if (p.equal_counts) {
+        if (count[j] >= p.count_ceil) continue;
+        if (count[j] >= p.count_floor && ceil_used >= p.ceil_parts) continue;
+      }
+      if (best == k || load[j] < load[best]) best = j;
+    }
+    part[i] = static_cast<index_type>(best);
+    load[best] += p.cost[i];
+    ++count[best];
+    if (p.equal_counts && p.count_ceil > p.count_floor && count[best] == p.count_ceil) ++ceil_used;
+  }
+  makespan = 0;
+  for (cost_t l : load) makespan = std::max(makespan, l);
+  return part;
+}
+
+}  // namespace detail
+
+/// Exact / anytime balancing of `costs` onto k parts (see the file comment).
+[[nodiscard]] inline partition complete_balance(std::span<const cost_t> costs, std::size_t k,
+                                                const balance_options& opts = {}) {
+  constexpr const char* where = "complete_balance";
+  detail::require_parts(where, k, costs.size());
+  for (std::size_t i = 0; i < costs.size(); ++i) detail::require_non_negative(where, "cost", i, costs[i]);
+  const cost_t capacity = opts.part_capacity;
+  if (std::isnan(capacity) || !(capacity > 0))
+    throw invalid_input(detail::describe(where, "part_capacity", capacity, "must be positive"));
+  const std::size_t n = costs.size();
+
+  detail::complete_problem prob;
+  prob.k = k;
+  prob.capacity = capacity;
+  prob.limits = opts.limits;
+  const auto order = detail::order_by_cost_descending(costs);
+  prob.cost.resize(n);
+  for (std::size_t i = 0; i < n; ++i) prob.cost[i] = costs[order[i]];
+
+  cost_t total = 0;
+  bool integral = true;
+  for (cost_t c : prob.cost) {
+    total += c;
+    if (c != std::floor(c)) integral = false;
+  }
+  integral = integral && total < 0x1p53;
+  prob.integral = integral;
+  if (opts.equal_counts) {
+    prob.equal_counts = true;
+    prob.count_floor = n / k;
+    prob.ceil_parts = n % k;
+    prob.count_ceil = prob.count_floor + (prob.ceil_parts > 0 ? 1 : 0);
+  }
+
+  // Lower bound: the core bound, rounded up for integral costs.
+  cost_t lb = makespan_lower_bound(costs, k);
+  if (integral) lb = std::ceil(lb);
+  prob.lower_bound = lb;
+
+  if (capacity < std::numeric_limits<cost_t>::infinity()) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (costs[i] > capacity)
+        throw infeasible(detail::describe(where, "cost", i, costs[i], "exceeds part_capacity"));
+    if (lb > capacity)
+      throw infeasible(detail::describe(where, "part_capacity", capacity,
+                                        "is below the makespan lower bound (sum / k, or two of the k+1 largest items)"));
+  }
+
+  cost_t lpt_makespan = 0;
+  auto incumbent = detail::complete_initial_lpt(prob, lpt_makespan);
+  if (lpt_makespan > capacity) incumbent.clear();  // not a feasible start
+
+  detail::complete_search search(prob);
+  auto out = search.run(std::move(incumbent), lpt_makespan);
+  if (out.part_of_sorted.size() != n || (n > 0 && out.part_of_sorted.empty())) {
+    if (out.exhausted)
+      throw infeasible(detail::describe(where, "part_capacity", capacity, "no assignment keeps every part within it"));
+    throw infeasible(detail::describe(where, "part_capacity", capacity,
+                                      "no assignment within it found before the search limits hit"));
+  }
+  std::vector<index_type> part_of(n);
+  for (std::size_t i = 0; i < n; ++i) part_of[order[i]] = out.part_of_sorted[i];
+  partition p = detail::make_partition(part_of, costs, k, lb);
+  if (out.exhausted || out.reached_bound) {
+    p.proven_optimal = true;
+    // Exhaustion proves the incumbent optimal; loads re-summed in index order may differ from the
+    // search's by rounding, so the bound never exceeds the reported makespan.
+    p.lower_bound = out.exhausted ? p.makespan : std::min(lb, p.makespan);
+  }
+  return p;
+}
+
+}  // namespace fulcrum

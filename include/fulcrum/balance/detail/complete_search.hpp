@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/detail/complete_search.hpp
+/// Internals of `complete_balance` (balance/complete.hpp): the branch-and-bound engine.
+///
+/// Items are sorted by cost descending (ties: lower index first) and assigned one at a time by an
+/// iterative depth-first search (no recursion, so n is bounded by memory, not by the stack).
+/// At each depth the candidate parts are tried in increasing (load, count) order, so the first
+/// leaf is the LPT plan; parts with the same (load, count) as one already tried at that depth are
+/// skipped (they lead to symmetric sub-trees). Pruning, with `limit` the largest load a strictly
+/// better plan may have (best - 1 for integral costs, best * (1 - 1e-12) otherwise, capped by the
+/// part capacity):
+///  - a part whose load + item exceeds `limit` is skipped, and so are all heavier ones;
+///  - wasted space: a part whose slack (limit - load) is below the smallest remaining item, or that
+///    is full (equal_counts), can never receive another item; if the slack of the other parts
+///    cannot hold the remaining sum, or no part can hold the next item, the node is cut.
+/// The search stops as soon as a plan reaches the lower bound, when the tree is exhausted
+/// (the incumbent is optimal) or when the node/time limit hits (anytime: the incumbent is returned).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "fulcrum/core/options.hpp"
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum::detail {
+
+/// Relative tolerance used for floating-point (non-integral) costs: a plan counts as better only if
+/// its makespan is below best * (1 - complete_rel_tol), and it counts as optimal if its makespan is
+/// within best_lower_bound * (1 + complete_rel_tol). Integral costs (every cost an integer and the
+/// total below 2^53) are compared exactly.
+inline constexpr double complete_rel_tol = 1e-12;
+
+struct complete_problem {
+  std::vector<cost_t> cost;        ///< sorted descending
+  std::size_t k = 1;
+  bool integral = false;
+  bool equal_counts = false;
+  std::size_t count_floor = 0;     ///< every part holds at least this many items (equal_counts)
+  std::size_t count_ceil = 0;      ///< and at most this many
+  std::size_t ceil_parts = 0;      ///< exactly this many parts hold count_ceil items (when ceil > floor)
+  cost_t capacity = std::numeric_limits<cost_t>::infinity();
+  cost_t lower_bound = 0;          ///< stop as soon as a plan reaches it
+  search_limits limits{};
+};
+
+struct complete_outcome {
+  std::vector<index_type> part_of_sorted;  ///< part of the i-th item in sorted order; empty if none found
+  cost_t makespan = std::numeric_limits<cost_t>::infinity();
+  bool exhausted = false;     ///< the whole tree was searched: the incumbent is optimal (or none exists)
+  bool reached_bound = false; ///< stopped because the incumbent meets the lower bound
+  std::uint64_t nodes = 0;
+};
+
+class complete_search {
+ public:
+  explicit complete_search(const complete_problem& p) : p_(p) {}
+
+  /// Runs the search from an incumbent (may be empty = none) with the given makespan.
+  complete_outcome run(std::vector<index_type> incumbent, cost_t incumbent_makespan) {
+    const std::size_t n = p_.cost.size(), k = p_.k;
+    complete_outcome out;
+    out.part_of_sorted = std::move(incumbent);
+    out.makespan = out.part_of_sorted.empty() ? std::numeric_limits<cost_t>::infinity() : incumbent_makespan;
+    if (meets_bound(out.makespan)) {
+      out.reached_bound = true;
+      return out;
+    }
+    suffix_.assign(n + 1, 0);
+    for (std::size_t i = n; i-- > 0;) suffix_[i] = suffix_[i + 1] + p_.cost[i];
+    load_.assign(k, 0);
+    count_.assign(k, 0);
+    ceil_used_ = 0;
+    std::vector<index_type> chosen(n, none);
+    std::vector<cost_t> saved_load(n, 0);
+    limit_ = limit_below(out.makespan);
+    const auto start = std::chrono::steady_clock::now();
+    const bool timed = p_.limits.time != std::chrono::milliseconds::max();
+
+    std::size_t d = 0;
+    // At depth d (< n) chosen[d] is the part item d currently sits on, or `none` when d has just
+    // been entered. Backtracking restores the saved load exactly (no floating-point drift).
+    while (true) {
+      if (d == n) {
+        cost_t mk = 0;
+        for (cost_t l : load_) mk = std::max(mk, l);
+        if (mk < out.makespan) {
+          out.makespan = mk;
+          out.part_of_sorted.assign(chosen.begin(), chosen.end());
+          limit_ = limit_below(mk);
+          if (meets_bound(mk)) {
+            out.reached_bound = true;
+            break;
+          }
+        }
+        if (n == 0) {
+          out.exhausted = true;
+          break;
+        }
+        d = n - 1;
+        continue;  // resume at the last item with its next candidate
+      }
+      const cost_t c = p_.cost[d];
+      // Key of the part tried last at this depth (undo it first).
+      bool has_prev = false;
+      cost_t prev_load = 0;
+      std::size_t prev_count = 0;
+      if (chosen[d] != none) {
+        const index_type q = chosen[d];
+        load_[q] = saved_load[d];
+        uncount(q);
+        has_prev = true;
+        prev_load = load_[q];
+        prev_count = count_key(q);
+      }
+      // Next candidate: the smallest (load, count, index) with (load, count) > prev, that fits.
+      index_type next = none;
+      for (std::size_t j = 0; j < k; ++j) {
+        if (!can_take(j)) continue;
+        const cost_t l = load_[j];
+        const std::size_t cnt = count_key(j);
+        if (has_prev && (l < prev_load || (l == prev_load && cnt <= prev_count))) continue;
+        if (next == none || l < load_[next] || (l == load_[next] && cnt < count_key(next))) next = static_cast<index_type>(j);
+      }
+      if (next != none && !(load_[next] + c <= limit_)) next = none;  // heavier parts do not fit either
+      if (next == none) {
+        chosen[d] = none;
+        if (d == 0) {
+          out.exhausted = true;
+          break;
+        }
+        --d;
+        continue;
+      }
+      chosen[d] = next;
+      saved_load[d] = load_[next];
+      load_[next] += c;
+      place(next);
+      ++out.nodes;
+      if (out.nodes >= p_.limits.nodes) break;
+      if (timed && (out.nodes & 1023u) == 0 && std::chrono::steady_clock::now() - start >= p_.limits.time) break;
+      if (d + 1 < n && !promising(d + 1)) continue;  // try the next candidate at this depth
+      ++d;
+      if (d < n) chosen[d] = none;
+    }
+    return out;
+  }
+
+ private:
+  static constexpr index_type none = std::numeric_limits<index_type>::max();
+
+  [[nodiscard]] bool meets_bound(cost_t mk) const {
+    if (!(mk < std::numeric_limits<cost_t>::infinity())) return false;
+    return p_.integral ? mk <= p_.lower_bound : mk <= p_.lower_bound * (1 + complete_rel_tol);
+  }
+  /// Largest load allowed in a plan strictly better than `best` (and within capacity).
+  [[nodiscard]] cost_t limit_below(cost_t best) const {
+    cost_t lim = p_.capacity;
+    if (best < std::numeric_limits<cost_t>::infinity())
+      lim = std::min(lim, p_.integral ? best - 1 : best * (1 - complete_rel_tol));
+    return lim;
+  }
+  [[nodiscard]] std::size_t count_key(std::size_t j) const { return p_.equal_counts ? count_[j] : 0; }
+  [[nodiscard]] bool can_take(std::size_t j) const {
+    if (!p_.equal_counts) return true;
+    if (count_[j] < p_.count_floor) return true;
+    if (count_[j] >= p_.count_ceil) return false;
+    return ceil_used_ < p_.ceil_parts;  // going from floor to ceil uses one of the ceil slots
+  }
+  void place(std::size_t j) {
+    ++count_[j];
+    if (p_.equal_counts && p_.count_ceil > p_.count_floor && count_[j] == p_.count_ceil) ++ceil_used_;
+  }
+  void uncount(std::size_t j) {
+    if (p_.equal_counts && p_.count_ceil > p_.count_floor && count_[j] == p_.count_ceil) --ceil_used_;
+    --count_[j];
+  }
+  /// Wasted-space bound for the items d..n-1 still to place.
+  [[nodiscard]] bool promising(std::size_t d) const {
+    const cost_t smallest = p_.cost.back();
+    const cost_t next = p_.cost[d];
+    cost_t live = 0;
+    bool next_fits = false;
+    for (std::size_t j = 0; j < p_.k; ++j) {
+      if (!can_take(j)) continue;
+      const cost_t slack = limit_ - load_[j];
+      if (slack < smallest) continue;
+      live += slack;
+      if (slack >= next) next_fits = true;
+    }
+    if (!next_fits) return false;
+    const cost_t need = suffix_[d];
+    // Float sums are approximate: prune only with a margin (never cut a feasible branch).
+    return p_.integral ? live >= need : live >= need * (1 - 1e-9);
+  }
+
+  const complete_problem& p_;
+  std::vector<cost_t> suffix_, load_;
+  std::vector<std::size_t> count_;
+  std::size_t ceil_used_ = 0;
+  cost_t limit_ = 0;
+};
+
+}  // namespace fulcrum::detail
