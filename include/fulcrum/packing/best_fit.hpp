@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fulcrum/packing/detail/common.hpp"
+#include "fulcrum/packing/detail/best_fit_bins.hpp"
 #include "fulcrum/packing/detail/greedy.hpp"
 
 namespace fulcrum {
@@ -26,10 +27,13 @@ namespace detail {
 
 template <class SizeFn>
 [[nodiscard]] packing best_fit_impl(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
-  std::vector<index_type> bin_of(n);
-  std::vector<std::uint64_t> loads;
-  best_fit_dispatch(n, size, capacity, [](std::size_t k) { return k; }, bin_of, loads);
-  return make_packing(n, size, capacity, bin_of, std::move(loads), pack_algorithm::best_fit);
+  const std::uint64_t min_size = min_size_of(n, size);
+  if (buckets_pay(n, capacity)) {
+    bucket_best_fit store(capacity, min_size, n / 8);
+    return greedy_in_index_order(n, size, capacity, store, pack_algorithm::best_fit);
+  }
+  ordered_best_fit store(capacity, min_size);
+  return greedy_in_index_order(n, size, capacity, store, pack_algorithm::best_fit);
 }
 
 }  // namespace detail

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fulcrum/packing/detail/common.hpp"
+#include "fulcrum/packing/detail/best_fit_bins.hpp"
 #include "fulcrum/packing/detail/greedy.hpp"
 
 namespace fulcrum {
@@ -26,12 +27,17 @@ namespace detail {
 
 template <class SizeFn>
 [[nodiscard]] packing best_fit_decreasing_impl(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
-  const std::vector<index_type> order = decreasing_order(n, size, capacity);
-  std::vector<index_type> bin_of(n);
-  std::vector<std::uint64_t> loads;
-  best_fit_dispatch(n, size, capacity, [&](std::size_t k) { return static_cast<std::size_t>(order[k]); }, bin_of,
-                    loads);
-  return make_packing(n, size, capacity, bin_of, std::move(loads), pack_algorithm::best_fit_decreasing);
+  if (buckets_pay(n, capacity))
+    return greedy_decreasing(
+        n, size, capacity,
+        [&](std::uint64_t min_size, std::size_t expected_bins) {
+          return bucket_best_fit(capacity, min_size, expected_bins);
+        },
+        pack_algorithm::best_fit_decreasing);
+  return greedy_decreasing(
+      n, size, capacity,
+      [&](std::uint64_t min_size, std::size_t) { return ordered_best_fit(capacity, min_size); },
+      pack_algorithm::best_fit_decreasing);
 }
 
 }  // namespace detail

@@ -17,6 +17,7 @@
 
 #include "fulcrum/packing/detail/common.hpp"
 #include "fulcrum/packing/detail/greedy.hpp"
+#include "fulcrum/packing/detail/max_tree.hpp"
 
 namespace fulcrum {
 
@@ -24,10 +25,8 @@ namespace detail {
 
 template <class SizeFn>
 [[nodiscard]] packing first_fit_impl(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
-  std::vector<index_type> bin_of(n);
-  std::vector<std::uint64_t> loads;
-  first_fit_loop(n, size, capacity, [](std::size_t k) { return k; }, bin_of, loads);
-  return make_packing(n, size, capacity, bin_of, std::move(loads), pack_algorithm::first_fit);
+  first_fit_store store(capacity, n / 8);
+  return greedy_in_index_order(n, size, capacity, store, pack_algorithm::first_fit);
 }
 
 }  // namespace detail

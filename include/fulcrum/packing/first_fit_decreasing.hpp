@@ -16,6 +16,7 @@
 
 #include "fulcrum/packing/detail/common.hpp"
 #include "fulcrum/packing/detail/greedy.hpp"
+#include "fulcrum/packing/detail/max_tree.hpp"
 
 namespace fulcrum {
 
@@ -23,11 +24,12 @@ namespace detail {
 
 template <class SizeFn>
 [[nodiscard]] packing first_fit_decreasing_impl(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
-  const std::vector<index_type> order = decreasing_order(n, size, capacity);
-  std::vector<index_type> bin_of(n);
-  std::vector<std::uint64_t> loads;
-  first_fit_loop(n, size, capacity, [&](std::size_t k) { return static_cast<std::size_t>(order[k]); }, bin_of, loads);
-  return make_packing(n, size, capacity, bin_of, std::move(loads), pack_algorithm::first_fit_decreasing);
+  return greedy_decreasing(
+      n, size, capacity,
+      [&](std::uint64_t, std::size_t expected_bins) {
+        return first_fit_store(capacity, expected_bins != 0 ? expected_bins : n / 8);
+      },
+      pack_algorithm::first_fit_decreasing);
 }
 
 }  // namespace detail

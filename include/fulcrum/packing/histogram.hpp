@@ -20,11 +20,12 @@
 /// load multiset; the bins' contents can differ.
 ///
 /// Complexity: O(n + C) time with O(log_64 C) <= 4 word operations per item (64-ary successor
-/// bitmap over the non-empty room buckets; each bucket is an intrusive stack). Memory beyond the
-/// result: 4 bytes per item (the placement of each item in sorted order) + O(C + bins); the
-/// result itself is 4 bytes per item + 16 bytes per bin. Applies when C <= 2^26; above that (or
-/// when C > 8n + 2^20, where O(C) would dominate) the same rule runs over a balanced tree of rooms
-/// in O(n log n) with identical output.
+/// bitmap over the non-empty room buckets; each bucket is an intrusive stack), when
+/// C <= 4n + 65536 and C <= 2^24. The simulation walks the size classes in order (no random access
+/// to the input) and a last pass in index order writes the result. Memory beyond the result:
+/// 4 bytes per item (the bin of each sorted position) + O(C + bins); the result itself is 4 bytes
+/// per item + 16 bytes per bin. For larger capacities the same rule runs over a comparison sort and
+/// an ordered map of rooms, O(n log n), with identical output.
 /// Sizes must be <= capacity (`infeasible` naming the item otherwise); capacity 0 is
 /// `invalid_input`. Empty input gives 0 bins.
 #pragma once
@@ -41,23 +42,23 @@
 #include "fulcrum/packing/bounds.hpp"
 #include "fulcrum/packing/detail/best_fit_bins.hpp"
 #include "fulcrum/packing/detail/common.hpp"
+#include "fulcrum/packing/detail/greedy.hpp"
 #include "fulcrum/packing/detail/successor_bitmap.hpp"
 
 namespace fulcrum {
 
 namespace detail {
 
-/// Whether the O(n + C) histogram path applies.
-[[nodiscard]] inline bool histogram_applies(std::size_t n, std::uint64_t capacity) noexcept {
-  return capacity <= (std::uint64_t{1} << 26) && capacity <= 8 * static_cast<std::uint64_t>(n) + (std::uint64_t{1} << 20);
-}
-
 /// Rule 2's bin store over buckets: heads_[r] is the stack of bins with room r.
 class lifo_buckets {
  public:
   lifo_buckets(std::uint64_t capacity, std::uint64_t min_size, std::size_t expected_bins)
-      : min_size_(min_size), heads_(static_cast<std::size_t>(capacity) + 1, no_bin), nonempty_(capacity + 1) {
+      : capacity_(capacity), min_size_(min_size), heads_(static_cast<std::size_t>(capacity) + 1, no_bin),
+        nonempty_(capacity + 1) {
     below_.reserve(expected_bins);
+  }
+  index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
+    return place_by_take_put(*this, s, capacity_, loads);
   }
   std::pair<index_type, std::uint64_t> take(std::uint64_t s) {
     const std::size_t r = nonempty_.next(static_cast<std::size_t>(s));
@@ -77,6 +78,7 @@ class lifo_buckets {
   }
 
  private:
+  std::uint64_t capacity_;
   std::uint64_t min_size_;
   std::vector<index_type> heads_;
   successor_bitmap nonempty_;
@@ -86,7 +88,10 @@ class lifo_buckets {
 /// Rule 2's bin store for any capacity: room -> stack of bins.
 class lifo_map {
  public:
-  explicit lifo_map(std::uint64_t min_size) : min_size_(min_size) {}
+  lifo_map(std::uint64_t capacity, std::uint64_t min_size) : capacity_(capacity), min_size_(min_size) {}
+  index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
+    return place_by_take_put(*this, s, capacity_, loads);
+  }
   std::pair<index_type, std::uint64_t> take(std::uint64_t s) {
     const auto it = stacks_.lower_bound(s);
     if (it == stacks_.end()) return {no_bin, 0};
@@ -101,88 +106,21 @@ class lifo_map {
   }
 
  private:
+  std::uint64_t capacity_;
   std::uint64_t min_size_;
   std::map<std::uint64_t, std::vector<index_type>> stacks_;
 };
 
-/// One placement under rule 2; returns the bin.
-template <class Store>
-index_type histogram_place(Store& store, std::uint64_t s, std::uint64_t capacity, std::vector<std::uint64_t>& loads) {
-  auto [b, room] = store.take(s);
-  if (b == no_bin) {
-    b = static_cast<index_type>(loads.size());
-    loads.push_back(s);
-    room = capacity;
-  } else {
-    loads[b] += s;
-  }
-  store.put(b, room - s);
-  return b;
-}
-
 template <class SizeFn>
 [[nodiscard]] packing histogram_impl(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
-  packing result;
-  result.algorithm = pack_algorithm::histogram;
-  if (n == 0) {
-    result.proven_optimal = true;
-    return result;
-  }
-  std::uint64_t min_size = std::numeric_limits<std::uint64_t>::max();
-  std::vector<std::uint64_t> loads;
-  if (!histogram_applies(n, capacity)) {
-    // Same rule over an ordered map (identical output, O(n log n)).
-    for (std::size_t i = 0; i < n; ++i) min_size = std::min(min_size, size(i));
-    const std::vector<index_type> order = decreasing_order(n, size, capacity);
-    std::vector<index_type> bin_of(n);
-    lifo_map store(min_size);
-    for (const index_type i : order) bin_of[i] = histogram_place(store, size(i), capacity, loads);
-    return make_packing(n, size, capacity, bin_of, std::move(loads), pack_algorithm::histogram);
-  }
-  const auto c = static_cast<std::size_t>(capacity);
-  // 1. Histogram and L2.
-  std::vector<std::uint64_t> count(c + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) ++count[static_cast<std::size_t>(size(i))];
-  result.lower_bound = lower_bound_l2_counts(count, capacity);
-  for (std::size_t s = 0; s <= c; ++s)
-    if (count[s] != 0) {
-      min_size = s;
-      break;
-    }
-  // 2. Simulate rule 2 size class by size class; placement[k] = bin of the k-th item in sorted order.
-  std::vector<index_type> placement(n);
-  loads.reserve(static_cast<std::size_t>(result.lower_bound) + result.lower_bound / 16 + 16);
-  {
-    lifo_buckets store(capacity, min_size, loads.capacity());
-    std::size_t k = 0;
-    for (std::size_t s = c + 1; s-- > 0;)
-      for (std::uint64_t j = 0; j < count[s]; ++j) placement[k++] = histogram_place(store, s, capacity, loads);
-  }
-  // 3. CSR: offsets[b + 1] first counts bin b's items, then becomes its write cursor.
-  const std::size_t bins = loads.size();
-  std::vector<std::size_t> offsets(bins + 1, 0);
-  for (const index_type b : placement) ++offsets[static_cast<std::size_t>(b) + 1];
-  for (std::size_t b = 0, running = 0; b < bins; ++b) {
-    const std::size_t items = offsets[b + 1];
-    offsets[b + 1] = running;
-    running += items;
-  }
-  // cursor per size: position in `placement` of the next item of that size (sizes descending).
-  for (std::size_t s = c + 1, running = 0; s-- > 0;) {
-    const std::uint64_t items = count[s];
-    count[s] = running;
-    running += static_cast<std::size_t>(items);
-  }
-  std::vector<index_type> indices(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const index_type b = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i))]++)];
-    indices[offsets[static_cast<std::size_t>(b) + 1]++] = static_cast<index_type>(i);
-  }
-  std::vector<index_type>().swap(placement);
-  result.bins = grouping(std::move(offsets), std::move(indices));
-  result.loads = std::move(loads);
-  result.proven_optimal = result.bins.size() == result.lower_bound;
-  return result;
+  if (buckets_pay(n, capacity))
+    return greedy_decreasing(
+        n, size, capacity,
+        [&](std::uint64_t min_size, std::size_t expected_bins) { return lifo_buckets(capacity, min_size, expected_bins); },
+        pack_algorithm::histogram);
+  return greedy_decreasing(
+      n, size, capacity, [&](std::uint64_t min_size, std::size_t) { return lifo_map(capacity, min_size); },
+      pack_algorithm::histogram);
 }
 
 }  // namespace detail

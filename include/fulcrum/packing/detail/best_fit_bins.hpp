@@ -10,7 +10,7 @@
 ///   O(log k) per take where k is the bucket's population, O(1) per put.
 /// - `ordered_best_fit` (any capacity): a std::set of (room, bin), O(log B) per operation.
 /// Bins whose room is below `min_size` (the smallest item still to come) can never receive an
-/// item again and are not stored.
+/// item again and are not stored. Each is a store for detail/greedy.hpp: `place(s, loads)`.
 #pragma once
 
 #include <cstddef>
@@ -26,10 +26,33 @@ namespace fulcrum::detail {
 
 inline constexpr index_type no_bin = static_cast<index_type>(-1);
 
+/// The store protocol on top of take/put: best bin for s (or a new one), loads updated.
+template <class Bins>
+index_type place_by_take_put(Bins& bins, std::uint64_t s, std::uint64_t capacity, std::vector<std::uint64_t>& loads) {
+  auto [b, room] = bins.take(s);
+  if (b == no_bin) {
+    b = static_cast<index_type>(loads.size());
+    loads.push_back(s);
+    room = capacity;
+  } else {
+    loads[b] += s;
+  }
+  bins.put(b, room - s);
+  return b;
+}
+
 class bucket_best_fit {
  public:
-  bucket_best_fit(std::uint64_t capacity, std::uint64_t min_size)
-      : min_size_(min_size), heads_(static_cast<std::size_t>(capacity) + 1, no_bin), nonempty_(capacity + 1) {}
+  bucket_best_fit(std::uint64_t capacity, std::uint64_t min_size, std::size_t expected_bins = 0)
+      : capacity_(capacity), min_size_(min_size), heads_(static_cast<std::size_t>(capacity) + 1, no_bin),
+        nonempty_(capacity + 1) {
+    child_.reserve(expected_bins);
+    sibling_.reserve(expected_bins);
+  }
+
+  index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
+    return place_by_take_put(*this, s, capacity_, loads);
+  }
 
   /// Removes and returns {bin, room} with the least room >= s (lowest bin on ties), or {no_bin, 0}.
   std::pair<index_type, std::uint64_t> take(std::uint64_t s) {
@@ -95,6 +118,7 @@ class bucket_best_fit {
     return result;
   }
 
+  std::uint64_t capacity_;
   std::uint64_t min_size_;
   std::vector<index_type> heads_;  // pairing-heap root per room value
   successor_bitmap nonempty_;
@@ -103,7 +127,11 @@ class bucket_best_fit {
 
 class ordered_best_fit {
  public:
-  explicit ordered_best_fit(std::uint64_t min_size) : min_size_(min_size) {}
+  ordered_best_fit(std::uint64_t capacity, std::uint64_t min_size) : capacity_(capacity), min_size_(min_size) {}
+
+  index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
+    return place_by_take_put(*this, s, capacity_, loads);
+  }
 
   std::pair<index_type, std::uint64_t> take(std::uint64_t s) {
     const auto it = bins_.lower_bound({s, index_type{0}});
@@ -118,6 +146,7 @@ class ordered_best_fit {
   }
 
  private:
+  std::uint64_t capacity_;
   std::uint64_t min_size_;
   std::set<std::pair<std::uint64_t, index_type>> bins_;
 };

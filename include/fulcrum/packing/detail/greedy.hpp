@@ -1,76 +1,110 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/detail/greedy.hpp
-/// The greedy packing loops shared by first fit / first-fit decreasing and best fit /
-/// best-fit decreasing: items are visited in a given sequence (index order or the decreasing
-/// order) and each goes to the bin the rule chooses, or to a new bin opened at the end.
+/// The greedy drivers shared by the classic packers. A *store* holds the open bins and implements
+/// one rule: `index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads)` puts an item of
+/// size s into the bin the rule picks (or opens bin loads.size()) and updates loads.
+///
+/// - `greedy_in_index_order`: items visited 0..n-1 (next/first/best fit).
+/// - `greedy_decreasing`: items visited by size descending, ties by lower index first. When a
+///   counting sort pays (C <= 4n + 65536) it runs on the size histogram: the simulation walks the
+///   size classes sequentially (no random access to the input), records each sorted position's bin,
+///   and a final pass in index order writes the CSR result directly, O(n + C) besides the store.
+///   Otherwise a comparison sort gives the order. Both give the same bins.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
+#include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
-#include "fulcrum/packing/detail/best_fit_bins.hpp"
+#include "fulcrum/packing/bounds.hpp"
 #include "fulcrum/packing/detail/common.hpp"
-#include "fulcrum/packing/detail/max_tree.hpp"
 
 namespace fulcrum::detail {
 
-/// First fit over the visiting sequence `item_at(k)`, k = 0..n-1: the lowest-index bin with room.
-template <class SizeFn, class ItemAt>
-void first_fit_loop(std::size_t n, SizeFn&& size, std::uint64_t capacity, ItemAt&& item_at,
-                    std::vector<index_type>& bin_of, std::vector<std::uint64_t>& loads) {
-  max_tree tree(std::min<std::size_t>(std::max<std::size_t>(n / 4, 16), std::size_t{1} << 20));
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = item_at(k);
-    const std::uint64_t s = size(i);
-    index_type b = tree.first_fit(s);
-    if (b == max_tree::none) {
-      b = tree.open(capacity - s);
-      loads.push_back(s);
-    } else {
-      tree.set(b, tree.room(b) - s);
-      loads[b] += s;
-    }
-    bin_of[i] = b;
-  }
+/// Smallest size (max() for empty input).
+template <class SizeFn>
+[[nodiscard]] std::uint64_t min_size_of(std::size_t n, SizeFn&& size) {
+  std::uint64_t m = std::numeric_limits<std::uint64_t>::max();
+  for (std::size_t i = 0; i < n; ++i) m = std::min(m, static_cast<std::uint64_t>(size(i)));
+  return m;
 }
 
-/// Best fit over the visiting sequence: the bin with the least room >= s, lowest index on ties.
-template <class Bins, class SizeFn, class ItemAt>
-void best_fit_loop(Bins& bins, std::size_t n, SizeFn&& size, std::uint64_t capacity, ItemAt&& item_at,
-                   std::vector<index_type>& bin_of, std::vector<std::uint64_t>& loads) {
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = item_at(k);
-    const std::uint64_t s = size(i);
-    auto [b, room] = bins.take(s);
-    if (b == no_bin) {
-      b = static_cast<index_type>(loads.size());
-      loads.push_back(s);
-      room = capacity;
-    } else {
-      loads[b] += s;
-    }
-    bins.put(b, room - s);
-    bin_of[i] = b;
-  }
+/// Items in index order through `store`.
+template <class Store, class SizeFn>
+[[nodiscard]] packing greedy_in_index_order(std::size_t n, SizeFn&& size, std::uint64_t capacity, Store& store,
+                                            pack_algorithm algorithm) {
+  std::vector<index_type> bin_of(n);
+  std::vector<std::uint64_t> loads;
+  for (std::size_t i = 0; i < n; ++i) bin_of[i] = store.place(size(i), loads);
+  return make_packing(n, size, capacity, bin_of, std::move(loads), algorithm);
 }
 
-/// Best fit with the structure chosen by size (identical answers either way).
-template <class SizeFn, class ItemAt>
-void best_fit_dispatch(std::size_t n, SizeFn&& size, std::uint64_t capacity, ItemAt&& item_at,
-                       std::vector<index_type>& bin_of, std::vector<std::uint64_t>& loads) {
-  std::uint64_t min_size = std::numeric_limits<std::uint64_t>::max();
-  for (std::size_t i = 0; i < n; ++i) min_size = std::min(min_size, size(i));
-  if (buckets_pay(n, capacity)) {
-    bucket_best_fit bins(capacity, min_size);
-    best_fit_loop(bins, n, size, capacity, item_at, bin_of, loads);
-  } else {
-    ordered_best_fit bins(min_size);
-    best_fit_loop(bins, n, size, capacity, item_at, bin_of, loads);
+/// Items by size descending (ties: lower index first) through the store made by
+/// `make_store(min_size, expected_bins)`.
+template <class MakeStore, class SizeFn>
+[[nodiscard]] packing greedy_decreasing(std::size_t n, SizeFn&& size, std::uint64_t capacity, MakeStore&& make_store,
+                                        pack_algorithm algorithm) {
+  packing result;
+  result.algorithm = algorithm;
+  if (n == 0) {
+    result.proven_optimal = true;
+    return result;
   }
+  std::vector<std::uint64_t> loads;
+  if (!counting_pays(n, capacity)) {
+    const std::vector<index_type> order = decreasing_order(n, size, capacity);
+    auto store = make_store(min_size_of(n, size), std::size_t{0});
+    std::vector<index_type> bin_of(n);
+    for (const index_type i : order) bin_of[i] = store.place(size(i), loads);
+    return make_packing(n, size, capacity, bin_of, std::move(loads), algorithm);
+  }
+  const auto c = static_cast<std::size_t>(capacity);
+  // 1. Histogram, L2 and the smallest size.
+  std::vector<std::uint64_t> count(c + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) ++count[static_cast<std::size_t>(size(i))];
+  result.lower_bound = lower_bound_l2_counts(count, capacity);
+  std::uint64_t min_size = 0;
+  while (count[static_cast<std::size_t>(min_size)] == 0) ++min_size;
+  // 2. Simulate size class by size class; placement[k] = bin of the k-th item in sorted order.
+  std::vector<index_type> placement(n);
+  const std::size_t expected_bins = static_cast<std::size_t>(result.lower_bound) + result.lower_bound / 16 + 16;
+  loads.reserve(expected_bins);
+  {
+    auto store = make_store(min_size, expected_bins);
+    std::size_t k = 0;
+    for (std::size_t s = c + 1; s-- > 0;)
+      for (std::uint64_t j = count[s]; j > 0; --j) placement[k++] = store.place(s, loads);
+  }
+  // 3. CSR: offsets[b + 1] first counts bin b's items, then serves as its write cursor.
+  const std::size_t bins = loads.size();
+  std::vector<std::size_t> offsets(bins + 1, 0);
+  for (const index_type b : placement) ++offsets[static_cast<std::size_t>(b) + 1];
+  for (std::size_t b = 0, running = 0; b < bins; ++b) {
+    const std::size_t items = offsets[b + 1];
+    offsets[b + 1] = running;
+    running += items;
+  }
+  // count[s] becomes the position in `placement` of the next item of size s (sizes descending).
+  for (std::size_t s = c + 1, running = 0; s-- > 0;) {
+    const std::uint64_t items = count[s];
+    count[s] = running;
+    running += static_cast<std::size_t>(items);
+  }
+  std::vector<index_type> indices(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const index_type b = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i))]++)];
+    indices[offsets[static_cast<std::size_t>(b) + 1]++] = static_cast<index_type>(i);
+  }
+  std::vector<index_type>().swap(placement);
+  result.bins = grouping(std::move(offsets), std::move(indices));
+  result.loads = std::move(loads);
+  result.proven_optimal = result.bins.size() == result.lower_bound;
+  return result;
 }
 
 }  // namespace fulcrum::detail

@@ -75,4 +75,27 @@ class max_tree {
   std::vector<std::uint64_t> tree_;
 };
 
+/// First-fit store for detail/greedy.hpp.
+class first_fit_store {
+ public:
+  first_fit_store(std::uint64_t capacity, std::size_t expected_bins)
+      : capacity_(capacity), tree_(std::min<std::size_t>(std::max<std::size_t>(expected_bins, 16), std::size_t{1} << 22)) {}
+
+  index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
+    index_type b = tree_.first_fit(s);
+    if (b == max_tree::none) {
+      b = tree_.open(capacity_ - s);
+      loads.push_back(s);
+    } else {
+      tree_.set(b, tree_.room(b) - s);
+      loads[b] += s;
+    }
+    return b;
+  }
+
+ private:
+  std::uint64_t capacity_;
+  max_tree tree_;
+};
+
 }  // namespace fulcrum::detail
