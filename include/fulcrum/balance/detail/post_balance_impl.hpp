@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/detail/post_balance_impl.hpp
+/// Internals of `post_balance` (balance/post_balance.hpp): movement accounting, the shed-and-refill
+/// attempt, the repair and return-home passes, and the Hungarian fallback.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <vector>
+
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum::detail {
+
+struct post_instance {
+  std::span<const cost_t> cost;
+  std::span<const index_type> origin;  ///< current rank of each sample
+  std::span<const std::uint64_t> bytes;
+  std::size_t ranks = 1;
+  std::size_t ranks_per_node = 1;
+  cost_t cap = 0;  ///< no rank may end above this
+
+  [[nodiscard]] std::size_t node_of(std::size_t r) const { return r / ranks_per_node; }
+  [[nodiscard]] std::size_t nodes() const { return (ranks + ranks_per_node - 1) / ranks_per_node; }
+  [[nodiscard]] std::size_t ranks_in(std::size_t node) const {
+    return std::min(ranks, (node + 1) * ranks_per_node) - node * ranks_per_node;
+  }
+  [[nodiscard]] bool fits(cost_t load) const { return load <= cap * (1 + 1e-12); }
+};
+
+/// Bytes moved by an assignment, split by level. Sums of bytes are 128-bit (inputs were checked to
+/// have a total that fits 64 bits).
+struct movement {
+  std::uint64_t inter = 0, intra = 0;
+  std::size_t samples = 0;
+  friend bool operator<(const movement& a, const movement& b) {
+    if (a.inter != b.inter) return a.inter < b.inter;
+    if (a.intra != b.intra) return a.intra < b.intra;
+    return a.samples < b.samples;
+  }
+};
+
+inline movement measure_movement(const post_instance& in, std::span<const index_type> rank_of) {
+  movement m;
+  for (std::size_t i = 0; i < rank_of.size(); ++i) {
+    if (rank_of[i] == in.origin[i]) continue;
+    ++m.samples;
+    if (in.node_of(rank_of[i]) != in.node_of(in.origin[i])) m.inter += in.bytes[i];
+    else m.intra += in.bytes[i];
+  }
+  return m;
+}
+
+inline std::vector<cost_t> rank_loads(const post_instance& in, std::span<const index_type> rank_of) {
+  std::vector<cost_t> load(in.ranks, 0);
+  for (std::size_t i = 0; i < rank_of.size(); ++i) load[rank_of[i]] += in.cost[i];
+  return load;
+}
+
+/// Shedding preference: most cost per byte first (fewest bytes to remove a given cost), then
+/// larger cost, then lower index. Zero-byte items first.
+inline bool shed_before(const post_instance& in, index_type a, index_type b) {
+  // cost_a / bytes_a > cost_b / bytes_b  <=>  cost_a * bytes_b > cost_b * bytes_a (bytes >= 0)
+  const long double lhs = static_cast<long double>(in.cost[a]) * static_cast<long double>(in.bytes[b]);
+  const long double rhs = static_cast<long double>(in.cost[b]) * static_cast<long double>(in.bytes[a]);
+  if (lhs != rhs) return lhs > rhs;
+  if (in.cost[a] != in.cost[b]) return in.cost[a] > in.cost[b];
+  return a < b;
+}
+
+/// Picks items of `items` (in shedding preference order) whose costs cover `excess`: every item
+/// that fits in what is left of the excess, then, if some excess remains, the cheapest-cost item
+/// left. Returns the picked items; removes them from `items`.
+inline std::vector<index_type> pick_to_cover(const post_instance& in, std::vector<index_type>& items, cost_t excess) {
+  std::vector<index_type> picked, kept;
+  for (index_type i : items) {
+    if (excess > 0 && in.cost[i] > 0 && in.cost[i] <= excess) {
+      picked.push_back(i);
+      excess -= in.cost[i];
+    } else {
+      kept.push_back(i);
+    }
+  }
+  if (excess > 0) {
+    std::size_t best = kept.size();
+    for (std::size_t t = 0; t < kept.size(); ++t) {
+      const index_type i = kept[t];
+      if (in.cost[i] <= 0) continue;
+      if (best == kept.size() || in.cost[i] < in.cost[kept[best]] ||
+          (in.cost[i] == in.cost[kept[best]] && in.bytes[i] < in.bytes[kept[best]]))
+        best = t;
+    }
+    if (best != kept.size()) {
+      picked.push_back(kept[best]);
+      kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(best));
+    }
+  }
+  items = std::move(kept);
+  return picked;
+}
+
+/// Moves items that left their node back home (origin rank, else the fullest rank of the origin
+/// node that still fits), then items moved within a node back to their origin rank, while every
+/// rank stays within the cap. Largest bytes first. Never raises the makespan above the cap.
+inline void return_home(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
+  std::vector<index_type> moved;
+  for (std::size_t i = 0; i < rank_of.size(); ++i)
+    if (rank_of[i] != in.origin[i]) moved.push_back(static_cast<index_type>(i));
+  std::stable_sort(moved.begin(), moved.end(), [&](index_type a, index_type b) { return in.bytes[a] > in.bytes[b]; });
+  for (int pass = 0; pass < 2; ++pass)
+    for (index_type i : moved) {
+      const std::size_t now = rank_of[i], home = in.origin[i];
+      if (now == home) continue;
+      const bool off_node = in.node_of(now) != in.node_of(home);
+      if (pass == 0 && !off_node) continue;
+      std::size_t to = in.ranks;
+      if (in.fits(load[home] + in.cost[i])) {
+        to = home;
+      } else if (off_node) {
+        const std::size_t node = in.node_of(home);
+        for (std::size_t r = node * in.ranks_per_node; r < node * in.ranks_per_node + in.ranks_in(node); ++r)
+          if (in.fits(load[r] + in.cost[i]) && (to == in.ranks || load[r] > load[to])) to = r;
+      }
+      if (to == in.ranks) continue;
+      load[now] -= in.cost[i];
+      load[to] += in.cost[i];
+      rank_of[i] = static_cast<index_type>(to);
+    }
+}
+
+/// While some rank is above the cap, moves one item off the heaviest rank to a rank where it fits,
+/// choosing the move that adds the least movement (inter-node bytes, then intra-node bytes).
+/// Returns true if every rank ends within the cap.
+inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
+  std::vector<std::vector<index_type>> on(in.ranks);
+  for (std::size_t i = 0; i < rank_of.size(); ++i) on[rank_of[i]].push_back(static_cast<index_type>(i));
+  using cost_pair = std::pair<__int128, __int128>;  // (inter-node bytes, intra-node bytes)
+  auto level_cost = [&](std::size_t i, std::size_t r) -> cost_pair {
+    if (r == in.origin[i]) return {0, 0};
+    if (in.node_of(r) != in.node_of(in.origin[i])) return {in.bytes[i], 0};
+    return {0, in.bytes[i]};
+  };
+  for (std::size_t iter = 0; iter <= rank_of.size(); ++iter) {
+    std::size_t r = 0;
+    for (std::size_t q = 1; q < in.ranks; ++q)
+      if (load[q] > load[r]) r = q;
+    if (in.fits(load[r])) return true;
+    bool found = false;
+    std::size_t best_t = 0, best_to = 0;
+    cost_pair best_delta{};
+    for (std::size_t t = 0; t < on[r].size(); ++t) {
+      const index_type i = on[r][t];
+      if (in.cost[i] <= 0) continue;
+      const auto from = level_cost(i, r);
+      for (std::size_t d = 0; d < in.ranks; ++d) {
+        if (d == r || !in.fits(load[d] + in.cost[i])) continue;
+        const auto to = level_cost(i, d);
+        const cost_pair delta{to.first - from.first, to.second - from.second};  // compared lexicographically
+        if (!found || delta < best_delta) {
+          found = true;
+          best_delta = delta;
+          best_t = t;
+          best_to = d;
+        }
+      }
+    }
+    if (!found) return false;
+    const index_type i = on[r][best_t];
+    on[r].erase(on[r].begin() + static_cast<std::ptrdiff_t>(best_t));
+    on[best_to].push_back(i);
+    load[r] -= in.cost[i];
+    load[best_to] += in.cost[i];
+    rank_of[i] = static_cast<index_type>(best_to);
+  }
+  return false;
+}
+
+/// One shed-and-refill attempt with margin m: every rank above cap * (1 - m) sheds items into its
+/// node's pool; every node whose kept + pooled load exceeds its ranks * cap * (1 - m) exports pool
+/// items; exports go to the lightest nodes (per rank), largest first; each node's pool goes to its
+/// lightest ranks, largest first (LPT with preloads); then repair and return_home.
+inline std::vector<index_type> shed_and_refill(const post_instance& in, double margin) {
+  const std::size_t n = in.cost.size(), nodes = in.nodes();
+  const cost_t keep = in.cap * (1 - margin);
+  std::vector<index_type> rank_of(in.origin.begin(), in.origin.end());
+  std::vector<cost_t> load = rank_loads(in, rank_of);
+  std::vector<std::vector<index_type>> on(in.ranks);
+  for (std::size_t i = 0; i < n; ++i) on[rank_of[i]].push_back(static_cast<index_type>(i));
+  std::vector<std::vector<index_type>> pool(nodes);
+  for (std::size_t r = 0; r < in.ranks; ++r) {
+    if (load[r] <= keep) continue;
+    auto& items = on[r];
+    std::sort(items.begin(), items.end(), [&](index_type a, index_type b) { return shed_before(in, a, b); });
+    for (index_type i : pick_to_cover(in, items, load[r] - keep)) {
+      load[r] -= in.cost[i];
+      pool[in.node_of(r)].push_back(i);
+    }
+  }
+  // Node level.
+  std::vector<cost_t> node_total(nodes, 0);
+  for (std::size_t r = 0; r < in.ranks; ++r) node_total[in.node_of(r)] += load[r];
+  for (std::size_t v = 0; v < nodes; ++v)
+    for (index_type i : pool[v]) node_total[v] += in.cost[i];
+  std::vector<index_type> exported;
+  for (std::size_t v = 0; v < nodes; ++v) {
+    const cost_t node_keep = keep * static_cast<cost_t>(in.ranks_in(v));
+    if (node_total[v] <= node_keep) continue;
+    std::sort(pool[v].begin(), pool[v].end(), [&](index_type a, index_type b) { return shed_before(in, a, b); });
+    for (index_type i : pick_to_cover(in, pool[v], node_total[v] - node_keep)) {
+      node_total[v] -= in.cost[i];
+      exported.push_back(i);
+    }
+  }
+  auto by_cost_desc = [&](index_type a, index_type b) { return in.cost[a] != in.cost[b] ? in.cost[a] > in.cost[b] : a < b; };
+  std::sort(exported.begin(), exported.end(), by_cost_desc);
+  for (index_type i : exported) {
+    std::size_t best = 0;
+    for (std::size_t v = 1; v < nodes; ++v)
+      if (node_total[v] / static_cast<cost_t>(in.ranks_in(v)) < node_total[best] / static_cast<cost_t>(in.ranks_in(best)))
+        best = v;
+    node_total[best] += in.cost[i];
+    pool[best].push_back(i);
+  }
+  // Rank level: LPT of each node's pool onto its ranks, preloaded with what they kept.
+  for (std::size_t v = 0; v < nodes; ++v) {
+    std::sort(pool[v].begin(), pool[v].end(), by_cost_desc);
+    const std::size_t first = v * in.ranks_per_node, count = in.ranks_in(v);
+    for (index_type i : pool[v]) {
+      std::size_t best = first;
+      for (std::size_t r = first + 1; r < first + count; ++r)
+        if (load[r] < load[best] || (load[r] == load[best] && r == in.origin[i])) best = r;
+      load[best] += in.cost[i];
+      rank_of[i] = static_cast<index_type>(best);
+    }
+  }
+  load = rank_loads(in, rank_of);
+  repair(in, rank_of, load);
+  return_home(in, rank_of, load);
+  return rank_of;
+}
+
+/// Maximum-weight perfect assignment of rows to columns (square, n x n), Hungarian algorithm
+/// (Kuhn-Munkres with potentials), O(n^3). weight is row-major. Returns col_of_row.
+inline std::vector<std::size_t> max_weight_assignment(std::size_t n, const std::vector<double>& weight) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  // Minimise cost = -weight; 1-based arrays as in the classic formulation.
+  std::vector<double> u(n + 1, 0), v(n + 1, 0);
+  std::vector<std::size_t> p(n + 1, 0), way(n + 1, 0);
+  for (std::size_t i = 1; i <= n; ++i) {
+    p[0] = i;
+    std::size_t j0 = 0;
+    std::vector<double> minv(n + 1, inf);
+    std::vector<char> used(n + 1, 0);
+    do {
+      used[j0] = 1;
+      const std::size_t i0 = p[j0];
+      double delta = inf;
+      std::size_t j1 = 0;
+      for (std::size_t j = 1; j <= n; ++j) {
+        if (used[j]) continue;
+        const double cur = -weight[(i0 - 1) * n + (j - 1)] - u[i0] - v[j];
+        if (cur < minv[j]) minv[j] = cur, way[j] = j0;
+        if (minv[j] < delta) delta = minv[j], j1 = j;
+      }
+      for (std::size_t j = 0; j <= n; ++j) {
+        if (used[j]) u[p[j]] += delta, v[j] -= delta;
+        else minv[j] -= delta;
+      }
+      j0 = j1;
+    } while (p[j0] != 0);
+    do {
+      const std::size_t j1 = way[j0];
+      p[j0] = p[j1];
+      j0 = j1;
+    } while (j0 != 0);
+  }
+  std::vector<std::size_t> col_of_row(n);
+  for (std::size_t j = 1; j <= n; ++j) col_of_row[p[j] - 1] = j - 1;
+  return col_of_row;
+}
+
+/// Greedy stand-in for large k: pairs in decreasing weight (ties: row, then column).
+inline std::vector<std::size_t> greedy_assignment(std::size_t n, const std::vector<double>& weight) {
+  std::vector<std::size_t> pairs(n * n);
+  std::iota(pairs.begin(), pairs.end(), std::size_t{0});
+  std::stable_sort(pairs.begin(), pairs.end(), [&](std::size_t a, std::size_t b) { return weight[a] > weight[b]; });
+  std::vector<std::size_t> col_of_row(n, n);
+  std::vector<char> col_used(n, 0);
+  for (std::size_t e : pairs) {
+    const std::size_t r = e / n, c = e % n;
+    if (col_of_row[r] != n || col_used[c]) continue;
+    col_of_row[r] = c;
+    col_used[c] = 1;
+  }
+  return col_of_row;
+}
+
+inline constexpr std::size_t hungarian_max_size = 512;
+
+/// Maps the groups of a balanced partition onto ranks: first groups to node slots maximising bytes
+/// that stay on their node, then within each node groups to ranks maximising bytes that stay on
+/// their rank. Returns the rank of each sample.
+inline std::vector<index_type> map_groups_to_ranks(const post_instance& in, std::span<const index_type> group_of) {
+  const std::size_t k = in.ranks, n = in.cost.size();
+  auto solve = [](std::size_t m, const std::vector<double>& w) {
+    return m <= hungarian_max_size ? max_weight_assignment(m, w) : greedy_assignment(m, w);
+  };
+  std::vector<double> w(k * k, 0);
+  std::vector<double> on_node(k * in.nodes(), 0);
+  for (std::size_t i = 0; i < n; ++i)
+    on_node[group_of[i] * in.nodes() + in.node_of(in.origin[i])] += static_cast<double>(in.bytes[i]);
+  for (std::size_t g = 0; g < k; ++g)
+    for (std::size_t r = 0; r < k; ++r) w[g * k + r] = on_node[g * in.nodes() + in.node_of(r)];
+  const auto slot = solve(k, w);  // slot[g]: a rank; only its node matters here
+  std::vector<std::size_t> rank_of_group(k);
+  for (std::size_t v = 0; v < in.nodes(); ++v) {
+    std::vector<std::size_t> groups;
+    for (std::size_t g = 0; g < k; ++g)
+      if (in.node_of(slot[g]) == v) groups.push_back(g);
+    const std::size_t m = groups.size(), first = v * in.ranks_per_node;
+    std::vector<double> wv(m * m, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t o = in.origin[i];
+      if (in.node_of(o) != v) continue;
+      const auto it = std::find(groups.begin(), groups.end(), static_cast<std::size_t>(group_of[i]));
+      if (it == groups.end()) continue;
+      wv[static_cast<std::size_t>(it - groups.begin()) * m + (o - first)] += static_cast<double>(in.bytes[i]);
+    }
+    const auto local = solve(m, wv);
+    for (std::size_t t = 0; t < m; ++t) rank_of_group[groups[t]] = first + local[t];
+  }
+  std::vector<index_type> rank_of(n);
+  for (std::size_t i = 0; i < n; ++i) rank_of[i] = static_cast<index_type>(rank_of_group[group_of[i]]);
+  return rank_of;
+}
+
+}  // namespace fulcrum::detail

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/post_balance.hpp
+/// Post-balancing with minimal movement (OrchMLLM's dispatcher, done better): samples already sit
+/// on ranks (ranks grouped into nodes of `ranks_per_node`); return a balanced plan that keeps as
+/// much data where it is as possible, minimising bytes moved between nodes first, then between
+/// ranks of a node, and report the bytes moved.
+///
+/// What (docs/post_balance.md explains it step by step):
+///  1. Target: a reference re-dispatch from scratch (LPT; `complete_balance` when
+///     opts.balance.algorithm == complete). cap = its makespan * (1 + tolerance). The plan returned
+///     never has a rank above cap, so its makespan is at most the reference's (times 1 + tolerance).
+///  2. Shed and refill, for a ladder of margins m = 0, 0.05%, ..., 100%: every rank above
+///     cap * (1 - m) sheds the items with the most cost per byte into its node's pool; a node whose
+///     load still exceeds its ranks * cap * (1 - m) exports pool items (again most cost per byte)
+///     to the lightest nodes, largest first; each node's pool is placed LPT-style onto its own
+///     lightest ranks. A repair pass moves single items off ranks still above cap (cheapest move
+///     first), and a return-home pass moves items back to their origin rank, or at least their
+///     origin node, wherever that keeps every rank within cap. The cheapest feasible attempt wins,
+///     compared by (inter-node bytes, intra-node bytes, samples moved).
+///  3. Fallback (only if no attempt fits the cap): the reference partition's groups are mapped onto
+///     ranks by two maximum-weight assignments (Hungarian, O(k^3); greedy above k = 512): groups
+///     to nodes maximising bytes kept on their node, then within each node to ranks maximising
+///     bytes kept on their rank, followed by the return-home pass. Its makespan equals the
+///     reference's, so the cap always holds.
+/// Complexity: O(M (n log n + k) + repair) for M = 12 margins; the repair pass is O(moves * n_r * k).
+/// Guarantee: every sample placed exactly once; makespan <= reference makespan * (1 + tolerance);
+/// movement never more than a full re-dispatch's in practice, and usually a small fraction (see
+/// docs/bench/balance_exact.md). Not an optimum of the movement objective (that is NP-hard).
+/// Deterministic: ties break by index; no randomness.
+///
+/// Errors (invalid_input): k == 0; sizes of costs, current_rank and bytes differ; a current rank
+/// not below `ranks`; ranks_per_node == 0; negative/NaN costs; negative, NaN or infinite
+/// tolerance; total bytes overflowing 64 bits; opts.balance.equal_counts or a finite
+/// opts.balance.part_capacity (not supported here: balance with complete_balance instead).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fulcrum/balance/complete.hpp"
+#include "fulcrum/balance/detail/post_balance_impl.hpp"
+#include "fulcrum/balance/lpt.hpp"
+#include "fulcrum/balance/options.hpp"
+#include "fulcrum/balance/partition.hpp"
+#include "fulcrum/core/bounds.hpp"
+#include "fulcrum/core/checked.hpp"
+#include "fulcrum/core/error.hpp"
+
+namespace fulcrum {
+
+struct post_balance_options {
+  balance_options balance;           ///< reference balancer: LPT, or complete_balance if algorithm == complete
+  std::size_t ranks_per_node = 8;    ///< ranks r and r' share a node iff r / ranks_per_node == r' / ranks_per_node
+  double tolerance = 0.0;            ///< allowed makespan over the reference re-dispatch, relative (0.01 = 1%)
+};
+
+struct post_balance_result {
+  partition plan;                          ///< plan.parts[r] = samples rank r holds after balancing
+  std::uint64_t bytes_moved_inter_node = 0;  ///< bytes of samples whose node changes
+  std::uint64_t bytes_moved_intra_node = 0;  ///< bytes of samples that change rank within their node
+  std::size_t samples_moved = 0;             ///< samples whose rank changes
+  cost_t target_makespan = 0;              ///< the cap: reference makespan * (1 + tolerance)
+};
+
+/// Balances samples over `ranks` starting from `current_rank`, moving as few bytes as possible
+/// (inter-node first, then intra-node). See the file comment.
+[[nodiscard]] inline post_balance_result post_balance(std::span<const cost_t> costs,
+                                                      std::span<const index_type> current_rank,
+                                                      std::span<const std::uint64_t> bytes, std::size_t ranks,
+                                                      const post_balance_options& opts = {}) {
+  constexpr const char* where = "post_balance";
+  detail::require_parts(where, ranks, costs.size());
+  if (current_rank.size() != costs.size())
+    throw invalid_input(detail::describe(where, "current_rank.size()", current_rank.size(), "differs from costs.size()"));
+  if (bytes.size() != costs.size())
+    throw invalid_input(detail::describe(where, "bytes.size()", bytes.size(), "differs from costs.size()"));
+  if (opts.ranks_per_node == 0) throw invalid_input(detail::describe(where, "ranks_per_node", 0, "must be positive"));
+  if (!(opts.tolerance >= 0) || std::isinf(opts.tolerance))
+    throw invalid_input(detail::describe(where, "tolerance", opts.tolerance, "must be finite and non-negative"));
+  if (opts.balance.equal_counts)
+    throw invalid_input(detail::describe(where, "balance.equal_counts", 1, "is not supported by post_balance"));
+  if (opts.balance.part_capacity < std::numeric_limits<cost_t>::infinity())
+    throw invalid_input(detail::describe(where, "balance.part_capacity", opts.balance.part_capacity,
+                                         "is not supported by post_balance"));
+  std::uint64_t total_bytes = 0;
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    detail::require_non_negative(where, "cost", i, costs[i]);
+    if (current_rank[i] >= ranks)
+      throw invalid_input(detail::describe(where, "current_rank", i, current_rank[i], "is not below ranks"));
+    total_bytes = checked_add(total_bytes, bytes[i], "post_balance: bytes");
+  }
+
+  const partition reference = opts.balance.algorithm == balance_algorithm::complete
+                                  ? complete_balance(costs, ranks, opts.balance)
+                                  : lpt(costs, ranks);
+  detail::post_instance in;
+  in.cost = costs;
+  in.origin = current_rank;
+  in.bytes = bytes;
+  in.ranks = ranks;
+  in.ranks_per_node = opts.ranks_per_node;
+  in.cap = reference.makespan * (1 + opts.tolerance);
+
+  bool have = false;
+  std::vector<index_type> best;
+  detail::movement best_move;
+  auto consider = [&](std::vector<index_type> rank_of) {
+    const auto load = detail::rank_loads(in, rank_of);
+    for (cost_t l : load)
+      if (!in.fits(l)) return;
+    const auto m = detail::measure_movement(in, rank_of);
+    if (!have || m < best_move) {
+      have = true;
+      best_move = m;
+      best = std::move(rank_of);
+    }
+  };
+  consider(std::vector<index_type>(current_rank.begin(), current_rank.end()));  // already balanced?
+  if (!have || best_move.samples > 0) {
+    for (double margin : {0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0})
+      consider(detail::shed_and_refill(in, margin));
+  }
+  if (!have) {
+    auto rank_of = detail::map_groups_to_ranks(in, reference.parts.assignment(costs.size()));
+    auto load = detail::rank_loads(in, rank_of);
+    detail::return_home(in, rank_of, load);
+    best_move = detail::measure_movement(in, rank_of);
+    best = std::move(rank_of);
+  }
+
+  post_balance_result res;
+  res.plan = detail::make_partition(best, costs, ranks, makespan_lower_bound(costs, ranks));
+  res.bytes_moved_inter_node = best_move.inter;
+  res.bytes_moved_intra_node = best_move.intra;
+  res.samples_moved = best_move.samples;
+  res.target_makespan = in.cap;
+  return res;
+}
+
+}  // namespace fulcrum
