@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file recompute/branch_and_bound.hpp
+/// Exact, anytime recompute selection by depth-first branch and bound.
+///
+/// What: layers in order; at each layer try its non-dominated options, fastest first; a node is
+/// cut when its time plus the LP-relaxation bound of the remaining layers under the remaining
+/// budget (the multiple-choice knapsack LP: convex-hull steps taken greedily, the last one
+/// fractionally; Sinha and Zoltners 1979) cannot beat the best plan so far, or when the least
+/// memory of the remaining layers does not fit. Starts from the greedy plan.
+/// Complexity: exponential in the worst case; each node O(H) for H hull steps. Stops after
+/// `limits.nodes` nodes or `limits.time` with the best plan found (proven_optimal = false,
+/// lower_bound = the LP bound). Use it when memories are large and irregular (the frontier DP's
+/// state count grows with the number of distinct memory totals; this does not).
+/// Guarantee: exact when it finishes within the limits.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fulcrum/recompute/detail/instance.hpp"
+#include "fulcrum/recompute/greedy.hpp"
+#include "fulcrum/recompute/plan.hpp"
+
+namespace fulcrum {
+namespace detail {
+
+class recompute_bnb {
+ public:
+  recompute_bnb(const recompute_instance& in, search_limits limits) : in_(in), limits_(limits) {
+    const std::size_t n = in.options.size();
+    steps_ = hull_steps(in, fastest_);
+    frontier_.resize(n);
+    for (std::size_t l = 0; l < n; ++l) {
+      frontier_[l] = pareto_options(in.options[l]);
+      std::reverse(frontier_[l].begin(), frontier_[l].end());  // fastest first
+    }
+    rest_min_.assign(n + 1, 0);
+    rest_fast_mem_.assign(n + 1, 0);
+    rest_fast_time_.assign(n + 1, 0.0);
+    for (std::size_t l = n; l-- > 0;) {
+      rest_min_[l] = rest_min_[l + 1] + in.options[l][frontier_[l].back()].memory;
+      rest_fast_mem_[l] = rest_fast_mem_[l + 1] + static_cast<unsigned __int128>(in.options[l][fastest_[l]].memory);
+      rest_fast_time_[l] = rest_fast_time_[l + 1] + in.options[l][fastest_[l]].time;
+    }
+  }
+
+  recompute_plan solve() {
+    const auto g = greedy_recompute(in_);
+    best_ = g.plan;
+    root_bound_ = g.lp_bound;
+    choice_.assign(in_.options.size(), 0);
+    start_ = std::chrono::steady_clock::now();
+    complete_ = true;
+    dfs(0, 0, 0.0);
+    best_.proven_optimal = complete_;
+    best_.lower_bound = complete_ ? best_.time : std::min(root_bound_, best_.time);
+    return best_;
+  }
+
+  [[nodiscard]] std::uint64_t nodes() const noexcept { return nodes_; }
+
+ private:
+  /// LP bound on the time of layers l..n-1 within `budget`.
+  [[nodiscard]] double suffix_bound(std::size_t l, std::uint64_t budget) const {
+    double t = rest_fast_time_[l];
+    unsigned __int128 mem = rest_fast_mem_[l];
+    for (const auto& st : steps_) {
+      if (mem <= budget) break;
+      if (st.layer < l) continue;
+      const unsigned __int128 excess = mem - budget;
+      if (excess <= st.saved) return t + st.added * static_cast<double>(static_cast<std::uint64_t>(excess)) / static_cast<double>(st.saved);
+      t += st.added;
+      mem -= st.saved;
+    }
+    return t;
+  }
+
+  void dfs(std::size_t l, std::uint64_t mem, double time) {
+    if (!complete_) return;
+    if (++nodes_ > limits_.nodes ||
+        ((nodes_ & 1023) == 0 &&
+         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_) > limits_.time)) {
+      complete_ = false;
+      return;
+    }
+    const std::size_t n = in_.options.size();
+    if (l == n) {
+      if (time < best_.time) best_ = evaluate_choice(in_, choice_);
+      return;
+    }
+    const double slack = 1e-12 * std::max(1.0, std::abs(best_.time));
+    if (time + suffix_bound(l, in_.budget - mem) - slack >= best_.time) return;
+    for (std::size_t k : frontier_[l]) {
+      const std::uint64_t m = mem + in_.options[l][k].memory;  // <= budget checked below: no overflow past it
+      if (m < mem || m > in_.budget - rest_min_[l + 1]) continue;
+      choice_[l] = k;
+      dfs(l + 1, m, time + in_.options[l][k].time);
+      if (!complete_) return;
+    }
+  }
+
+  const recompute_instance& in_;
+  search_limits limits_;
+  std::vector<hull_step> steps_;
+  std::vector<std::size_t> fastest_;
+  std::vector<std::vector<std::size_t>> frontier_;
+  std::vector<std::uint64_t> rest_min_;
+  std::vector<unsigned __int128> rest_fast_mem_;
+  std::vector<double> rest_fast_time_;
+  std::vector<std::size_t> choice_;
+  recompute_plan best_;
+  double root_bound_ = 0;
+  bool complete_ = true;
+  std::uint64_t nodes_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace detail
+
+/// Branch and bound (see file docs).
+template <class R>
+[[nodiscard]] recompute_plan branch_and_bound_recompute(R&& layers, std::uint64_t memory_budget, search_limits limits = {}) {
+  const auto in = detail::make_recompute_instance("select_recompute(branch_and_bound)", layers, memory_budget);
+  return detail::recompute_bnb(in, limits).solve();
+}
+
+}  // namespace fulcrum
