@@ -80,14 +80,15 @@ template <class MakeStore, class SizeFn>
     for (std::size_t s = c + 1; s-- > 0;)
       for (std::uint64_t j = count[s]; j > 0; --j) placement[k++] = store.place(s, loads);
   }
-  // 3. CSR: offsets[b + 1] first counts bin b's items, then serves as its write cursor.
+  // 3. CSR. cursor[b] (32-bit, to stay cache resident) counts bin b's items, then becomes the
+  //    next write position of bin b.
   const std::size_t bins = loads.size();
+  std::vector<std::uint32_t> cursor(bins, 0);
+  for (const index_type b : placement) ++cursor[b];
   std::vector<std::size_t> offsets(bins + 1, 0);
-  for (const index_type b : placement) ++offsets[static_cast<std::size_t>(b) + 1];
-  for (std::size_t b = 0, running = 0; b < bins; ++b) {
-    const std::size_t items = offsets[b + 1];
-    offsets[b + 1] = running;
-    running += items;
+  for (std::size_t b = 0; b < bins; ++b) {
+    offsets[b + 1] = offsets[b] + cursor[b];
+    cursor[b] = static_cast<std::uint32_t>(offsets[b]);
   }
   // count[s] becomes the position in `placement` of the next item of size s (sizes descending).
   for (std::size_t s = c + 1, running = 0; s-- > 0;) {
@@ -95,12 +96,27 @@ template <class MakeStore, class SizeFn>
     count[s] = running;
     running += static_cast<std::size_t>(items);
   }
+  // Scatter in index order (items of a bin come out in increasing index order). The bin of item
+  // i is looked up `lookahead` items early and its cursor prefetched: the scatter is random by bin.
   std::vector<index_type> indices(n);
+  constexpr std::size_t lookahead = 16;
+  index_type ring[lookahead];
+  const std::size_t warm = std::min(n, lookahead);
+  for (std::size_t i = 0; i < warm; ++i) {
+    ring[i] = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i))]++)];
+    __builtin_prefetch(&cursor[ring[i]], 1);
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    const index_type b = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i))]++)];
-    indices[offsets[static_cast<std::size_t>(b) + 1]++] = static_cast<index_type>(i);
+    const index_type b = ring[i % lookahead];
+    if (i + lookahead < n) {
+      const index_type ahead = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i + lookahead))]++)];
+      ring[i % lookahead] = ahead;
+      __builtin_prefetch(&cursor[ahead], 1);
+    }
+    indices[cursor[b]++] = static_cast<index_type>(i);
   }
   std::vector<index_type>().swap(placement);
+  std::vector<std::uint32_t>().swap(cursor);
   result.bins = grouping(std::move(offsets), std::move(indices));
   result.loads = std::move(loads);
   result.proven_optimal = result.bins.size() == result.lower_bound;
