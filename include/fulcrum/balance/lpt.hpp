@@ -6,6 +6,9 @@
 /// lightest part (ties: lower part index).
 /// Complexity: O(n log n + n log k) time, O(n + k) memory.
 /// Guarantee: makespan <= (4/3 - 1/(3k)) * OPT (Graham 1969). Deterministic on every platform.
+/// Implementation: the order comes from an O(n) radix sort on the cost bits
+/// (detail/order.hpp), the lightest part from a flat binary heap updated in place (one sift-down
+/// per item), so the cost is dominated by n * log2(k) comparisons.
 #pragma once
 
 #include <algorithm>
@@ -19,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/balance/detail/order.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
@@ -43,21 +47,102 @@ inline void require_parts(std::string_view where, std::size_t k, std::size_t n) 
 }
 }  // namespace detail
 
+namespace detail {
+/// LPT over items taken in `order`, into parts with the given starting loads. Writes part_of for
+/// the items in `order` and updates `loads`. The lightest part comes from a tournament tree over
+/// (load, part) pairs (ties to the lower part index): replacing the winner replays one
+/// leaf-to-root path of log2(k) branch-free comparisons. O(|order| log k).
+inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
+                     std::span<index_type> part_of) {
+  const std::size_t k = loads.size();
+  std::size_t leaves = 1;
+  while (leaves < k) leaves *= 2;
+  // tree[i] for i in [1, leaves) holds the winning leaf (part) of its subtree; leaf values are
+  // loads, padded with +infinity.
+  std::vector<cost_t> value(leaves, std::numeric_limits<cost_t>::infinity());
+  std::copy(loads.begin(), loads.end(), value.begin());
+  std::vector<index_type> tree(2 * leaves);
+  for (std::size_t i = 0; i < leaves; ++i) tree[leaves + i] = static_cast<index_type>(i);
+  const auto winner = [&](index_type a, index_type b) {
+    // a < b always (left subtree first), so ties go to a.
+    return value[b] < value[a] ? b : a;
+  };
+  for (std::size_t i = leaves; i-- > 1;) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
+  for (index_type item : order) {
+    const index_type part = tree[1];
+    part_of[item] = part;
+    value[part] += costs[item];
+    for (std::size_t i = (leaves + part) / 2; i >= 1; i /= 2) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
+  }
+  std::copy(value.begin(), value.begin() + static_cast<std::ptrdiff_t>(k), loads.begin());
+}
+
+/// LPT restricted to parts with room: every part ends with floor(n/k) or ceil(n/k) items
+/// (n = |order|). A part is open while it holds fewer than floor(n/k) items, or exactly that many
+/// and fewer than n mod k parts already hold the extra item. Full parts leave the heap lazily.
+/// O(|order| log k + k).
+inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
+                                  std::span<index_type> part_of) {
+  const std::size_t k = loads.size(), n = order.size();
+  const std::size_t f = n / k, r = n % k;
+  struct entry {
+    cost_t load;
+    index_type part;
+  };
+  const auto lighter = [](const entry& a, const entry& b) { return a.load < b.load || (a.load == b.load && a.part < b.part); };
+  std::vector<entry> heap(k);
+  std::vector<std::size_t> count(k, 0);
+  std::size_t size = k, ceil_used = 0;
+  for (std::size_t p = 0; p < k; ++p) heap[p] = {loads[p], static_cast<index_type>(p)};
+  const auto sift_down = [&](std::size_t i) {
+    const entry moving = heap[i];
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && lighter(heap[child + 1], heap[child])) ++child;
+      if (!lighter(heap[child], moving)) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = moving;
+  };
+  const auto full = [&](std::size_t p) { return count[p] > f || (count[p] == f && ceil_used >= r); };
+  for (std::size_t i = size / 2; i-- > 0;) sift_down(i);
+  for (index_type item : order) {
+    while (full(heap[0].part)) {  // drop parts that filled up (lazily)
+      heap[0] = heap[--size];
+      sift_down(0);
+    }
+    const index_type part = heap[0].part;
+    part_of[item] = part;
+    heap[0].load += costs[item];
+    loads[part] = heap[0].load;
+    if (++count[part] > f) ++ceil_used;
+    sift_down(0);
+  }
+}
+}  // namespace detail
+
 /// LPT assignment on precomputed costs: result[i] = part of item i.
 [[nodiscard]] inline std::vector<index_type> lpt_assign(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("lpt", k, costs.size());
-  for (std::size_t i = 0; i < costs.size(); ++i) detail::require_non_negative("lpt", "cost", i, costs[i]);
-  using entry = std::pair<cost_t, index_type>;  // (load, part): min-heap, ties by part index
-  std::vector<entry> heap(k);
-  for (std::size_t p = 0; p < k; ++p) heap[p] = {0.0, static_cast<index_type>(p)};
-  std::priority_queue<entry, std::vector<entry>, std::greater<>> lightest(std::greater<>{}, std::move(heap));
+  detail::require_costs("lpt", costs);
   std::vector<index_type> part_of(costs.size());
-  for (index_type i : detail::order_by_cost_descending(costs)) {
-    auto [load, part] = lightest.top();
-    lightest.pop();
-    part_of[i] = part;
-    lightest.push({load + costs[i], part});
-  }
+  std::vector<cost_t> loads(k, 0.0);
+  const auto order = detail::radix_order_descending(costs);
+  detail::lpt_into(costs, order, loads, part_of);
+  return part_of;
+}
+
+/// LPT with equal item counts (floor(n/k) or ceil(n/k) items per part): result[i] = part of item i.
+/// Largest item first to the lightest part that still has room. Same complexity as lpt_assign.
+[[nodiscard]] inline std::vector<index_type> lpt_assign_equal_counts(std::span<const cost_t> costs, std::size_t k) {
+  detail::require_parts("lpt", k, costs.size());
+  detail::require_costs("lpt", costs);
+  std::vector<index_type> part_of(costs.size());
+  std::vector<cost_t> loads(k, 0.0);
+  const auto order = detail::radix_order_descending(costs);
+  detail::lpt_equal_counts_into(costs, order, loads, part_of);
   return part_of;
 }
 

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/balance.hpp
+/// `balance()`: the front door for balancing n items onto k parts (ranks, or micro-batches).
+/// Contract (DESIGN.md):
+///   partition balance(R&& items, size_t k, balance_options opts = {}, Cost cost = {}, Proj proj = {});
+///
+/// Algorithms (`opts.algorithm`; guide in docs/balance.md):
+///  - greedy          LPT, O(n + n log k) after an O(n) radix sort; <= 4/3 OPT.
+///  - karmarkar_karp  k-way largest differencing (balance/karmarkar_karp.hpp).
+///  - multifit        bisection on capacity with FFD (balance/multifit.hpp); <= 13/11 OPT + 2^-16.
+///  - local_search    LPT, then moves and swaps from the heaviest part (balance/local_search.hpp).
+///  - complete        anytime exact search (balance/complete.hpp): proves optimality or returns
+///                    the best plan within opts.limits with its proven gap.
+///  - automatic       the fast path: LPT, then (unless LPT already meets the lower bound) local
+///                    search trying the 8 lightest partners per step; for n <= 16384 also
+///                    Karmarkar-Karp + local search, keeping the better plan (ties: LPT's).
+///                    W1 N=65536 k=512 under L + L^2/4096: makespan / bound ~1.000002.
+///
+/// Constraints:
+///  - equal_counts: every part gets floor(n/k) or ceil(n/k) items. greedy/automatic use LPT over
+///    parts with room, karmarkar_karp the chunked equal-size variant followed by count-keeping
+///    local search (the chunked variant alone is coarse when n/k is small), multifit FFD over bins
+///    with room (never worse than the count-restricted LPT), local_search only count-keeping moves
+///    and swaps; complete searches under the counts.
+///  - part_capacity: no part above it. An item above it, or a lower bound above it, throws
+///    `infeasible` at once. If the chosen heuristic's plan exceeds it, balance() tries FFD at
+///    exactly that capacity (then local search), Karmarkar-Karp + local search, and finally the
+///    complete search under opts.limits; if none fits, `infeasible` says so and why.
+///
+/// Result: loads summed per part in index order, makespan, the strongest lower bound known
+/// (detail/bounds.hpp: core bound, rounded up for integral costs, plus an equal-counts bound) and
+/// proven_optimal (makespan meets the bound, or the complete search proved it).
+/// Errors: k == 0, NaN/negative/infinite costs, NaN or non-positive part_capacity -> invalid_input.
+/// Deterministic: no algorithm here uses time limits except `complete` when opts.limits.time is set.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <ranges>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fulcrum/balance/complete.hpp"
+#include "fulcrum/balance/detail/bounds.hpp"
+#include "fulcrum/balance/detail/ffd.hpp"
+#include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/balance/karmarkar_karp.hpp"
+#include "fulcrum/balance/local_search.hpp"
+#include "fulcrum/balance/lpt.hpp"
+#include "fulcrum/balance/multifit.hpp"
+#include "fulcrum/balance/options.hpp"
+#include "fulcrum/balance/partition.hpp"
+#include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/error.hpp"
+
+namespace fulcrum {
+
+namespace detail {
+
+/// Largest part load of an assignment, loads summed in index order (as make_partition does).
+inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
+                                  std::vector<cost_t>& loads) {
+  loads.assign(k, 0.0);
+  for (std::size_t i = 0; i < costs.size(); ++i) loads[part_of[i]] += costs[i];
+  cost_t m = 0;
+  for (cost_t l : loads) m = std::max(m, l);
+  return m;
+}
+
+/// Validates the balance inputs shared by every algorithm; returns the lower bound.
+inline cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
+                                   const balance_options& opts) {
+  require_parts(where, k, costs.size());
+  require_costs(where, costs);
+  const cost_t cap = opts.part_capacity;
+  if (std::isnan(cap) || !(cap > 0))
+    throw invalid_input(describe(where, "part_capacity", cap, "must be positive (infinity means no limit)"));
+  const cost_t lb = balance_lower_bound(costs, k, opts.equal_counts);
+  if (cap < std::numeric_limits<cost_t>::infinity()) {
+    for (std::size_t i = 0; i < costs.size(); ++i)
+      if (costs[i] > cap) {
+        std::ostringstream os;
+        os.precision(17);
+        os << "exceeds part_capacity = " << cap << ": no part can hold it";
+        throw infeasible(describe(where, "cost", i, costs[i], os.str()));
+      }
+    if (lb > cap) {
+      std::ostringstream os;
+      os.precision(17);
+      os << "is below the makespan lower bound " << lb
+         << " (max of sum/k, the largest cost, two of the k+1 largest, the equal-counts bound): no plan fits";
+      throw infeasible(describe(where, "part_capacity", cap, os.str()));
+    }
+  }
+  return lb;
+}
+
+/// The plan of one heuristic, by algorithm, on items already in cost-descending order.
+inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs, std::span<const index_type> order,
+                              std::size_t k, const balance_options& opts, cost_t lb, std::span<index_type> part_of) {
+  const std::size_t n = costs.size();
+  std::vector<cost_t> loads(k, 0.0);
+  const auto greedy = [&] {
+    std::fill(loads.begin(), loads.end(), 0.0);
+    if (opts.equal_counts) lpt_equal_counts_into(costs, order, loads, part_of);
+    else lpt_into(costs, order, loads, part_of);
+  };
+  const auto kk = [&] {
+    if (!opts.equal_counts) {
+      const auto a = karmarkar_karp_solver(costs, k).run();
+      std::copy(a.begin(), a.end(), part_of.begin());
+      return;
+    }
+    // The chunked equal-count variant is coarse when n/k is small: polish with count-keeping
+    // local search.
+    const auto a = karmarkar_karp_equal_counts(costs, k);
+    local_search_engine engine(costs, k, a, order);
+    engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), true});
+    engine.assignment(part_of);
+  };
+  switch (algorithm) {
+    case balance_algorithm::greedy:
+      greedy();
+      return;
+    case balance_algorithm::karmarkar_karp:
+      kk();
+      return;
+    case balance_algorithm::multifit:
+      multifit_ordered(costs, order, k, multifit_options{16, opts.equal_counts}, lb, part_of);
+      return;
+    case balance_algorithm::local_search: {
+      greedy();
+      local_search_engine engine(costs, k, part_of, order);
+      engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts});
+      engine.assignment(part_of);
+      return;
+    }
+    case balance_algorithm::automatic: {
+      greedy();
+      if (assignment_makespan(costs, part_of, k, loads) <= lb) return;
+      const local_search_options quick{64 + 8 * static_cast<std::uint64_t>(k), 8, opts.equal_counts};
+      {
+        local_search_engine engine(costs, k, part_of, order);
+        engine.run(quick);
+        engine.assignment(part_of);
+      }
+      if (n > 16384) return;
+      const cost_t first = assignment_makespan(costs, part_of, k, loads);
+      if (first <= lb) return;
+      std::vector<index_type> other(n);
+      const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
+      local_search_engine engine(costs, k, a, order);
+      engine.run(quick);
+      engine.assignment(other);
+      if (assignment_makespan(costs, other, k, loads) < first) std::copy(other.begin(), other.end(), part_of.begin());
+      return;
+    }
+    case balance_algorithm::complete:
+      break;  // handled by the caller
+  }
+}
+
+inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "no plan with every part within it was found (best makespan " << best << ", lower bound " << lb << ")";
+  (void)cap;
+  return os.str();
+}
+
+/// balance() on precomputed costs.
+inline partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
+  constexpr std::string_view where = "balance";
+  const cost_t lb = balance_check_inputs(where, costs, k, opts);
+  if (opts.algorithm == balance_algorithm::complete) {
+    partition p = complete_balance(costs, k, opts);
+    p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
+    p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
+    return p;
+  }
+  const std::size_t n = costs.size();
+  const auto order = radix_order_descending(costs);
+  std::vector<index_type> part_of(n, 0);
+  balance_heuristic(opts.algorithm, costs, order, k, opts, lb, part_of);
+
+  const cost_t cap = opts.part_capacity;
+  std::vector<cost_t> loads;
+  if (cap < std::numeric_limits<cost_t>::infinity() && assignment_makespan(costs, part_of, k, loads) > cap) {
+    const local_search_options polish{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts};
+    const cost_t best_before = assignment_makespan(costs, part_of, k, loads);
+    bool found = false;
+    // 1. FFD at exactly the capacity (the multifit test), then local search.
+    std::vector<index_type> trial(n, 0);
+    first_fit_decreasing ffd(k);
+    const count_limits limits = opts.equal_counts ? count_limits::equal(n, k) : count_limits{};
+    if (ffd.run(costs, order, cap, limits, trial)) {
+      local_search_engine engine(costs, k, trial, order);
+      engine.run(polish);
+      engine.assignment(trial);
+      found = assignment_makespan(costs, trial, k, loads) <= cap;
+    }
+    // 2. Karmarkar-Karp + local search.
+    if (!found) {
+      trial = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
+      local_search_engine engine(costs, k, trial, order);
+      engine.run(polish);
+      engine.assignment(trial);
+      found = assignment_makespan(costs, trial, k, loads) <= cap;
+    }
+    if (found) {
+      part_of.swap(trial);
+    } else {
+      // 3. The complete search decides (it throws infeasible with its reason if nothing fits).
+      try {
+        partition p = complete_balance(costs, k, opts);
+        p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
+        p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
+        return p;
+      } catch (const infeasible& e) {
+        throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) + "; complete search: " +
+                         e.what());
+      }
+    }
+  }
+  return make_partition(part_of, costs, k, lb);
+}
+
+}  // namespace detail
+
+/// Balances `items` onto k parts under `cost(proj(item))` (see the file comment).
+template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
+  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+[[nodiscard]] partition balance(R&& items, std::size_t k, balance_options opts = {}, Cost cost = {}, Proj proj = {}) {
+  detail::require_parts("balance", k, static_cast<std::size_t>(std::ranges::size(items)));
+  const auto costs = evaluate_costs(items, cost, proj, "balance");
+  return detail::balance_costs(costs, k, opts);
+}
+
+}  // namespace fulcrum

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/detail/karmarkar_karp_equal.hpp
+/// Karmarkar-Karp with equal item counts (the "equal size" variant verl uses).
+///
+/// Items in cost-descending order are cut into chunks of k (the last chunk padded with
+/// zero-cost placeholders); each chunk is a full k-tuple with one item per part. Differencing
+/// then only merges full tuples, pairing part i of one with part k-1-i of the other, so every
+/// part receives exactly one entry of every chunk: floor(n/k) or ceil(n/k) real items.
+/// Ties: entries by (sum desc, label asc) where the label is the smallest item index of the part
+/// (placeholders get labels above every item); tuples by (difference desc, creation order).
+/// O(n) radix sort + O((n/k) log(n/k)) heap + O(n log k) merging; memory O(n + k).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum::detail {
+
+inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k) {
+  constexpr index_type none = std::numeric_limits<index_type>::max();
+  const std::size_t n = costs.size();
+  std::vector<index_type> part_of(n, 0);
+  if (n == 0 || k == 1) return part_of;
+  struct entry {
+    cost_t sum;
+    std::size_t label;  // smallest item index (placeholders: n + slot)
+    index_type head, tail;
+  };
+  const auto before = [](const entry& a, const entry& b) { return a.sum > b.sum || (a.sum == b.sum && a.label < b.label); };
+  const auto order = radix_order_descending(costs);
+  const std::size_t chunks = (n + k - 1) / k;
+  std::vector<entry> pool(chunks * k);  // tuple t occupies pool[t*k, t*k + k): chunks are merged in place
+  std::vector<index_type> next(n, none);
+  for (std::size_t j = 0; j < chunks * k; ++j) {
+    if (j < n) {
+      const index_type item = order[j];
+      pool[j] = {costs[item], item, item, item};
+    } else {
+      pool[j] = {0.0, n + j, none, none};
+    }
+  }
+  // Chunks are already sorted (descending costs; placeholders last).
+  struct node {
+    cost_t diff;
+    std::size_t id;     // creation order (chunks first)
+    std::size_t slot;   // which pool range holds the tuple
+  };
+  const auto heap_less = [](const node& a, const node& b) { return a.diff < b.diff || (a.diff == b.diff && a.id > b.id); };
+  std::vector<node> heap;
+  heap.reserve(chunks);
+  for (std::size_t t = 0; t < chunks; ++t) heap.push_back({pool[t * k].sum - pool[t * k + k - 1].sum, t, t});
+  std::make_heap(heap.begin(), heap.end(), heap_less);
+  std::size_t created = chunks;
+  std::vector<entry> merged(k);
+  while (heap.size() > 1) {
+    std::pop_heap(heap.begin(), heap.end(), heap_less);
+    const node x = heap.back();
+    heap.pop_back();
+    std::pop_heap(heap.begin(), heap.end(), heap_less);
+    const node y = heap.back();
+    heap.pop_back();
+    entry* a = pool.data() + x.slot * k;
+    const entry* b = pool.data() + y.slot * k;
+    for (std::size_t i = 0; i < k; ++i) {
+      const entry& u = a[i];
+      const entry& v = b[k - 1 - i];
+      entry m{u.sum + v.sum, std::min(u.label, v.label), none, none};
+      // Concatenate item lists (either may be empty), smaller label's list first.
+      const entry& first = u.label < v.label ? u : v;
+      const entry& second = u.label < v.label ? v : u;
+      if (first.head == none) {
+        m.head = second.head, m.tail = second.tail;
+      } else if (second.head == none) {
+        m.head = first.head, m.tail = first.tail;
+      } else {
+        next[first.tail] = second.head;
+        m.head = first.head, m.tail = second.tail;
+      }
+      merged[i] = m;
+    }
+    std::sort(merged.begin(), merged.end(), before);
+    std::copy(merged.begin(), merged.end(), a);
+    heap.push_back({a[0].sum - a[k - 1].sum, created++, x.slot});
+    std::push_heap(heap.begin(), heap.end(), heap_less);
+  }
+  const entry* last = pool.data() + heap.front().slot * k;
+  for (std::size_t p = 0; p < k; ++p)
+    for (index_type i = last[p].head; i != none; i = next[i]) part_of[i] = static_cast<index_type>(p);
+  return part_of;
+}
+
+}  // namespace fulcrum::detail

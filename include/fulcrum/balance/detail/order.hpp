@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/detail/order.hpp
+/// Internals shared by the balancing heuristics: input validation and the cost-descending item
+/// order (ties by item index) computed with an LSD radix sort on the IEEE-754 bit patterns.
+///
+/// Non-negative finite doubles compare like their bit patterns read as unsigned integers, so a
+/// stable LSD radix sort of the complemented bits gives "cost descending, index ascending" in
+/// O(n) passes over the data (digits where all keys agree are skipped). Exactly the order that
+/// `std::stable_sort` by `cost >` gives, on every platform.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/core/types.hpp"
+
+namespace fulcrum::detail {
+
+/// Throws invalid_input naming the first cost that is NaN, infinite or negative.
+inline void require_costs(std::string_view where, std::span<const cost_t> costs) {
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    const cost_t c = costs[i];
+    if (!(c >= 0) || std::isinf(c)) {
+      if (std::isnan(c)) throw invalid_input(describe(where, "cost", i, c, "is NaN"));
+      if (std::isinf(c)) throw invalid_input(describe(where, "cost", i, c, "is infinite"));
+      throw invalid_input(describe(where, "cost", i, c, "is negative"));
+    }
+  }
+}
+
+/// Item indices by cost descending, ties by index ascending. Costs must be finite and >= 0
+/// (-0.0 is treated as 0). O(n) time (at most 8 radix passes), O(n) extra memory.
+inline std::vector<index_type> radix_order_descending(std::span<const cost_t> costs) {
+  const std::size_t n = costs.size();
+  std::vector<index_type> order(n);
+  std::iota(order.begin(), order.end(), index_type{0});
+  if (n < 2) return order;
+  // key = ~bits: larger cost -> smaller key; stable passes keep index order among equal keys.
+  std::vector<std::uint64_t> keys(n);
+  std::uint64_t all_and = ~std::uint64_t{0}, all_or = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const cost_t c = costs[i] == 0 ? 0.0 : costs[i];  // fold -0.0 into +0.0
+    keys[i] = ~std::bit_cast<std::uint64_t>(c);
+    all_and &= keys[i];
+    all_or |= keys[i];
+  }
+  const std::uint64_t varying = all_and ^ all_or;  // bits that differ between some keys
+  std::vector<index_type> order_tmp(n);
+  std::vector<std::uint64_t> keys_tmp(n);
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    if (((varying >> shift) & 0xffu) == 0) continue;  // every key has the same digit here
+    std::array<std::size_t, 257> count{};
+    for (std::size_t i = 0; i < n; ++i) ++count[((keys[i] >> shift) & 0xffu) + 1];
+    for (std::size_t d = 0; d < 256; ++d) count[d + 1] += count[d];
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t to = count[(keys[i] >> shift) & 0xffu]++;
+      keys_tmp[to] = keys[i];
+      order_tmp[to] = order[i];
+    }
+    keys.swap(keys_tmp);
+    order.swap(order_tmp);
+  }
+  return order;
+}
+
+}  // namespace fulcrum::detail
