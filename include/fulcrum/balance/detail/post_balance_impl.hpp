@@ -132,9 +132,54 @@ inline void return_home(const post_instance& in, std::vector<index_type>& rank_o
     }
 }
 
+/// Swaps that bring items home: for each item i away from its origin rank o (largest bytes first),
+/// find an item j on o, itself not at home, whose exchange with i keeps both ranks within the cap
+/// and lowers the movement (inter-node bytes, then intra-node bytes); apply the best such swap.
+/// O(moved * n_o). Never raises a rank above the cap.
+inline void swap_home(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
+  std::vector<std::vector<index_type>> on(in.ranks);
+  for (std::size_t i = 0; i < rank_of.size(); ++i) on[rank_of[i]].push_back(static_cast<index_type>(i));
+  std::vector<index_type> moved;
+  for (std::size_t i = 0; i < rank_of.size(); ++i)
+    if (rank_of[i] != in.origin[i]) moved.push_back(static_cast<index_type>(i));
+  std::stable_sort(moved.begin(), moved.end(), [&](index_type a, index_type b) { return in.bytes[a] > in.bytes[b]; });
+  using cost_pair = std::pair<__int128, __int128>;
+  auto level_cost = [&](std::size_t i, std::size_t r) -> cost_pair {
+    if (r == in.origin[i]) return {0, 0};
+    if (in.node_of(r) != in.node_of(in.origin[i])) return {in.bytes[i], 0};
+    return {0, in.bytes[i]};
+  };
+  for (index_type i : moved) {
+    const std::size_t s = rank_of[i], o = in.origin[i];
+    if (s == o) continue;
+    const auto i_now = level_cost(i, s);
+    std::size_t best_u = on[o].size();
+    cost_pair best_delta{0, 0};
+    for (std::size_t u = 0; u < on[o].size(); ++u) {
+      const index_type j = on[o][u];
+      if (in.origin[j] == o) continue;
+      if (!in.fits(load[o] + in.cost[i] - in.cost[j]) || !in.fits(load[s] - in.cost[i] + in.cost[j])) continue;
+      const auto j_now = level_cost(j, o), j_then = level_cost(j, s);
+      const cost_pair delta{j_then.first - j_now.first - i_now.first, j_then.second - j_now.second - i_now.second};
+      if (delta < best_delta) best_delta = delta, best_u = u;
+    }
+    if (best_u == on[o].size()) continue;
+    const index_type j = on[o][best_u];
+    on[o][best_u] = i;
+    std::replace(on[s].begin(), on[s].end(), i, j);
+    load[o] += in.cost[i] - in.cost[j];
+    load[s] += in.cost[j] - in.cost[i];
+    rank_of[i] = static_cast<index_type>(o);
+    rank_of[j] = static_cast<index_type>(s);
+  }
+}
+
 /// While some rank is above the cap, moves one item off the heaviest rank to a rank where it fits,
-/// choosing the move that adds the least movement (inter-node bytes, then intra-node bytes).
-/// Returns true if every rank ends within the cap.
+/// choosing the move that adds the least movement (inter-node bytes, then intra-node bytes); when
+/// no single move fits, swaps an item of the heaviest rank with a cheaper item elsewhere. Each step
+/// lowers the heaviest rank and keeps the other rank within the cap. At most n steps and 2e7 pairs
+/// examined (then it gives up).
+/// O(n_r * k) per move, O(n_r * n) per swap. Returns true if every rank ends within the cap.
 inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
   std::vector<std::vector<index_type>> on(in.ranks);
   for (std::size_t i = 0; i < rank_of.size(); ++i) on[rank_of[i]].push_back(static_cast<index_type>(i));
@@ -144,6 +189,9 @@ inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, st
     if (in.node_of(r) != in.node_of(in.origin[i])) return {in.bytes[i], 0};
     return {0, in.bytes[i]};
   };
+  // Moves cost O(n_r * k) and swaps O(n_r * n) each: a work budget (pairs examined) bounds the pass.
+  constexpr std::uint64_t swap_work_limit = 20'000'000;
+  std::uint64_t swap_work = 0;
   for (std::size_t iter = 0; iter <= rank_of.size(); ++iter) {
     std::size_t r = 0;
     for (std::size_t q = 1; q < in.ranks; ++q)
@@ -152,6 +200,8 @@ inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, st
     bool found = false;
     std::size_t best_t = 0, best_to = 0;
     cost_pair best_delta{};
+    if (swap_work > swap_work_limit) return false;
+    swap_work += on[r].size() * in.ranks;
     for (std::size_t t = 0; t < on[r].size(); ++t) {
       const index_type i = on[r][t];
       if (in.cost[i] <= 0) continue;
@@ -168,13 +218,53 @@ inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, st
         }
       }
     }
+    if (found) {
+      const index_type i = on[r][best_t];
+      on[r].erase(on[r].begin() + static_cast<std::ptrdiff_t>(best_t));
+      on[best_to].push_back(i);
+      load[r] -= in.cost[i];
+      load[best_to] += in.cost[i];
+      rank_of[i] = static_cast<index_type>(best_to);
+      continue;
+    }
+    // No single move fits: swap an item i of r with a cheaper item j of another rank d so that
+    // both ranks end within the cap (the smallest cost difference that suffices, then least movement).
+    std::size_t best_u = 0;
+    cost_t best_diff = 0;
+    if (swap_work > swap_work_limit) return false;
+    for (std::size_t t = 0; t < on[r].size(); ++t) {
+      const index_type i = on[r][t];
+      const auto i_from = level_cost(i, r);
+      for (std::size_t d = 0; d < in.ranks; ++d) {
+        if (d == r) continue;
+        const auto i_to = level_cost(i, d);
+        swap_work += on[d].size();
+        for (std::size_t u = 0; u < on[d].size(); ++u) {
+          const index_type j = on[d][u];
+          const cost_t diff = in.cost[i] - in.cost[j];
+          if (!(diff > 0) || !in.fits(load[r] - diff) || !in.fits(load[d] + diff)) continue;
+          const auto j_from = level_cost(j, d), j_to = level_cost(j, r);
+          const cost_pair delta{i_to.first - i_from.first + j_to.first - j_from.first,
+                                i_to.second - i_from.second + j_to.second - j_from.second};
+          if (!found || delta < best_delta || (delta == best_delta && diff < best_diff)) {
+            found = true;
+            best_delta = delta;
+            best_diff = diff;
+            best_t = t;
+            best_to = d;
+            best_u = u;
+          }
+        }
+      }
+    }
     if (!found) return false;
-    const index_type i = on[r][best_t];
-    on[r].erase(on[r].begin() + static_cast<std::ptrdiff_t>(best_t));
-    on[best_to].push_back(i);
-    load[r] -= in.cost[i];
-    load[best_to] += in.cost[i];
+    const index_type i = on[r][best_t], j = on[best_to][best_u];
+    on[r][best_t] = j;
+    on[best_to][best_u] = i;
+    load[r] += in.cost[j] - in.cost[i];
+    load[best_to] += in.cost[i] - in.cost[j];
     rank_of[i] = static_cast<index_type>(best_to);
+    rank_of[j] = static_cast<index_type>(r);
   }
   return false;
 }
@@ -239,6 +329,8 @@ inline std::vector<index_type> shed_and_refill(const post_instance& in, double m
   }
   load = rank_loads(in, rank_of);
   repair(in, rank_of, load);
+  return_home(in, rank_of, load);
+  swap_home(in, rank_of, load);
   return_home(in, rank_of, load);
   return rank_of;
 }
