@@ -17,8 +17,14 @@
 #include <fulcrum/core/cost_model.hpp>
 #include <fulcrum/core/rng.hpp>
 #include <fulcrum/core/sample.hpp>
+#include <fulcrum/packing/best_fit_decreasing.hpp>
+#include <fulcrum/packing/histogram.hpp>
+#include <fulcrum/pipeline/partition.hpp>
+#include <fulcrum/cuda/best_fit_decreasing.cuh>
 #include <fulcrum/cuda/cost.cuh>
+#include <fulcrum/cuda/histogram.cuh>
 #include <fulcrum/cuda/lpt.cuh>
+#include <fulcrum/cuda/pipeline.cuh>
 #include <fulcrum/testing/checkers.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
@@ -68,12 +74,46 @@ inline std::vector<double> random_costs(rng& gen, std::size_t n, int shape) {
   return c;
 }
 
+/// Bit-identical packings (bins, loads, bound, optimality flag, algorithm).
+inline bool same_packing(const packing& a, const packing& b) {
+  return same_grouping(a.bins, b.bins) && a.loads == b.loads && a.lower_bound == b.lower_bound &&
+         a.proven_optimal == b.proven_optimal && a.algorithm == b.algorithm;
+}
+
+/// Random sizes <= capacity of a few shapes: uniform, few distinct values (many ties), W1 token
+/// counts, mostly large, with zeros.
+inline std::vector<std::uint32_t> random_sizes(rng& gen, std::size_t n, std::uint32_t capacity, int shape) {
+  std::vector<std::uint32_t> s(n);
+  const auto w1 = testing::generate_w1_tokens(shape % 5 == 2 ? n : 0, gen.next());
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (shape % 5) {
+      case 0: s[i] = static_cast<std::uint32_t>(gen.below(capacity + std::uint64_t{1})); break;
+      case 1: s[i] = static_cast<std::uint32_t>((1 + gen.below(4)) * (capacity / 5)); break;
+      case 2: s[i] = static_cast<std::uint32_t>(std::min<std::uint64_t>(w1[i], capacity)); break;
+      case 3: s[i] = static_cast<std::uint32_t>(capacity / 3 + gen.below(capacity - capacity / 3 + std::uint64_t{1})); break;
+      default: s[i] = gen.below(4) == 0 ? 0u : static_cast<std::uint32_t>(gen.below(capacity / 2 + std::uint64_t{1})); break;
+    }
+  }
+  return s;
+}
+
 /// The message of the invalid_input thrown by f, or "" if none.
 template <class F>
 std::string invalid_input_message(F&& f) {
   try {
     f();
   } catch (const invalid_input& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// The message of the infeasible thrown by f, or "" if none.
+template <class F>
+std::string infeasible_message(F&& f) {
+  try {
+    f();
+  } catch (const infeasible& e) {
     return e.what();
   }
   return "";
@@ -184,5 +224,110 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
     CHECK_THROWS_AS((void)fc::batched_lpt(fc::par, d_ok, std::span<const std::size_t>(short_offsets), 2), invalid_input);
     CHECK_THROWS_AS((void)fc::batched_lpt(fc::par, d_ok, std::size_t{3}, 2), invalid_input);
     CHECK_THROWS_AS((void)fc::batched_lpt(fc::par, d, std::size_t{1}, 2), invalid_input);
+  }
+
+  TEST_CASE("cuda: histogram_pack and best_fit_decreasing equal the CPU bins bit for bit") {
+    rng gen(4242);
+    int trials = 0;
+    for (std::size_t n : {0u, 1u, 2u, 5u, 31u, 200u, 3000u, 60000u})
+      for (std::uint32_t capacity : {1u, 7u, 100u, 8192u, 65535u, 65536u, 1000000u})
+        for (int shape = 0; shape < 5; ++shape) {
+          const auto sizes = random_sizes(gen, n, capacity, shape);
+          const thrust::device_vector<std::uint32_t> d(sizes.begin(), sizes.end());
+          const auto hist = fc::histogram_pack(fc::par, d, capacity).to_host();
+          CHECK_MESSAGE(same_packing(hist, histogram_pack(sizes, capacity)), "histogram n=" << n << " C=" << capacity << " shape=" << shape);
+          const auto bfd = fc::best_fit_decreasing(fc::par, d, capacity).to_host();
+          CHECK_MESSAGE(same_packing(bfd, best_fit_decreasing(sizes, capacity)), "bfd n=" << n << " C=" << capacity << " shape=" << shape);
+          CHECK(testing::check_capacity(bfd.bins, std::span<const std::uint32_t>(sizes), capacity));
+          ++trials;
+        }
+    CHECK(trials == 8 * 7 * 5);
+  }
+
+  TEST_CASE("cuda: packing with 64-bit sizes and a capacity beyond the histogram range") {
+    rng gen(5);
+    const std::uint64_t capacity = std::uint64_t{1} << 40;
+    for (std::size_t n : {1u, 10u, 5000u}) {
+      std::vector<std::uint64_t> sizes(n);
+      for (auto& x : sizes) x = gen.below(8) == 0 ? capacity : gen.below(capacity / 3);
+      const thrust::device_vector<std::uint64_t> d(sizes.begin(), sizes.end());
+      CHECK(same_packing(fc::histogram_pack(fc::par, d, capacity).to_host(), histogram_pack(sizes, capacity)));
+      CHECK(same_packing(fc::best_fit_decreasing(fc::par, d, capacity).to_host(), best_fit_decreasing(sizes, capacity)));
+    }
+  }
+
+  TEST_CASE("cuda: packing W1 (100k samples, capacity 8192) equals the CPU; errors match") {
+    const auto tokens = testing::generate_w1_tokens(100000, 1);
+    std::vector<std::uint32_t> sizes(tokens.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i) sizes[i] = static_cast<std::uint32_t>(std::min<std::uint64_t>(tokens[i], 8192));
+    const thrust::device_vector<std::uint32_t> d(sizes.begin(), sizes.end());
+    const auto gpu = fc::histogram_pack(fc::par, d, 8192);
+    CHECK(same_packing(gpu.to_host(), histogram_pack(sizes, 8192)));
+    CHECK(host(gpu.bin_of) == gpu.to_host().bins.assignment(sizes.size()));
+
+    const std::vector<std::uint32_t> bad{3, 9, 20, 4};
+    const thrust::device_vector<std::uint32_t> d_bad(bad.begin(), bad.end());
+    const auto cpu_msg = infeasible_message([&] { (void)histogram_pack(bad, 10); });
+    CHECK(!cpu_msg.empty());
+    CHECK(infeasible_message([&] { (void)fc::histogram_pack(fc::par, d_bad, 10); }) == cpu_msg);
+    CHECK(infeasible_message([&] { (void)fc::best_fit_decreasing(fc::par, d_bad, 10); }) ==
+          infeasible_message([&] { (void)best_fit_decreasing(bad, 10); }));
+    CHECK(invalid_input_message([&] { (void)fc::histogram_pack(fc::par, d_bad, 0); }) ==
+          invalid_input_message([&] { (void)histogram_pack(bad, 0); }));
+  }
+
+  TEST_CASE("cuda: evaluate_partitions equals fulcrum::evaluate_partition for every candidate") {
+    rng gen(31);
+    for (int trial = 0; trial < 30; ++trial) {
+      const std::size_t n = 1 + gen.below(200), p = 1 + gen.below(std::min<std::size_t>(n, 12));
+      std::vector<cost_t> layers(n);
+      for (auto& c : layers) c = gen.lognormal(1.0, 0.7);
+      std::vector<cost_t> prefix(n + 1, 0.0);
+      for (std::size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + layers[i];
+      pipeline_options opts;
+      std::vector<cost_t> speed, fixed;
+      if (trial % 2 == 1) {
+        for (std::size_t s = 0; s < p; ++s) {
+          speed.push_back(0.5 + gen.uniform());
+          fixed.push_back(gen.uniform() * 3.0);
+        }
+        opts.stage_speed = speed;
+        opts.stage_fixed_cost = fixed;
+      }
+      const std::size_t candidates = 1 + gen.below(300);
+      std::vector<index_type> boundaries;
+      for (std::size_t c = 0; c < candidates; ++c) {
+        // p-1 distinct cut points in 1..n-1, sorted.
+        std::vector<index_type> cuts(n - 1);
+        for (std::size_t i = 0; i < cuts.size(); ++i) cuts[i] = static_cast<index_type>(i + 1);
+        gen.shuffle(std::span<index_type>(cuts));
+        cuts.resize(p - 1);
+        std::sort(cuts.begin(), cuts.end());
+        boundaries.push_back(0);
+        boundaries.insert(boundaries.end(), cuts.begin(), cuts.end());
+        boundaries.push_back(static_cast<index_type>(n));
+      }
+      const thrust::device_vector<cost_t> d_prefix(prefix.begin(), prefix.end());
+      const thrust::device_vector<index_type> d_bounds(boundaries.begin(), boundaries.end());
+      const thrust::device_vector<cost_t> d_speed(speed.begin(), speed.end()), d_fixed(fixed.begin(), fixed.end());
+      const auto got = host(fc::evaluate_partitions(fc::par, d_prefix, d_bounds, p, d_speed, d_fixed));
+      REQUIRE(got.size() == candidates);
+      std::size_t best = 0;
+      for (std::size_t c = 0; c < candidates; ++c) {
+        const std::vector<std::size_t> b(boundaries.begin() + static_cast<std::ptrdiff_t>(c * (p + 1)),
+                                         boundaries.begin() + static_cast<std::ptrdiff_t>((c + 1) * (p + 1)));
+        const auto cpu = evaluate_partition(layers, b, opts);
+        CHECK(bits(got[c]) == bits(cpu.bottleneck));
+        if (got[c] < got[best]) best = c;
+      }
+      const thrust::device_vector<cost_t> d_got(got.begin(), got.end());
+      CHECK(fc::best_candidate(fc::par, d_got) == best);
+    }
+    const std::vector<cost_t> prefix{0.0, 1.0, 3.0};
+    const std::vector<index_type> bad{0, 1, 2, 0, 2, 2};
+    const thrust::device_vector<cost_t> d_prefix(prefix.begin(), prefix.end());
+    const thrust::device_vector<index_type> d_bad(bad.begin(), bad.end());
+    const auto msg = invalid_input_message([&] { (void)fc::evaluate_partitions(fc::par, d_prefix, d_bad, 2); });
+    CHECK(msg.find("boundaries[5] = 2") != std::string::npos);
   }
 }
