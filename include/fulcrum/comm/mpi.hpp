@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file comm/mpi.hpp
+/// `mpi_communicator`: the MPI backend (component fulcrum::mpi; the only header that includes
+/// mpi.h). Works with any MPI-3 implementation, e.g. OpenMPI's `mpirun -np 4 ./trainer`.
+///
+/// Every collective is the nonblocking MPI call (MPI_Iallgatherv, MPI_Iallreduce, MPI_Ialltoallv,
+/// ...) followed by a test loop that also watches (a) a deadline (`mpi_options::timeout`) and
+/// (b) an abort channel: a second communicator on which every rank keeps one receive posted, and
+/// on which `abort(reason)` sends the reason to every peer. So a peer that stalls gives
+/// comm_error after the timeout and a peer that fails gives comm_error at once, never a hang.
+/// MPI errors (MPI_ERRORS_RETURN) become comm_error with MPI's error string.
+///
+/// Buffers: data goes through staging buffers owned by the communicator, so that a collective
+/// abandoned on timeout can never write into the caller's memory later; after a failure the
+/// communicator is poisoned (every call throws comm_error) and its MPI resources are kept alive
+/// until the process ends. To retry, every rank constructs a fresh mpi_communicator.
+/// Counts above INT_MAX bytes per rank are rejected with invalid_input (MPI's int counts).
+/// Poll loop: MPI_Test, then sleeps growing from 1 us to 500 us, so waiting ranks leave the CPU
+/// to others.
+#pragma once
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "fulcrum/concepts/communicator.hpp"
+#include "fulcrum/core/error.hpp"
+
+namespace fulcrum::comm {
+
+struct mpi_options {
+  /// Longest a collective waits for its peers before it throws comm_error.
+  std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+};
+
+namespace detail {
+
+inline std::string mpi_error_string(int code) {
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int len = 0;
+  if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+  return std::string(text, static_cast<std::size_t>(len));
+}
+
+inline MPI_Datatype mpi_type(datatype t) {
+  switch (t) {
+    case datatype::int8: return MPI_INT8_T;
+    case datatype::uint8: return MPI_UINT8_T;
+    case datatype::int16: return MPI_INT16_T;
+    case datatype::uint16: return MPI_UINT16_T;
+    case datatype::int32: return MPI_INT32_T;
+    case datatype::uint32: return MPI_UINT32_T;
+    case datatype::int64: return MPI_INT64_T;
+    case datatype::uint64: return MPI_UINT64_T;
+    case datatype::float32: return MPI_FLOAT;
+    case datatype::float64: return MPI_DOUBLE;
+  }
+  return MPI_BYTE;
+}
+
+inline MPI_Op mpi_op(reduce_kind k) {
+  switch (k) {
+    case reduce_kind::sum: return MPI_SUM;
+    case reduce_kind::max: return MPI_MAX;
+    case reduce_kind::min: return MPI_MIN;
+    case reduce_kind::custom: break;
+  }
+  throw invalid_input("mpi_communicator: custom ops are reduced by the generic fold, not by MPI");
+}
+
+inline int mpi_count(std::string_view where, std::string_view field, std::size_t index, std::size_t n) {
+  if (n > static_cast<std::size_t>(INT_MAX))
+    throw invalid_input(fulcrum::detail::describe(where, field, index, n, "exceeds MPI's int count (INT_MAX bytes)"));
+  return static_cast<int>(n);
+}
+
+/// Buffers and requests of operations that may still be in flight after a failure: kept alive
+/// until the process ends so MPI never writes into freed memory.
+struct mpi_leftovers {
+  std::vector<std::shared_ptr<void>> keep;
+  std::vector<MPI_Comm> comms;
+  static mpi_leftovers& instance() {
+    static auto* all = new mpi_leftovers();  // deliberately never destroyed
+    return *all;
+  }
+};
+
+}  // namespace detail
+
+class mpi_communicator {
+ public:
+  /// Duplicates `parent` (collective over parent: every rank must construct it together).
+  explicit mpi_communicator(MPI_Comm parent = MPI_COMM_WORLD, mpi_options opts = {}) : opts_(opts) {
+    check(MPI_Comm_dup(parent, &comm_), "MPI_Comm_dup");
+    check(MPI_Comm_dup(parent, &ctrl_), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    MPI_Comm_set_errhandler(ctrl_, MPI_ERRORS_RETURN);
+    int r = 0, s = 0;
+    check(MPI_Comm_rank(comm_, &r), "MPI_Comm_rank");
+    check(MPI_Comm_size(comm_, &s), "MPI_Comm_size");
+    rank_ = static_cast<std::size_t>(r);
+    size_ = static_cast<std::size_t>(s);
+    abort_buf_ = std::make_shared<std::vector<char>>(abort_message_max);
+    check(MPI_Irecv(abort_buf_->data(), static_cast<int>(abort_message_max), MPI_CHAR, MPI_ANY_SOURCE, abort_tag, ctrl_,
+                    &abort_req_),
+          "MPI_Irecv");
+  }
+  mpi_communicator(const mpi_communicator&) = delete;
+  mpi_communicator& operator=(const mpi_communicator&) = delete;
+  mpi_communicator(mpi_communicator&& o) noexcept { swap(o); }
+  mpi_communicator& operator=(mpi_communicator&& o) noexcept {
+    if (this != &o) {
+      release();
+      swap(o);
+    }
+    return *this;
+  }
+  ~mpi_communicator() { release(); }
+
+  [[nodiscard]] std::size_t rank() const noexcept { return rank_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] MPI_Comm native() const noexcept { return comm_; }
+  [[nodiscard]] const mpi_options& options() const noexcept { return opts_; }
+  /// True once a collective failed, timed out or an abort was seen: every later call throws.
+  [[nodiscard]] bool failed() const noexcept { return failed_; }
+
+  void barrier() {
+    begin("barrier");
+    auto op = std::make_shared<pending>();
+    check(MPI_Ibarrier(comm_, &op->req), "MPI_Ibarrier");
+    finish(op, "barrier");
+  }
+  void broadcast(std::span<std::byte> buf, std::size_t root) {
+    begin("broadcast");
+    auto op = std::make_shared<pending>();
+    op->out.assign(buf.begin(), buf.end());
+    check(MPI_Ibcast(op->out.data(), detail::mpi_count("broadcast", "buf.size()", 0, buf.size()), MPI_BYTE,
+                     static_cast<int>(root), comm_, &op->req),
+          "MPI_Ibcast");
+    finish(op, "broadcast");
+    std::copy(op->out.begin(), op->out.end(), buf.begin());
+  }
+  void all_gather(std::span<const std::byte> in, std::span<std::byte> out) {
+    begin("all_gather");
+    auto op = std::make_shared<pending>();
+    op->in.assign(in.begin(), in.end());
+    op->out.resize(out.size());
+    const int n = detail::mpi_count("all_gather", "in.size()", rank_, in.size());
+    check(MPI_Iallgather(op->in.data(), n, MPI_BYTE, op->out.data(), n, MPI_BYTE, comm_, &op->req), "MPI_Iallgather");
+    finish(op, "all_gather");
+    std::copy(op->out.begin(), op->out.end(), out.begin());
+  }
+  void all_gather_v(std::span<const std::byte> in, std::span<std::byte> out, std::span<const std::size_t> counts) {
+    begin("all_gather_v");
+    auto op = std::make_shared<pending>();
+    op->in.assign(in.begin(), in.end());
+    op->out.resize(out.size());
+    op->counts_a.resize(size_);
+    op->displs_a.resize(size_);
+    std::size_t at = 0;
+    for (std::size_t r = 0; r < size_; ++r) {
+      op->counts_a[r] = detail::mpi_count("all_gather_v", "counts", r, counts[r]);
+      op->displs_a[r] = detail::mpi_count("all_gather_v", "displacement", r, at);
+      at += counts[r];
+    }
+    check(MPI_Iallgatherv(op->in.data(), detail::mpi_count("all_gather_v", "in.size()", rank_, in.size()), MPI_BYTE,
+                          op->out.data(), op->counts_a.data(), op->displs_a.data(), MPI_BYTE, comm_, &op->req),
+          "MPI_Iallgatherv");
+    finish(op, "all_gather_v");
+    std::copy(op->out.begin(), op->out.end(), out.begin());
+  }
+  void all_reduce(std::span<const std::byte> in, std::span<std::byte> out, datatype dt, reduce_kind kind) {
+    begin("all_reduce");
+    auto op = std::make_shared<pending>();
+    op->in.assign(in.begin(), in.end());
+    op->out.resize(out.size());
+    const int n = detail::mpi_count("all_reduce", "elements", rank_, in.size() / size_of(dt));
+    check(MPI_Iallreduce(op->in.data(), op->out.data(), n, detail::mpi_type(dt), detail::mpi_op(kind), comm_, &op->req),
+          "MPI_Iallreduce");
+    finish(op, "all_reduce");
+    std::copy(op->out.begin(), op->out.end(), out.begin());
+  }
+  void all_to_all_v(std::span<const std::byte> in, std::span<const std::size_t> send_counts, std::span<std::byte> out,
+                    std::span<const std::size_t> recv_counts) {
+    begin("all_to_all_v");
+    auto op = std::make_shared<pending>();
+    op->in.assign(in.begin(), in.end());
+    op->out.resize(out.size());
+    op->counts_a.resize(size_);
+    op->displs_a.resize(size_);
+    op->counts_b.resize(size_);
+    op->displs_b.resize(size_);
+    std::size_t sa = 0, ra = 0;
+    for (std::size_t r = 0; r < size_; ++r) {
+      op->counts_a[r] = detail::mpi_count("all_to_all_v", "send_counts", r, send_counts[r]);
+      op->displs_a[r] = detail::mpi_count("all_to_all_v", "send displacement", r, sa);
+      op->counts_b[r] = detail::mpi_count("all_to_all_v", "recv_counts", r, recv_counts[r]);
+      op->displs_b[r] = detail::mpi_count("all_to_all_v", "recv displacement", r, ra);
+      sa += send_counts[r];
+      ra += recv_counts[r];
+    }
+    check(MPI_Ialltoallv(op->in.data(), op->counts_a.data(), op->displs_a.data(), MPI_BYTE, op->out.data(),
+                         op->counts_b.data(), op->displs_b.data(), MPI_BYTE, comm_, &op->req),
+          "MPI_Ialltoallv");
+    finish(op, "all_to_all_v");
+    std::copy(op->out.begin(), op->out.end(), out.begin());
+  }
+
+  /// Tells every peer that this rank failed (their pending and next collectives throw
+  /// comm_error with `reason`) and poisons this communicator. Never throws, never blocks.
+  void abort(std::string_view reason) noexcept {
+    if (comm_ == MPI_COMM_NULL) return;
+    try {
+      std::ostringstream os;
+      os << "mpi_communicator: rank " << rank_ << " aborted: " << reason;
+      auto msg = std::make_shared<std::string>(os.str().substr(0, abort_message_max - 1));
+      auto reqs = std::make_shared<std::vector<MPI_Request>>(size_, MPI_REQUEST_NULL);
+      for (std::size_t r = 0; r < size_; ++r)
+        if (r != rank_)
+          MPI_Isend(msg->data(), static_cast<int>(msg->size() + 1), MPI_CHAR, static_cast<int>(r), abort_tag, ctrl_,
+                    &(*reqs)[r]);
+      keep_alive(msg);
+      keep_alive(reqs);
+      if (!failed_) reason_ = os.str();
+    } catch (...) {
+    }
+    failed_ = true;
+  }
+
+ private:
+  static constexpr int abort_tag = 0x6675;  // "fu"
+  static constexpr std::size_t abort_message_max = 512;
+
+  struct pending {
+    MPI_Request req = MPI_REQUEST_NULL;
+    std::vector<std::byte> in, out;
+    std::vector<int> counts_a, displs_a, counts_b, displs_b;
+  };
+
+  void check(int code, const char* call) {
+    if (code != MPI_SUCCESS) {
+      failed_ = true;
+      reason_ = std::string("mpi_communicator: ") + call + " failed: " + detail::mpi_error_string(code);
+      throw comm_error(reason_);
+    }
+  }
+  void begin(const char* what) {
+    if (comm_ == MPI_COMM_NULL) throw comm_error(std::string("mpi_communicator: ") + what + " on a moved-from communicator");
+    if (failed_) throw comm_error(std::string("mpi_communicator: ") + what + " after an earlier failure: " + reason_);
+    poll_abort();
+  }
+  /// Throws comm_error if a peer has sent an abort message.
+  void poll_abort() {
+    int flag = 0;
+    MPI_Status st;
+    if (MPI_Test(&abort_req_, &flag, &st) != MPI_SUCCESS || !flag) return;
+    failed_ = true;
+    abort_req_ = MPI_REQUEST_NULL;
+    reason_ = std::string(abort_buf_->data(), strnlen(abort_buf_->data(), abort_message_max));
+    throw comm_error(reason_);
+  }
+  void finish(const std::shared_ptr<pending>& op, const char* what) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + opts_.timeout;
+    std::chrono::microseconds nap{1};
+    for (;;) {
+      int flag = 0;
+      const int code = MPI_Test(&op->req, &flag, MPI_STATUS_IGNORE);
+      if (code != MPI_SUCCESS) {
+        keep_alive(op);
+        check(code, what);
+      }
+      if (flag) return;
+      try {
+        poll_abort();
+      } catch (...) {
+        keep_alive(op);
+        throw;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        keep_alive(op);
+        failed_ = true;
+        std::ostringstream os;
+        os << "mpi_communicator: rank " << rank_ << " timed out after " << opts_.timeout.count() << " ms in " << what
+           << " waiting for its peers";
+        abort(os.str());  // peers stuck in the same collective fail at once instead of timing out too
+        reason_ = os.str();
+        throw comm_error(reason_);
+      }
+      std::this_thread::sleep_for(nap);
+      nap = std::min(nap * 2, std::chrono::microseconds{500});
+    }
+  }
+  void keep_alive(std::shared_ptr<void> p) { detail::mpi_leftovers::instance().keep.push_back(std::move(p)); }
+
+  void release() noexcept {
+    if (comm_ == MPI_COMM_NULL) return;
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) {
+      if (!failed_) {
+        if (abort_req_ != MPI_REQUEST_NULL) {
+          MPI_Cancel(&abort_req_);
+          MPI_Wait(&abort_req_, MPI_STATUS_IGNORE);
+        }
+        MPI_Comm_free(&comm_);
+        MPI_Comm_free(&ctrl_);
+      } else {
+        // Operations may still be pending on these communicators: keep everything alive.
+        keep_alive(abort_buf_);
+        detail::mpi_leftovers::instance().comms.push_back(comm_);
+        detail::mpi_leftovers::instance().comms.push_back(ctrl_);
+      }
+    }
+    comm_ = MPI_COMM_NULL;
+    ctrl_ = MPI_COMM_NULL;
+  }
+  void swap(mpi_communicator& o) noexcept {
+    std::swap(comm_, o.comm_);
+    std::swap(ctrl_, o.ctrl_);
+    std::swap(rank_, o.rank_);
+    std::swap(size_, o.size_);
+    std::swap(opts_, o.opts_);
+    std::swap(failed_, o.failed_);
+    std::swap(reason_, o.reason_);
+    std::swap(abort_req_, o.abort_req_);
+    std::swap(abort_buf_, o.abort_buf_);
+  }
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Comm ctrl_ = MPI_COMM_NULL;
+  std::size_t rank_ = 0;
+  std::size_t size_ = 0;
+  mpi_options opts_{};
+  bool failed_ = false;
+  std::string reason_;
+  MPI_Request abort_req_ = MPI_REQUEST_NULL;
+  std::shared_ptr<std::vector<char>> abort_buf_;
+};
+
+static_assert(communicator<mpi_communicator>);
+
+}  // namespace fulcrum::comm
