@@ -44,15 +44,19 @@ inline std::vector<frontier_state> extend_frontier(const std::vector<frontier_st
                                                    const std::vector<recompute_option>& opts, std::uint64_t cap) {
   std::vector<frontier_state> cand;
   cand.reserve(prev.size() * opts.size());
-  for (std::size_t k = 0; k < opts.size(); ++k)
-    for (std::size_t i = 0; i < prev.size(); ++i) {
+  const auto by_memory_time = [](const frontier_state& a, const frontier_state& b) {
+    return a.memory != b.memory ? a.memory < b.memory : a.time < b.time;
+  };
+  for (std::size_t k = 0; k < opts.size(); ++k) {
+    const auto run = static_cast<std::ptrdiff_t>(cand.size());
+    for (std::size_t i = 0; i < prev.size(); ++i) {  // prev is sorted by memory: so is this run
       std::uint64_t m = 0;
-      if (__builtin_add_overflow(prev[i].memory, opts[k].memory, &m) || m > cap) continue;
+      if (__builtin_add_overflow(prev[i].memory, opts[k].memory, &m) || m > cap) break;
       cand.push_back({m, prev[i].time + opts[k].time, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(k)});
     }
-  std::stable_sort(cand.begin(), cand.end(), [](const frontier_state& a, const frontier_state& b) {
-    return a.memory != b.memory ? a.memory < b.memory : a.time < b.time;
-  });
+    // stable merge of the sorted runs (same order as a stable sort of the concatenation)
+    std::inplace_merge(cand.begin(), cand.begin() + run, cand.end(), by_memory_time);
+  }
   std::vector<frontier_state> out;
   out.reserve(cand.size());
   for (const auto& s : cand)

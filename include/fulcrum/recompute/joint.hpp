@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file recompute/joint.hpp
+/// Joint stage partition and per-stage recompute (AdaPipe-style two-level search): choose the
+/// stage boundaries and one recompute option per layer together, minimising the simulated 1F1B
+/// iteration time under the per-device memory (params + min(m, p - s) x kept activations of
+/// stage s <= device_memory).
+///
+/// Level 1: for every candidate stage, the least recompute that fits (exact multiple-choice
+/// knapsack, Pareto-frontier DP shared by all stages with the same first layer).
+/// Level 2: exact branch and bound over partitions, bounded by longest-path bounds of the 1F1B
+/// schedule and a suffix DP of the least bottleneck; leaves are simulated.
+/// (recompute/detail/joint_engine.hpp has the bounds and the proof sketch.)
+/// Complexity: O(n^2 (p + F K)) set-up, then the outer search (130 layers, 8 stages, 3 options:
+/// well under a second, see docs/bench/pipeline.md). Guarantee: the least simulated iteration
+/// time over all partitions and recompute choices (up to a relative 1e-9), proven_optimal = true,
+/// unless `limits` stop the search. Errors: bad sizes, negative / NaN times, p > n, p == 0,
+/// m == 0 -> invalid_input; nothing fits -> infeasible naming device_memory.
+///
+/// `evaluate_pipeline` prices a given partition the same way (least recompute per stage, then the
+/// simulator): use it to compare a uniform or hand-made split with the search results.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fulcrum/pipeline/profile.hpp"
+#include "fulcrum/recompute/detail/joint_engine.hpp"
+
+namespace fulcrum {
+
+/// Joint search (see file docs). `recompute_options`: range of ranges of recompute_option, one
+/// list per layer (e.g. keep all / selective / full).
+template <class R>
+[[nodiscard]] pipeline_plan joint_partition_recompute(std::span<const pipeline_layer> layers, R&& recompute_options,
+                                                      const pipeline_search_options& opts) {
+  constexpr std::string_view where = "joint_partition_recompute";
+  auto in = detail::make_joint_input(where, layers, recompute_options, true);
+  detail::validate_search_options(where, opts, in.layers.size());
+  detail::joint_engine engine(where, std::move(in), opts, std::numeric_limits<double>::infinity());
+  return engine.solve();
+}
+
+/// A given partition (boundaries: p + 1 entries from 0 to n, increasing), each stage with its
+/// least recompute, simulated. Throws infeasible naming a stage that cannot fit.
+template <class R>
+[[nodiscard]] pipeline_plan evaluate_pipeline(std::span<const pipeline_layer> layers, R&& recompute_options,
+                                              std::span<const std::size_t> boundaries, pipeline_search_options opts) {
+  constexpr std::string_view where = "evaluate_pipeline";
+  auto in = detail::make_joint_input(where, layers, recompute_options, true);
+  if (boundaries.size() < 2) throw invalid_input(detail::describe(where, "boundaries.size()", boundaries.size(), "need at least 2"));
+  opts.stages = boundaries.size() - 1;
+  detail::validate_search_options(where, opts, in.layers.size());
+  if (boundaries.front() != 0) throw invalid_input(detail::describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
+  if (boundaries.back() != in.layers.size())
+    throw invalid_input(detail::describe(where, "boundaries", boundaries.size() - 1, boundaries.back(), "must equal the number of layers"));
+  for (std::size_t s = 0; s + 1 < boundaries.size(); ++s)
+    if (boundaries[s + 1] <= boundaries[s])
+      throw invalid_input(detail::describe(where, "boundaries", s + 1, boundaries[s + 1], "stage would be empty (not increasing)"));
+  detail::joint_engine engine(where, std::move(in), opts, std::numeric_limits<double>::infinity());
+  return engine.evaluate(std::vector<std::size_t>(boundaries.begin(), boundaries.end()));
+}
+
+}  // namespace fulcrum
