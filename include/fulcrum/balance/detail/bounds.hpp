@@ -2,8 +2,9 @@
 /// @file balance/detail/bounds.hpp
 /// The lower bound balance() reports: core's makespan_lower_bound (max(sum/k, max, c_(k) +
 /// c_(k+1))) strengthened by
-///  - integrality: when every cost is a whole number (and the total is exact in a double), the
-///    makespan is a whole number too, so the bound rounds up;
+///  - integrality: when every cost is a whole number (and the total is exact in a double), every
+///    part load is a multiple of g = gcd of the costs, so the bound rounds up to a multiple of g
+///    (g = 1 for most inputs; 576 for image-token costs);
 ///  - equal counts: every part holds at least f = floor(n/k) items, so the part holding the
 ///    largest item weighs at least c_(1) + the f - 1 smallest other costs.
 /// O(n) time (one nth_element), O(n) memory.
@@ -12,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <numeric>
 #include <span>
 #include <vector>
 
@@ -38,11 +41,17 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, 
   }
   cost_t total = 0;
   bool integral = true;
+  std::uint64_t g = 0;
   for (cost_t c : costs) {
     total += c;
-    integral = integral && c == std::floor(c);
+    integral = integral && c == std::floor(c) && c < 0x1p53;
+    if (!integral) break;
+    g = std::gcd(g, static_cast<std::uint64_t>(c));
   }
-  if (integral && total < 0x1p53) bound = std::ceil(bound);
+  if (integral && total < 0x1p53 && g > 0) {
+    const cost_t step = static_cast<cost_t>(g);
+    bound = std::ceil(bound / step) * step;
+  }
   return bound;
 }
 
