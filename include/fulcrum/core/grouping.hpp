@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <utility>
@@ -107,6 +108,23 @@ class grouping {
     for (std::size_t i = 0; i < n; ++i)
       if (group_of[i] == unset) throw invalid_input(detail::describe("grouping::assignment", "item", i, i, "is missing"));
     return group_of;
+  }
+
+  /// 64-bit FNV-1a over the group count, offsets and indices (as 64-bit little-endian values):
+  /// equal groupings give equal fingerprints on every platform. Used to compare plans across runs,
+  /// threads, backends and ranks.
+  [[nodiscard]] std::uint64_t fingerprint() const noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    auto mix = [&h](std::uint64_t v) {
+      for (int byte = 0; byte < 8; ++byte) {
+        h ^= (v >> (8 * byte)) & 0xffU;
+        h *= 0x100000001b3ULL;
+      }
+    };
+    mix(size());
+    for (std::size_t o : offsets_) mix(o);
+    for (index_type i : indices_) mix(i);
+    return h;
   }
 
   friend bool operator==(const grouping&, const grouping&) = default;
