@@ -3,12 +3,16 @@
 /// Exact and anytime multiway number partitioning (P||Cmax): split n items onto k parts so that
 /// the largest part cost (the makespan) is minimal.
 ///
-/// What: branch and bound (detail/complete_search.hpp) seeded with an LPT incumbent. Items are
-/// placed largest first onto parts in increasing load order, with symmetry breaking (parts with
-/// equal load are tried once), an incumbent cut (a part may only reach best - 1 for integral
-/// costs) and a wasted-space bound (slack that no remaining item fits into is lost). The search
-/// stops at the lower bound max(sum/k rounded up for integral costs, max item, c_(k) + c_(k+1)),
-/// when the tree is exhausted, or when `opts.limits` hits.
+/// What: an LPT incumbent, then one of two complete searches:
+///  - bin completion (detail/complete_bin_completion.hpp; Korf's approach) when there are no count
+///    constraints and n <= 2048: a sequence of decisions "k parts of load <= C?", first at C = the
+///    lower bound (a perfect plan proves itself at once; an infeasible answer raises the bound by
+///    one for integral costs), then top-down at C = best - 1 until a decision is infeasible;
+///  - otherwise (equal_counts, or larger n) branch and bound (detail/complete_search.hpp): items
+///    placed largest first onto parts in increasing load order, symmetry breaking (parts with
+///    equal load are tried once), an incumbent cut and a wasted-space bound.
+/// Both stop at the lower bound max(sum/k rounded up for integral costs, max item, c_(k) + c_(k+1)),
+/// when the search is exhausted, or when `opts.limits` hits (nodes: items placed).
 ///
 /// Constraints: `opts.equal_counts` (every part gets floor(n/k) or ceil(n/k) items) and
 /// `opts.part_capacity` (no part above it) are both supported, also together.
@@ -40,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/balance/detail/complete_bin_completion.hpp"
 #include "fulcrum/balance/detail/complete_search.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/options.hpp"
@@ -76,6 +81,74 @@ inline std::vector<index_type> complete_initial_lpt(const complete_problem& p, c
   makespan = 0;
   for (cost_t l : load) makespan = std::max(makespan, l);
   return part;
+}
+
+/// Items up to which the unconstrained search uses bin completion (its recursion depth is <= n + k).
+inline constexpr std::size_t bin_completion_max_items = 2048;
+
+/// Optimisation by a sequence of bin-completion decisions: first C = lower bound (a perfect plan,
+/// if one exists, proves itself optimal at once), then top-down C = best - 1 (integral) or
+/// best * (1 - 1e-12) (floating point) until a decision is infeasible (the incumbent is optimal)
+/// or the limits hit.
+inline complete_outcome complete_by_bin_completion(const complete_problem& p, std::vector<index_type> incumbent,
+                                                   cost_t incumbent_makespan) {
+  complete_outcome out;
+  out.part_of_sorted = std::move(incumbent);
+  out.makespan = out.part_of_sorted.empty() ? std::numeric_limits<cost_t>::infinity() : incumbent_makespan;
+  auto meets = [&](cost_t mk) {
+    return mk < std::numeric_limits<cost_t>::infinity() &&
+           (p.integral ? mk <= p.lower_bound : mk <= p.lower_bound * (1 + complete_rel_tol));
+  };
+  if (meets(out.makespan)) {
+    out.reached_bound = true;
+    return out;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  bin_completion bc(p.cost, p.k, p.integral, p.limits, start, out.nodes);
+  auto makespan_of = [&](const std::vector<index_type>& part) {
+    std::vector<cost_t> load(p.k, 0);
+    for (std::size_t i = 0; i < part.size(); ++i) load[part[i]] += p.cost[i];
+    return *std::max_element(load.begin(), load.end());
+  };
+  std::vector<index_type> plan;
+  // Bottom: the lower bound itself, with half of the node budget.
+  {
+    search_limits half = p.limits;
+    half.nodes = p.limits.nodes / 2;
+    bin_completion first(p.cost, p.k, p.integral, half, start, out.nodes);
+    const cost_t C = std::min(p.capacity, p.integral ? p.lower_bound : p.lower_bound * (1 + complete_rel_tol));
+    const auto d = first.decide(C, plan);
+    if (d == decision::feasible) {
+      out.part_of_sorted = plan;
+      out.makespan = makespan_of(plan);
+      out.reached_bound = true;
+      return out;
+    }
+    if (d == decision::infeasible && C >= p.capacity) {
+      out.exhausted = true;  // not even the capacity admits a plan
+      out.part_of_sorted.clear();
+      return out;
+    }
+    if (d == decision::infeasible && p.integral) out.proven_lower_bound = C + 1;
+  }
+  // Top-down.
+  while (true) {
+    cost_t C = p.capacity;
+    if (out.makespan < std::numeric_limits<cost_t>::infinity())
+      C = std::min(C, p.integral ? out.makespan - 1 : out.makespan * (1 - complete_rel_tol));
+    const auto d = bc.decide(C, plan);
+    if (d == decision::limit) return out;
+    if (d == decision::infeasible) {
+      out.exhausted = true;
+      return out;
+    }
+    out.part_of_sorted = plan;
+    out.makespan = makespan_of(plan);
+    if (meets(out.makespan)) {
+      out.reached_bound = true;
+      return out;
+    }
+  }
 }
 
 }  // namespace detail
@@ -132,8 +205,13 @@ inline std::vector<index_type> complete_initial_lpt(const complete_problem& p, c
   auto incumbent = detail::complete_initial_lpt(prob, lpt_makespan);
   if (lpt_makespan > capacity) incumbent.clear();  // not a feasible start
 
-  detail::complete_search search(prob);
-  auto out = search.run(std::move(incumbent), lpt_makespan);
+  detail::complete_outcome out;
+  if (!opts.equal_counts && n <= detail::bin_completion_max_items && k > 1 && n > k) {
+    out = detail::complete_by_bin_completion(prob, std::move(incumbent), lpt_makespan);
+  } else {
+    detail::complete_search search(prob);
+    out = search.run(std::move(incumbent), lpt_makespan);
+  }
   if (out.part_of_sorted.size() != n || (n > 0 && out.part_of_sorted.empty())) {
     if (out.exhausted)
       throw infeasible(detail::describe(where, "part_capacity", capacity, "no assignment keeps every part within it"));
@@ -142,12 +220,12 @@ inline std::vector<index_type> complete_initial_lpt(const complete_problem& p, c
   }
   std::vector<index_type> part_of(n);
   for (std::size_t i = 0; i < n; ++i) part_of[order[i]] = out.part_of_sorted[i];
-  partition p = detail::make_partition(part_of, costs, k, lb);
+  partition p = detail::make_partition(part_of, costs, k, std::max(lb, out.proven_lower_bound));
   if (out.exhausted || out.reached_bound) {
     p.proven_optimal = true;
     // Exhaustion proves the incumbent optimal; loads re-summed in index order may differ from the
     // search's by rounding, so the bound never exceeds the reported makespan.
-    p.lower_bound = out.exhausted ? p.makespan : std::min(lb, p.makespan);
+    p.lower_bound = out.exhausted ? p.makespan : std::min(p.lower_bound, p.makespan);
   }
   return p;
 }

@@ -56,6 +56,7 @@ struct complete_outcome {
   bool exhausted = false;     ///< the whole tree was searched: the incumbent is optimal (or none exists)
   bool reached_bound = false; ///< stopped because the incumbent meets the lower bound
   std::uint64_t nodes = 0;
+  cost_t proven_lower_bound = 0;  ///< a lower bound proved by the search (0: none beyond the static one)
 };
 
 class complete_search {
