@@ -19,12 +19,6 @@ std::vector<double> group_loads(const fulcrum::grouping& g, const std::vector<do
 }
 }  // namespace
 
-balance_run run_balance(std::span<const double> costs, std::size_t k, const balance_settings& s) {
-  balance_run r;
-  r.time_ms = time_ms([&] { r.result = solve_balance(costs, k, s); });
-  return r;
-}
-
 int cmd_balance(const balance_settings& s, const input_options& in, const cost_options& cost, const output_options& out) {
   const dataset data = load_dataset(in);
   const auto costs = costs_of(data, cost);

@@ -50,6 +50,17 @@ struct pack_settings {
   std::size_t ranks = 0;           ///< > 0: rank-aware packing (steps of `ranks` bins)
 };
 std::vector<std::string> pack_algorithms();
+struct pack_result {
+  fulcrum::packing plan;
+  std::string algorithm;  ///< what ran
+};
+/// Runs the chosen packing algorithm on token counts.
+pack_result solve_pack(const std::vector<std::uint64_t>& sizes, const pack_settings& s);
+struct pack_run {
+  pack_result result;
+  double time_ms = 0;
+};
+pack_run run_pack(const std::vector<std::uint64_t>& sizes, const pack_settings& s);
 int cmd_pack(const pack_settings& s, const input_options& in, const output_options& out);
 
 // ---- pipeline and recompute --------------------------------------------------------------------
@@ -57,6 +68,7 @@ struct pipeline_settings {
   std::string layers;              ///< JSON/CSV layer profile; empty: built-in profile
   std::string profile = "vlm130j"; ///< built-in profile name
   std::size_t stages = 8;
+  std::uint64_t memory_cap = 0;    ///< per-stage cap on the layers' memory; 0 = none
 };
 int cmd_pipeline(const pipeline_settings& s, const output_options& out);
 

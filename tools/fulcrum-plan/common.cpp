@@ -138,6 +138,8 @@ std::string fmt(double v, int precision) {
   return os.str();
 }
 
+std::string fmt_ms(double ms) { return ms < 1 ? fmt(ms, 3) + " ms" : ms < 100 ? fmt(ms, 1) + " ms" : fmt(ms, 0) + " ms"; }
+
 std::string pct(double fraction, int precision) {
   const double p = 100.0 * fraction;
   // Tiny non-zero values keep two significant digits instead of rounding to 0.000%.
@@ -165,7 +167,7 @@ std::vector<summary_row> standard_rows(const fulcrum::io::plan_document& plan, c
   rows.push_back({"lower bound", fmt(plan.lower_bound, packing ? 0 : 1), fmt(plan.lower_bound, packing ? 0 : 1)});
   rows.push_back({"gap to bound", pct(fulcrum::relative_gap(before_objective, plan.lower_bound), 3),
                   pct(plan.gap, 3) + (plan.proven_optimal ? " (optimal)" : "")});
-  rows.push_back({"time", "", fmt(plan.time_ms, 1) + " ms"});
+  rows.push_back({"time", "", fmt_ms(plan.time_ms)});
   return rows;
 }
 

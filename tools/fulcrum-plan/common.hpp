@@ -113,6 +113,7 @@ struct summary_row {
 /// Formatting helpers.
 std::string fmt(double v, int precision = 0);
 std::string pct(double fraction, int precision = 2);
+std::string fmt_ms(double ms);
 
 /// Prints the header line, the before/after table and notes; writes plan.json and chart.svg
 /// (atomically) when asked. Returns the exit status.

@@ -81,6 +81,32 @@ int main(int argc, char** argv) {
   add_output_options(balance, out);
   balance->callback([&] { status = fplan::cmd_balance(bal, in, cost, out); });
 
+  // pack
+  fplan::pack_settings pk;
+  auto* pack = app.add_subcommand("pack", "Pack samples into sequences of at most --capacity tokens (fewest sequences)");
+  pack->add_option("-c,--capacity", pk.capacity, "Tokens per packed sequence")->check(CLI::PositiveNumber)->capture_default_str();
+  pack->add_option("-a,--algorithm", pk.algorithm, "Packing algorithm")
+      ->check(CLI::IsMember(fplan::pack_algorithms()))
+      ->capture_default_str();
+  pack->add_option("--oversize", pk.oversize, "Samples longer than the capacity: error, or truncate them to it")
+      ->check(CLI::IsMember({"error", "truncate"}))
+      ->capture_default_str();
+  add_input_options(pack, in);
+  add_output_options(pack, out);
+  pack->callback([&] { status = fplan::cmd_pack(pk, in, out); });
+
+  // pipeline
+  fplan::pipeline_settings pl;
+  auto* pipeline = app.add_subcommand("pipeline", "Split a model's layers into contiguous pipeline stages (exact bottleneck)");
+  pipeline->add_option("-l,--layers", pl.layers, "Layer profile: JSON {\"layers\": [{\"cost\": .., \"memory\": ..}]} or CSV (cost,memory)");
+  pipeline->add_option("--profile", pl.profile, "Built-in profile when no --layers")
+      ->check(CLI::IsMember({"vlm130", "vlm130j", "vlm520", "vlm1040"}))
+      ->capture_default_str();
+  pipeline->add_option("-p,--stages", pl.stages, "Pipeline stages")->check(CLI::PositiveNumber)->capture_default_str();
+  pipeline->add_option("--memory-cap", pl.memory_cap, "Cap on the sum of layer memory per stage (0: none)")->capture_default_str();
+  add_output_options(pipeline, out);
+  pipeline->callback([&] { status = fplan::cmd_pipeline(pl, out); });
+
   try {
     try {
       app.parse(argc, argv);

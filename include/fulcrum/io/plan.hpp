@@ -188,8 +188,10 @@ class plan_reader {
  public:
   explicit plan_reader(std::string_view source) : source_(source) {}
 
+  /// "source: path: reason", or "source: path = value: reason" when reason starts with "= ".
   [[noreturn]] void fail(std::string_view path, std::string_view reason) const {
-    throw invalid_input(std::string(source_) + ": " + std::string(path) + ": " + std::string(reason));
+    const bool value = reason.starts_with("= ");
+    throw invalid_input(std::string(source_) + ": " + std::string(path) + (value ? " " : ": ") + std::string(reason));
   }
 
   const json_value& member(const json_value& obj, std::string_view path, std::string_view key) const {
