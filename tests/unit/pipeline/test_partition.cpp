@@ -83,7 +83,7 @@ const partition_algorithm all_algorithms[] = {partition_algorithm::automatic, pa
 }  // namespace
 
 TEST_SUITE("pipeline") {
-  TEST_CASE("partition_stages agrees with brute force on 10,000 random homogeneous chains (n <= 12, p <= 5)") {
+  TEST_CASE("partition_stages agrees with brute force on 10000 random homogeneous chains (n <= 12 and p <= 5)") {
     rng gen(6);
     int checked = 0;
     for (int trial = 0; trial < 10000; ++trial) {
@@ -107,7 +107,7 @@ TEST_SUITE("pipeline") {
     CHECK(checked == 40000);
   }
 
-  TEST_CASE("partition_stages agrees with brute force on 10,000 random heterogeneous chains (speeds, fixed costs, caps)") {
+  TEST_CASE("partition_stages agrees with brute force on 10000 random heterogeneous chains (speeds and fixed costs and caps)") {
     rng gen(66);
     int infeasible_cases = 0;
     for (int trial = 0; trial < 10000; ++trial) {
@@ -153,7 +153,7 @@ TEST_SUITE("pipeline") {
     CHECK_THROWS_AS((void)partition_stages(c, 3, o), invalid_input);
   }
 
-  TEST_CASE("reference profiles: all exact algorithms agree, no empty stage") {
+  TEST_CASE("reference profiles: all exact algorithms agree and no empty stage") {
     for (const char* name : {"vlm130", "vlm130j", "vlm520", "vlm1040"}) {
       const auto prof = testing::pipeline_profile(name);
       for (std::size_t p : {1, 2, 4, 8, 16}) {
@@ -174,7 +174,7 @@ TEST_SUITE("pipeline") {
     }
   }
 
-  TEST_CASE("heterogeneous reference: embedding and head as fixed costs, memory caps") {
+  TEST_CASE("heterogeneous reference: embedding and head as fixed costs and memory caps") {
     const auto prof = testing::pipeline_profile("vlm130j");
     pipeline_options o;
     o.stage_fixed_cost.assign(8, 0.0);

@@ -48,7 +48,7 @@ TEST_SUITE("pipeline") {
         }
   }
 
-  TEST_CASE("simulated time is at least every stage's work and never below the uniform closed form") {
+  TEST_CASE("simulated time is at least every stage's work and one round trip and grows with stage time") {
     rng gen(11);
     for (int trial = 0; trial < 500; ++trial) {
       const std::size_t p = 1 + gen.below(6), m = 1 + gen.below(12);
@@ -73,7 +73,7 @@ TEST_SUITE("pipeline") {
     }
   }
 
-  TEST_CASE("timeline: no device overlaps itself, dependencies hold, activation memory peaks") {
+  TEST_CASE("timeline: no device overlaps itself and dependencies hold and activation memory peaks") {
     const std::vector<double> fw{1, 2, 1, 3, 1, 1}, bw{2, 3, 2, 4, 2, 2};
     schedule_options o;
     o.kind = pipeline_schedule::interleaved_1f1b;

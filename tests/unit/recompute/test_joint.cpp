@@ -140,7 +140,7 @@ void check_plan(const pipeline_plan& plan, const instance& in) {
 }  // namespace
 
 TEST_SUITE("recompute") {
-  TEST_CASE("joint partition + recompute agrees with brute force on 2,000 random small instances") {
+  TEST_CASE("joint partition + recompute agrees with brute force on 2000 random small instances") {
     rng gen(61);
     int feasible = 0, infeasible_count = 0;
     for (int trial = 0; trial < 2000; ++trial) {

@@ -73,7 +73,7 @@ std::uint64_t random_budget(rng& gen, const layers_t& L) {
 }  // namespace
 
 TEST_SUITE("recompute") {
-  TEST_CASE("exact selection agrees with brute force on 6,000 random small instances") {
+  TEST_CASE("exact selection agrees with brute force on 6000 random small instances") {
     rng gen(7);
     int gaps = 0;
     for (int trial = 0; trial < 6000; ++trial) {
@@ -102,7 +102,7 @@ TEST_SUITE("recompute") {
     CHECK(gaps > 0);  // greedy is a baseline: it does miss the optimum sometimes
   }
 
-  TEST_CASE("automatic falls back to branch and bound past the state limit; node limit gives an honest anytime plan") {
+  TEST_CASE("automatic falls back to branch and bound past the state limit - node limit gives an honest anytime plan") {
     rng gen(8);
     for (int trial = 0; trial < 300; ++trial) {
       const auto L = random_instance(gen, 2 + gen.below(6), true);
@@ -118,7 +118,7 @@ TEST_SUITE("recompute") {
     }
   }
 
-  TEST_CASE("a 130-layer instance with keep / selective / full options is solved exactly by the DP; B&B and greedy bracket it") {
+  TEST_CASE("a 130-layer instance with keep / selective / full options is solved exactly by the DP - B&B and greedy bracket it") {
     layers_t L;
     rng gen(9);
     std::uint64_t keep_all = 0;
@@ -173,7 +173,7 @@ TEST_SUITE("recompute") {
     CHECK(p.time == 4.0);
   }
 
-  TEST_CASE("1F1B stage budgets: device memory minus static memory, shared by p - s micro-batches") {
+  TEST_CASE("1F1B stage budgets: device memory minus static memory and shared by p - s micro-batches") {
     CHECK(in_flight_micro_batches(0, 4, 8) == 4);
     CHECK(in_flight_micro_batches(3, 4, 8) == 1);
     CHECK(in_flight_micro_batches(0, 8, 3) == 3);
