@@ -38,14 +38,35 @@ inline stage_partition nicol_partition(const chain& c) {
   std::size_t i = 0;
   for (std::size_t s = 0; s + 1 < c.p; ++s) {
     const std::size_t limit = c.n - (c.p - 1 - s);
-    // smallest j in [i+1, limit] with greedy_probe(i, s, cost(i, j)) (monotone in j)
+    // smallest j in [i+1, limit] with greedy_probe(i, s, cost(i, j)) (monotone in j).
+    // Nicol+ range cuts (Pinar-Aykanat): below the suffix average every probe fails; at or above
+    // the best candidate nothing can improve, and stopping there keeps the continuation exact.
+    const cost_t suffix_avg =  // shaded by 1e-12 so rounding never cuts a feasible end
+        (c.fixed[s] + (c.prefix[c.n] - c.prefix[i]) / c.speed[s] / static_cast<double>(c.p - s)) * (1.0 - 1e-12);
     std::size_t lo = i + 1, hi = limit + 1;
+    {
+      std::size_t a = lo, b = hi;  // first j with cost >= suffix average (probes below it fail)
+      while (a < b) {
+        const std::size_t mid = a + (b - a) / 2;
+        if (c.cost(s, i, mid) < suffix_avg) a = mid + 1;
+        else b = mid;
+      }
+      lo = a;
+      a = lo, b = hi;  // first j with cost >= best
+      while (a < b) {
+        const std::size_t mid = a + (b - a) / 2;
+        if (c.cost(s, i, mid) < best) a = mid + 1;
+        else b = mid;
+      }
+      hi = a;
+    }
+    const std::size_t cut = hi;  // ends at >= cut cannot beat best
     while (lo < hi) {
       const std::size_t mid = lo + (hi - lo) / 2;
       if (greedy_probe(c, i, s, c.cost(s, i, mid))) hi = mid;
       else lo = mid + 1;
     }
-    if (lo <= limit) best = std::min(best, c.cost(s, i, lo));
+    if (lo < cut) best = std::min(best, c.cost(s, i, lo));
     // Stage s ends before lo; keep it memory-feasible (largest j < lo that fits).
     if (lo - 1 == i || !c.fits(s, i, i + 1)) break;  // every better solution has stage s ending at >= lo
     const std::size_t j = c.farthest(s, i, i + 1, lo - 1, std::numeric_limits<cost_t>::infinity());
