@@ -19,6 +19,13 @@
 /// to others.
 #pragma once
 
+// fulcrum uses MPI's C API only: skip the deprecated C++ bindings (they warn under -Wextra).
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <algorithm>
