@@ -2,7 +2,10 @@
 // fulcrum-plan: maps --algorithm names onto the library's algorithms.
 #include <stdexcept>
 
-#include <fulcrum/balance/lpt.hpp>
+#include <chrono>
+
+#include <fulcrum/balance/balance.hpp>
+#include <fulcrum/balance/two_level.hpp>
 #include <fulcrum/packing/best_fit.hpp>
 #include <fulcrum/packing/best_fit_decreasing.hpp>
 #include <fulcrum/packing/first_fit.hpp>
@@ -14,15 +17,37 @@
 
 namespace fplan {
 
-std::vector<std::string> balance_algorithms() { return {"automatic", "greedy"}; }
+std::vector<std::string> balance_algorithms() {
+  return {"automatic", "greedy", "karmarkar_karp", "multifit", "local_search", "complete"};
+}
 
 balance_result solve_balance(std::span<const double> costs, std::size_t k, const balance_settings& s) {
-  balance_result r;
-  if (s.algorithm == "automatic" || s.algorithm == "greedy") {
-    r.plan = fulcrum::lpt(costs, k);
-    r.algorithm = "lpt";
-    return r;
-  }
+  fulcrum::balance_options opts;
+  opts.equal_counts = s.equal_counts;
+  if (s.time_limit_ms > 0) opts.limits.time = std::chrono::milliseconds(s.time_limit_ms);
+  static const std::pair<const char*, fulcrum::balance_algorithm> names[] = {
+      {"automatic", fulcrum::balance_algorithm::automatic},       {"greedy", fulcrum::balance_algorithm::greedy},
+      {"karmarkar_karp", fulcrum::balance_algorithm::karmarkar_karp}, {"multifit", fulcrum::balance_algorithm::multifit},
+      {"local_search", fulcrum::balance_algorithm::local_search}, {"complete", fulcrum::balance_algorithm::complete}};
+  for (const auto& [name, algorithm] : names)
+    if (s.algorithm == name) {
+      opts.algorithm = algorithm;
+      balance_result r;
+      if (s.micro_batches > 1) {
+        // ranks x micro-batches: balance ranks first, then each rank's samples over its micro-batches
+        // (the two-level plan every rank of a data-parallel group runs).
+        const auto two = fulcrum::balance_two_level(costs, s.ranks, s.micro_batches, opts);
+        r.plan.parts = two.micro_batches;
+        r.plan.loads = two.micro_batch_loads;
+        r.plan.makespan = two.micro_batch_makespan;
+        r.plan.lower_bound = two.micro_batch_lower_bound;
+        r.plan.proven_optimal = r.plan.makespan <= r.plan.lower_bound;
+      } else {
+        r.plan = fulcrum::balance(costs, k, opts);
+      }
+      r.algorithm = s.algorithm == std::string("greedy") ? "lpt" : s.algorithm;
+      return r;
+    }
   throw fulcrum::invalid_input("--algorithm = " + s.algorithm + ": unknown balancing algorithm");
 }
 

@@ -21,6 +21,7 @@ struct balance_settings {
   std::size_t micro_batches = 1;  ///< per rank; parts = ranks * micro_batches
   std::string algorithm = "automatic";
   bool equal_counts = false;
+  std::size_t time_limit_ms = 0;  ///< for complete: stop and return the best plan after this long (0: node limit only)
   [[nodiscard]] std::size_t parts() const { return ranks * micro_batches; }
 };
 
@@ -74,20 +75,22 @@ int cmd_pipeline(const pipeline_settings& s, const output_options& out);
 
 struct recompute_settings {
   pipeline_settings pipeline;
-  double budget = 0;               ///< memory budget per stage (same unit as the profile's memory); 0 = 60% of the heaviest stage's
-  std::size_t in_flight = 0;       ///< micro-batches whose activations a stage keeps; 0 = 1F1B (stages - s)
+  std::uint64_t device_memory = 0;  ///< activation memory per stage (profile's unit); 0 = 60% of the heaviest need
+  std::size_t micro_batches = 8;    ///< micro-batches per step (1F1B in-flight count per stage)
 };
 int cmd_recompute(const recompute_settings& s, const output_options& out);
 
 // ---- dispatch simulation -----------------------------------------------------------------------
 struct dispatch_settings {
-  std::size_t ranks = 8;
-  std::size_t batch = 512;            ///< global batch: samples per step over all ranks
+  std::size_t ranks = 16;
+  std::size_t ranks_per_node = 8;
+  std::size_t batch = 1024;           ///< global batch: samples per step over all ranks
+  std::size_t steps = 20;             ///< steps simulated (fewer if the data runs out)
   std::size_t micro_batches = 4;      ///< per rank per step
-  double bytes_per_token = 4;         ///< payload per text token (token ids)
-  double bytes_per_image = 336.0 * 336.0 * 3.0;  ///< payload per image (uint8 pixels)
-  std::string algorithm = "automatic";
+  double bytes_per_token = 4;         ///< payload bytes per token (int32 token ids)
+  std::string algorithm = "node_aware";  ///< planner: node_aware (post_balance), lpt, balance
 };
+std::vector<std::string> dispatch_planners();
 int cmd_dispatch(const dispatch_settings& s, const input_options& in, const cost_options& cost, const output_options& out);
 
 // ---- bench -------------------------------------------------------------------------------------
@@ -97,6 +100,7 @@ struct bench_settings {
   std::size_t ranks = 64;
   std::uint64_t capacity = 16384;
   std::size_t repeat = 1;
+  std::size_t time_limit_ms = 2000;  ///< for complete
 };
 int cmd_bench(const bench_settings& s, const input_options& in, const cost_options& cost, const output_options& out);
 

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(fplan::balance_algorithms()))
       ->capture_default_str();
   balance->add_flag("--equal-counts", bal.equal_counts, "Give every part floor(n/k) or ceil(n/k) samples");
+  balance->add_option("--time-limit-ms", bal.time_limit_ms, "complete: return the best plan found after this long (0: node limit only)")
+      ->capture_default_str();
   add_input_options(balance, in);
   add_cost_options(balance, cost);
   add_output_options(balance, out);
@@ -106,6 +108,52 @@ int main(int argc, char** argv) {
   pipeline->add_option("--memory-cap", pl.memory_cap, "Cap on the sum of layer memory per stage (0: none)")->capture_default_str();
   add_output_options(pipeline, out);
   pipeline->callback([&] { status = fplan::cmd_pipeline(pl, out); });
+
+  // recompute
+  fplan::recompute_settings rc;
+  auto* recompute = app.add_subcommand("recompute", "Choose keep / selective / full recompute per layer within each stage's memory");
+  recompute->add_option("-l,--layers", rc.pipeline.layers, "Layer profile (JSON or CSV, as for pipeline)");
+  recompute->add_option("--profile", rc.pipeline.profile, "Built-in profile when no --layers")
+      ->check(CLI::IsMember({"vlm130", "vlm130j", "vlm520", "vlm1040"}))
+      ->capture_default_str();
+  recompute->add_option("-p,--stages", rc.pipeline.stages, "Pipeline stages")->check(CLI::PositiveNumber)->capture_default_str();
+  recompute->add_option("-m,--micro-batches", rc.micro_batches, "Micro-batches per step (1F1B)")->check(CLI::PositiveNumber)->capture_default_str();
+  recompute->add_option("--memory", rc.device_memory,
+                        "Activation memory per stage, in the profile's memory unit (0: 60% of what the heaviest stage needs)")
+      ->capture_default_str();
+  add_output_options(recompute, out);
+  recompute->callback([&] { status = fplan::cmd_recompute(rc, out); });
+
+  // dispatch-sim
+  fplan::dispatch_settings ds;
+  auto* dispatch = app.add_subcommand("dispatch-sim", "Simulate per-step dispatch over thread ranks (real all-to-all of payload bytes)");
+  dispatch->add_option("-k,--ranks", ds.ranks, "Simulated ranks (threads)")->check(CLI::PositiveNumber)->capture_default_str();
+  dispatch->add_option("--ranks-per-node", ds.ranks_per_node, "Ranks per node (for inter-node bytes)")->check(CLI::PositiveNumber)->capture_default_str();
+  dispatch->add_option("-b,--batch", ds.batch, "Global batch: samples per step")->check(CLI::PositiveNumber)->capture_default_str();
+  dispatch->add_option("--steps", ds.steps, "Steps to simulate")->check(CLI::PositiveNumber)->capture_default_str();
+  dispatch->add_option("-m,--micro-batches", ds.micro_batches, "Micro-batches per rank per step")->check(CLI::PositiveNumber)->capture_default_str();
+  dispatch->add_option("--bytes-per-token", ds.bytes_per_token, "Payload bytes per token")->check(CLI::NonNegativeNumber)->capture_default_str();
+  dispatch->add_option("-a,--algorithm", ds.algorithm, "Planner: node_aware (minimal movement), lpt, balance")
+      ->check(CLI::IsMember(fplan::dispatch_planners()))
+      ->capture_default_str();
+  add_input_options(dispatch, in);
+  add_cost_options(dispatch, cost);
+  add_output_options(dispatch, out);
+  dispatch->callback([&] { status = fplan::cmd_dispatch(ds, in, cost, out); });
+
+  // bench
+  fplan::bench_settings bs;
+  auto* bench = app.add_subcommand("bench", "Run several algorithms on the same data and compare them");
+  bench->add_option("what", bs.what, "balance or pack")->check(CLI::IsMember({"balance", "pack"}))->capture_default_str();
+  bench->add_option("-a,--algorithms", bs.algorithms, "Algorithms to run (default: all)")->delimiter(',');
+  bench->add_option("-k,--ranks", bs.ranks, "Ranks (balance)")->check(CLI::PositiveNumber)->capture_default_str();
+  bench->add_option("-c,--capacity", bs.capacity, "Tokens per sequence (pack)")->check(CLI::PositiveNumber)->capture_default_str();
+  bench->add_option("-r,--repeat", bs.repeat, "Runs per algorithm (best time reported)")->check(CLI::PositiveNumber)->capture_default_str();
+  bench->add_option("--time-limit-ms", bs.time_limit_ms, "Time limit of the complete search")->capture_default_str();
+  add_input_options(bench, in);
+  add_cost_options(bench, cost);
+  add_output_options(bench, out);
+  bench->callback([&] { status = fplan::cmd_bench(bs, in, cost, out); });
 
   try {
     try {
