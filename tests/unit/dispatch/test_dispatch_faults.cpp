@@ -71,7 +71,7 @@ std::uint64_t collectives_per_dispatch() {
 }  // namespace
 
 TEST_SUITE("dispatch") {
-  TEST_CASE("a failure at every collective of dispatch reaches every rank; a retry delivers everything") {
+  TEST_CASE("a failure at every collective of dispatch reaches every rank, and a retry delivers everything") {
     const auto k = collectives_per_dispatch();
     CHECK(k == 4);
     fc::thread_world world(ranks, with_timeout(60s));  // notified failures need no timeout
@@ -112,7 +112,7 @@ TEST_SUITE("dispatch") {
     retry_delivers_everything(world);
   }
 
-  TEST_CASE("a straggler shorter than the timeout is harmless; a longer one fails everywhere") {
+  TEST_CASE("a straggler shorter than the timeout is harmless, a longer one fails everywhere") {
     fc::thread_world patient(ranks, with_timeout(60s));
     fc::fault_plan slow;
     slow.kind = fc::fault_kind::delay;
