@@ -136,7 +136,7 @@ TEST_SUITE("balance") {
     CHECK(q.makespan / q.lower_bound <= 1.0001);
   }
 
-  TEST_CASE("balance(): deterministic plans (same hash across runs; golden hashes pin the platform-independent plan)") {
+  TEST_CASE("balance(): deterministic plans (same hash across runs, golden hashes pin the platform-independent plan)") {
     const auto w1 = testing::generate_w1(20000, 99);
     for (auto alg : {balance_algorithm::automatic, balance_algorithm::greedy, balance_algorithm::karmarkar_karp,
                      balance_algorithm::multifit, balance_algorithm::local_search}) {

@@ -90,7 +90,7 @@ TEST_SUITE("balance") {
     check_movement(r, s, 4);
   }
 
-  TEST_CASE("post_balance: an already balanced placement does not move; a skewed one moves within the node first") {
+  TEST_CASE("post_balance: an already balanced placement does not move, a skewed one moves within the node first") {
     // 2 nodes x 2 ranks, each rank holds two items of cost 5: balanced, nothing moves.
     std::vector<cost_t> c{5, 5, 5, 5, 5, 5, 5, 5};
     std::vector<index_type> at{0, 0, 1, 1, 2, 2, 3, 3};
