@@ -1,21 +1,70 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file fulcrum.hpp
 /// Umbrella header: everything CPU-only (no CUDA, MPI or NCCL include). GPU backends are in
-/// <fulcrum/cuda/*.cuh>, the NCCL communicator in <fulcrum/nccl/...>, MPI in <fulcrum/comm/mpi...>.
+/// <fulcrum/cuda/*.cuh>, the NCCL communicator in <fulcrum/nccl/...>, MPI in <fulcrum/comm/mpi.hpp>.
+/// Workload generators and checkers (fulcrum/testing/) are not included: include them explicitly.
 #pragma once
 
 #include "fulcrum/version.hpp"
 
+// core vocabulary
+#include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/concepts/cost_model.hpp"
 #include "fulcrum/core/bounds.hpp"
 #include "fulcrum/core/checked.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/options.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/sample.hpp"
 #include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/types.hpp"
 
+// packing
+#include "fulcrum/packing/best_fit.hpp"
+#include "fulcrum/packing/best_fit_decreasing.hpp"
+#include "fulcrum/packing/bounds.hpp"
+#include "fulcrum/packing/first_fit.hpp"
+#include "fulcrum/packing/first_fit_decreasing.hpp"
+#include "fulcrum/packing/histogram.hpp"
+#include "fulcrum/packing/next_fit.hpp"
+#include "fulcrum/packing/packing.hpp"
+
+// balancing
+#include "fulcrum/balance/balance.hpp"
+#include "fulcrum/balance/complete.hpp"
+#include "fulcrum/balance/karmarkar_karp.hpp"
+#include "fulcrum/balance/local_search.hpp"
+#include "fulcrum/balance/lp_export.hpp"
 #include "fulcrum/balance/lpt.hpp"
+#include "fulcrum/balance/multifit.hpp"
+#include "fulcrum/balance/options.hpp"
 #include "fulcrum/balance/partition.hpp"
+#include "fulcrum/balance/phases.hpp"
+#include "fulcrum/balance/post_balance.hpp"
+#include "fulcrum/balance/two_level.hpp"
+
+// pipeline and recompute
+#include "fulcrum/pipeline/partition.hpp"
+#include "fulcrum/pipeline/profile.hpp"
+#include "fulcrum/pipeline/schedule.hpp"
+#include "fulcrum/pipeline/search.hpp"
+#include "fulcrum/recompute/joint.hpp"
+#include "fulcrum/recompute/select.hpp"
+
+// communicators and dispatch
+#include "fulcrum/comm/any_communicator.hpp"
+#include "fulcrum/comm/collectives.hpp"
+#include "fulcrum/comm/fault_injecting.hpp"
+#include "fulcrum/comm/single_rank.hpp"
+#include "fulcrum/comm/thread_world.hpp"
+#include "fulcrum/dispatch/dispatch.hpp"
+#include "fulcrum/dispatch/node_aware.hpp"
+#include "fulcrum/dispatch/return_results.hpp"
+
+// datasets, plans and charts
+#include "fulcrum/io/dataset.hpp"
+#include "fulcrum/io/layers.hpp"
+#include "fulcrum/io/plan.hpp"
+#include "fulcrum/io/svg_chart.hpp"
