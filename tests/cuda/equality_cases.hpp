@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <fulcrum/balance/karmarkar_karp.hpp>
 #include <fulcrum/balance/lpt.hpp>
 #include <fulcrum/core/cost_model.hpp>
 #include <fulcrum/core/rng.hpp>
@@ -23,6 +24,7 @@
 #include <fulcrum/cuda/best_fit_decreasing.cuh>
 #include <fulcrum/cuda/cost.cuh>
 #include <fulcrum/cuda/histogram.cuh>
+#include <fulcrum/cuda/karmarkar_karp.cuh>
 #include <fulcrum/cuda/lpt.cuh>
 #include <fulcrum/cuda/pipeline.cuh>
 #include <fulcrum/testing/checkers.hpp>
@@ -329,5 +331,46 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
     const thrust::device_vector<index_type> d_bad(bad.begin(), bad.end());
     const auto msg = invalid_input_message([&] { (void)fc::evaluate_partitions(fc::par, d_prefix, d_bad, 2); });
     CHECK(msg.find("boundaries[5] = 2") != std::string::npos);
+  }
+
+  TEST_CASE("cuda: karmarkar_karp equals fulcrum::karmarkar_karp bit for bit on random instances of all sizes") {
+    rng gen(77);
+    for (std::size_t n : {0u, 1u, 2u, 3u, 5u, 8u, 63u, 64u, 65u, 129u, 1000u, 30000u})
+      for (std::size_t k : {1u, 2u, 3u, 7u, 64u, 100u})
+        for (int shape = 0; shape < 4; ++shape) {
+          const auto costs = random_costs(gen, n, shape);
+          const thrust::device_vector<double> d(costs.begin(), costs.end());
+          const auto expected = karmarkar_karp(std::span<const cost_t>(costs), k);
+          const auto got = fc::karmarkar_karp(fc::par, d, k).to_host();
+          CHECK_MESSAGE(same_partition(got, expected), "n=" << n << " k=" << k << " shape=" << shape);
+        }
+    const std::vector<double> bad{1.0, -2.0};
+    const thrust::device_vector<double> d_bad(bad.begin(), bad.end());
+    CHECK(invalid_input_message([&] { (void)fc::karmarkar_karp(fc::par, d_bad, 2); }) ==
+          invalid_input_message([&] { (void)karmarkar_karp(std::span<const cost_t>(bad), 2); }));
+  }
+
+  TEST_CASE("cuda: batched_karmarkar_karp equals fulcrum::karmarkar_karp on every problem") {
+    rng gen(123);
+    for (int trial = 0; trial < 30; ++trial) {
+      const std::size_t problems = gen.below(trial < 5 ? 3 : 40);
+      const std::size_t k = 1 + gen.below(trial % 3 == 0 ? 4 : 70);
+      std::vector<std::size_t> offsets{0};
+      for (std::size_t p = 0; p < problems; ++p) offsets.push_back(offsets.back() + gen.below(gen.below(4) == 0 ? 3 : 600));
+      const auto costs = random_costs(gen, offsets.back(), trial);
+      const thrust::device_vector<double> d(costs.begin(), costs.end());
+      const auto batch = fc::batched_karmarkar_karp(fc::par, d, std::span<const std::size_t>(offsets), k);
+      REQUIRE(batch.problems() == problems);
+      for (std::size_t p = 0; p < problems; ++p) {
+        const std::span<const cost_t> slice(costs.data() + offsets[p], offsets[p + 1] - offsets[p]);
+        CHECK_MESSAGE(same_partition(batch.to_host(p), karmarkar_karp(slice, k)), "trial " << trial << " problem " << p);
+      }
+    }
+    const auto tokens = testing::generate_w1_tokens(16 * 256, 3);
+    const auto costs = evaluate_costs(tokens, attention_cost{});
+    const thrust::device_vector<double> d(costs.begin(), costs.end());
+    const auto batch = fc::batched_karmarkar_karp(fc::par, d, 256, 32);
+    for (std::size_t s = 0; s < 16; ++s)
+      CHECK(same_partition(batch.to_host(s), karmarkar_karp(std::span<const cost_t>(costs.data() + s * 256, 256), 32)));
   }
 }

@@ -120,6 +120,33 @@ FULCRUM_HD inline void sift_down(load_entry* heap, std::size_t k, std::size_t at
 /// std::max(a, b) for doubles, with its exact tie semantics (returns a unless a < b).
 FULCRUM_HD inline cost_t max_of(cost_t a, cost_t b) { return a < b ? b : a; }
 
+/// fulcrum::detail::make_partition + makespan_lower_bound for one problem of a batch: part loads
+/// summed in item index order, the makespan, and max(sum/k, max, c_k + c_(k+1)) with the sum in
+/// index order (order[] gives the problem's items by cost descending).
+FULCRUM_HD inline void summarize_problem(const cost_t* costs, const index_type* order, std::size_t begin, std::size_t end,
+                                         std::size_t k, const index_type* part_of, cost_t* load, cost_t* makespan,
+                                         cost_t* lower_bound) {
+  const std::size_t n = end - begin;
+  for (std::size_t q = 0; q < k; ++q) load[q] = 0;
+  cost_t sum = 0, largest = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const cost_t c = costs[i];
+    load[part_of[i]] += c;
+    sum += c;
+    largest = max_of(largest, c);
+  }
+  cost_t worst = load[0];
+  for (std::size_t q = 1; q < k; ++q)
+    if (worst < load[q]) worst = load[q];
+  *makespan = worst;
+  cost_t bound = 0;
+  if (n != 0) {
+    bound = max_of(sum / static_cast<cost_t>(k), largest);
+    if (n > k) bound = max_of(bound, costs[order[begin + k - 1]] + costs[order[begin + k]]);
+  }
+  *lower_bound = bound;
+}
+
 /// The LPT greedy, loads, makespan and lower bound of problem p (one thread).
 struct lpt_problem {
   const cost_t* costs;         // global item costs
@@ -133,7 +160,7 @@ struct lpt_problem {
   load_entry* scratch;   // problems*k (used when no shared memory was granted)
 
   FULCRUM_HD void operator()(std::size_t p, void* shared) const {
-    const std::size_t begin = offsets[p], end = offsets[p + 1], n = end - begin;
+    const std::size_t begin = offsets[p], end = offsets[p + 1];
     load_entry* heap = shared != nullptr ? static_cast<load_entry*>(shared) : scratch + p * k;
     for (std::size_t q = 0; q < k; ++q) heap[q] = load_entry{0.0, static_cast<index_type>(q)};  // a valid heap
     for (std::size_t j = begin; j < end; ++j) {
@@ -142,26 +169,7 @@ struct lpt_problem {
       heap[0].load = heap[0].load + costs[i];
       sift_down(heap, k, 0);
     }
-    // Loads in item index order (partition's convention), the bound's sum and max likewise.
-    cost_t* load = loads + p * k;
-    for (std::size_t q = 0; q < k; ++q) load[q] = 0;
-    cost_t sum = 0, largest = 0;
-    for (std::size_t i = begin; i < end; ++i) {
-      const cost_t c = costs[i];
-      load[part_of[i]] += c;
-      sum += c;
-      largest = max_of(largest, c);
-    }
-    cost_t worst = load[0];
-    for (std::size_t q = 1; q < k; ++q)
-      if (worst < load[q]) worst = load[q];
-    makespan[p] = worst;
-    cost_t bound = 0;
-    if (n != 0) {
-      bound = max_of(sum / static_cast<cost_t>(k), largest);
-      if (n > k) bound = max_of(bound, costs[order[begin + k - 1]] + costs[order[begin + k]]);
-    }
-    lower_bound[p] = bound;
+    summarize_problem(costs, order, begin, end, k, part_of, loads + p * k, makespan + p, lower_bound + p);
   }
 };
 
