@@ -50,6 +50,7 @@
 #include "fulcrum/pipeline/profile.hpp"
 #include "fulcrum/pipeline/schedule.hpp"
 #include "fulcrum/pipeline/search.hpp"
+#include "fulcrum/recompute/budget.hpp"
 #include "fulcrum/recompute/joint.hpp"
 #include "fulcrum/recompute/select.hpp"
 
