@@ -13,6 +13,8 @@
 /// Guarantee: BFD <= 11/9 OPT + 6/9. Errors as the CPU (capacity 0, oversize item).
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <concepts>
 #include <cstdint>
 

@@ -9,9 +9,11 @@
 /// Guarantee: the same doubles as the CPU, bit for bit: the models fix their evaluation order
 /// ((a*L + b*L*L) + c, parts summed left to right) and fulcrum::cuda is compiled with
 /// -fmad=false so nvcc does not contract a*L + b into an FMA. A NaN, infinite or negative cost
-/// throws invalid_input with the CPU's message ("<where>: cost[i] = v: is negative"), first bad
-/// index first, and nothing is written... except `out`, which then holds unspecified values.
+/// throws invalid_input with the CPU's message ("<where>: cost[i] = v: is negative") for the
+/// first bad index; `out` then holds unspecified values.
 #pragma once
+
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
 
 #include <thrust/device_vector.h>
 #include <thrust/find.h>
@@ -85,6 +87,7 @@ template <class Item, class Model = identity_cost, class Proj = std::identity>
                                                            const Model& model = {}, const Proj& proj = {},
                                                            std::string_view where = "evaluate_costs") {
   thrust::device_vector<cost_t> out(items.size());
+  detail::settle_default_stream(where);
   evaluate_costs(policy, items, device_span<cost_t>(out), model, proj, where);
   return out;
 }

@@ -14,6 +14,8 @@
 /// a size above the capacity -> infeasible naming the first such item.
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <concepts>
 #include <cstdint>
 

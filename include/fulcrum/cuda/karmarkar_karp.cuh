@@ -20,6 +20,8 @@
 /// Guarantee: <= 7/6 OPT for k = 2, <= 4/3 - 1/(3k) for k >= 3 (as the CPU; same plan).
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <thrust/device_vector.h>
 
 #include <cstddef>
@@ -368,6 +370,7 @@ inline void batched_karmarkar_karp_into(const execution_policy& policy, device_s
   out.part_of.resize(costs.size());
   out.loads.resize(k);
   thrust::device_vector<cost_t> scalars(2);
+  detail::settle_default_stream(where);
   const std::size_t offsets[2] = {0, costs.size()};
   detail::batched_karmarkar_karp_into(policy, costs, std::span<const std::size_t>(offsets), k,
                                       thrust::raw_pointer_cast(out.part_of.data()), thrust::raw_pointer_cast(out.loads.data()),
@@ -396,6 +399,7 @@ inline void batched_karmarkar_karp_into(const execution_policy& policy, device_s
   out.loads.resize(checked_mul(problems, k, "problems*k"));
   out.makespan.resize(problems);
   out.lower_bound.resize(problems);
+  detail::settle_default_stream(where);
   detail::batched_karmarkar_karp_into(policy, costs, offsets, k, thrust::raw_pointer_cast(out.part_of.data()),
                                       thrust::raw_pointer_cast(out.loads.data()),
                                       thrust::raw_pointer_cast(out.makespan.data()),

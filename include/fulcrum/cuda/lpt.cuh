@@ -16,6 +16,8 @@
 /// Guarantee: makespan <= (4/3 - 1/(3k)) OPT (Graham); results equal fulcrum::lpt bit for bit.
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <thrust/copy.h>
 #include <thrust/device_vector.h>
 
@@ -213,6 +215,7 @@ inline void batched_lpt_into(const execution_policy& policy, device_span<const c
   out.part_of.resize(costs.size());
   out.loads.resize(k);
   thrust::device_vector<cost_t> scalars(2);
+  detail::settle_default_stream(where);
   const std::size_t offsets[2] = {0, costs.size()};
   detail::batched_lpt_into(policy, costs, std::span<const std::size_t>(offsets), k,
                            thrust::raw_pointer_cast(out.part_of.data()), thrust::raw_pointer_cast(out.loads.data()),
@@ -240,6 +243,7 @@ inline void batched_lpt_into(const execution_policy& policy, device_span<const c
   out.loads.resize(checked_mul(problems, k, "problems*k"));
   out.makespan.resize(problems);
   out.lower_bound.resize(problems);
+  detail::settle_default_stream(where);
   detail::batched_lpt_into(policy, costs, offsets, k, thrust::raw_pointer_cast(out.part_of.data()),
                            thrust::raw_pointer_cast(out.loads.data()), thrust::raw_pointer_cast(out.makespan.data()),
                            thrust::raw_pointer_cast(out.lower_bound.data()), where);

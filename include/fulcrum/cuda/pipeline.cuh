@@ -15,6 +15,8 @@
 /// size mismatch; nothing is returned then.
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <thrust/device_vector.h>
 #include <thrust/extrema.h>
 #include <thrust/find.h>
@@ -138,6 +140,7 @@ inline void evaluate_partitions(const execution_policy& policy, device_span<cons
                                                                        device_span<const cost_t> speed = {},
                                                                        device_span<const cost_t> fixed = {}) {
   thrust::device_vector<cost_t> out(stages == 0 ? 0 : boundaries.size() / (stages + 1));
+  detail::settle_default_stream("evaluate_partitions");
   evaluate_partitions(policy, prefix, boundaries, stages, device_span<cost_t>(out), speed, fixed);
   return out;
 }

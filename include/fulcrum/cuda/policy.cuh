@@ -15,6 +15,8 @@
 ///   memory is host memory and the same code runs through Thrust's CPP device system.
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <thrust/device_vector.h>
 #include <thrust/execution_policy.h>
 

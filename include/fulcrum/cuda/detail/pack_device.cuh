@@ -10,6 +10,8 @@
 ///     bin loads (segmented sum), all on the device; L2 from the histogram.
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <thrust/binary_search.h>
 #include <thrust/device_vector.h>
 #include <thrust/find.h>
@@ -159,6 +161,7 @@ void pack_with_keys(const execution_policy& policy, device_span<const T> sizes, 
   out.indices.resize(n);
   out.offsets.resize(bins + 1);
   out.loads.resize(bins);
+  settle_default_stream(where);
   index_type* bin_of = thrust::raw_pointer_cast(out.bin_of.data());
   index_type* indices = thrust::raw_pointer_cast(out.indices.data());
   buffer<index_type> sorted_bins(policy, n);

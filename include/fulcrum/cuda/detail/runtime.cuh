@@ -4,11 +4,14 @@
 /// copies and the "one problem per block" launcher, each with a host-backend twin.
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <thrust/for_each.h>
 #include <thrust/iterator/counting_iterator.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -92,12 +95,21 @@ void copy_to_device(const execution_policy& policy, const T* src, std::size_t n,
 #endif
 }
 
+/// Waits for work Thrust issued on the default stream for the caller's convenience containers
+/// (thrust::device_vector construction and resize fill on the default stream), so that kernels on
+/// the policy's stream (possibly a non-blocking stream) never race with that fill.
+inline void settle_default_stream([[maybe_unused]] std::string_view where) {
+#if FULCRUM_CUDA_DEVICE
+  FULCRUM_CUDA_CHECK(cudaStreamSynchronize(0), where);
+#endif
+}
+
 #if FULCRUM_CUDA_DEVICE
 /// One block per problem, one thread per block (the per-problem work is a sequential greedy);
 /// `shared` is the block's dynamic shared memory, or nullptr when none was requested.
 template <class F>
 __global__ void problem_kernel(F f, std::size_t count, bool use_shared) {
-  extern __shared__ unsigned char fulcrum_problem_shared[];
+  extern __shared__ __align__(16) unsigned char fulcrum_problem_shared[];
   for (std::size_t p = blockIdx.x; p < count; p += gridDim.x)
     if (threadIdx.x == 0) f(p, use_shared ? static_cast<void*>(fulcrum_problem_shared) : nullptr);
 }

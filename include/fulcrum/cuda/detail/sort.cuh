@@ -10,6 +10,8 @@
 /// second stable sort on the problem id (the classic two-pass segmented sort).
 #pragma once
 
+#include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
+
 #include <thrust/binary_search.h>
 #include <thrust/functional.h>
 #include <thrust/sequence.h>
