@@ -6,12 +6,7 @@
 
 #include <fulcrum/balance/balance.hpp>
 #include <fulcrum/balance/two_level.hpp>
-#include <fulcrum/packing/best_fit.hpp>
-#include <fulcrum/packing/best_fit_decreasing.hpp>
-#include <fulcrum/packing/first_fit.hpp>
-#include <fulcrum/packing/first_fit_decreasing.hpp>
-#include <fulcrum/packing/histogram.hpp>
-#include <fulcrum/packing/next_fit.hpp>
+#include <fulcrum/packing/pack.hpp>
 
 #include "commands.hpp"
 
@@ -58,20 +53,35 @@ balance_run run_balance(std::span<const double> costs, std::size_t k, const bala
 }
 
 std::vector<std::string> pack_algorithms() {
-  return {"automatic", "next_fit", "first_fit", "best_fit", "first_fit_decreasing", "best_fit_decreasing", "histogram"};
+  return {"automatic", "next_fit", "first_fit", "best_fit", "first_fit_decreasing", "best_fit_decreasing", "histogram", "exact"};
 }
 
 pack_result solve_pack(const std::vector<std::uint64_t>& sizes, const pack_settings& s) {
-  pack_result r;
-  r.algorithm = s.algorithm == "automatic" ? "histogram" : s.algorithm;
-  if (r.algorithm == "histogram") r.plan = fulcrum::histogram_pack(sizes, s.capacity);
-  else if (r.algorithm == "next_fit") r.plan = fulcrum::next_fit(sizes, s.capacity);
-  else if (r.algorithm == "first_fit") r.plan = fulcrum::first_fit(sizes, s.capacity);
-  else if (r.algorithm == "best_fit") r.plan = fulcrum::best_fit(sizes, s.capacity);
-  else if (r.algorithm == "first_fit_decreasing") r.plan = fulcrum::first_fit_decreasing(sizes, s.capacity);
-  else if (r.algorithm == "best_fit_decreasing") r.plan = fulcrum::best_fit_decreasing(sizes, s.capacity);
-  else throw fulcrum::invalid_input("--algorithm = " + s.algorithm + ": unknown packing algorithm");
-  return r;
+  static const std::pair<const char*, fulcrum::pack_algorithm> names[] = {
+      {"automatic", fulcrum::pack_algorithm::automatic},
+      {"next_fit", fulcrum::pack_algorithm::next_fit},
+      {"first_fit", fulcrum::pack_algorithm::first_fit},
+      {"best_fit", fulcrum::pack_algorithm::best_fit},
+      {"first_fit_decreasing", fulcrum::pack_algorithm::first_fit_decreasing},
+      {"best_fit_decreasing", fulcrum::pack_algorithm::best_fit_decreasing},
+      {"histogram", fulcrum::pack_algorithm::histogram},
+      {"exact", fulcrum::pack_algorithm::exact}};
+  fulcrum::pack_options opts;
+  opts.oversize_policy = s.oversize == "truncate"  ? fulcrum::oversize::truncate
+                         : s.oversize == "own_bin" ? fulcrum::oversize::own_bin
+                                                   : fulcrum::oversize::error;
+  if (s.time_limit_ms > 0) opts.limits.time = std::chrono::milliseconds(s.time_limit_ms);
+  for (const auto& [name, algorithm] : names)
+    if (s.algorithm == name) {
+      opts.algorithm = algorithm;
+      pack_result r;
+      r.plan = fulcrum::pack(sizes, s.capacity, opts);
+      for (const auto& [ran, a] : names)
+        if (a == r.plan.algorithm && a != fulcrum::pack_algorithm::automatic) r.algorithm = ran;
+      if (r.algorithm.empty()) r.algorithm = s.algorithm;
+      return r;
+    }
+  throw fulcrum::invalid_input("--algorithm = " + s.algorithm + ": unknown packing algorithm");
 }
 
 pack_run run_pack(const std::vector<std::uint64_t>& sizes, const pack_settings& s) {

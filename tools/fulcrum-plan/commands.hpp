@@ -48,7 +48,7 @@ struct pack_settings {
   std::uint64_t capacity = 16384;
   std::string algorithm = "automatic";
   std::string oversize = "error";  ///< error, truncate, own_bin
-  std::size_t ranks = 0;           ///< > 0: rank-aware packing (steps of `ranks` bins)
+  std::size_t time_limit_ms = 10000;  ///< exact: return the best packing found after this long
 };
 std::vector<std::string> pack_algorithms();
 struct pack_result {

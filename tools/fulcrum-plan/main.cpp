@@ -90,8 +90,11 @@ int main(int argc, char** argv) {
   pack->add_option("-a,--algorithm", pk.algorithm, "Packing algorithm")
       ->check(CLI::IsMember(fplan::pack_algorithms()))
       ->capture_default_str();
-  pack->add_option("--oversize", pk.oversize, "Samples longer than the capacity: error, or truncate them to it")
-      ->check(CLI::IsMember({"error", "truncate"}))
+  pack->add_option("--oversize", pk.oversize,
+                   "Samples longer than the capacity: error (exit 3), truncate them to it, or own_bin (a sequence each)")
+      ->check(CLI::IsMember({"error", "truncate", "own_bin"}))
+      ->capture_default_str();
+  pack->add_option("--time-limit-ms", pk.time_limit_ms, "exact: return the best packing found after this long")
       ->capture_default_str();
   add_input_options(pack, in);
   add_output_options(pack, out);

@@ -6,7 +6,6 @@
 #include <functional>
 #include <sstream>
 
-#include <fulcrum/packing/next_fit.hpp>
 
 #include "commands.hpp"
 
@@ -14,25 +13,25 @@ namespace fplan {
 
 int cmd_pack(const pack_settings& s, const input_options& in, const output_options& out) {
   const dataset data = load_dataset(in);
-  auto sizes = tokens_of(data);
-  std::size_t truncated = 0;
+  const auto sizes = tokens_of(data);
+  std::size_t oversized = 0;
   const std::uint64_t longest = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
-  if (s.oversize == "truncate")
-    for (auto& v : sizes)
-      if (v > s.capacity) v = s.capacity, ++truncated;
+  for (auto v : sizes) oversized += v > s.capacity ? 1 : 0;
 
   pack_run run;
   {
     progress bar("fulcrum-plan pack", out.progress);
     run = run_pack(sizes, s);
   }
-  const fulcrum::packing before = fulcrum::next_fit(sizes, s.capacity);
+  pack_settings baseline = s;
+  baseline.algorithm = "next_fit";
+  const fulcrum::packing before = solve_pack(sizes, baseline).plan;
   const auto& p = run.result.plan;
 
   auto as_double = [](const std::vector<std::uint64_t>& v) { return std::vector<double>(v.begin(), v.end()); };
   const double cap = static_cast<double>(s.capacity);
-  std::uint64_t total = 0;
-  for (auto v : sizes) total += v;
+  std::uint64_t total = 0;  // tokens actually packed (after truncation)
+  for (auto v : sizes) total += s.oversize == "truncate" ? std::min(v, s.capacity) : v;
 
   fulcrum::io::plan_document plan;
   plan.command = "pack";
@@ -40,7 +39,7 @@ int cmd_pack(const pack_settings& s, const input_options& in, const output_optio
   plan.source = data.source;
   plan.items = sizes.size();
   plan.group_kind = "bin";
-  plan.numbers = {{"capacity", cap}, {"truncated", static_cast<double>(truncated)}};
+  plan.numbers = {{"capacity", cap}, {"oversized", static_cast<double>(oversized)}};
   plan.strings = {{"oversize", s.oversize}, {"requested_algorithm", s.algorithm}, {"size", "tokens"}};
   plan.groups = p.bins;
   plan.loads = as_double(p.loads);
@@ -77,15 +76,22 @@ int cmd_pack(const pack_settings& s, const input_options& in, const output_optio
   rows.push_back({"gap to bound", pct(fulcrum::relative_gap(static_cast<double>(before.bin_count()), plan.lower_bound), 3),
                   pct(plan.gap, 3) + (p.proven_optimal ? " (optimal)" : "")});
   rows.push_back({"efficiency (tokens/capacity)", pct(plan.before.efficiency), pct(plan.after.efficiency)});
-  rows.push_back({"padding tokens", fmt(static_cast<double>(before.bin_count()) * cap - static_cast<double>(total)),
-                  fmt(static_cast<double>(p.bin_count()) * cap - static_cast<double>(total))});
+  auto padding = [&](const fulcrum::packing& q) {  // empty room of the bins (own bins over capacity have none)
+    double pad = 0;
+    for (auto l : q.loads) pad += l < s.capacity ? static_cast<double>(s.capacity - l) : 0.0;
+    return pad;
+  };
+  rows.push_back({"padding tokens", fmt(padding(before)), fmt(padding(p))});
   rows.push_back({"fullest / emptiest bin", fmt(plan.before.max) + " / " + fmt(plan.before.min),
                   fmt(plan.after.max) + " / " + fmt(plan.after.min)});
   rows.push_back({"time", "", fmt_ms(run.time_ms)});
   std::vector<std::string> notes;
-  if (truncated > 0)
-    notes.push_back(std::to_string(truncated) + " samples longer than the capacity were truncated to " +
+  if (oversized > 0 && s.oversize == "truncate")
+    notes.push_back(std::to_string(oversized) + " samples longer than the capacity were truncated to " +
                     std::to_string(s.capacity) + " tokens (longest: " + std::to_string(longest) + ")");
+  if (oversized > 0 && s.oversize == "own_bin")
+    notes.push_back(std::to_string(oversized) + " samples longer than the capacity got a sequence of their own (longest: " +
+                    std::to_string(longest) + ")");
 
   std::ostringstream head;
   head << "fulcrum-plan pack: " << sizes.size() << " samples from " << data.source << ", " << total
