@@ -373,4 +373,34 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
     for (std::size_t s = 0; s < 16; ++s)
       CHECK(same_partition(batch.to_host(s), karmarkar_karp(std::span<const cost_t>(costs.data() + s * 256, 256), 32)));
   }
+
+  TEST_CASE("cuda: failures inside Thrust/CUB and the CUDA runtime become cuda_error with the error string") {
+    try {
+      fc::detail::translate_thrust_errors("fulcrum::cuda::test", [] {
+        throw thrust::system_error(2, thrust::generic_category(), "inside thrust");
+      });
+      FAIL("no exception");
+    } catch (const fc::cuda_error& e) {
+      CHECK(e.code() == 2);
+      CHECK(std::string(e.what()).find("fulcrum::cuda::test: ") == 0);
+      CHECK(std::string(e.what()).find("inside thrust") != std::string::npos);
+    }
+#if FULCRUM_CUDA_DEVICE
+    // An impossible allocation on the stream: cudaErrorMemoryAllocation, not sticky.
+    try {
+      const fc::detail::buffer<std::uint64_t> huge(fc::par, std::size_t{1} << 50);
+      FAIL("no exception");
+    } catch (const fc::cuda_error& e) {
+      CHECK(e.code() == static_cast<int>(cudaErrorMemoryAllocation));
+      CHECK(std::string(e.what()).find("cudaErrorMemoryAllocation") != std::string::npos);
+    }
+    // The device still works afterwards, on a user stream.
+    cudaStream_t stream{};
+    REQUIRE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) == cudaSuccess);
+    const std::vector<double> costs{5, 1, 4, 2, 3};
+    const thrust::device_vector<double> d(costs.begin(), costs.end());
+    CHECK(same_partition(fc::lpt(fc::par_on(stream), d, 2).to_host(), lpt(std::span<const cost_t>(costs), 2)));
+    cudaStreamDestroy(stream);
+#endif
+  }
 }
