@@ -70,6 +70,7 @@ struct pipeline_settings {
   std::string profile = "vlm130j"; ///< built-in profile name
   std::size_t stages = 8;
   std::uint64_t memory_cap = 0;    ///< per-stage cap on the layers' memory; 0 = none
+  std::size_t micro_batches = 16;  ///< for the simulated 1F1B iteration
 };
 int cmd_pipeline(const pipeline_settings& s, const output_options& out);
 

@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   pipeline->add_option("-p,--stages", pl.stages, "Pipeline stages")->check(CLI::PositiveNumber)->capture_default_str();
   pipeline->add_option("--memory-cap", pl.memory_cap, "Cap on the sum of layer memory per stage (0: none)")->capture_default_str();
+  pipeline->add_option("-m,--micro-batches", pl.micro_batches, "Micro-batches of the simulated 1F1B iteration")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   add_output_options(pipeline, out);
   pipeline->callback([&] { status = fplan::cmd_pipeline(pl, out); });
 

@@ -7,6 +7,7 @@
 
 #include <fulcrum/io/layers.hpp>
 #include <fulcrum/pipeline/partition.hpp>
+#include <fulcrum/pipeline/schedule.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
 #include "commands.hpp"
@@ -83,8 +84,24 @@ int cmd_pipeline(const pipeline_settings& s, const output_options& out) {
   chart.references = {{"sum / stages " + fmt(sum / static_cast<double>(s.stages)), sum / static_cast<double>(s.stages)}};
   chart.zoom = false;
 
+  // One training iteration of each split under 1F1B (a stage's cost = forward + backward, split 1:2).
+  fulcrum::schedule_options sched;
+  sched.micro_batches = s.micro_batches;
+  auto simulate = [&](const std::vector<double>& stage_costs) {
+    std::vector<double> fwd(stage_costs.size()), bwd(stage_costs.size());
+    for (std::size_t i = 0; i < stage_costs.size(); ++i) fwd[i] = stage_costs[i] / 3.0, bwd[i] = stage_costs[i] - fwd[i];
+    return fulcrum::simulate_schedule(fwd, bwd, sched);
+  };
+  const auto sim_before = simulate(uniform.stage_costs), sim_after = simulate(best.stage_costs);
+  plan.numbers.emplace_back("micro_batches", static_cast<double>(s.micro_batches));
+  plan.numbers.emplace_back("iteration_time_before", sim_before.iteration_time);
+  plan.numbers.emplace_back("iteration_time_after", sim_after.iteration_time);
+
   std::vector<summary_row> rows = standard_rows(plan, "stages", "stage cost", false);
   rows[0].name = "stages";
+  rows.insert(rows.end() - 1, {"1F1B iteration (" + std::to_string(s.micro_batches) + " micro-batches)",
+                               fmt(sim_before.iteration_time), fmt(sim_after.iteration_time)});
+  rows.insert(rows.end() - 1, {"pipeline bubble", pct(sim_before.bubble_fraction, 1), pct(sim_after.bubble_fraction, 1)});
   auto stage_layers = [](const std::vector<std::size_t>& b) {
     std::ostringstream os;
     for (std::size_t i = 0; i + 1 < b.size(); ++i) os << (i ? " " : "") << b[i + 1] - b[i];
