@@ -159,7 +159,7 @@ template <class Load, class Regular, class Pack, class LoadOf>
   }
   inner.bins = grouping(std::move(offsets), std::move(indices));
   inner.lower_bound += oversized.size();
-  inner.proven_optimal = inner.proven_optimal && inner.bins.size() == inner.lower_bound;
+  // Own bins are forced by the policy, so an optimal inner packing stays optimal.
   if (inner.bins.size() == inner.lower_bound) inner.proven_optimal = true;
   return inner;
 }
