@@ -97,7 +97,15 @@ void progress::finish() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (drew_) std::fputs("\n", stderr);
+  if (drew_) {
+    // Final state: a full bar and the total time.
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const std::string bar(30, '#');
+    if (total_ > 0)
+      std::fprintf(stderr, "\r%s [%s] %zu/%zu %.1fs\n", label_.c_str(), bar.c_str(), total_, total_, secs);
+    else
+      std::fprintf(stderr, "\r%s [%s] done %.1fs\n", label_.c_str(), bar.c_str(), secs);
+  }
 }
 
 void progress::run() {
