@@ -74,17 +74,22 @@ template <class MakeStore, class SizeFn>
   std::vector<index_type> placement(n);
   const std::size_t expected_bins = static_cast<std::size_t>(result.lower_bound) + result.lower_bound / 16 + 16;
   loads.reserve(expected_bins);
+  // cursor[b] (32-bit, to stay cache resident) counts bin b's items during the simulation.
+  std::vector<std::uint32_t> cursor;
+  cursor.reserve(expected_bins);
   {
     auto store = make_store(min_size, expected_bins);
     std::size_t k = 0;
     for (std::size_t s = c + 1; s-- > 0;)
-      for (std::uint64_t j = count[s]; j > 0; --j) placement[k++] = store.place(s, loads);
+      for (std::uint64_t j = count[s]; j > 0; --j) {
+        const index_type b = store.place(s, loads);
+        if (b == cursor.size()) cursor.push_back(0);
+        ++cursor[b];
+        placement[k++] = b;
+      }
   }
-  // 3. CSR. cursor[b] (32-bit, to stay cache resident) counts bin b's items, then becomes the
-  //    next write position of bin b.
+  // 3. CSR: cursor[b] becomes the next write position of bin b.
   const std::size_t bins = loads.size();
-  std::vector<std::uint32_t> cursor(bins, 0);
-  for (const index_type b : placement) ++cursor[b];
   std::vector<std::size_t> offsets(bins + 1, 0);
   for (std::size_t b = 0; b < bins; ++b) {
     offsets[b + 1] = offsets[b] + cursor[b];
