@@ -66,6 +66,7 @@
 
 // datasets, plans and charts
 #include "fulcrum/io/dataset.hpp"
+#include "fulcrum/io/file.hpp"
 #include "fulcrum/io/layers.hpp"
 #include "fulcrum/io/plan.hpp"
 #include "fulcrum/io/svg_chart.hpp"
