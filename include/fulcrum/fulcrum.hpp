@@ -28,7 +28,9 @@
 #include "fulcrum/packing/first_fit.hpp"
 #include "fulcrum/packing/first_fit_decreasing.hpp"
 #include "fulcrum/packing/histogram.hpp"
+#include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/next_fit.hpp"
+#include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
 
 // balancing
