@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file packing/exact.hpp
+/// `pack_exact`: exact one-dimensional bin packing by branch and bound (Korf's bin completion),
+/// anytime under `pack_options::limits`.
+///
+/// What it does
+/// - Lower bound: max(L2 (Martello–Toth), L3), where L3 = bins fixed by a root reduction + L2 of the
+///   rest. The reduction fixes the bin of the largest item whenever that item has exactly one
+///   nondominated completion (then some optimal packing contains that bin, as in MTRP).
+/// - Incumbent: best-fit decreasing. If it meets the bound it is optimal and no search runs.
+/// - Search, bottom-up: for t = bound, bound+1, ... < incumbent, a depth-first bin completion looks
+///   for a packing into t bins. Each node takes the largest remaining item (or, once no waste is
+///   left, the item with the fewest exact completions: fail first) and branches over the
+///   nondominated completions of its bin (fullest first), pruned by a waste budget (t·C - sum), by
+///   L2 of the remaining items and by nogoods (a refuted bin's partners may not share a later bin). A packing found at t is optimal (t is a proven bound); a search
+///   exhausted at t proves the bound t + 1.
+/// - Anytime: the search stops at `limits.nodes` units of work (deterministic: the same plan on
+///   every machine) or at `limits.time` (wall clock; not deterministic). It then returns the best
+///   packing found so far (the incumbent) and the best bound proved so far.
+///
+/// Guarantee: `proven_optimal` is true only when bins == lower_bound, i.e. with a proof. Every
+/// result satisfies bins >= lower_bound, every item exactly once, every bin within capacity.
+///
+/// Complexity: O(n log n) for bounds and incumbent; the search is exponential in the worst case
+/// (bin packing is strongly NP-hard) and bounded by `limits`. Zero-size items are set aside and put
+/// into the first bin at the end.
+///
+/// Errors: capacity == 0 -> invalid_input; an item larger than the capacity -> infeasible naming
+/// the item (the `pack()` front door applies the oversize policy before calling this); more items
+/// than index_type can address -> invalid_input.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "fulcrum/core/checked.hpp"
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/types.hpp"
+#include "fulcrum/packing/bounds.hpp"
+#include "fulcrum/packing/detail/exact_search.hpp"
+#include "fulcrum/packing/packing.hpp"
+
+namespace fulcrum {
+
+/// Statistics of one `pack_exact` run (optional out-parameter).
+struct exact_stats {
+  std::uint64_t nodes = 0;        ///< units of search work (nodes + completion-enumeration steps)
+  std::uint64_t root_bound = 0;   ///< bound before the search: max(L2, L3)
+  std::uint64_t l2 = 0;           ///< Martello–Toth L2
+  std::uint64_t incumbent = 0;    ///< bins of the best-fit-decreasing start
+  bool limit_hit = false;         ///< the node or time limit stopped the search
+};
+
+/// Exact bin packing of `sizes` into bins of `capacity` (see file docs). Anytime under opts.limits.
+[[nodiscard]] inline packing pack_exact(std::span<const std::uint64_t> sizes, std::uint64_t capacity,
+                                        const pack_options& opts = {}, exact_stats* stats = nullptr) {
+  const auto start = std::chrono::steady_clock::now();
+  if (capacity == 0) throw invalid_input(detail::describe("pack_exact", "capacity", capacity, "must be positive"));
+  if (sizes.size() > std::numeric_limits<index_type>::max())
+    throw invalid_input(detail::describe("pack_exact", "sizes.size()", sizes.size(), "more items than index_type can address"));
+  std::vector<index_type> positive;
+  std::vector<index_type> zero;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {  // sums are 128-bit inside: no overflow check needed
+    if (sizes[i] > capacity)
+      throw infeasible(detail::describe("pack_exact", "sizes", i, sizes[i], "is larger than the capacity"));
+    (sizes[i] == 0 ? zero : positive).push_back(static_cast<index_type>(i));
+  }
+  packing result;
+  result.algorithm = pack_algorithm::exact;
+  exact_stats local;
+  if (sizes.empty()) {
+    result.proven_optimal = true;
+    if (stats) *stats = local;
+    return result;
+  }
+
+  std::vector<std::vector<index_type>> best = detail::exact::best_fit_decreasing(sizes, positive, capacity);
+  std::uint64_t bound = std::max<std::uint64_t>(lower_bound_l2(sizes, capacity), 1);
+  local.l2 = bound;
+  local.incumbent = std::max<std::size_t>(best.size(), 1);
+
+  if (!positive.empty() && best.size() > bound) {
+    detail::exact::bin_completion solver(sizes, positive, capacity, opts.limits, start);
+    // Root reduction (L3): bounded work so it never dominates the run.
+    solver.reduce(std::min<std::uint64_t>(opts.limits.nodes / 4 + 1, 200'000));
+    bound = std::max<std::uint64_t>(bound, solver.fixed_bins() + solver.remaining_l2());
+    local.root_bound = bound;
+    for (std::uint64_t t = bound; t < best.size() && !solver.limit_hit(); ++t) {
+      const auto r = solver.search(t);
+      if (r == detail::exact::bin_completion::outcome::found) {
+        best = solver.solution();
+        bound = t;  // t was a proven bound, so this packing is optimal
+        break;
+      }
+      if (r == detail::exact::bin_completion::outcome::exhausted) bound = t + 1;
+      else break;  // limit
+    }
+    local.nodes = solver.nodes();
+    local.limit_hit = solver.limit_hit();
+  } else {
+    local.root_bound = bound;
+  }
+
+  if (best.empty()) best.emplace_back();  // only zero-size items: one bin holds them all
+  if (!zero.empty()) {
+    auto& first = best.front();
+    first.insert(first.end(), zero.begin(), zero.end());
+    std::sort(first.begin(), first.end());
+  }
+  result.loads.reserve(best.size());
+  for (const auto& bin : best) {
+    std::uint64_t load = 0;
+    for (index_type i : bin) load += sizes[i];
+    result.loads.push_back(load);
+  }
+  result.bins = grouping::from_groups(best);
+  result.lower_bound = bound;  // <= best.size(): the loop stops below the incumbent
+  result.proven_optimal = best.size() == result.lower_bound;
+  if (stats) *stats = local;
+  return result;
+}
+
+}  // namespace fulcrum
