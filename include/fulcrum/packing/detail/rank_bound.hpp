@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file packing/detail/rank_bound.hpp
+/// A lower bound on vector-packing bins that couples two dimensions (used by pack_for_ranks).
+///
+/// Take a "coarse" dimension v (e.g. images, capacity C_v) and a "fine" one t (tokens, C_t) and let
+/// a = min over items with v_i > 0 of floor(t_i / v_i) (every coarse unit brings at least a fine
+/// units: 576 tokens per image in LLaVA-like data). With f_i = t_i - a v_i >= 0, a bin B holds
+/// sum v <= min(C_v, floor((C_t - F_B) / a)) for F_B = sum_{i in B} f_i, i.e. it loses
+/// g(F_B) = max(0, C_v - floor((C_t - F_B) / a)) coarse slots. g is non-decreasing and, when
+/// C_t >= a (C_v + 2), superadditive over values above theta = C_t - a C_v, so
+///   bins >= ceil((sum_i v_i + sum_{i: f_i > theta} g(f_i)) / C_v).
+/// On W1 (8 images, 8192 tokens) this lifts the bound by the image slots that long-text samples
+/// make unusable (about 1.8 % over L2 at 20k samples; 6 % at (4, 4096)). O(n D^2).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "fulcrum/core/types.hpp"
+#include "fulcrum/packing/multi.hpp"
+
+namespace fulcrum::detail {
+
+template <std::size_t D>
+[[nodiscard]] std::uint64_t coupled_lower_bound(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity) {
+  std::uint64_t best = 0;
+  for (std::size_t v = 0; v < D; ++v)
+    for (std::size_t t = 0; t < D; ++t) {
+      if (v == t) continue;
+      std::uint64_t a = 0;
+      bool any = false;
+      for (const auto& s : sizes)
+        if (s[v] > 0) {
+          const std::uint64_t q = s[t] / s[v];
+          a = any ? std::min(a, q) : q;
+          any = true;
+        }
+      if (!any || a == 0) continue;
+      const std::uint64_t cv = capacity[v], ct = capacity[t];
+      if (static_cast<u128>(a) * (cv + 2) > ct) continue;  // superadditivity needs C_t >= a (C_v + 2)
+      const std::uint64_t theta = ct - a * cv;
+      u128 total = 0;
+      for (const auto& s : sizes) {
+        total += s[v];
+        const std::uint64_t f = s[t] - a * s[v];
+        if (f > theta && f <= ct) total += cv - (ct - f) / a;
+      }
+      const u128 bins = (total + cv - 1) / cv;
+      if (bins > best) best = static_cast<std::uint64_t>(bins);
+    }
+  return best;
+}
+
+}  // namespace fulcrum::detail

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file packing/detail/rank_fill.hpp
+/// Bin filling for rank-aware packing: a vector bin packer that closes one bin at a time.
+///
+/// Items are bucketed by their sizes in the coarse dimensions (all but the one with the largest
+/// capacity, the "fine" dimension; e.g. the image count beside tokens) into classes, and inside a
+/// class by their fine size (a successor bitmap over C_f - s_f, so "largest fine size <= room" is one
+/// `next()` query). A bin is opened with the remaining item of largest dominant normalised size
+/// (max_d s_d / C_d), then filled repeatedly with the best candidate among the classes that fit:
+/// per class the largest fine size that fits, scored by the scarcity-weighted dot product
+/// sum_d w_d (s_d / C_d) (r_d / C_d) with the bin's residual r, where w_d is the share of the
+/// remaining work in dimension d (dimensions the remaining pool is tight in count more). The bin is
+/// closed when no item fits. O(n K log_64 C_f) for K classes (K <= 4096, K (C_f + 1) <= 2^25);
+/// where the classes do not apply the caller falls back to multi_best_fit_decreasing.
+/// Deterministic: ties go to the lower class key, inside a bucket to the lower item index.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fulcrum/core/types.hpp"
+#include "fulcrum/packing/detail/successor_bitmap.hpp"
+#include "fulcrum/packing/multi.hpp"
+
+namespace fulcrum::detail {
+
+template <std::size_t D>
+struct rank_fill_layout {
+  std::size_t fine = 0;                 ///< dimension with the largest capacity
+  std::array<std::uint64_t, D> stride{};  ///< class key stride per coarse dimension (0 for fine)
+  std::size_t classes = 1;
+  bool applies = false;
+};
+
+template <std::size_t D>
+[[nodiscard]] rank_fill_layout<D> rank_fill_plan(const size_vector<D>& capacity) {
+  rank_fill_layout<D> l;
+  for (std::size_t d = 1; d < D; ++d)
+    if (capacity[d] > capacity[l.fine]) l.fine = d;
+  std::uint64_t classes = 1;
+  for (std::size_t d = 0; d < D; ++d) {
+    if (d == l.fine) continue;
+    if (capacity[d] >= 4096) return l;
+    l.stride[d] = classes;
+    classes *= capacity[d] + 1;
+    if (classes > 4096) return l;
+  }
+  if (capacity[l.fine] >= (std::uint64_t{1} << 24) || classes * (capacity[l.fine] + 1) > (std::uint64_t{1} << 25))
+    return l;
+  l.classes = static_cast<std::size_t>(classes);
+  l.applies = true;
+  return l;
+}
+
+/// Fills bins one at a time (see file docs). `sizes` must all fit `capacity`. Returns the item
+/// lists of the bins in closing order (items in placement order).
+template <std::size_t D>
+[[nodiscard]] std::vector<std::vector<index_type>> rank_fill(std::span<const size_vector<D>> sizes,
+                                                             const size_vector<D>& capacity,
+                                                             const rank_fill_layout<D>& layout) {
+  const std::size_t n = sizes.size();
+  const std::size_t f = layout.fine;
+  const std::uint64_t cf = capacity[f];
+  const std::size_t width = static_cast<std::size_t>(cf) + 1;
+  const std::size_t K = layout.classes;
+  std::array<double, D> inv{};
+  for (std::size_t d = 0; d < D; ++d) inv[d] = 1.0 / static_cast<double>(capacity[d]);
+  auto key_of = [&](const size_vector<D>& s) {
+    std::size_t k = 0;
+    for (std::size_t d = 0; d < D; ++d)
+      if (d != f) k += static_cast<std::size_t>(s[d] * layout.stride[d]);
+    return k;
+  };
+  // Class sizes in the coarse dimensions.
+  std::vector<size_vector<D>> class_size(K);
+  for (std::size_t k = 0; k < K; ++k)
+    for (std::size_t d = 0; d < D; ++d)
+      if (d != f) class_size[k][d] = (k / layout.stride[d]) % (capacity[d] + 1);
+  // Buckets: (class, C_f - s_f) -> stack of items, lowest index on top.
+  std::vector<index_type> head(K * width, static_cast<index_type>(-1));
+  std::vector<index_type> below(n);
+  std::vector<successor_bitmap> present(K, successor_bitmap(width));  // by C_f - s_f
+  std::vector<successor_bitmap> ascending(K, successor_bitmap(width));  // by s_f
+  std::vector<std::size_t> class_count(K, 0);
+  std::array<long double, D> remaining{};
+  for (std::size_t i = n; i-- > 0;) {
+    const std::size_t k = key_of(sizes[i]);
+    const std::size_t u = static_cast<std::size_t>(cf - sizes[i][f]);
+    const std::size_t slot = k * width + u;
+    below[i] = head[slot];
+    if (head[slot] == static_cast<index_type>(-1)) {
+      present[k].insert(u);
+      ascending[k].insert(static_cast<std::size_t>(sizes[i][f]));
+    }
+    head[slot] = static_cast<index_type>(i);
+    ++class_count[k];
+    for (std::size_t d = 0; d < D; ++d) remaining[d] += static_cast<long double>(sizes[i][d]);
+  }
+  auto take = [&](std::size_t k, std::size_t u) {
+    const std::size_t slot = k * width + u;
+    const index_type i = head[slot];
+    head[slot] = below[i];
+    if (head[slot] == static_cast<index_type>(-1)) {
+      present[k].erase(u);
+      ascending[k].erase(static_cast<std::size_t>(cf - u));
+    }
+    --class_count[k];
+    for (std::size_t d = 0; d < D; ++d) remaining[d] -= static_cast<long double>(sizes[i][d]);
+    return i;
+  };
+  std::vector<std::vector<index_type>> bins;
+  std::size_t left = n;
+  while (left > 0) {
+    // Seed: the item of largest dominant normalised size (then largest sum, then lowest class).
+    std::size_t best_k = K, best_u = 0;
+    double best_dom = -1, best_sum = -1;
+    for (std::size_t k = 0; k < K; ++k) {
+      if (class_count[k] == 0) continue;
+      const std::size_t u = present[k].next(0);
+      double dom = static_cast<double>(cf - u) * inv[f];
+      double sum = dom;
+      for (std::size_t d = 0; d < D; ++d) {
+        if (d == f) continue;
+        const double x = static_cast<double>(class_size[k][d]) * inv[d];
+        dom = std::max(dom, x);
+        sum += x;
+      }
+      if (dom > best_dom || (dom == best_dom && sum > best_sum)) {
+        best_k = k;
+        best_u = u;
+        best_dom = dom;
+        best_sum = sum;
+      }
+    }
+    std::vector<index_type> bin;
+    size_vector<D> room = capacity;
+    // Targets: the binding dimensions full, the others at their average over the bins still needed.
+    std::array<double, D> target{};
+    {
+      long double need = 0;
+      for (std::size_t d = 0; d < D; ++d) need = std::max(need, remaining[d] * static_cast<long double>(inv[d]));
+      for (std::size_t d = 0; d < D; ++d)
+        target[d] = need > 0 ? std::min(static_cast<double>(capacity[d]), static_cast<double>(remaining[d] / need)) : 0.0;
+    }
+    size_vector<D> load{};
+    for (;;) {
+      const index_type i = take(best_k, best_u);
+      bin.push_back(i);
+      --left;
+      for (std::size_t d = 0; d < D; ++d) room[d] -= sizes[i][d];
+      if (left == 0) break;
+      for (std::size_t d = 0; d < D; ++d) load[d] += sizes[i][d];
+      // Best candidate among the classes that fit: keep the fill fractions load_d / target_d of all
+      // dimensions together (see file docs).
+      best_k = K;
+      double best_dev = 0, best_size = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        if (class_count[k] == 0) continue;
+        bool ok = true;
+        for (std::size_t d = 0; d < D && ok; ++d) ok = d == f || class_size[k][d] <= room[d];
+        if (!ok) continue;
+        // Fill fraction of the coarse dimensions after adding this class.
+        double lo = 2, hi = -1, coarse_size = 0;
+        for (std::size_t d = 0; d < D; ++d) {
+          if (d == f || target[d] <= 0) continue;
+          const double x = static_cast<double>(load[d] + class_size[k][d]) / target[d];
+          lo = std::min(lo, x);
+          hi = std::max(hi, x);
+          coarse_size += static_cast<double>(class_size[k][d]) * inv[d];
+        }
+        // Wanted fine size: the one that brings the fine fraction to the coarse fraction (fill the
+        // bin when there is no coarse dimension).
+        std::uint64_t want = room[f];
+        if (hi >= 0 && target[f] > 0) {
+          const double w = hi * target[f] - static_cast<double>(load[f]);
+          want = w <= 0 ? 0 : std::min<std::uint64_t>(room[f], static_cast<std::uint64_t>(w));
+        }
+        std::size_t cand[2] = {successor_bitmap::none, successor_bitmap::none};
+        const std::size_t below_u = present[k].next(static_cast<std::size_t>(cf - want));  // largest s_f <= want
+        if (below_u != successor_bitmap::none) cand[0] = static_cast<std::size_t>(cf) - below_u;
+        const std::size_t above = ascending[k].next(static_cast<std::size_t>(want));  // smallest s_f >= want
+        if (above != successor_bitmap::none && above <= room[f]) cand[1] = above;
+        for (const std::size_t s_f : cand) {
+          if (s_f == successor_bitmap::none) continue;
+          double dev = hi >= 0 ? hi - lo : 0.0;
+          if (target[f] > 0 && hi >= 0) dev += std::abs(static_cast<double>(load[f] + s_f) / target[f] - hi);
+          const double size = coarse_size + static_cast<double>(s_f) * inv[f];
+          if (best_k == K || dev < best_dev || (dev == best_dev && size > best_size)) {
+            best_k = k;
+            best_u = static_cast<std::size_t>(cf - s_f);
+            best_dev = dev;
+            best_size = size;
+          }
+        }
+      }
+      if (best_k == K) break;
+    }
+    bins.push_back(std::move(bin));
+  }
+  return bins;
+}
+
+}  // namespace fulcrum::detail

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file packing/detail/rank_steps.hpp
+/// Rank-aware packing internals: the result type, OmniBal's metrics, dealing bins into steps and the
+/// in-step local search that evens the bins of a step out.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <vector>
+
+#include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/rng.hpp"
+#include "fulcrum/core/types.hpp"
+#include "fulcrum/packing/multi.hpp"
+
+namespace fulcrum {
+
+/// Result of pack_for_ranks (contract: bins, steps, ranks). Bin s * ranks + r is rank r's
+/// micro-batch at step s; bins.size() == steps * ranks; empty bins occur only in the last step.
+struct rank_packing {
+  grouping bins;          ///< item indices per bin (increasing index order within a bin)
+  std::size_t steps = 0;  ///< micro-batch steps (every rank runs this many)
+  std::size_t ranks = 0;  ///< data-parallel ranks
+  std::size_t dims = 0;   ///< size dimensions D (1 for scalar sizes)
+  std::vector<std::uint64_t> loads;  ///< bins.size() * dims sizes, row-major: bin b's dimension d at b * dims + d
+  std::vector<cost_t> costs;         ///< per-bin cost when a cost model was given, else empty
+  std::uint64_t lower_bound = 0;     ///< lower bound on non-empty bins: max of L2 per dimension and the coupled bound (detail/rank_bound.hpp)
+  std::size_t used_bins = 0;         ///< non-empty bins
+  std::vector<double> dist;          ///< DistRatio per dimension (see dist_ratio_of_loads)
+  double cost_dist = 0;              ///< DistRatio of the per-bin costs (0 without a cost model)
+  std::vector<double> pad;           ///< PadRatio per dimension (see pad_ratio)
+
+  /// Load of bin b in dimension d.
+  [[nodiscard]] std::uint64_t load(std::size_t b, std::size_t d = 0) const { return loads[b * dims + d]; }
+  /// Lower bound on steps: ceil(lower_bound / ranks).
+  [[nodiscard]] std::size_t step_lower_bound() const noexcept {
+    return ranks == 0 ? 0 : static_cast<std::size_t>((lower_bound + ranks - 1) / ranks);
+  }
+};
+
+/// OmniBal's DistRatio from per-bin values (bin s * ranks + r = rank r at step s): for every step,
+/// sum_r (X_max - X_r) / (X_max * ranks) (0 for a step whose X_max is 0), averaged over the steps.
+/// 0 = every rank does the same work at every step; 1 - 1/ranks = one rank does all of it.
+[[nodiscard]] inline double dist_ratio_of_loads(std::span<const double> bin_values, std::size_t steps,
+                                                std::size_t ranks) {
+  if (steps == 0 || ranks == 0) return 0;
+  double total = 0;
+  for (std::size_t s = 0; s < steps; ++s) {
+    double mx = 0;
+    for (std::size_t r = 0; r < ranks; ++r) mx = std::max(mx, bin_values[s * ranks + r]);
+    if (mx <= 0) continue;
+    double step = 0;
+    for (std::size_t r = 0; r < ranks; ++r) step += (mx - bin_values[s * ranks + r]) / mx;
+    total += step / static_cast<double>(ranks);
+  }
+  return total / static_cast<double>(steps);
+}
+
+/// DistRatio of the item values `values` (e.g. vision tiles or LLM tokens per item) over a
+/// rank packing's bins; see dist_ratio_of_loads. Loads are recomputed from `values`.
+template <class T>
+[[nodiscard]] double dist_ratio(const grouping& bins, std::size_t steps, std::size_t ranks, std::span<const T> values) {
+  std::vector<double> loads(bins.size(), 0.0);
+  for (std::size_t b = 0; b < bins.size(); ++b)
+    for (const auto i : bins[b]) loads[b] += static_cast<double>(values[i]);
+  return dist_ratio_of_loads(loads, std::min(steps, ranks ? bins.size() / ranks : 0), ranks);
+}
+
+/// PadRatio, fulcrum's definition: the share of the bins' capacity left unused when every bin
+/// (micro-batch) is padded to `capacity`: 1 - sum(values) / (bins * capacity). Empty bins count.
+/// (OmniBal pads each device batch to its longest pack, sum_b (t_max - t_b) / (t_max * B); with one
+/// pack per micro-batch that is 0 by construction, so fulcrum reports padding to the capacity,
+/// which is also what a static-shape (CUDA graph / XLA) trainer pays.)
+template <class T>
+[[nodiscard]] double pad_ratio(const grouping& bins, std::span<const T> values, std::uint64_t capacity) {
+  if (bins.size() == 0 || capacity == 0) return 0;
+  long double used = 0;
+  for (const auto i : bins.indices()) used += static_cast<long double>(values[i]);
+  return static_cast<double>(1.0L - used / (static_cast<long double>(bins.size()) * static_cast<long double>(capacity)));
+}
+
+namespace detail {
+
+/// Bins in steps: items per bin plus their loads, with the balance values per bin.
+template <std::size_t D>
+struct rank_state {
+  std::span<const size_vector<D>> sizes;
+  size_vector<D> capacity{};
+  std::span<const cost_t> costs;  ///< empty: balance the D dimensions; else balance cost only
+  std::size_t ranks = 0;
+  std::vector<std::vector<index_type>> bins;
+  std::vector<size_vector<D>> loads;
+  std::vector<double> cost_loads;
+  std::vector<double> norm;  ///< per balance dimension: value divisor
+
+  [[nodiscard]] std::size_t balance_dims() const noexcept { return costs.empty() ? D : 1; }
+  [[nodiscard]] double item_value(index_type i, std::size_t e) const noexcept {
+    return costs.empty() ? static_cast<double>(sizes[i][e]) : costs[i];
+  }
+  [[nodiscard]] double bin_value(std::size_t b, std::size_t e) const noexcept {
+    return costs.empty() ? static_cast<double>(loads[b][e]) : cost_loads[b];
+  }
+};
+
+template <std::size_t D>
+void rank_recompute(rank_state<D>& st) {
+  st.loads.assign(st.bins.size(), size_vector<D>{});
+  st.cost_loads.assign(st.bins.size(), 0.0);
+  for (std::size_t b = 0; b < st.bins.size(); ++b)
+    for (const index_type i : st.bins[b]) {
+      for (std::size_t d = 0; d < D; ++d) st.loads[b][d] += st.sizes[i][d];
+      if (!st.costs.empty()) st.cost_loads[b] += st.costs[i];
+    }
+}
+
+/// Orders bins so consecutive groups of `ranks` bins are alike: descending by their loads,
+/// coarsest dimension (smallest capacity) first, then finer ones; by cost when balancing a cost;
+/// ties by the lowest item index. Empty bins go last.
+template <std::size_t D>
+void rank_order_bins(rank_state<D>& st) {
+  std::array<std::size_t, D> dims{};
+  std::iota(dims.begin(), dims.end(), std::size_t{0});
+  std::stable_sort(dims.begin(), dims.end(), [&](std::size_t a, std::size_t b) { return st.capacity[a] < st.capacity[b]; });
+  std::vector<std::size_t> order(st.bins.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<index_type> first(st.bins.size(), static_cast<index_type>(-1));
+  for (std::size_t b = 0; b < st.bins.size(); ++b)
+    for (const index_type i : st.bins[b]) first[b] = std::min(first[b], i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const bool ea = st.bins[a].empty(), eb = st.bins[b].empty();
+    if (ea != eb) return eb;
+    if (!st.costs.empty() && st.cost_loads[a] != st.cost_loads[b]) return st.cost_loads[a] > st.cost_loads[b];
+    for (const std::size_t d : dims)
+      if (st.loads[a][d] != st.loads[b][d]) return st.loads[a][d] > st.loads[b][d];
+    if (first[a] != first[b]) return first[a] < first[b];
+    return a < b;
+  });
+  std::vector<std::vector<index_type>> bins(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) bins[k] = std::move(st.bins[order[k]]);
+  st.bins = std::move(bins);
+  rank_recompute(st);
+}
+
+/// Local search inside one step (bins [first, first + ranks)): item moves and swaps between two
+/// bins of the step, each accepted only if every capacity holds and it lowers the step's sum of
+/// squared normalised deviations sum_e sum_r ((X_re - mean_e) / norm_e)^2 (the mean is fixed inside a
+/// step, so a change between bins a and b by vector s costs sum_e 2 s_e (s_e + X_be - X_ae) / norm_e^2).
+/// A bin never gives away its last item (non-empty bins stay non-empty). Per pair the best move is
+/// taken; passes repeat until none improves or `passes` is reached.
+template <std::size_t D>
+void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes) {
+  const std::size_t E = st.balance_dims();
+  std::vector<double> inv2(E);
+  for (std::size_t e = 0; e < E; ++e) inv2[e] = st.norm[e] > 0 ? 1.0 / (st.norm[e] * st.norm[e]) : 0.0;
+  const std::size_t k = st.ranks;
+  auto fits_add = [&](std::size_t b, index_type add, index_type remove, bool has_remove) {
+    for (std::size_t d = 0; d < D; ++d) {
+      std::uint64_t l = st.loads[b][d] + st.sizes[add][d];
+      if (has_remove) l -= st.sizes[remove][d];
+      if (l > st.capacity[d]) return false;
+    }
+    return true;
+  };
+  auto delta = [&](std::size_t a, std::size_t b, index_type i, index_type j, bool has_j) {
+    double total = 0;
+    for (std::size_t e = 0; e < E; ++e) {
+      const double s = st.item_value(i, e) - (has_j ? st.item_value(j, e) : 0.0);
+      total += 2.0 * s * (s + st.bin_value(b, e) - st.bin_value(a, e)) * inv2[e];
+    }
+    return total;
+  };
+  auto apply = [&](std::size_t a, std::size_t b, std::size_t pi, std::size_t pj, bool has_j) {
+    const index_type i = st.bins[a][pi];
+    for (std::size_t d = 0; d < D; ++d) {
+      st.loads[a][d] -= st.sizes[i][d];
+      st.loads[b][d] += st.sizes[i][d];
+    }
+    if (!st.costs.empty()) {
+      st.cost_loads[a] -= st.costs[i];
+      st.cost_loads[b] += st.costs[i];
+    }
+    if (has_j) {
+      const index_type j = st.bins[b][pj];
+      for (std::size_t d = 0; d < D; ++d) {
+        st.loads[b][d] -= st.sizes[j][d];
+        st.loads[a][d] += st.sizes[j][d];
+      }
+      if (!st.costs.empty()) {
+        st.cost_loads[b] -= st.costs[j];
+        st.cost_loads[a] += st.costs[j];
+      }
+      st.bins[a][pi] = j;
+      st.bins[b][pj] = i;
+    } else {
+      st.bins[a].erase(st.bins[a].begin() + static_cast<std::ptrdiff_t>(pi));
+      st.bins[b].push_back(i);
+    }
+  };
+  constexpr double eps = 1e-12;
+  for (std::size_t pass = 0; pass < passes; ++pass) {
+    bool improved = false;
+    for (std::size_t x = first; x < first + k; ++x)
+      for (std::size_t y = x + 1; y < first + k; ++y) {
+        // Best change between x and y in either direction.
+        double best = -eps;
+        std::size_t ba = 0, bb = 0, bpi = 0, bpj = 0;
+        bool bswap = false, found = false;
+        for (int dir = 0; dir < 2; ++dir) {
+          const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
+          const auto& A = st.bins[a];
+          const auto& B = st.bins[b];
+          for (std::size_t pi = 0; pi < A.size(); ++pi) {
+            const index_type i = A[pi];
+            if (A.size() > 1 && fits_add(b, i, i, false)) {
+              const double g = delta(a, b, i, i, false);
+              if (g < best) {
+                best = g, ba = a, bb = b, bpi = pi, bswap = false, found = true;
+              }
+            }
+            if (dir == 1) continue;  // swaps are symmetric: examine them once
+            for (std::size_t pj = 0; pj < B.size(); ++pj) {
+              const index_type j = B[pj];
+              if (!fits_add(b, i, j, true) || !fits_add(a, j, i, true)) continue;
+              const double g = delta(a, b, i, j, true);
+              if (g < best) {
+                best = g, ba = a, bb = b, bpi = pi, bpj = pj, bswap = true, found = true;
+              }
+            }
+          }
+        }
+        if (found) {
+          apply(ba, bb, bpi, bpj, bswap);
+          improved = true;
+        }
+      }
+    if (!improved) break;
+  }
+}
+
+}  // namespace detail
+}  // namespace fulcrum
