@@ -29,6 +29,8 @@
 #include "fulcrum/packing/first_fit_decreasing.hpp"
 #include "fulcrum/packing/histogram.hpp"
 #include "fulcrum/packing/multi.hpp"
+#include "fulcrum/packing/exact.hpp"
+#include "fulcrum/packing/lp_export.hpp"
 #include "fulcrum/packing/next_fit.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"

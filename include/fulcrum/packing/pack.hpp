@@ -47,6 +47,7 @@
 #include "fulcrum/packing/best_fit.hpp"
 #include "fulcrum/packing/best_fit_decreasing.hpp"
 #include "fulcrum/packing/bounds.hpp"
+#include "fulcrum/packing/exact.hpp"
 #include "fulcrum/packing/first_fit.hpp"
 #include "fulcrum/packing/first_fit_decreasing.hpp"
 #include "fulcrum/packing/histogram.hpp"
@@ -54,13 +55,6 @@
 #include "fulcrum/packing/next_fit.hpp"
 #include "fulcrum/packing/packing.hpp"
 
-// pack_algorithm::exact dispatches to pack_exact (exact.hpp, the exact-packing module).
-#if __has_include("fulcrum/packing/exact.hpp")
-#include "fulcrum/packing/exact.hpp"
-#define FULCRUM_PACK_HAS_EXACT 1
-#else
-#define FULCRUM_PACK_HAS_EXACT 0
-#endif
 
 namespace fulcrum {
 
@@ -128,13 +122,9 @@ template <class SizeFn>
     case pack_algorithm::best_fit_decreasing: return best_fit_decreasing_impl(n, size, capacity);
     case pack_algorithm::histogram: return histogram_impl(n, size, capacity);
     case pack_algorithm::exact: {
-#if FULCRUM_PACK_HAS_EXACT
       std::vector<std::uint64_t> sizes(n);
       for (std::size_t i = 0; i < n; ++i) sizes[i] = size(i);
       return pack_exact(sizes, capacity, opts);
-#else
-      throw invalid_input(describe("pack", "opts.algorithm", "exact", "fulcrum/packing/exact.hpp is not part of this build"));
-#endif
     }
     case pack_algorithm::automatic: break;
   }

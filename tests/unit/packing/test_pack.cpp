@@ -83,7 +83,6 @@ TEST_SUITE("packing") {
         if (a != pack_algorithm::automatic) CHECK(p.algorithm == a);
         else CHECK(p.algorithm == (c <= (std::uint64_t{1} << 22) ? pack_algorithm::histogram : pack_algorithm::best_fit_decreasing));
       }
-#if FULCRUM_PACK_HAS_EXACT
       if (s.size() <= 14 && t % 4 != 3) {  // exact on small instances
         const auto p = pack(s, c, pack_options{.algorithm = pack_algorithm::exact});
         check_result(p, s.size());
@@ -91,7 +90,6 @@ TEST_SUITE("packing") {
         CHECK(p.lower_bound >= l2);
         CHECK(p.bins.size() <= pack(s, c, pack_options{.algorithm = pack_algorithm::best_fit_decreasing}).bins.size());
       }
-#endif
     }
   }
 
