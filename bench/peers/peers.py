@@ -37,6 +37,14 @@ def _pack_peers():
     return peers
 
 
+def _exhaust(results):
+    """complete_greedy is anytime: it yields better partitions until the search space is exhausted."""
+    last = None
+    for last in results:
+        pass
+    return last.partition
+
+
 def _balance_peers(exact):
     peers = []
     try:
@@ -57,7 +65,7 @@ def _balance_peers(exact):
     try:
         import numberpartitioning as npart
         if exact:
-            peers.append(("numberpartitioning complete_greedy 0.0.2", lambda xs, k: npart.complete_greedy(xs, num_parts=k).partition))
+            peers.append(("numberpartitioning complete_greedy 0.0.2", lambda xs, k: _exhaust(npart.complete_greedy(xs, num_parts=k))))
         else:
             peers.append(("numberpartitioning greedy 0.0.2", lambda xs, k: npart.greedy(xs, num_parts=k).partition))
             peers.append(("numberpartitioning karmarkar_karp 0.0.2", lambda xs, k: npart.karmarkar_karp(xs, num_parts=k).partition))

@@ -66,7 +66,7 @@ def main():
                 continue
             ratio = r["seconds"] / mine[0]["seconds"]
             pq = q(r)
-            better_or_equal = best_q is not None and pq is not None and best_q <= pq + 1e-12
+            better_or_equal = best_q is not None and pq is not None and best_q <= pq * (1 + 1e-9) + 1e-12
             if better_or_equal and ratio >= 1:
                 verdict = "fulcrum ahead"
             elif better_or_equal:
