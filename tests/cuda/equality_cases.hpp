@@ -47,7 +47,7 @@ inline bool same_doubles(const std::vector<double>& a, const std::vector<double>
 template <class T>
 std::vector<T> host(const thrust::device_vector<T>& d) {
   std::vector<T> h(d.size());
-  thrust::copy(d.begin(), d.end(), h.begin());
+  if (!d.empty()) thrust::copy(d.begin(), d.end(), h.begin());  // (Thrust's CPP copy dereferences an empty end)
   return h;
 }
 

@@ -376,8 +376,9 @@ inline void batched_karmarkar_karp_into(const execution_policy& policy, device_s
                                       thrust::raw_pointer_cast(out.part_of.data()), thrust::raw_pointer_cast(out.loads.data()),
                                       thrust::raw_pointer_cast(scalars.data()), thrust::raw_pointer_cast(scalars.data()) + 1,
                                       where);
-  out.makespan = scalars[0];
-  out.lower_bound = scalars[1];
+  const std::vector<cost_t> values = detail::to_host(scalars);
+  out.makespan = values[0];
+  out.lower_bound = values[1];
   out.proven_optimal = out.makespan <= out.lower_bound;
   return out;
 }

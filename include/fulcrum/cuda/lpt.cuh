@@ -50,12 +50,10 @@ struct device_partition {
 
   /// The same fulcrum::partition the CPU algorithm returns (copies to the host).
   [[nodiscard]] partition to_host() const {
-    std::vector<index_type> assignment(part_of.size());
-    thrust::copy(part_of.begin(), part_of.end(), assignment.begin());
+    const std::vector<index_type> assignment = detail::to_host(part_of);
     partition p;
     p.parts = grouping::from_assignment(assignment, loads.size());
-    p.loads.resize(loads.size());
-    thrust::copy(loads.begin(), loads.end(), p.loads.begin());
+    p.loads = detail::to_host(loads);
     p.makespan = makespan;
     p.lower_bound = lower_bound;
     p.proven_optimal = proven_optimal;
@@ -78,16 +76,12 @@ struct batched_partition {
   /// local to the problem, 0 .. offsets[p+1]-offsets[p]-1).
   [[nodiscard]] partition to_host(std::size_t p) const {
     if (p >= problems()) throw invalid_input(fulcrum::detail::describe("batched_partition::to_host", "problem", p, "is out of range"));
-    const auto begin = static_cast<std::ptrdiff_t>(offsets[p]), end = static_cast<std::ptrdiff_t>(offsets[p + 1]);
-    std::vector<index_type> assignment(static_cast<std::size_t>(end - begin));
-    thrust::copy(part_of.begin() + begin, part_of.begin() + end, assignment.begin());
+    const std::vector<index_type> assignment = detail::to_host(part_of, offsets[p], offsets[p + 1] - offsets[p]);
     partition out;
     out.parts = grouping::from_assignment(assignment, k);
-    out.loads.resize(k);
-    const auto lk = static_cast<std::ptrdiff_t>(p * k);
-    thrust::copy(loads.begin() + lk, loads.begin() + lk + static_cast<std::ptrdiff_t>(k), out.loads.begin());
-    out.makespan = makespan[p];
-    out.lower_bound = lower_bound[p];
+    out.loads = detail::to_host(loads, p * k, k);
+    out.makespan = detail::to_host(makespan, p, 1)[0];
+    out.lower_bound = detail::to_host(lower_bound, p, 1)[0];
     out.proven_optimal = out.makespan <= out.lower_bound;
     return out;
   }
@@ -220,8 +214,9 @@ inline void batched_lpt_into(const execution_policy& policy, device_span<const c
   detail::batched_lpt_into(policy, costs, std::span<const std::size_t>(offsets), k,
                            thrust::raw_pointer_cast(out.part_of.data()), thrust::raw_pointer_cast(out.loads.data()),
                            thrust::raw_pointer_cast(scalars.data()), thrust::raw_pointer_cast(scalars.data()) + 1, where);
-  out.makespan = scalars[0];
-  out.lower_bound = scalars[1];
+  const std::vector<cost_t> values = detail::to_host(scalars);
+  out.makespan = values[0];
+  out.lower_bound = values[1];
   out.proven_optimal = out.makespan <= out.lower_bound;
   return out;
 }

@@ -62,14 +62,9 @@ struct device_packing {
 
   /// The same fulcrum::packing the CPU algorithm returns (copies to the host).
   [[nodiscard]] packing to_host() const {
-    std::vector<std::size_t> o(offsets.size());
-    thrust::copy(offsets.begin(), offsets.end(), o.begin());
-    std::vector<index_type> idx(indices.size());
-    thrust::copy(indices.begin(), indices.end(), idx.begin());
     packing p;
-    p.bins = grouping(std::move(o), std::move(idx));
-    p.loads.resize(loads.size());
-    thrust::copy(loads.begin(), loads.end(), p.loads.begin());
+    p.bins = grouping(detail::to_host(offsets), detail::to_host(indices));
+    p.loads = detail::to_host(loads);
     p.lower_bound = lower_bound;
     p.proven_optimal = proven_optimal;
     p.algorithm = algorithm;

@@ -6,6 +6,7 @@
 
 #include "fulcrum/cuda/detail/check.cuh"  // first: configuration (nvcc / host backend) before Thrust
 
+#include <thrust/device_vector.h>
 #include <thrust/for_each.h>
 #include <thrust/iterator/counting_iterator.h>
 
@@ -79,6 +80,19 @@ template <class T>
   std::vector<T> out(src.size());
   copy_to_host(policy, src.data(), src.size(), out.data());
   return out;
+}
+
+/// Elements [first, first+count) of a device vector, copied to the host (default stream; callers
+/// use it on finished results). Empty ranges copy nothing.
+template <class T, class A>
+[[nodiscard]] std::vector<T> to_host(const thrust::device_vector<T, A>& v, std::size_t first, std::size_t count) {
+  std::vector<T> out(count);
+  copy_to_host(par, thrust::raw_pointer_cast(v.data()) + first, count, out.data());
+  return out;
+}
+template <class T, class A>
+[[nodiscard]] std::vector<T> to_host(const thrust::device_vector<T, A>& v) {
+  return to_host(v, 0, v.size());
 }
 
 /// Copies n elements from host memory to device memory (stream-ordered; `src` must stay alive
