@@ -57,6 +57,10 @@ template <std::size_t D>
 
 /// Fills bins one at a time (see file docs). `sizes` must all fit `capacity`. Returns the item
 /// lists of the bins in closing order (items in placement order).
+/// Coarse dimensions whose average load per bin is at least this share of their capacity are
+/// tracked (kept in step with the fine dimension); the others only have to fit.
+inline constexpr double tracked_tightness = 0.9;
+
 template <std::size_t D>
 [[nodiscard]] std::vector<std::vector<index_type>> rank_fill(std::span<const size_vector<D>> sizes,
                                                              const size_vector<D>& capacity,
@@ -144,6 +148,10 @@ template <std::size_t D>
       for (std::size_t d = 0; d < D; ++d) need = std::max(need, remaining[d] * static_cast<long double>(inv[d]));
       for (std::size_t d = 0; d < D; ++d)
         target[d] = need > 0 ? std::min(static_cast<double>(capacity[d]), static_cast<double>(remaining[d] / need)) : 0.0;
+      // A coarse dimension well below its capacity on average (tightness < tracked_tightness) only has
+      // to fit; tracking it would cost fill in the binding dimension.
+      for (std::size_t d = 0; d < D; ++d)
+        if (d != f && target[d] < tracked_tightness * static_cast<double>(capacity[d])) target[d] = 0;
     }
     size_vector<D> load{};
     for (;;) {
