@@ -25,10 +25,13 @@
 ///     the empty bins land in the last step.
 ///  4. In every step a local search moves and swaps items between two bins of the step (never over a
 ///     capacity, never emptying a bin) while it lowers the step's sum of squared normalised deviations
-///     from the step mean; in the last step this also spreads items into its empty bins.
+///     from the step mean; in the last step this also spreads items into its empty bins. Up to 16
+///     ranks every pair of bins is examined per pass; beyond, each bin pairs with the 9 bins around
+///     its mirror position in the step's order by deviation (heavy with light), O(ranks) pairs.
 ///  5. Steps (all but a last step that holds empty bins) and the ranks inside each step are shuffled
 ///     with opts.seed when opts.shuffle is true, so training does not see steps sorted by size.
-/// Time O(n K log C + n log n + steps * passes * ranks^2 * m^2) for m items per bin.
+/// Time O(n K log C + n log n + steps * passes * P * m^2) for m items per bin and P pairs per pass
+/// (ranks^2 / 2 up to 16 ranks, about 9 ranks beyond).
 ///
 /// Metrics (OmniBal): DistRatio per step = sum_r (X_max - X_r) / (X_max * ranks), averaged over
 /// steps (`dist_ratio`, `dist_ratio_of_loads`); PadRatio = 1 - used / (bins * capacity) per

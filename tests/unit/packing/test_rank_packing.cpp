@@ -150,6 +150,22 @@ TEST_SUITE("packing") {
     }
   }
 
+  TEST_CASE("pack_for_ranks with many ranks (windowed pair search)") {
+    const size2 cap{8, 8192};
+    const auto sizes = w1_sizes(20000, cap);
+    for (const std::size_t ranks : {17u, 64u}) {
+      CAPTURE(ranks);
+      const auto r = pack_for_ranks(sizes, cap, ranks);
+      check_structure<2>(r, sizes, cap, ranks);
+      CHECK(r.dist[0] <= 0.03);
+      CHECK(r.dist[1] <= 0.01);
+      // Not worse than without the local search.
+      const auto flat = pack_for_ranks(sizes, cap, ranks, {.passes = 0});
+      check_structure<2>(flat, sizes, cap, ranks);
+      CHECK(r.dist[1] <= flat.dist[1]);
+    }
+  }
+
   TEST_CASE("pack_for_ranks is deterministic and the seed only reorders steps and ranks") {
     const auto sizes = w1_sizes(3000, size2{8, 8192});
     const auto a = pack_for_ranks(sizes, size2{8, 8192}, 4);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -152,6 +153,11 @@ void rank_order_bins(rank_state<D>& st) {
 /// step, so a change between bins a and b by vector s costs sum_e 2 s_e (s_e + X_be - X_ae) / norm_e^2).
 /// A bin never gives away its last item (non-empty bins stay non-empty). Per pair the best move is
 /// taken; passes repeat until none improves or `passes` is reached.
+/// Steps of up to this many ranks examine every pair of bins in the local search.
+inline constexpr std::size_t rank_all_pairs = 16;
+/// Beyond rank_all_pairs: half-width of the window of partners around a bin's mirror position.
+inline constexpr std::size_t rank_pair_window = 4;
+
 template <std::size_t D>
 void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes) {
   const std::size_t E = st.balance_dims();
@@ -202,42 +208,75 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
     }
   };
   constexpr double eps = 1e-12;
+  // Pairs examined per pass: all of them up to rank_all_pairs ranks; beyond, with the step's bins
+  // ordered by their summed normalised deviation from the step mean, each bin pairs with the
+  // 2 * rank_pair_window + 1 bins around its mirror position (heavy with light), O(ranks) pairs.
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  std::vector<std::size_t> order(k);
+  auto make_pairs = [&] {
+    pairs.clear();
+    if (k <= rank_all_pairs) {
+      for (std::size_t x = first; x < first + k; ++x)
+        for (std::size_t y = x + 1; y < first + k; ++y) pairs.emplace_back(x, y);
+      return;
+    }
+    std::vector<double> mean(E, 0.0), score(k, 0.0);
+    for (std::size_t e = 0; e < E; ++e) {
+      for (std::size_t r = 0; r < k; ++r) mean[e] += st.bin_value(first + r, e);
+      mean[e] /= static_cast<double>(k);
+      for (std::size_t r = 0; r < k; ++r)
+        score[r] += (st.bin_value(first + r, e) - mean[e]) * (st.norm[e] > 0 ? 1.0 / st.norm[e] : 0.0);
+    }
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return score[a] != score[b] ? score[a] > score[b] : a < b;
+    });
+    for (std::size_t p = 0; p < k; ++p) {
+      const std::size_t mirror = k - 1 - p;
+      const std::size_t lo = mirror >= rank_pair_window ? mirror - rank_pair_window : 0;
+      const std::size_t hi = std::min(k - 1, mirror + rank_pair_window);
+      for (std::size_t q = lo; q <= hi; ++q)
+        if (q != p) pairs.emplace_back(first + std::min(order[p], order[q]), first + std::max(order[p], order[q]));
+    }
+    std::sort(pairs.begin(), pairs.end());
+    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  };
   for (std::size_t pass = 0; pass < passes; ++pass) {
     bool improved = false;
-    for (std::size_t x = first; x < first + k; ++x)
-      for (std::size_t y = x + 1; y < first + k; ++y) {
-        // Best change between x and y in either direction.
-        double best = -eps;
-        std::size_t ba = 0, bb = 0, bpi = 0, bpj = 0;
-        bool bswap = false, found = false;
-        for (int dir = 0; dir < 2; ++dir) {
-          const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
-          const auto& A = st.bins[a];
-          const auto& B = st.bins[b];
-          for (std::size_t pi = 0; pi < A.size(); ++pi) {
-            const index_type i = A[pi];
-            if (A.size() > 1 && fits_add(b, i, i, false)) {
-              const double g = delta(a, b, i, i, false);
-              if (g < best) {
-                best = g, ba = a, bb = b, bpi = pi, bswap = false, found = true;
-              }
+    make_pairs();
+    for (const auto& [x, y] : pairs) {
+      // Best change between x and y in either direction.
+      double best = -eps;
+      std::size_t ba = 0, bb = 0, bpi = 0, bpj = 0;
+      bool bswap = false, found = false;
+      for (int dir = 0; dir < 2; ++dir) {
+        const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
+        const auto& A = st.bins[a];
+        const auto& B = st.bins[b];
+        for (std::size_t pi = 0; pi < A.size(); ++pi) {
+          const index_type i = A[pi];
+          if (A.size() > 1 && fits_add(b, i, i, false)) {
+            const double g = delta(a, b, i, i, false);
+            if (g < best) {
+              best = g, ba = a, bb = b, bpi = pi, bswap = false, found = true;
             }
-            if (dir == 1) continue;  // swaps are symmetric: examine them once
-            for (std::size_t pj = 0; pj < B.size(); ++pj) {
-              const index_type j = B[pj];
-              if (!fits_add(b, i, j, true) || !fits_add(a, j, i, true)) continue;
-              const double g = delta(a, b, i, j, true);
-              if (g < best) {
-                best = g, ba = a, bb = b, bpi = pi, bpj = pj, bswap = true, found = true;
-              }
+          }
+          if (dir == 1) continue;  // swaps are symmetric: examine them once
+          for (std::size_t pj = 0; pj < B.size(); ++pj) {
+            const index_type j = B[pj];
+            if (!fits_add(b, i, j, true) || !fits_add(a, j, i, true)) continue;
+            const double g = delta(a, b, i, j, true);
+            if (g < best) {
+              best = g, ba = a, bb = b, bpi = pi, bpj = pj, bswap = true, found = true;
             }
           }
         }
-        if (found) {
-          apply(ba, bb, bpi, bpj, bswap);
-          improved = true;
-        }
       }
+      if (found) {
+        apply(ba, bb, bpi, bpj, bswap);
+        improved = true;
+      }
+    }
     if (!improved) break;
   }
 }
