@@ -254,6 +254,19 @@ TEST_SUITE("packing") {
     CHECK(small.steps == 1);
     CHECK(small.used_bins == 3);  // the last step's empty bins receive items
 
+    // All-zero items: one non-empty bin, the rest of the step empty.
+    const std::vector<size2> zeros(5, size2{0, 0});
+    const auto z = pack_for_ranks(zeros, size2{8, 8192}, 4);
+    check_structure<2>(z, zeros, size2{8, 8192}, 4);
+    CHECK(z.steps == 1);
+
+    // A capacity beyond the class buckets (2^30): multi-constraint best-fit decreasing fills the bins.
+    std::vector<std::array<std::uint64_t, 1>> huge;
+    rng gen(99);
+    for (int i = 0; i < 500; ++i) huge.push_back({gen.below(std::uint64_t{1} << 28)});
+    const auto h = pack_for_ranks(huge, std::array<std::uint64_t, 1>{std::uint64_t{1} << 30}, 4);
+    check_structure<1>(h, huge, std::array<std::uint64_t, 1>{std::uint64_t{1} << 30}, 4);
+
     const std::vector<size2> big{{1, 100}, {9, 200}, {2, 9000}, {1, 10}};
     CHECK_THROWS_WITH_AS((void)pack_for_ranks(big, size2{8, 8192}, 2), doctest::Contains("sizes[1][0] = 9"), infeasible);
     const auto tr = pack_for_ranks(big, size2{8, 8192}, 2, {.oversize_policy = oversize::truncate});
