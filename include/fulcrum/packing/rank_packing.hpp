@@ -15,9 +15,10 @@
 /// Algorithm (deterministic; ties by item index; `opts.seed` only shuffles the order of steps and of
 /// ranks inside a step):
 ///  1. Fill bins one at a time (detail/rank_fill.hpp): open with the largest remaining item by
-///     dominant normalised size, then add per coarse-size class the largest item that still fits,
-///     scored by a scarcity-weighted dot product with the bin's residual. O(n K log C) for K coarse
-///     classes (e.g. the image counts 0..8). Where the classes do not apply (a coarse capacity of
+///     dominant normalised size, then add, among the best offer of each coarse-size class, the item
+///     that keeps the bin's fill fractions of the tight dimensions in step (so the binding dimension
+///     fills up without starving the other). O(n K log C) for K coarse classes (e.g. the image
+///     counts 0..8). Where the classes do not apply (a coarse capacity of
 ///     4096 or more, or a fine capacity of 2^24 or more) multi_best_fit_decreasing packs instead.
 ///  2. steps = ceil(bins / ranks); the bin count is padded with empty bins to steps * ranks.
 ///  3. Bins are sorted by their loads (coarsest dimension first, descending; by cost under a cost
