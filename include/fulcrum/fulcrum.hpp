@@ -34,6 +34,7 @@
 #include "fulcrum/packing/next_fit.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
+#include "fulcrum/packing/rank_packing.hpp"
 
 // balancing
 #include "fulcrum/balance/balance.hpp"
