@@ -14,6 +14,9 @@
 // items, L1 <= lower_bound <= optimum (subset DP for n <= 10) <= bins, proven_optimal only with
 // bins == bound, the textbook bin count of naive O(n x bins) references for next/first/best fit
 // and their decreasing variants (histogram and automatic: BFD's count), and the same plan twice.
+// Mode bits 0 and 1 both set: `pack_for_ranks` (2-D sizes, 1-12 ranks, each oversize policy):
+// steps x ranks bins, every item once, loads recomputed, capacities in every dimension, empty bins
+// only in the last step, bounds, the same plan twice.
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include <fulcrum/packing/pack.hpp>
+#include <fulcrum/packing/rank_packing.hpp>
 
 #include "../unit/properties/packing_reference.hpp"
 #include "fuzz_support.hpp"
@@ -224,6 +228,67 @@ void fuzz_2d(fuzz::byte_reader& in, const fulcrum::pack_options& opts, std::size
   if (e == expect::ok) check_multi<2>(result, sizes, capacity, opts);
 }
 
+/// pack_for_ranks: steps x ranks bins, every item once, capacities, empty bins only in the last step.
+void fuzz_ranks(fuzz::byte_reader& in, const fulcrum::pack_options& base) {
+  const std::size_t ranks = in.in_range(0, 12);
+  fulcrum::rank_pack_options opts;
+  opts.oversize_policy = base.oversize_policy;
+  const std::uint8_t flags = in.take<std::uint8_t>();
+  opts.passes = 1 + flags % 4;
+  opts.shuffle = flags & 4;
+  opts.seed = in.take<std::uint8_t>();
+  const unsigned size_class = in.take<std::uint8_t>();
+  const unsigned cap_class = in.take<std::uint8_t>();
+  const std::array<std::uint64_t, 2> cap{draw(in, cap_class), (flags & 8) ? draw(in, cap_class >> 3) : in.take<std::uint8_t>() % 10};
+  std::vector<std::array<std::uint64_t, 2>> sizes;
+  while (!in.empty() && sizes.size() < 128)
+    sizes.push_back({draw(in, size_class), (flags & 8) ? draw(in, size_class >> 3) : in.take<std::uint8_t>() % 8});
+  const std::size_t n = sizes.size();
+  bool oversized = false;
+  std::vector<bool> over(n);
+  for (std::size_t i = 0; i < n; ++i) over[i] = sizes[i][0] > cap[0] || sizes[i][1] > cap[1], oversized = oversized || over[i];
+  expect e = expect::ok;
+  if (ranks == 0 || cap[0] == 0 || cap[1] == 0) e = expect::invalid;
+  else if (oversized && opts.oversize_policy == oversize::error) e = expect::infeasible;
+  fulcrum::rank_packing r;
+  expect_outcome(e, [&] {
+    r = fulcrum::pack_for_ranks(sizes, cap, ranks, opts);
+    const auto again = fulcrum::pack_for_ranks(sizes, cap, ranks, opts);
+    fuzz::require(again.bins == r.bins && again.loads == r.loads, "pack_for_ranks: same input, same plan");
+  });
+  if (e != expect::ok) return;
+  fuzz::require(r.ranks == ranks && r.dims == 2 && r.bins.size() == r.steps * ranks, "steps x ranks bins");
+  fuzz::require(fulcrum::testing::check_exactly_once(r.bins, n), "pack_for_ranks: every item exactly once");
+  fuzz::require(r.loads.size() == r.bins.size() * 2, "loads: bins x dims");
+  std::size_t used = 0;
+  for (std::size_t b = 0; b < r.bins.size(); ++b) {
+    const auto g = r.bins[b];
+    if (g.empty()) {
+      fuzz::require(b / ranks + 1 == r.steps, "empty bins only in the last step");
+      continue;
+    }
+    ++used;
+    bool own = false;
+    for (std::size_t j = 0; j < g.size(); ++j) {
+      if (j > 0) fuzz::require(g[j - 1] < g[j], "items in index order within a bin");
+      own = own || (over[g[j]] && opts.oversize_policy == oversize::own_bin);
+    }
+    if (own) fuzz::require(g.size() == 1, "an oversize item under own_bin is alone in its bin");
+    for (std::size_t d = 0; d < 2; ++d) {
+      reliability::u128 total = 0;
+      for (auto i : g) total += opts.oversize_policy == oversize::truncate ? std::min(sizes[i][d], cap[d]) : sizes[i][d];
+      fuzz::require(total == r.load(b, d), "pack_for_ranks: load recomputed in 128 bits");
+      if (!own) fuzz::require(total <= cap[d], "pack_for_ranks: bin within capacity in every dimension");
+    }
+  }
+  fuzz::require(used == r.used_bins, "used_bins recomputed");
+  fuzz::require(r.used_bins >= r.lower_bound && r.steps >= r.step_lower_bound(), "bins and steps >= their lower bounds");
+  if (n <= 9 && !oversized) {
+    const std::size_t opt = reliability::optimum_bins<2>(sizes, cap);
+    fuzz::require(r.lower_bound <= opt, "pack_for_ranks: lower bound <= optimum");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -237,7 +302,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (opts.algorithm == pack_algorithm::exact) opts.algorithm = pack_algorithm::best_fit_decreasing;  // not in this build
 #endif
   const std::size_t max_items = opts.algorithm == pack_algorithm::exact ? 48 : 256;
-  if (mode & 1) fuzz_2d(in, opts, max_items);
+  if ((mode & 3) == 3) fuzz_ranks(in, opts);
+  else if (mode & 1) fuzz_2d(in, opts, max_items);
   else fuzz_1d(in, opts, max_items);
   return 0;
 }

@@ -76,6 +76,13 @@ def write_pack():
     write("pack", "2d_automatic", two)
     write("pack", "2d_first_fit", u8(1) + u8(2) + two[2:])
     write("pack", "2d_own_bin", u8(1) + u8(3) + u8(2) + two[3:] + u16(5000) + u8(1))
+    # pack_for_ranks (mode & 3 == 3): ranks(u64) [flags: passes, shuffle (4), wide dim 1 (8)] [seed]
+    # [size class] [capacity class] cap0 cap1 (byte % 10), then per item a (class) b (byte % 8)
+    for policy, ranks, flags in [(0, 4, 1), (1, 3, 5), (2, 2, 2)]:
+        body = u8(3) + u8(0) + u8(policy) + u64(ranks) + u8(flags) + u8(7) + u8(1) + u8(1) + u16(4096) + u8(6)
+        for t, im in [(3000, 1), (1000, 2), (2048, 0), (500, 3), (4096, 0), (100, 1), (700, 1), (3500, 0), (9000, 1)]:
+            body += u16(t) + u8(im)
+        write("pack", "ranks_policy%d" % policy, body)
 
 
 # ------------------------------------------------------------------ pipeline
