@@ -39,6 +39,9 @@ void check_partition(const fulcrum::partition& p, const std::vector<fulcrum::cos
 void balance_front_door(const std::vector<fulcrum::cost_t>& costs, std::size_t k, std::uint8_t selector) {
   bool valid = k > 0;  // huge but finite costs are valid input for balance()
   for (double c : costs) valid = valid && c >= 0 && std::isfinite(c);
+  double total = 0;
+  for (double c : costs) total += c;
+  valid = valid && std::isfinite(total);  // a sum that overflows a double is rejected
   fulcrum::balance_options opts;
   opts.algorithm = static_cast<fulcrum::balance_algorithm>(selector % 6);
   opts.equal_counts = (selector >> 3) & 1;

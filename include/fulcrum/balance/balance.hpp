@@ -77,6 +77,10 @@ inline cost_t balance_check_inputs(std::string_view where, std::span<const cost_
                                    const balance_options& opts) {
   require_parts(where, k, costs.size());
   require_costs(where, costs);
+  cost_t total = 0;
+  for (cost_t c : costs) total += c;
+  if (!std::isfinite(total))
+    throw invalid_input(describe(where, "costs", costs.size(), "their sum overflows a double: rescale the cost model"));
   const cost_t cap = opts.part_capacity;
   if (std::isnan(cap) || !(cap > 0))
     throw invalid_input(describe(where, "part_capacity", cap, "must be positive (infinity means no limit)"));

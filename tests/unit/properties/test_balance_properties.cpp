@@ -115,6 +115,13 @@ TEST_SUITE("properties") {
     }
   }
 
+  TEST_CASE("a cost sum that overflows a double is rejected, not proven optimal") {
+    const std::vector<cost_t> huge{1e308, 1e308, 1e308};
+    for (auto a : all_algorithms)
+      CHECK_THROWS_WITH_AS((void)balance(huge, 2, options_for(a, false)), doctest::Contains("overflows a double"),
+                           invalid_input);
+  }
+
   TEST_CASE("bad input is rejected by every algorithm with the field named, nothing partial") {
     for (auto a : all_algorithms) {
       const auto opts = options_for(a, false);
