@@ -298,9 +298,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   opts.algorithm = static_cast<pack_algorithm>(in.take<std::uint8_t>() % 8);
   opts.oversize_policy = static_cast<oversize>(in.take<std::uint8_t>() % 3);
   opts.limits.nodes = 2000;  // deterministic and small: the exact search returns its best plan at the limit
-#if defined(FULCRUM_PACK_HAS_EXACT) && !FULCRUM_PACK_HAS_EXACT
-  if (opts.algorithm == pack_algorithm::exact) opts.algorithm = pack_algorithm::best_fit_decreasing;  // not in this build
-#endif
   const std::size_t max_items = opts.algorithm == pack_algorithm::exact ? 48 : 256;
   if ((mode & 3) == 3) fuzz_ranks(in, opts);
   else if (mode & 1) fuzz_2d(in, opts, max_items);

@@ -26,19 +26,10 @@ namespace {
 
 constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();
 
-#if defined(FULCRUM_PACK_HAS_EXACT) && !FULCRUM_PACK_HAS_EXACT
-constexpr bool have_exact = false;
-#else
-constexpr bool have_exact = true;
-#endif
-
 std::vector<pack_algorithm> algorithms() {
-  std::vector<pack_algorithm> a{pack_algorithm::automatic,      pack_algorithm::next_fit,
-                                pack_algorithm::first_fit,      pack_algorithm::best_fit,
-                                pack_algorithm::first_fit_decreasing, pack_algorithm::best_fit_decreasing,
-                                pack_algorithm::histogram};
-  if (have_exact) a.push_back(pack_algorithm::exact);
-  return a;
+  return {pack_algorithm::automatic,           pack_algorithm::next_fit,           pack_algorithm::first_fit,
+          pack_algorithm::best_fit,            pack_algorithm::first_fit_decreasing,
+          pack_algorithm::best_fit_decreasing, pack_algorithm::histogram,          pack_algorithm::exact};
 }
 
 pack_options options_for(pack_algorithm a, oversize policy = oversize::error) {
