@@ -258,7 +258,7 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
     }
   }
 
-  TEST_CASE("cuda: packing W1 (100k samples, capacity 8192) equals the CPU; errors match") {
+  TEST_CASE("cuda: packing W1 (100k samples, capacity 8192) equals the CPU, and errors match") {
     const auto tokens = testing::generate_w1_tokens(100000, 1);
     std::vector<std::uint32_t> sizes(tokens.size());
     for (std::size_t i = 0; i < sizes.size(); ++i) sizes[i] = static_cast<std::uint32_t>(std::min<std::uint64_t>(tokens[i], 8192));
