@@ -12,7 +12,7 @@
 /// Complexity: O(n log n + n k log k) time in the worst case, O(n + k) memory. Tuples are stored
 /// sparsely and merged in place (detail/karmarkar_karp.hpp), so the usual n >> k case costs
 /// O(n) for the radix sort plus, per item, O(log k) comparisons and one memmove of at most k
-/// 16-byte entries (timings for n = 65536, k = 512 in docs/bench/balance.md).
+/// 16-byte entries (timings for n = 65536, k = 512 in docs/benchmarks.md).
 ///
 /// Guarantee: makespan <= 7/6 OPT for k = 2 (Fischetti-Martello 1987) and <= (4/3 - 1/(3k)) OPT
 /// for k >= 3 (Michiels, Korst, Aarts, van Leeuwen, Spieksma 2007: the ratio lies between

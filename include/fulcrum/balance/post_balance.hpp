@@ -25,7 +25,7 @@
 /// Complexity: O(M (n log n + k) + repair) for M = 12 margins; the repair pass is O(moves * n_r * k).
 /// Guarantee: every sample placed exactly once; makespan <= reference makespan * (1 + tolerance);
 /// movement never more than a full re-dispatch's in practice, and usually a small fraction (see
-/// docs/bench/balance_exact.md). Not an optimum of the movement objective (that is NP-hard).
+/// docs/benchmarks.md). Not an optimum of the movement objective (that is NP-hard).
 /// Deterministic: ties break by index; no randomness.
 ///
 /// Errors (invalid_input): k == 0; sizes of costs, current_rank and bytes differ; a current rank

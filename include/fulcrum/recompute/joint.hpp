@@ -11,7 +11,7 @@
 /// schedule and a suffix DP of the least bottleneck; leaves are simulated.
 /// (recompute/detail/joint_engine.hpp has the bounds and the proof sketch.)
 /// Complexity: O(n^2 (p + F K)) set-up, then the outer search (130 layers, 8 stages, 3 options:
-/// well under a second, see docs/bench/pipeline.md). Guarantee: the least simulated iteration
+/// well under a second, see docs/benchmarks.md). Guarantee: the least simulated iteration
 /// time over all partitions and recompute choices (up to a relative 1e-9), proven_optimal = true,
 /// unless `limits` stop the search. Errors: bad sizes, negative / NaN times, p > n, p == 0,
 /// m == 0 -> invalid_input; nothing fits -> infeasible naming device_memory.
