@@ -12,17 +12,17 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include <fulcrum/balance/complete.hpp>
 #include <fulcrum/balance/lp_export.hpp>
 #include <fulcrum/core/rng.hpp>
 
+#include "../../support/cbc_oracle.hpp"
+
 using namespace fulcrum;
+using fulcrum_test::cbc_available;
+using fulcrum_test::solve_lp_with_cbc;
 
 namespace {
-bool cbc_available() { return std::system("command -v cbc > /dev/null 2>&1") == 0; }
-
 struct cbc_answer {
   bool optimal = false;
   double objective = 0;
@@ -31,39 +31,16 @@ struct cbc_answer {
 };
 
 cbc_answer solve_with_cbc(const std::vector<cost_t>& c, std::size_t k, const balance_options& o, int id) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string stem = "fulcrum_lp_" + std::to_string(::getpid()) + "_" + std::to_string(id);
-  const auto lp = dir / (stem + ".lp"), sol = dir / (stem + ".sol");
-  {
-    std::ofstream f(lp);
-    write_balance_lp(f, c, k, o);
-  }
-  const std::string cmd = "cbc " + lp.string() + " solve solu " + sol.string() + " > /dev/null 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  cbc_answer a;
-  std::ifstream in(sol);
-  std::string line;
-  std::getline(in, line);
-  a.optimal = line.rfind("Optimal", 0) == 0;
-  const auto pos = line.find("objective value");
-  if (pos != std::string::npos) a.objective = std::stod(line.substr(pos + 15));
+  const auto s = solve_lp_with_cbc([&](std::ostream& f) { write_balance_lp(f, c, k, o); }, "lp_" + std::to_string(id));
+  cbc_answer a{s.optimal, s.objective};
   std::vector<double> loads(k, 0);
   std::vector<int> times(c.size(), 0);
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string idx, name;
-    double value = 0;
-    if (!(ls >> idx >> name >> value)) continue;
-    if (name.rfind("x_", 0) != 0 || value < 0.5) continue;
-    const auto us = name.find('_', 2);
-    const std::size_t i = std::stoul(name.substr(2, us - 2)), j = std::stoul(name.substr(us + 1));
+  for (auto [i, j] : s.ones) {
     loads[j] += c[i];
     ++times[i];
   }
   for (int t : times) a.assignment_ok = a.assignment_ok && t == 1;
   for (double l : loads) a.makespan_of_solution = std::max(a.makespan_of_solution, l);
-  std::filesystem::remove(lp);
-  std::filesystem::remove(sol);
   return a;
 }
 }  // namespace

@@ -4,8 +4,6 @@
 // CI installs coinor-cbc). CBC's own solution is also checked: every item once, capacity held.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -19,11 +17,13 @@
 #include "fulcrum/packing/lp_export.hpp"
 #include "fulcrum/testing/packing_instances.hpp"
 
+#include "../../support/cbc_oracle.hpp"
+
 using namespace fulcrum;
+using fulcrum_test::cbc_available;
+using fulcrum_test::solve_lp_with_cbc;
 
 namespace {
-
-bool cbc_available() { return std::system("command -v cbc > /dev/null 2>&1") == 0; }
 
 struct cbc_answer {
   bool optimal = false;
@@ -34,40 +34,18 @@ struct cbc_answer {
 
 cbc_answer solve_with_cbc(const std::vector<std::uint64_t>& sizes, std::uint64_t capacity, const packing_lp_options& o,
                           int id) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string stem = "fulcrum_pack_lp_" + std::to_string(::getpid()) + "_" + std::to_string(id);
-  const auto lp = dir / (stem + ".lp"), sol = dir / (stem + ".sol");
   std::size_t m = 0;
-  {
-    std::ofstream f(lp);
-    m = write_packing_lp(f, sizes, capacity, o);
-  }
-  const std::string cmd = "cbc " + lp.string() + " solve solu " + sol.string() + " > /dev/null 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  cbc_answer a;
-  std::ifstream in(sol);
-  std::string line;
-  std::getline(in, line);  // e.g. "Optimal - objective value 5.00000000"
-  a.optimal = line.rfind("Optimal", 0) == 0;
-  const auto pos = line.find("objective value");
-  if (pos != std::string::npos) a.objective = std::stod(line.substr(pos + 15));
+  const auto s = solve_lp_with_cbc([&](std::ostream& f) { m = write_packing_lp(f, sizes, capacity, o); },
+                                   "pack_lp_" + std::to_string(id));
+  cbc_answer a{s.optimal, s.objective};
   std::vector<int> times(sizes.size(), 0);
   std::vector<std::uint64_t> load(m, 0);
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string idx, name;
-    double value = 0;
-    if (!(ls >> idx >> name >> value)) continue;
-    if (name.rfind("x_", 0) != 0 || value < 0.5) continue;
-    const auto us = name.find('_', 2);
-    const std::size_t i = std::stoul(name.substr(2, us - 2)), b = std::stoul(name.substr(us + 1));
+  for (auto [i, b] : s.ones) {
     ++times[i];
     load[b] += sizes[i];
   }
   for (int t : times) a.assignment_ok = a.assignment_ok && t == 1;
   for (auto l : load) a.capacity_ok = a.capacity_ok && l <= capacity;
-  std::filesystem::remove(lp);
-  std::filesystem::remove(sol);
   return a;
 }
 
