@@ -75,7 +75,7 @@ bool well_formed_xml(const std::string& s, std::string& why) {
 }  // namespace
 
 TEST_SUITE("cli") {
-  TEST_CASE("jsonl: text and image fields, arrays counted, blank lines and CRLF") {
+  TEST_CASE("jsonl: text and image fields - arrays counted - blank lines and CRLF") {
     const auto s = io::read_jsonl(
         "{\"text_tokens\": 100, \"images\": 2}\r\n\n  \n{\"images\": [\"a.jpg\"], \"text_tokens\": 7, \"x\": {\"y\": [1,2]}}\n"
         "{\"text_tokens\": 1.0e2, \"images\": null}");
@@ -93,7 +93,7 @@ TEST_SUITE("cli") {
     CHECK(t[0].tokens() == 4096);
   }
 
-  TEST_CASE("jsonl: errors name source, line and field") {
+  TEST_CASE("jsonl: errors name source - line and field") {
     CHECK(error_of([] { (void)io::read_jsonl("{\"text_tokens\": 1, \"images\": 0}\n{\"text_tokens\": -4, \"images\": 0}", {}, "d.jsonl"); }) ==
           "d.jsonl:2: field \"text_tokens\" = -4: is negative");
     CHECK(error_of([] { (void)io::read_jsonl("\n\n{\"text_tokens\": 1}", {}, "d.jsonl"); }) == "d.jsonl:3: field \"images\": missing");
@@ -110,7 +110,7 @@ TEST_SUITE("cli") {
     CHECK(error_of([] { (void)io::read_jsonl(std::string(100000, '['), {}, "d"); }).find("nesting") != std::string::npos);
   }
 
-  TEST_CASE("csv: header, quotes, trimming; errors name line and field") {
+  TEST_CASE("csv: header - quotes - trimming - errors name line and field") {
     const auto s = io::read_csv("id, text_tokens ,images\r\n\"a,b\", 10 ,1\n\"q\"\"x\",20,0\n\n");
     REQUIRE(s.size() == 2);
     CHECK(s[0].tokens() == 10 + 576);
@@ -215,7 +215,7 @@ TEST_SUITE("cli") {
     CHECK(error_of([] { (void)io::read_plan("{}", "p.json"); }) == "p.json: schema_version: missing");
   }
 
-  TEST_CASE("svg: well-formed XML with escaped text, bars and lines") {
+  TEST_CASE("svg: well-formed XML with escaped text - bars and lines") {
     io::load_chart c;
     c.title = "A <title> & \"quotes\"";
     c.x_label = "rank";

@@ -126,7 +126,7 @@ std::string infeasible_message(F&& f) {
 TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
   using namespace fulcrum_cuda_tests;
 
-  TEST_CASE("cuda: evaluate_costs equals the CPU bit for bit (linear, attention, composite, projected)") {
+  TEST_CASE("cuda: evaluate_costs equals the CPU bit for bit (linear attention composite projected)") {
     rng gen(7);
     for (std::size_t n : {0u, 1u, 2u, 17u, 1000u, 50000u}) {
       std::vector<std::uint64_t> lengths(n);
@@ -258,7 +258,7 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
     }
   }
 
-  TEST_CASE("cuda: packing W1 (100k samples, capacity 8192) equals the CPU, and errors match") {
+  TEST_CASE("cuda: packing W1 (100k samples - capacity 8192) equals the CPU - and errors match") {
     const auto tokens = testing::generate_w1_tokens(100000, 1);
     std::vector<std::uint32_t> sizes(tokens.size());
     for (std::size_t i = 0; i < sizes.size(); ++i) sizes[i] = static_cast<std::uint32_t>(std::min<std::uint64_t>(tokens[i], 8192));

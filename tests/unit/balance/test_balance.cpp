@@ -51,7 +51,7 @@ bool counts_equal(const grouping& g) {
 }  // namespace
 
 TEST_SUITE("balance") {
-  TEST_CASE("balance(): every algorithm, with and without equal counts, against brute force") {
+  TEST_CASE("balance(): every algorithm - with and without equal counts - against brute force") {
     rng gen(21);
     for (int trial = 0; trial < 600; ++trial) {
       const std::size_t n = gen.below(10);
@@ -136,7 +136,7 @@ TEST_SUITE("balance") {
     CHECK(q.makespan / q.lower_bound <= 1.0001);
   }
 
-  TEST_CASE("balance(): deterministic plans (same hash across runs, golden hashes pin the platform-independent plan)") {
+  TEST_CASE("balance(): deterministic plans (same hash across runs - golden hashes pin the platform-independent plan)") {
     const auto w1 = testing::generate_w1(20000, 99);
     for (auto alg : {balance_algorithm::automatic, balance_algorithm::greedy, balance_algorithm::karmarkar_karp,
                      balance_algorithm::multifit, balance_algorithm::local_search}) {
@@ -160,7 +160,7 @@ TEST_SUITE("balance") {
     CHECK(balance(equal, 3, o).parts.assignment(6) == std::vector<index_type>{0, 1, 2, 0, 1, 2});
   }
 
-  TEST_CASE("balance_two_level: every rank gets m micro-batches, groupings consistent, bounds hold") {
+  TEST_CASE("balance_two_level: every rank gets m micro-batches - groupings consistent - bounds hold") {
     rng gen(31);
     for (int trial = 0; trial < 200; ++trial) {
       const std::size_t n = gen.below(60);
@@ -191,7 +191,7 @@ TEST_SUITE("balance") {
     }
   }
 
-  TEST_CASE("balance_two_level: capacity per micro-batch, bottom-up fallback, errors") {
+  TEST_CASE("balance_two_level: capacity per micro-batch - bottom-up fallback - errors") {
     // 4 items of 6 and 4 of 4 onto 2 ranks x 2 micro-batches, capacity 10: only {6,4} pairs fit.
     const std::vector<cost_t> c{6, 6, 6, 6, 4, 4, 4, 4};
     balance_options o;
@@ -205,7 +205,7 @@ TEST_SUITE("balance") {
     CHECK_THROWS_WITH_AS((void)balance_two_level(c, 2, 0), doctest::Contains("micro_batches = 0"), invalid_input);
   }
 
-  TEST_CASE("balance_phases: two balanced plans, consistent ranks/slots/transfer lists, samples kept in place") {
+  TEST_CASE("balance_phases: two balanced plans - consistent ranks/slots/transfer lists - samples kept in place") {
     const auto w1 = testing::generate_w1(5000, 17);
     const auto vision_cost = projected_cost{linear_cost{576.0, 0.0}, images_of{}};
     const auto llm_cost = projected_cost{attention_cost{}, tokens_of{}};

@@ -63,7 +63,7 @@ void check_plan(const partition& p, const std::vector<cost_t>& c, std::size_t k)
 }  // namespace
 
 TEST_SUITE("balance") {
-  TEST_CASE("complete_balance agrees with brute force on 3000 small integer instances (n <= 10, k <= 4)") {
+  TEST_CASE("complete_balance agrees with brute force on 3000 small integer instances (n <= 10 - k <= 4)") {
     rng gen(11);
     for (int trial = 0; trial < 3000; ++trial) {
       const std::size_t n = gen.below(11);
@@ -80,7 +80,7 @@ TEST_SUITE("balance") {
     }
   }
 
-  TEST_CASE("complete_balance agrees with brute force on n = 12, k <= 3") {
+  TEST_CASE("complete_balance agrees with brute force on n = 12 - k <= 3") {
     rng gen(12);
     for (int trial = 0; trial < 40; ++trial) {
       const std::size_t k = 2 + gen.below(2);
@@ -129,7 +129,7 @@ TEST_SUITE("balance") {
     }
   }
 
-  TEST_CASE("complete_balance with a part capacity: optimal when feasible, infeasible otherwise") {
+  TEST_CASE("complete_balance with a part capacity: optimal when feasible - infeasible otherwise") {
     rng gen(15);
     int feasible = 0, infeasible_seen = 0;
     for (int trial = 0; trial < 1500; ++trial) {
@@ -156,7 +156,7 @@ TEST_SUITE("balance") {
     CHECK(infeasible_seen > 100);
   }
 
-  TEST_CASE("complete_balance proves planted perfect partitions optimal (k = 4..8, n = 24..48)") {
+  TEST_CASE("complete_balance proves planted perfect partitions optimal (k = 4..8 - n = 24..48)") {
     for (std::size_t k = 4; k <= 8; ++k)
       for (std::size_t n : {24u, 32u, 40u, 48u}) {
         if (n < 3 * k) continue;
@@ -173,7 +173,7 @@ TEST_SUITE("balance") {
       }
   }
 
-  TEST_CASE("complete_balance is anytime: a node limit returns a valid plan with an honest gap, deterministically") {
+  TEST_CASE("complete_balance is anytime: a node limit returns a valid plan with an honest gap - deterministically") {
     const auto inst = testing::generate_perfect_instance(8, 48, 600000, 3);
     balance_options o;
     o.limits.nodes = 2000;
@@ -211,7 +211,7 @@ TEST_SUITE("balance") {
     }
   }
 
-  TEST_CASE("perfect-instance generator: deterministic, validated") {
+  TEST_CASE("perfect-instance generator: deterministic - validated") {
     const auto a = testing::generate_perfect_instance(5, 30, 777, 9);
     const auto b = testing::generate_perfect_instance(5, 30, 777, 9);
     CHECK(a.costs == b.costs);

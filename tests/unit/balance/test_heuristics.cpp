@@ -93,7 +93,7 @@ std::vector<index_type> reference_kk(const std::vector<cost_t>& c, std::size_t k
 }  // namespace
 
 TEST_SUITE("balance") {
-  TEST_CASE("karmarkar_karp, multifit and local_search: valid, >= OPT, within their factors") {
+  TEST_CASE("karmarkar_karp - multifit and local_search: valid - >= OPT - within their factors") {
     rng gen(7);
     for (int trial = 0; trial < 2500; ++trial) {
       const std::size_t n = gen.below(11);

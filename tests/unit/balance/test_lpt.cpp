@@ -31,7 +31,7 @@ double brute_force_makespan(const std::vector<cost_t>& c, std::size_t k) {
 }  // namespace
 
 TEST_SUITE("balance") {
-  TEST_CASE("LPT is valid, within Graham's bound of brute force, never below the lower bound") {
+  TEST_CASE("LPT is valid - within Graham's bound of brute force - never below the lower bound") {
     rng gen(1);
     for (int trial = 0; trial < 1500; ++trial) {
       const std::size_t n = gen.below(9);

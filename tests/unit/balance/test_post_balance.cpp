@@ -49,7 +49,7 @@ void check_movement(const post_balance_result& r, const scenario& s, std::size_t
 }  // namespace
 
 TEST_SUITE("balance") {
-  TEST_CASE("post_balance: valid, within the cap, and far less inter-node traffic than LPT re-dispatch") {
+  TEST_CASE("post_balance: valid - within the cap - and far less inter-node traffic than LPT re-dispatch") {
     for (std::uint64_t seed = 1; seed <= 4; ++seed) {
       const std::size_t ranks = 64, rpn = 8, n = ranks * 32;
       const auto s = w1_random_placement(n, ranks, seed);
@@ -90,7 +90,7 @@ TEST_SUITE("balance") {
     check_movement(r, s, 4);
   }
 
-  TEST_CASE("post_balance: an already balanced placement does not move, a skewed one moves within the node first") {
+  TEST_CASE("post_balance: an already balanced placement does not move - a skewed one moves within the node first") {
     // 2 nodes x 2 ranks, each rank holds two items of cost 5: balanced, nothing moves.
     std::vector<cost_t> c{5, 5, 5, 5, 5, 5, 5, 5};
     std::vector<index_type> at{0, 0, 1, 1, 2, 2, 3, 3};

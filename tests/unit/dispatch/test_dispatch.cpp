@@ -46,7 +46,7 @@ void check_plan(const fulcrum::dispatch_result<multimodal_sample>& r, std::size_
 }  // namespace
 
 TEST_SUITE("dispatch") {
-  TEST_CASE("dispatch over thread_world delivers every sample exactly once, bytes intact") {
+  TEST_CASE("dispatch over thread_world delivers every sample exactly once - bytes intact") {
     for (std::size_t p : {1u, 2u, 3u, 8u, 64u}) {
       for (std::size_t steps : {1u, 3u}) {
         CAPTURE(p);
@@ -71,7 +71,7 @@ TEST_SUITE("dispatch") {
     }
   }
 
-  TEST_CASE("dispatch on single_rank keeps everything, split into micro-batches") {
+  TEST_CASE("dispatch on single_rank keeps everything - split into micro-batches") {
     fc::single_rank c;
     const auto local = ft::w1_local_batch(100, 0, 1, small_payload);
     const auto r = fulcrum::dispatch(c, local, llm_cost, 4);
@@ -82,7 +82,7 @@ TEST_SUITE("dispatch") {
     check_plan(r, 1, 4);
   }
 
-  TEST_CASE("ranks without samples, and no samples at all") {
+  TEST_CASE("ranks without samples - and no samples at all") {
     fc::thread_world world(4, patient());
     world.run([&](endpoint& c) {
       fulcrum::sample_batch<multimodal_sample> local;
@@ -114,7 +114,7 @@ TEST_SUITE("dispatch") {
     }
   }
 
-  TEST_CASE("pluggable planners: dispatch_plan, partition onto ranks, rank_packing-like") {
+  TEST_CASE("pluggable planners: dispatch_plan - partition onto ranks - rank_packing-like") {
     const std::size_t p = 4, n = 90;
     struct round_robin {
       fulcrum::dispatch_plan operator()(const fulcrum::planning_input<multimodal_sample>& in) const {

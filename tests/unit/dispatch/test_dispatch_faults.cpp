@@ -71,7 +71,7 @@ std::uint64_t collectives_per_dispatch() {
 }  // namespace
 
 TEST_SUITE("dispatch") {
-  TEST_CASE("a failure at every collective of dispatch reaches every rank, and a retry delivers everything") {
+  TEST_CASE("a failure at every collective of dispatch reaches every rank - and a retry delivers everything") {
     const auto k = collectives_per_dispatch();
     CHECK(k == 4);
     fc::thread_world world(ranks, with_timeout(60s));  // notified failures need no timeout
@@ -112,7 +112,7 @@ TEST_SUITE("dispatch") {
     retry_delivers_everything(world);
   }
 
-  TEST_CASE("a straggler shorter than the timeout is harmless, a longer one fails everywhere") {
+  TEST_CASE("a straggler shorter than the timeout is harmless - a longer one fails everywhere") {
     fc::thread_world patient(ranks, with_timeout(60s));
     fc::fault_plan slow;
     slow.kind = fc::fault_kind::delay;
@@ -126,7 +126,7 @@ TEST_SUITE("dispatch") {
     retry_delivers_everything(strict);
   }
 
-  TEST_CASE("a rank whose planner throws: that rank gets its error, the others comm_error") {
+  TEST_CASE("a rank whose planner throws: that rank gets its error - the others comm_error") {
     fc::thread_world world(ranks, with_timeout(60s));
     const auto errors = world.try_run([&](endpoint& c) {
       auto planner = [&](const fulcrum::planning_input<multimodal_sample>& in) {
@@ -159,7 +159,7 @@ TEST_SUITE("dispatch") {
     }
   }
 
-  TEST_CASE("collectives that differ between ranks are detected, not mixed up") {
+  TEST_CASE("collectives that differ between ranks are detected - not mixed up") {
     fc::thread_world world(3, with_timeout(60s));
     const auto errors = world.try_run([](endpoint& c) {
       std::vector<int> v(2, 1), out(2), gathered(3);

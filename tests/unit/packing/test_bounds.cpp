@@ -89,7 +89,7 @@ TEST_SUITE("packing") {
     CHECK(lower_bound_l2(std::vector<std::uint64_t>{25, 25, 3}, 10) == 3);
   }
 
-  TEST_CASE("L2 equals its definition on random instances, both paths") {
+  TEST_CASE("L2 equals its definition on random instances - both paths") {
     rng r(11);
     for (int t = 0; t < 3000; ++t) {
       const std::uint64_t c = 1 + r.below(t % 3 == 0 ? 40 : 200);

@@ -93,7 +93,7 @@ TEST_SUITE("packing") {
     }
   }
 
-  TEST_CASE("pack: zero-copy and materialised paths agree; projections; determinism") {
+  TEST_CASE("pack: zero-copy and materialised paths agree - projections - determinism") {
     const auto w1 = testing::generate_w1(5000, 3);
     std::vector<std::uint32_t> u(w1.size());
     std::vector<long> l(w1.size());
@@ -183,7 +183,7 @@ TEST_SUITE("packing") {
     CHECK_THROWS_AS((void)histogram_pack(std::vector<std::uint32_t>{3}, 0), invalid_input);
   }
 
-  TEST_CASE("multi-constraint: every algorithm, thousands of random instances, every dimension held") {
+  TEST_CASE("multi-constraint: every algorithm - thousands of random instances - every dimension held") {
     rng r(9);
     const pack_algorithm algos[] = {pack_algorithm::automatic, pack_algorithm::best_fit_decreasing,
                                     pack_algorithm::first_fit_decreasing, pack_algorithm::first_fit,

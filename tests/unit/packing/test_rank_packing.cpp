@@ -102,7 +102,7 @@ std::size_t brute_force_bins(const std::vector<std::array<std::uint64_t, D>>& si
 }  // namespace
 
 TEST_SUITE("packing") {
-  TEST_CASE("pack_for_ranks W1 20k meets the OmniBal targets at (8 images, 8192 tokens) and (4, 4096)") {
+  TEST_CASE("pack_for_ranks W1 20k meets the OmniBal targets at (8 images - 8192 tokens) and (4 - 4096)") {
     for (const size2 cap : {size2{8, 8192}, size2{4, 4096}}) {
       CAPTURE(cap[0]);
       const auto samples = testing::generate_w1(20000);
@@ -132,7 +132,7 @@ TEST_SUITE("packing") {
     }
   }
 
-  TEST_CASE("pack_for_ranks W1 20k at other cap settings: Dist <= 0.01, bins within 1% of the bound") {
+  TEST_CASE("pack_for_ranks W1 20k at other cap settings: Dist <= 0.01 - bins within 1% of the bound") {
     // OmniBal's own settings (9, 4096), (14, 6144), (20, 8192) (tokens bind), and others where the
     // images bind. (2, 2048) is left out: there the bound is weak (best-fit decreasing gives the same
     // bin count, 6% over it).
@@ -182,7 +182,7 @@ TEST_SUITE("packing") {
     CHECK(d.dist == a.dist);
   }
 
-  TEST_CASE("pack_for_ranks random instances: structure, capacities, bound below brute force") {
+  TEST_CASE("pack_for_ranks random instances: structure - capacities - bound below brute force") {
     rng gen(12345);
     for (int t = 0; t < 600; ++t) {
       const std::size_t n = t < 300 ? 1 + gen.below(8) : 1 + gen.below(300);
@@ -202,7 +202,7 @@ TEST_SUITE("packing") {
     }
   }
 
-  TEST_CASE("pack_for_ranks one dimension, three dimensions and a cost model") {
+  TEST_CASE("pack_for_ranks one dimension - three dimensions and a cost model") {
     const auto tokens = testing::generate_w1_tokens(4000);
     std::vector<std::array<std::uint64_t, 1>> sizes1;
     for (const auto t : tokens) sizes1.push_back({std::min<std::uint64_t>(t, 8192)});
@@ -242,7 +242,7 @@ TEST_SUITE("packing") {
     CHECK(r3.dist[1] <= 0.02);
   }
 
-  TEST_CASE("pack_for_ranks edge cases: empty input, fewer items than ranks, oversize policies") {
+  TEST_CASE("pack_for_ranks edge cases: empty input - fewer items than ranks - oversize policies") {
     const std::vector<size2> none;
     const auto e = pack_for_ranks(none, size2{8, 8192}, 8);
     CHECK(e.steps == 0);
@@ -281,7 +281,7 @@ TEST_SUITE("packing") {
       if (own.load(b, 0) > 8 || own.load(b, 1) > 8192) CHECK(own.bins[b].size() == 1);
   }
 
-  TEST_CASE("pack_for_ranks bad input names field, index and value") {
+  TEST_CASE("pack_for_ranks bad input names field - index and value") {
     const std::vector<size2> items{{1, 100}, {2, 200}};
     CHECK_THROWS_WITH_AS((void)pack_for_ranks(items, size2{8, 8192}, 0), doctest::Contains("ranks = 0"), invalid_input);
     CHECK_THROWS_WITH_AS((void)pack_for_ranks(items, size2{0, 8192}, 2), doctest::Contains("capacity[0] = 0"),

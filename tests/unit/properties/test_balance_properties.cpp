@@ -83,7 +83,7 @@ TEST_SUITE("properties") {
     MESSAGE("plans checked: " << plans);
   }
 
-  TEST_CASE("same input, same plan: across runs and across threads") {
+  TEST_CASE("same input - same plan: across runs and across threads") {
     const auto w1 = testing::generate_w1(3000);
     std::vector<cost_t> c;
     for (const auto& s : w1) c.push_back(attention_cost{}(s.tokens()));
@@ -115,14 +115,14 @@ TEST_SUITE("properties") {
     }
   }
 
-  TEST_CASE("a cost sum that overflows a double is rejected, not proven optimal") {
+  TEST_CASE("a cost sum that overflows a double is rejected - not proven optimal") {
     const std::vector<cost_t> huge{1e308, 1e308, 1e308};
     for (auto a : all_algorithms)
       CHECK_THROWS_WITH_AS((void)balance(huge, 2, options_for(a, false)), doctest::Contains("overflows a double"),
                            invalid_input);
   }
 
-  TEST_CASE("bad input is rejected by every algorithm with the field named, nothing partial") {
+  TEST_CASE("bad input is rejected by every algorithm with the field named - nothing partial") {
     for (auto a : all_algorithms) {
       const auto opts = options_for(a, false);
       CHECK_THROWS_WITH_AS((void)balance(std::vector<cost_t>{1, 2}, 0, opts), doctest::Contains("k"), invalid_input);

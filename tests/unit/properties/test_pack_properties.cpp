@@ -86,7 +86,7 @@ bool fits(const instance& in) {
 }  // namespace
 
 TEST_SUITE("properties") {
-  TEST_CASE("every pack algorithm is valid, respects its bounds and matches the textbook rule on random and extreme instances") {
+  TEST_CASE("every pack algorithm is valid - respects its bounds and matches the textbook rule on random and extreme instances") {
     rng gen(2611);
     std::size_t plans = 0, instances = 0;
     for (int trial = 0; trial < 2500; ++trial) {
@@ -115,7 +115,7 @@ TEST_SUITE("properties") {
     MESSAGE("instances: " << instances << ", plans checked: " << plans);
   }
 
-  TEST_CASE("sizes given as doubles, signed integers and through a projection pack like the same unsigned sizes") {
+  TEST_CASE("sizes given as doubles - signed integers and through a projection pack like the same unsigned sizes") {
     rng gen(5);
     for (int trial = 0; trial < 200; ++trial) {
       const auto in = make_instance(gen, static_cast<int>(gen.below(4)), gen.below(30));
@@ -170,7 +170,7 @@ TEST_SUITE("properties") {
     MESSAGE("multi-constraint plans checked: " << plans);
   }
 
-  TEST_CASE("same input, same plan: across runs and across threads") {
+  TEST_CASE("same input - same plan: across runs and across threads") {
     const auto tokens = testing::generate_w1_tokens(20000);
     for (auto a : algorithms()) {
       CAPTURE(static_cast<int>(a));
@@ -198,7 +198,7 @@ TEST_SUITE("properties") {
     }
   }
 
-  TEST_CASE("bad input is rejected by every algorithm, naming the field and index, nothing partial") {
+  TEST_CASE("bad input is rejected by every algorithm - naming the field and index - nothing partial") {
     for (auto a : algorithms()) {
       CAPTURE(static_cast<int>(a));
       const auto opts = options_for(a);

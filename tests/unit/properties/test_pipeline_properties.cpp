@@ -95,7 +95,7 @@ double draw_cost(rng& gen, int family, std::size_t i) {
 }  // namespace
 
 TEST_SUITE("properties") {
-  TEST_CASE("partition_stages: every algorithm is exact, valid and agrees with brute force and with each other") {
+  TEST_CASE("partition_stages: every algorithm is exact - valid and agrees with brute force and with each other") {
     rng gen(4242);
     std::size_t instances = 0, plans = 0;
     for (int trial = 0; trial < 3000; ++trial) {
@@ -156,7 +156,7 @@ TEST_SUITE("properties") {
     MESSAGE("partition instances: " << instances << ", plans checked: " << plans);
   }
 
-  TEST_CASE("partition_stages extremes: p == n, p == 1, overflowing sums and memories, bad input") {
+  TEST_CASE("partition_stages extremes: p == n - p == 1 - overflowing sums and memories - bad input") {
     const std::vector<double> costs{5, 0, 3, 0, 0, 9};
     const auto all = partition_stages(costs, costs.size());
     CHECK(all.bottleneck == 9);
@@ -180,7 +180,7 @@ TEST_SUITE("properties") {
     CHECK_THROWS_WITH_AS((void)partition_stages(costs, 2, speeds), doctest::Contains("stage_speed[1]"), invalid_input);
   }
 
-  TEST_CASE("select_recompute: every algorithm is feasible, bounded and (when it claims it) optimal against brute force") {
+  TEST_CASE("select_recompute: every algorithm is feasible - bounded and (when it claims it) optimal against brute force") {
     rng gen(99);
     std::size_t instances = 0, plans = 0;
     for (int trial = 0; trial < 2500; ++trial) {
@@ -248,7 +248,7 @@ TEST_SUITE("properties") {
     MESSAGE("recompute instances: " << instances << ", plans checked: " << plans);
   }
 
-  TEST_CASE("select_recompute bad input: named errors, nothing partial") {
+  TEST_CASE("select_recompute bad input: named errors - nothing partial") {
     using layer = std::vector<recompute_option>;
     for (auto a : all_recompute_algorithms) {
       recompute_options ro;
@@ -297,7 +297,7 @@ TEST_SUITE("properties") {
       }
   }
 
-  TEST_CASE("same input, same plan: partition_stages and select_recompute across runs and threads") {
+  TEST_CASE("same input - same plan: partition_stages and select_recompute across runs and threads") {
     const auto profile = testing::pipeline_profile("vlm1040");
     const auto small = testing::pipeline_profile("vlm130j");
     std::vector<std::vector<recompute_option>> options;
