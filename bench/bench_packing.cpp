@@ -13,7 +13,6 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
-#include <malloc.h>
 #include <map>
 #include <new>
 #include <set>
@@ -23,29 +22,10 @@
 #include <fulcrum/packing/pack.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
-// ---- heap accounting (single-threaded benchmark; glibc malloc_usable_size) ---------------------
-// GCC flags free() in a replacement operator delete as mismatched after inlining (false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::size_t live_bytes = 0;
-std::size_t peak_bytes = 0;
-}  // namespace
+#include "heap_accounting.hpp"
 
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  live_bytes += malloc_usable_size(p);
-  peak_bytes = std::max(peak_bytes, live_bytes);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  live_bytes -= malloc_usable_size(p);
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+using heap_accounting::live_bytes;
+using heap_accounting::peak_bytes;
 
 namespace {
 

@@ -17,7 +17,6 @@
 // Target (issue 11): at most 16 bytes per item + O(capacity), time linear in n.
 // Run: build/bench/bench_scale --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -36,28 +35,10 @@
 #include <fulcrum/core/rng.hpp>
 #include <fulcrum/packing/pack.hpp>
 
-// ---- heap accounting (the benchmark is single-threaded) ------------------------------------------
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::size_t live_bytes = 0;
-std::size_t peak_bytes = 0;
-}  // namespace
+#include "heap_accounting.hpp"
 
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  live_bytes += malloc_usable_size(p);
-  peak_bytes = std::max(peak_bytes, live_bytes);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  live_bytes -= malloc_usable_size(p);
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+using heap_accounting::live_bytes;
+using heap_accounting::peak_bytes;
 
 namespace {
 
