@@ -32,8 +32,10 @@ balance_result solve_balance(std::span<const double> costs, std::size_t k, const
         // ranks x micro-batches: balance ranks first, then each rank's samples over its micro-batches
         // (the two-level plan every rank of a data-parallel group runs).
         const auto two = fulcrum::balance_two_level(costs, s.ranks, s.micro_batches, opts);
-        r.plan.parts = two.micro_batches;
-        r.plan.loads = two.micro_batch_loads;
+        r.plan.parts = two.micro_batches.rank_major_groups();  // listed rank by rank: group r * m + j
+        r.plan.loads.clear();
+        for (std::size_t rank = 0; rank < s.ranks; ++rank)
+          for (std::size_t j = 0; j < s.micro_batches; ++j) r.plan.loads.push_back(two.micro_batch_load(rank, j));
         r.plan.makespan = two.micro_batch_makespan;
         r.plan.lower_bound = two.micro_batch_lower_bound;
         r.plan.proven_optimal = r.plan.makespan <= r.plan.lower_bound;

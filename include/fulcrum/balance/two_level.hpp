@@ -9,6 +9,13 @@
 /// the bottom-up plan is tried: all items onto ranks * m micro-batches under C, then those
 /// micro-batches onto the ranks with exactly m each (count-restricted LPT + count-keeping local
 /// search on the micro-batch loads). If that fails too, `infeasible`.
+/// equal_counts holds across ranks and micro-batches on both paths: rank item counts differ by at
+/// most one, and so do micro-batch item counts (the bottom-up plan deals the larger micro-batches
+/// evenly over the ranks, and its local search swaps only micro-batches of the same count).
+///
+/// Result layout: `micro_batches` is a step_grid (core/step_grid.hpp) with one step per
+/// micro-batch index: micro_batches(j, r) is rank r's j-th micro-batch, and micro_batch_loads is
+/// in the same step-major order (j * ranks + r). dispatch() takes the result as a plan directly.
 /// Within a rank, micro-batches are ordered by load descending (ties by index): if ranks step
 /// through micro-batches in lockstep, aligning the j-th heaviest of every rank minimises
 /// lockstep_time = sum_j max_r load(r, j) for the given grouping.
@@ -22,72 +29,167 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <ranges>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 #include "fulcrum/balance/balance.hpp"
 #include "fulcrum/balance/detail/bounds.hpp"
 #include "fulcrum/balance/local_search.hpp"
 #include "fulcrum/balance/lpt.hpp"
+#include "fulcrum/core/step_grid.hpp"
 
 namespace fulcrum {
 
 struct two_level_partition {
-  partition ranks;                       ///< items onto ranks (loads = rank totals)
-  grouping micro_batches;                ///< ranks * m groups: group r * m + j = rank r's j-th micro-batch
-  std::vector<cost_t> micro_batch_loads; ///< ranks * m loads, same order
-  std::size_t rank_count = 0;            ///< number of ranks
-  std::size_t micro_batches_per_rank = 0;
-  cost_t micro_batch_makespan = 0;       ///< largest micro-batch load
-  cost_t micro_batch_lower_bound = 0;    ///< lower bound on the largest micro-batch (ranks * m parts)
-  cost_t lockstep_time = 0;              ///< sum over j of max over ranks of micro-batch j's load
-  bool bottom_up = false;                ///< the capacity forced the bottom-up plan
+  partition ranks;                        ///< items onto ranks (loads = rank totals)
+  step_grid micro_batches;                ///< m steps x ranks: micro_batches(j, r) = rank r's j-th micro-batch
+  std::vector<cost_t> micro_batch_loads;  ///< m * ranks loads, step-major: (j, r) at j * ranks + r
+  cost_t micro_batch_makespan = 0;        ///< largest micro-batch load
+  cost_t micro_batch_lower_bound = 0;     ///< lower bound on the largest micro-batch (ranks * m parts)
+  cost_t lockstep_time = 0;               ///< sum over j of max over ranks of micro-batch j's load
+  bool bottom_up = false;                 ///< the capacity forced the bottom-up plan
 
-  /// Micro-batch j of rank r.
+  /// The grid (what dispatch() takes from a planner that returns a two_level_partition).
+  [[nodiscard]] const step_grid& grid() const noexcept { return micro_batches; }
+  /// Number of ranks.
+  [[nodiscard]] std::size_t rank_count() const noexcept { return micro_batches.ranks(); }
+  /// Micro-batches per rank.
+  [[nodiscard]] std::size_t micro_batches_per_rank() const noexcept { return micro_batches.steps(); }
+  /// Micro-batch j of rank r (unchecked; micro_batches.at(j, r) checks).
   [[nodiscard]] std::span<const index_type> micro_batch(std::size_t r, std::size_t j) const {
-    return micro_batches[r * micro_batches_per_rank + j];
+    return micro_batches(j, r);
+  }
+  /// Load of micro-batch j of rank r.
+  [[nodiscard]] cost_t micro_batch_load(std::size_t r, std::size_t j) const {
+    return micro_batch_loads[j * micro_batches.ranks() + r];
   }
 };
 
 namespace detail {
 
-/// Assembles the result from item -> rank and item -> micro-batch (global index r * m + j).
+/// Assembles the result from item -> rank and item -> micro-batch (internal label r * m + j).
 inline two_level_partition two_level_assemble(std::span<const cost_t> costs, std::size_t ranks, std::size_t m,
                                               std::span<const index_type> rank_of, std::span<const index_type> mb_of,
                                               cost_t rank_bound, cost_t mb_bound, bool bottom_up) {
   const std::size_t n = costs.size();
   two_level_partition out;
-  out.rank_count = ranks;
-  out.micro_batches_per_rank = m;
   out.bottom_up = bottom_up;
   out.ranks = make_partition(rank_of, costs, ranks, rank_bound);
-  // Order micro-batches inside each rank by load descending (ties by current index).
+  // Order micro-batches inside each rank by load descending (ties by current label), then store
+  // them step-major: rank r's j-th micro-batch is cell (j, r), group j * ranks + r.
   std::vector<cost_t> loads(ranks * m, 0.0);
   for (std::size_t i = 0; i < n; ++i) loads[mb_of[i]] += costs[i];
-  std::vector<index_type> relabel(ranks * m);
+  std::vector<index_type> cell(ranks * m);
   std::vector<index_type> local(m);
   for (std::size_t r = 0; r < ranks; ++r) {
     for (std::size_t j = 0; j < m; ++j) local[j] = static_cast<index_type>(r * m + j);
     std::sort(local.begin(), local.end(), [&](index_type a, index_type b) { return loads[a] > loads[b] || (loads[a] == loads[b] && a < b); });
-    for (std::size_t j = 0; j < m; ++j) relabel[local[j]] = static_cast<index_type>(r * m + j);
+    for (std::size_t j = 0; j < m; ++j) cell[local[j]] = static_cast<index_type>(j * ranks + r);
   }
-  std::vector<index_type> final_mb(n);
-  for (std::size_t i = 0; i < n; ++i) final_mb[i] = relabel[mb_of[i]];
-  const partition mbs = make_partition(final_mb, costs, ranks * m, mb_bound);
-  out.micro_batches = mbs.parts;
+  std::vector<index_type> cell_of(n);
+  for (std::size_t i = 0; i < n; ++i) cell_of[i] = cell[mb_of[i]];
+  const partition mbs = make_partition(cell_of, costs, ranks * m, mb_bound);
+  out.micro_batches = step_grid(mbs.parts, m, ranks);  // cells j * ranks + r: step-major
   out.micro_batch_loads = mbs.loads;
   out.micro_batch_makespan = mbs.makespan;
   out.micro_batch_lower_bound = mb_bound;
   for (std::size_t j = 0; j < m; ++j) {
     cost_t column = 0;
-    for (std::size_t r = 0; r < ranks; ++r) column = std::max(column, mbs.loads[r * m + j]);
+    for (std::size_t r = 0; r < ranks; ++r) column = std::max(column, mbs.loads[j * ranks + r]);
     out.lockstep_time += column;
   }
   return out;
+}
+
+/// Bottom-up, equal counts: deals ranks * m micro-batches (loads `mb_loads`, item counts q or q + 1)
+/// onto the ranks, m each, so that every rank holds floor(e / ranks) or ceil(e / ranks) of the e
+/// larger ones: rank item counts then differ by at most one. Greedy in load order (heaviest first,
+/// ties by index) onto the lightest rank that may still take a micro-batch of that size class
+/// (the quotas are monotone, so lazily checked heaps suffice and the greedy always completes),
+/// then swaps of same-class micro-batches between the heaviest rank and another while they lower
+/// the heaviest load (at most `max_pairs` micro-batch pairs examined). O(rm log r + max_pairs).
+inline void two_level_deal_equal_counts(std::span<const cost_t> mb_loads, std::span<const std::uint8_t> big,
+                                        std::span<const index_type> mb_order, std::size_t ranks, std::size_t m,
+                                        std::span<index_type> rank_of_mb, std::uint64_t max_pairs = 20'000'000) {
+  std::size_t e = 0;
+  for (const std::uint8_t b : big) e += b;
+  const std::size_t b0 = e / ranks, e1 = e % ranks;  // e1 ranks hold b0 + 1 large, the rest b0
+  std::vector<cost_t> load(ranks, 0.0);
+  std::vector<std::size_t> n_big(ranks, 0), n_small(ranks, 0);
+  std::size_t ranks_a = 0, ranks_b = 0;  // ranks that reached b0 + 1 large / m - b0 small
+  const auto may_take = [&](std::size_t r, bool large) {
+    if (large) return n_big[r] < b0 || (n_big[r] == b0 && n_small[r] < m - b0 && ranks_a < e1);
+    return n_small[r] + 1 < m - b0 || (n_small[r] + 1 == m - b0 && n_big[r] <= b0 && ranks_b < ranks - e1);
+  };
+  struct entry {
+    cost_t load;
+    std::size_t rank;
+  };
+  const auto heavier = [](const entry& a, const entry& b) { return a.load > b.load || (a.load == b.load && a.rank > b.rank); };
+  std::array<std::vector<entry>, 2> heaps;  // min-heaps by (load, rank); stale entries are skipped lazily
+  for (std::size_t r = 0; r < ranks; ++r) heaps[0].push_back({0.0, r}), heaps[1].push_back({0.0, r});
+  for (const index_type g : mb_order) {
+    const bool large = big[g] != 0;
+    auto& heap = heaps[large ? 1 : 0];
+    std::size_t r = ranks;
+    while (!heap.empty()) {
+      const entry top = heap.front();
+      std::pop_heap(heap.begin(), heap.end(), heavier);
+      heap.pop_back();
+      if (top.load != load[top.rank] || !may_take(top.rank, large)) continue;  // stale, or out for good
+      r = top.rank;
+      break;
+    }
+    if (r == ranks) throw std::logic_error("balance_two_level: equal-count dealing found no rank");  // unreachable
+    rank_of_mb[g] = static_cast<index_type>(r);
+    load[r] += mb_loads[g];
+    if (large && ++n_big[r] == b0 + 1) ++ranks_a;
+    if (!large && ++n_small[r] == m - b0) ++ranks_b;
+    for (auto& h : heaps) {
+      h.push_back({load[r], r});
+      std::push_heap(h.begin(), h.end(), heavier);
+    }
+  }
+  // Same-class swaps between the heaviest rank and the others.
+  std::vector<std::vector<index_type>> held(ranks);
+  for (std::size_t g = 0; g < rank_of_mb.size(); ++g) held[rank_of_mb[g]].push_back(static_cast<index_type>(g));
+  std::uint64_t pairs = 0;
+  for (;;) {
+    std::size_t h = 0;
+    for (std::size_t r = 1; r < ranks; ++r)
+      if (load[r] > load[h]) h = r;
+    cost_t best = load[h];
+    std::size_t best_p = ranks, best_a = 0, best_b = 0;
+    for (std::size_t p = 0; p < ranks && pairs < max_pairs; ++p) {
+      if (p == h) continue;
+      for (std::size_t a = 0; a < held[h].size(); ++a)
+        for (std::size_t b = 0; b < held[p].size(); ++b) {
+          ++pairs;
+          const index_type ga = held[h][a], gb = held[p][b];
+          if (big[ga] != big[gb] || !(mb_loads[ga] > mb_loads[gb])) continue;
+          const cost_t new_h = load[h] - mb_loads[ga] + mb_loads[gb];
+          const cost_t new_p = load[p] - mb_loads[gb] + mb_loads[ga];
+          const cost_t worse = std::max(new_h, new_p);
+          if (worse < best) best = worse, best_p = p, best_a = a, best_b = b;
+        }
+    }
+    if (best_p == ranks) break;
+    const index_type ga = held[h][best_a], gb = held[best_p][best_b];
+    load[h] = load[h] - mb_loads[ga] + mb_loads[gb];
+    load[best_p] = load[best_p] - mb_loads[gb] + mb_loads[ga];
+    held[h][best_a] = gb;
+    held[best_p][best_b] = ga;
+    rank_of_mb[ga] = static_cast<index_type>(best_p);
+    rank_of_mb[gb] = static_cast<index_type>(h);
+    if (pairs >= max_pairs) break;
+  }
 }
 
 inline two_level_partition balance_two_level_costs(std::span<const cost_t> costs, std::size_t ranks, std::size_t m,
@@ -132,10 +234,25 @@ inline two_level_partition balance_two_level_costs(std::span<const cost_t> costs
   const auto mb_order = radix_order_descending(mb_loads);
   std::vector<index_type> rank_of_mb(ranks * m);
   std::vector<cost_t> rank_loads(ranks, 0.0);
-  lpt_equal_counts_into(mb_loads, mb_order, rank_loads, rank_of_mb);
-  local_search_engine engine(mb_loads, ranks, rank_of_mb, mb_order);
-  engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), true});
-  engine.assignment(rank_of_mb);
+  // Size classes of the micro-batches: with equal_counts they hold q or q + 1 items each, and the
+  // q + 1 ones must be dealt evenly over the ranks, or rank item counts drift apart.
+  std::vector<std::uint8_t> big(ranks * m, 0);
+  bool two_sizes = false;
+  if (opts.equal_counts) {
+    const std::size_t q = n / (ranks * m);
+    for (std::size_t g = 0; g < ranks * m; ++g) {
+      big[g] = mbs.parts.group_size(g) > q ? 1 : 0;
+      two_sizes = two_sizes || big[g] != big[0];
+    }
+  }
+  if (two_sizes) {
+    two_level_deal_equal_counts(mb_loads, big, mb_order, ranks, m, rank_of_mb);
+  } else {
+    lpt_equal_counts_into(mb_loads, mb_order, rank_loads, rank_of_mb);
+    local_search_engine engine(mb_loads, ranks, rank_of_mb, mb_order);
+    engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), true});
+    engine.assignment(rank_of_mb);
+  }
   std::vector<index_type> slot(ranks, 0);
   std::vector<index_type> mb_label(ranks * m);
   for (std::size_t g = 0; g < ranks * m; ++g) {

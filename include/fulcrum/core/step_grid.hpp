@@ -9,7 +9,7 @@
 /// two-level balance result `two_level_partition` (step = micro-batch) and the dispatch plan.
 /// A flat `grouping` or `partition` never converts implicitly: build a grid with the constructor
 /// (step-major groups) or with `from_rank_major` (groups stored r * steps + s), both of which name
-/// the layout they read.
+/// the layout they read; `rank_major_groups()` converts back the other way.
 ///
 /// Complexity: construction O(1) besides moving the grouping (one overflow-checked product);
 /// `operator()`, `at()`, `step()`, `rank_groups()` O(1) (the ranges are views; iterating one is
@@ -152,6 +152,23 @@ class step_grid {
     out.reserve(steps_);
     for (std::size_t s = 0; s < steps_; ++s) out.push_back(step(s));
     return out;
+  }
+
+  /// The same groups stored rank by rank (group r * steps() + s): the explicit conversion to a
+  /// rank-major grouping (e.g. to list one rank's groups contiguously). O(n + steps*ranks).
+  [[nodiscard]] grouping rank_major_groups() const {
+    std::vector<std::size_t> offsets;
+    offsets.reserve(groups_.size() + 1);
+    offsets.push_back(0);
+    std::vector<index_type> indices;
+    indices.reserve(groups_.item_count());
+    for (std::size_t r = 0; r < ranks_; ++r)
+      for (std::size_t s = 0; s < steps_; ++s) {
+        const auto g = (*this)(s, r);
+        indices.insert(indices.end(), g.begin(), g.end());
+        offsets.push_back(indices.size());
+      }
+    return grouping(std::move(offsets), std::move(indices));
   }
 
   /// The underlying step-major grouping (group s * ranks() + r).

@@ -1,5 +1,5 @@
-// The balance() front door (every algorithm, equal counts, part capacity, errors, determinism),
-// balance_two_level and balance_phases.
+// The balance() front door (every algorithm, equal counts, part capacity, errors, determinism)
+// and balance_phases. (balance_two_level: test_two_level.cpp.)
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,7 +10,6 @@
 
 #include <fulcrum/balance/balance.hpp>
 #include <fulcrum/balance/phases.hpp>
-#include <fulcrum/balance/two_level.hpp>
 #include <fulcrum/core/rng.hpp>
 #include <fulcrum/testing/checkers.hpp>
 #include <fulcrum/testing/workloads.hpp>
@@ -158,51 +157,6 @@ TEST_SUITE("balance") {
     balance_options o;
     o.algorithm = balance_algorithm::greedy;
     CHECK(balance(equal, 3, o).parts.assignment(6) == std::vector<index_type>{0, 1, 2, 0, 1, 2});
-  }
-
-  TEST_CASE("balance_two_level: every rank gets m micro-batches - groupings consistent - bounds hold") {
-    rng gen(31);
-    for (int trial = 0; trial < 200; ++trial) {
-      const std::size_t n = gen.below(60);
-      const std::size_t ranks = 1 + gen.below(4), m = 1 + gen.below(4);
-      std::vector<cost_t> c(n);
-      for (auto& x : c) x = static_cast<double>(1 + gen.below(100));
-      balance_options o;
-      o.equal_counts = trial % 2 == 0;
-      const auto t = balance_two_level(c, ranks, m, o);
-      REQUIRE(t.micro_batches.size() == ranks * m);
-      REQUIRE(testing::check_exactly_once(t.micro_batches, n));
-      REQUIRE(testing::check_exactly_once(t.ranks.parts, n));
-      REQUIRE(testing::check_loads(t.micro_batches, std::span<const cost_t>(c), std::span<const cost_t>(t.micro_batch_loads)));
-      for (std::size_t r = 0; r < ranks; ++r) {
-        std::vector<index_type> from_mbs;
-        for (std::size_t j = 0; j < m; ++j) {
-          const auto mb = t.micro_batch(r, j);
-          from_mbs.insert(from_mbs.end(), mb.begin(), mb.end());
-          if (j > 0) CHECK(t.micro_batch_loads[r * m + j - 1] >= t.micro_batch_loads[r * m + j]);
-        }
-        std::sort(from_mbs.begin(), from_mbs.end());
-        const auto rank_items = t.ranks.parts[r];
-        CHECK(std::vector<index_type>(rank_items.begin(), rank_items.end()) == from_mbs);
-      }
-      CHECK(testing::check_bound(t.micro_batch_makespan, t.micro_batch_lower_bound));
-      CHECK(testing::check_bound(t.ranks.makespan, t.ranks.lower_bound));
-      CHECK(t.lockstep_time + 1e-9 >= t.ranks.makespan);
-    }
-  }
-
-  TEST_CASE("balance_two_level: capacity per micro-batch - bottom-up fallback - errors") {
-    // 4 items of 6 and 4 of 4 onto 2 ranks x 2 micro-batches, capacity 10: only {6,4} pairs fit.
-    const std::vector<cost_t> c{6, 6, 6, 6, 4, 4, 4, 4};
-    balance_options o;
-    o.part_capacity = 10;
-    const auto t = balance_two_level(c, 2, 2, o);
-    CHECK(t.micro_batch_makespan <= 10);
-    REQUIRE(testing::check_exactly_once(t.micro_batches, c.size()));
-    o.part_capacity = 9.5;
-    CHECK_THROWS_AS((void)balance_two_level(c, 2, 2, o), infeasible);
-    CHECK_THROWS_WITH_AS((void)balance_two_level(c, 0, 2), doctest::Contains("ranks = 0"), invalid_input);
-    CHECK_THROWS_WITH_AS((void)balance_two_level(c, 2, 0), doctest::Contains("micro_batches = 0"), invalid_input);
   }
 
   TEST_CASE("balance_phases: two balanced plans - consistent ranks/slots/transfer lists - samples kept in place") {

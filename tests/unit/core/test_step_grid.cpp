@@ -71,6 +71,8 @@ TEST_SUITE("core") {
       for (std::size_t r = 0; r < 2; ++r)
         CHECK(items(grid(s, r)) == std::vector<index_type>{static_cast<index_type>(10 * s + r)});
     CHECK(grid.groups() == grouping::from_groups({{0}, {1}, {10}, {11}, {20}, {21}}));
+    CHECK(grid.rank_major_groups() == rank_major);
+    CHECK(step_grid::from_rank_major(grid.rank_major_groups(), 3, 2) == grid);
     CHECK_THROWS_AS((void)step_grid::from_rank_major(rank_major, 2, 2), invalid_input);
   }
 
