@@ -96,7 +96,7 @@ void BM_node_traffic(benchmark::State& state) {
   for (auto _ : state) {
     plan = aware ? fulcrum::detail::to_dispatch_plan(fulcrum::node_aware_planner{}(in), in)
                  : fulcrum::detail::to_dispatch_plan(fulcrum::lpt_planner{}(in), in);
-    benchmark::DoNotOptimize(plan.bins.indices().data());
+    benchmark::DoNotOptimize(plan.bins.groups().indices().data());
   }
   const auto dest = plan.destination(n);
   const auto t = fulcrum::detail::traffic_of(current, dest, bytes, per_node);

@@ -41,9 +41,9 @@ const std::vector<size2>& workload(std::size_t n, const size2& cap) {
 }
 
 void report(benchmark::State& state, const fulcrum::rank_packing& r) {
-  state.counters["bins"] = static_cast<double>(r.bins.size());
+  state.counters["bins"] = static_cast<double>(r.bins.groups().size());
   state.counters["lower_bound"] = static_cast<double>(r.lower_bound);
-  state.counters["bins_per_lb"] = static_cast<double>(r.bins.size()) / static_cast<double>(r.lower_bound);
+  state.counters["bins_per_lb"] = static_cast<double>(r.bins.groups().size()) / static_cast<double>(r.lower_bound);
   state.counters["dist_vit"] = r.dist[0];
   state.counters["dist_llm"] = r.dist[1];
   state.counters["pad_images"] = r.pad[0];
@@ -56,7 +56,7 @@ void BM_pack_for_ranks(benchmark::State& state) {
   fulcrum::rank_packing r;
   for (auto _ : state) {
     r = fulcrum::pack_for_ranks(w, cap, ranks);
-    benchmark::DoNotOptimize(r.bins.indices().data());
+    benchmark::DoNotOptimize(r.bins.groups().indices().data());
   }
   report(state, r);
 }
@@ -67,7 +67,7 @@ void BM_omnibal_isf(benchmark::State& state) {
   fulcrum::rank_packing r;
   for (auto _ : state) {
     r = fulcrum::detail::omnibal_baseline<2>(w, cap, size2{cap[0], cap[1] - 128}, ranks, 50);
-    benchmark::DoNotOptimize(r.bins.indices().data());
+    benchmark::DoNotOptimize(r.bins.groups().indices().data());
   }
   report(state, r);
 }
@@ -83,7 +83,7 @@ void BM_pack_round_robin(benchmark::State& state) {
     for (std::size_t b = 0; b < p.bins.size(); ++b) bins[b].assign(p.bins[b].begin(), p.bins[b].end());
     const std::uint64_t lb = std::max(p.lower_bound, fulcrum::detail::coupled_lower_bound<2>(w, cap));
     r = fulcrum::detail::make_rank_packing<2>(bins, steps, ranks, w, cap, {}, lb);
-    benchmark::DoNotOptimize(r.bins.indices().data());
+    benchmark::DoNotOptimize(r.bins.groups().indices().data());
   }
   report(state, r);
 }

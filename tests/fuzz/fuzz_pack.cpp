@@ -257,14 +257,14 @@ void fuzz_ranks(fuzz::byte_reader& in, const fulcrum::pack_options& base) {
     fuzz::require(again.bins == r.bins && again.loads == r.loads, "pack_for_ranks: same input, same plan");
   });
   if (e != expect::ok) return;
-  fuzz::require(r.ranks == ranks && r.dims == 2 && r.bins.size() == r.steps * ranks, "steps x ranks bins");
-  fuzz::require(fulcrum::testing::check_exactly_once(r.bins, n), "pack_for_ranks: every item exactly once");
-  fuzz::require(r.loads.size() == r.bins.size() * 2, "loads: bins x dims");
+  fuzz::require(r.ranks() == ranks && r.dims == 2 && r.bins.groups().size() == r.steps() * ranks, "steps x ranks bins");
+  fuzz::require(fulcrum::testing::check_exactly_once(r.bins.groups(), n), "pack_for_ranks: every item exactly once");
+  fuzz::require(r.loads.size() == r.bins.groups().size() * 2, "loads: bins x dims");
   std::size_t used = 0;
-  for (std::size_t b = 0; b < r.bins.size(); ++b) {
-    const auto g = r.bins[b];
+  for (std::size_t b = 0; b < r.bins.groups().size(); ++b) {
+    const auto g = r.bins(b / ranks, b % ranks);
     if (g.empty()) {
-      fuzz::require(b / ranks + 1 == r.steps, "empty bins only in the last step");
+      fuzz::require(b / ranks + 1 == r.steps(), "empty bins only in the last step");
       continue;
     }
     ++used;
@@ -277,12 +277,12 @@ void fuzz_ranks(fuzz::byte_reader& in, const fulcrum::pack_options& base) {
     for (std::size_t d = 0; d < 2; ++d) {
       reliability::u128 total = 0;
       for (auto i : g) total += opts.oversize_policy == oversize::truncate ? std::min(sizes[i][d], cap[d]) : sizes[i][d];
-      fuzz::require(total == r.load(b, d), "pack_for_ranks: load recomputed in 128 bits");
+      fuzz::require(total == r.load(b / ranks, b % ranks, d), "pack_for_ranks: load recomputed in 128 bits");
       if (!own) fuzz::require(total <= cap[d], "pack_for_ranks: bin within capacity in every dimension");
     }
   }
   fuzz::require(used == r.used_bins, "used_bins recomputed");
-  fuzz::require(r.used_bins >= r.lower_bound && r.steps >= r.step_lower_bound(), "bins and steps >= their lower bounds");
+  fuzz::require(r.used_bins >= r.lower_bound && r.steps() >= r.step_lower_bound(), "bins and steps >= their lower bounds");
   if (n <= 9 && !oversized) {
     const std::size_t opt = reliability::optimum_bins<2>(sizes, cap);
     fuzz::require(r.lower_bound <= opt, "pack_for_ranks: lower bound <= optimum");

@@ -6,8 +6,9 @@
 ///   1. all_gather_v of every sample's metadata and payload size -> every rank knows all samples
 ///      in global order (rank 0's, then rank 1's, ...);
 ///   2. every rank prices the samples with the cost model and runs the same deterministic planner
-///      (default: LPT over ranks x micro_batches parts; any balance()/pack_for_ranks result fits,
-///      see plan.hpp) -> `steps * ranks` micro-batches, the same on every rank;
+///      (default: LPT over ranks x micro_batches parts; a planner returns a step_grid or a result
+///      holding one, e.g. pack_for_ranks' or balance_two_level's, see plan.hpp) -> a steps x ranks
+///      grid of micro-batches, the same on every rank;
 ///   3. all_reduce of (hash, ~hash) with max checks that every rank holds the same plan; if not,
 ///      every rank throws comm_error;
 ///   4. all_to_all_v moves each payload from the rank holding it to the rank that runs it;
@@ -73,7 +74,7 @@ template <class Meta>
 struct dispatch_result {
   sample_batch<Meta> samples;     ///< this rank's samples, micro-batch by micro-batch, in plan order
   std::vector<sample_id> ids;     ///< ids[i]: origin of samples[i]
-  grouping micro_batches;         ///< plan.steps groups of indices into `samples` (same count on every rank)
+  grouping micro_batches;         ///< plan.steps() groups of indices into `samples` (same count on every rank)
   dispatch_plan plan;             ///< the global plan (identical on every rank)
   std::vector<cost_t> costs;      ///< cost of every sample, global order
   std::vector<index_type> origin; ///< origin rank of every sample, global order
@@ -189,7 +190,7 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
     send.reserve(send_total);
     const std::size_t base = all.offsets[me];
     for (std::size_t d = 0; d < p; ++d)
-      for (std::size_t s = 0; s < out.plan.steps; ++s)
+      for (std::size_t s = 0; s < out.plan.steps(); ++s)
         for (index_type g : out.plan.micro_batch(d, s)) {
           if (out.origin[g] == me) {
             const auto payload = local.payload(g - base);
@@ -217,7 +218,7 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
   std::vector<std::size_t> offsets{0};
   std::vector<index_type> indices;
   indices.reserve(recv_samples);
-  for (std::size_t s = 0; s < out.plan.steps; ++s) {
+  for (std::size_t s = 0; s < out.plan.steps(); ++s) {
     for (index_type g : out.plan.micro_batch(me, s)) {
       const auto from = out.origin[g];
       const auto len = static_cast<std::size_t>(bytes[g]);

@@ -6,7 +6,7 @@
 /// nodes only when a node as a whole is overloaded: `post_balance` (balance/post_balance.hpp)
 /// minimises bytes crossing nodes first, then bytes crossing ranks, with every rank's load within
 /// (1 + tolerance) of a from-scratch LPT plan. Each rank's samples are then split into the
-/// requested micro-batches by LPT.
+/// requested micro-batches by LPT (split_ranks_into_steps), giving the steps x ranks grid.
 ///
 /// Use: `dispatch(comm, local, cost, opts, node_aware_planner{})` with
 /// `opts.ranks_per_node` set (it overrides post_balance_options::ranks_per_node when non-zero).
@@ -23,10 +23,11 @@ struct node_aware_planner {
   post_balance_options options{};
 
   template <class Meta>
-  [[nodiscard]] partition operator()(const planning_input<Meta>& in) const {
+  [[nodiscard]] step_grid operator()(const planning_input<Meta>& in) const {
     auto o = options;
     if (in.ranks_per_node != 0) o.ranks_per_node = in.ranks_per_node;
-    return post_balance(in.costs, in.current_rank, in.bytes, in.ranks, o).plan;  // k = ranks parts
+    const partition per_rank = post_balance(in.costs, in.current_rank, in.bytes, in.ranks, o).plan;  // k = ranks parts
+    return split_ranks_into_steps(per_rank.parts, in.costs, in.micro_batches);
   }
 };
 

@@ -2,23 +2,29 @@
 /// @file dispatch/plan.hpp
 /// The dispatcher's plan and its planners.
 ///
-/// `dispatch_plan`: `steps * ranks` bins of global sample indices; bin `s * ranks + r` is rank r's
-/// micro-batch s, so every rank runs the same number of micro-batches (the same layout as
-/// pack_for_ranks' rank_packing). Global index of sample i of rank r = (samples on ranks < r) + i.
+/// `dispatch_plan`: a `step_grid` (core/step_grid.hpp) of global sample indices; bins(s, r) is rank
+/// r's micro-batch s, so every rank runs the same number of micro-batches (the same grid type as
+/// pack_for_ranks' rank_packing and balance_two_level's two_level_partition). Global index of
+/// sample i of rank r = (samples on ranks < r) + i.
 ///
 /// A planner is any callable `planner(const planning_input<Meta>&)` returning one of
-///   - `dispatch_plan`;
-///   - a `partition` (e.g. from lpt or balance) with `ranks * micro_batches` parts: part p becomes
-///     rank p % ranks, step p / ranks; or with `ranks` parts: each rank's items are then split into
-///     `micro_batches` micro-batches by LPT;
-///   - anything with members `bins` (grouping), `steps` and `ranks` (e.g. rank_packing).
+///   - `dispatch_plan` or `step_grid` (steps x ranks);
+///   - anything whose `grid()` is a `const step_grid&`: `rank_packing` (pack_for_ranks) or
+///     `two_level_partition` (balance_two_level).
+/// Nothing else: a flat `partition` or `grouping` does not compile as a planner result, because its
+/// layout would have to be guessed. Name the layout instead: `step_grid(parts, steps, ranks)` for
+/// step-major parts (part s * ranks + r), `step_grid::from_rank_major(parts, steps, ranks)` for
+/// rank-major ones (part r * steps + s), or `split_ranks_into_steps(per_rank, costs, steps)` for
+/// one part per rank.
 /// It must be deterministic: every rank calls it on identical input and must get the same plan
 /// (the dispatcher checks this with a hash). `lpt_planner` (the default) balances the
 /// ranks * micro_batches parts by LPT, O(n log n); ties break by index, so it is deterministic.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -29,24 +35,38 @@
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum {
 
 struct dispatch_plan {
-  grouping bins;           ///< steps * ranks bins of global sample indices
-  std::size_t steps = 0;   ///< micro-batches per rank
-  std::size_t ranks = 0;
+  step_grid bins;  ///< steps x ranks bins of global sample indices: bins(s, r) = rank r's micro-batch s
 
+  /// The grid (as rank_packing::grid() and two_level_partition::grid()).
+  [[nodiscard]] const step_grid& grid() const noexcept { return bins; }
+  /// Micro-batches per rank.
+  [[nodiscard]] std::size_t steps() const noexcept { return bins.steps(); }
+  /// Ranks.
+  [[nodiscard]] std::size_t ranks() const noexcept { return bins.ranks(); }
   /// Global indices of rank r's micro-batch s.
   [[nodiscard]] std::span<const index_type> micro_batch(std::size_t rank, std::size_t step) const {
-    return bins[step * ranks + rank];
+    return bins(step, rank);
   }
-  /// dest[g] = rank that runs global sample g (n = number of samples).
+  /// dest[g] = rank that runs global sample g (n = number of samples). Throws invalid_input if a
+  /// sample is missing, out of range or placed twice.
   [[nodiscard]] std::vector<index_type> destination(std::size_t n) const {
-    const auto bin_of = bins.assignment(n);
-    std::vector<index_type> dest(n);
-    for (std::size_t g = 0; g < n; ++g) dest[g] = static_cast<index_type>(bin_of[g] % ranks);
+    constexpr index_type unset = std::numeric_limits<index_type>::max();
+    std::vector<index_type> dest(n, unset);
+    for (std::size_t s = 0; s < steps(); ++s)
+      for (std::size_t r = 0; r < ranks(); ++r)
+        for (const index_type g : bins(s, r)) {
+          if (g >= n) throw invalid_input(detail::describe("dispatch_plan::destination", "index", g, "is not a sample"));
+          if (dest[g] != unset) throw invalid_input(detail::describe("dispatch_plan::destination", "index", g, "appears twice"));
+          dest[g] = static_cast<index_type>(r);
+        }
+    for (std::size_t g = 0; g < n; ++g)
+      if (dest[g] == unset) throw invalid_input(detail::describe("dispatch_plan::destination", "sample", g, "is missing"));
     return dest;
   }
   friend bool operator==(const dispatch_plan&, const dispatch_plan&) = default;
@@ -73,70 +93,69 @@ struct planning_input {
       h *= 0x100000001b3ULL;
     }
   };
-  mix(plan.steps);
-  mix(plan.ranks);
-  for (auto o : plan.bins.offsets()) mix(o);
-  for (auto i : plan.bins.indices()) mix(i);
+  mix(plan.steps());
+  mix(plan.ranks());
+  for (auto o : plan.bins.groups().offsets()) mix(o);
+  for (auto i : plan.bins.groups().indices()) mix(i);
   return h;
 }
 
-namespace detail {
-
-/// Splits each rank's items (parts of a k = ranks partition) into `steps` micro-batches by LPT.
-inline dispatch_plan split_ranks_into_steps(const grouping& per_rank, std::span<const cost_t> costs, std::size_t steps) {
+/// Splits each rank's items (part r of a k = ranks grouping, e.g. a balance() or post_balance()
+/// partition's parts) into `steps` micro-batches by LPT on `costs`: the explicit conversion of a
+/// one-part-per-rank plan to a grid. O(n log n). Deterministic (ties by index).
+[[nodiscard]] inline step_grid split_ranks_into_steps(const grouping& per_rank, std::span<const cost_t> costs,
+                                                      std::size_t steps) {
   const std::size_t ranks = per_rank.size();
+  if (steps == 0 && per_rank.item_count() > 0)
+    throw invalid_input(detail::describe("split_ranks_into_steps", "steps", steps, "need at least one step for the items"));
   std::vector<std::vector<index_type>> bins(steps * ranks);
   std::vector<cost_t> local;
   for (std::size_t r = 0; r < ranks; ++r) {
     const auto items = per_rank[r];
     local.assign(items.size(), 0);
-    for (std::size_t i = 0; i < items.size(); ++i) local[i] = costs[items[i]];
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i] >= costs.size())
+        throw invalid_input(detail::describe("split_ranks_into_steps", "index", items[i], "has no cost"));
+      local[i] = costs[items[i]];
+    }
     const auto step_of = lpt_assign(local, steps);
     for (std::size_t i = 0; i < items.size(); ++i) bins[step_of[i] * ranks + r].push_back(items[i]);
   }
-  return {grouping::from_groups(bins), steps, ranks};
+  return step_grid(grouping::from_groups(bins), steps, ranks);  // bins[s * ranks + r]: step-major
 }
 
+namespace detail {
+
+/// A planner result that holds a grid: `r.grid()` is a const step_grid& (rank_packing,
+/// two_level_partition, dispatch_plan).
 template <class R>
-concept rank_packing_like = requires(const R& r) {
-  { r.bins } -> std::convertible_to<const grouping&>;
-  { r.steps } -> std::convertible_to<std::size_t>;
-  { r.ranks } -> std::convertible_to<std::size_t>;
+concept holds_step_grid = requires(const R& r) {
+  { r.grid() } -> std::same_as<const step_grid&>;
 };
 
 /// Converts a planner's result to a dispatch_plan and validates it (every sample exactly once,
-/// bin count = steps * ranks). Throws invalid_input naming the problem otherwise.
+/// ranks = the communicator size). Throws invalid_input naming the problem otherwise.
 template <class R, class Meta>
 dispatch_plan to_dispatch_plan(R&& result, const planning_input<Meta>& in) {
   using T = std::remove_cvref_t<R>;
   dispatch_plan plan;
   if constexpr (std::is_same_v<T, dispatch_plan>) {
     plan = std::forward<R>(result);
-  } else if constexpr (std::is_same_v<T, partition>) {
-    const std::size_t k = result.parts.size();
-    if (k == in.ranks * in.micro_batches) {
-      std::vector<std::vector<index_type>> bins(k);
-      for (std::size_t p = 0; p < k; ++p) {
-        const auto items = result.parts[p];
-        bins[p].assign(items.begin(), items.end());  // part p: rank p % ranks, step p / ranks
-      }
-      plan = {grouping::from_groups(bins), in.micro_batches, in.ranks};
-    } else if (k == in.ranks) {
-      plan = split_ranks_into_steps(result.parts, in.costs, in.micro_batches);
-    } else {
-      throw invalid_input(describe("dispatch", "planner partition parts", k,
-                                   "must equal ranks or ranks * micro_batches"));
-    }
-  } else if constexpr (rank_packing_like<T>) {
-    plan = {result.bins, static_cast<std::size_t>(result.steps), static_cast<std::size_t>(result.ranks)};
+  } else if constexpr (std::is_same_v<T, step_grid>) {
+    plan.bins = std::forward<R>(result);
+  } else if constexpr (holds_step_grid<T>) {
+    plan.bins = result.grid();
   } else {
-    static_assert(sizeof(T) == 0, "a dispatch planner must return dispatch_plan, partition or a rank_packing-like type");
+    static_assert(sizeof(T) == 0,
+                  "a dispatch planner must return dispatch_plan, step_grid or a result holding one (rank_packing, "
+                  "two_level_partition); for a flat partition name its layout: step_grid(p.parts, steps, ranks) "
+                  "(step-major), step_grid::from_rank_major(p.parts, steps, ranks) or "
+                  "split_ranks_into_steps(p.parts, costs, steps)");
   }
-  if (plan.ranks != in.ranks) throw invalid_input(describe("dispatch", "plan.ranks", plan.ranks, "differs from the communicator size"));
-  if (plan.bins.size() != plan.steps * plan.ranks)
-    throw invalid_input(describe("dispatch", "plan.bins.size()", plan.bins.size(), "must equal steps * ranks"));
+  if (plan.ranks() != in.ranks)
+    throw invalid_input(describe("dispatch", "plan.ranks()", plan.ranks(), "differs from the communicator size"));
   std::vector<std::uint8_t> seen(in.costs.size(), 0);
-  for (auto g : plan.bins.indices()) {
+  for (auto g : plan.bins.groups().indices()) {
     if (g >= seen.size()) throw invalid_input(describe("dispatch", "plan index", g, "is not a sample"));
     if (seen[g]++) throw invalid_input(describe("dispatch", "plan index", g, "is placed twice"));
   }
@@ -147,23 +166,24 @@ dispatch_plan to_dispatch_plan(R&& result, const planning_input<Meta>& in) {
 
 }  // namespace detail
 
-/// Default planner: LPT over ranks * micro_batches parts of the samples' costs (part p: rank
-/// p % ranks, step p / ranks). Makespan <= (4/3 - 1/(3k)) OPT over all micro-batches.
+/// Default planner: LPT over ranks * micro_batches parts of the samples' costs, read step-major
+/// (part s * ranks + r: rank r, step s). Makespan <= (4/3 - 1/(3k)) OPT over all micro-batches.
 struct lpt_planner {
   template <class Meta>
-  [[nodiscard]] partition operator()(const planning_input<Meta>& in) const {
-    return lpt(in.costs, in.ranks * in.micro_batches);
+  [[nodiscard]] step_grid operator()(const planning_input<Meta>& in) const {
+    return step_grid(lpt(in.costs, in.ranks * in.micro_batches).parts, in.micro_batches, in.ranks);
   }
 };
 
 /// Wraps any `f(std::span<const cost_t> costs, std::size_t k) -> partition` (balance(), karmarkar_karp,
-/// ...) as a planner over ranks * micro_batches parts.
+/// ...) as a planner over k = ranks * micro_batches parts, read step-major (part s * ranks + r:
+/// rank r, step s; every part is one micro-batch, so any assignment of parts to cells is valid).
 template <class F>
 struct partition_planner {
   F balance_fn;
   template <class Meta>
-  [[nodiscard]] partition operator()(const planning_input<Meta>& in) const {
-    return balance_fn(in.costs, in.ranks * in.micro_batches);
+  [[nodiscard]] step_grid operator()(const planning_input<Meta>& in) const {
+    return step_grid(balance_fn(in.costs, in.ranks * in.micro_batches).parts, in.micro_batches, in.ranks);
   }
 };
 template <class F>

@@ -6,7 +6,8 @@
 ///   rank_packing pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks,
 ///                               rank_pack_options opts = {}, Cost cost = {}, Proj proj = {});
 ///
-/// Output: `steps` steps of `ranks` bins; bin s * ranks + r is rank r's micro-batch at step s, so
+/// Output: a `rank_packing` (packing/rank_packing_result.hpp) whose `bins` is a step_grid of
+/// steps x ranks bins; bins(s, r) is rank r's micro-batch at step s, so
 /// every rank runs the same number of micro-batches (unequal counts hang NCCL collectives). Every
 /// item is placed exactly once, every bin holds the capacity in every dimension, and empty bins
 /// occur only in the last step. Within a step the bins are balanced in every dimension (sizes
@@ -42,9 +43,10 @@
 /// Input: items are any random-access sized range; `proj(item)` gives an arithmetic size (capacity
 /// arithmetic) or a std::array<T, D> of sizes (capacity std::array of the same D; a different D is
 /// a compile-time error). `cost` defaults to `balance_sizes` (balance every size dimension); any
-/// other cost model is called as cost(proj(item)) when proj gives a scalar the model accepts (as in
-/// balance()), else as cost(item) (e.g. a composite ViT + LLM model on a multimodal_sample), and then
-/// only the per-bin cost is balanced (costs see the sizes before any truncation). Errors: ranks == 0, a zero capacity, negative,
+/// other cost must be a cost_model_for the projected value and is called as cost(proj(item)), the
+/// same rule as balance() (for a ViT + LLM model on {images, tokens}, price the std::array the
+/// projection gives), and then only the per-bin cost is balanced (costs see the sizes before any
+/// truncation). Errors: ranks == 0, a zero capacity, negative,
 /// NaN or fractional sizes, a negative or NaN cost -> invalid_input naming field, index and value;
 /// an item over the capacity -> infeasible naming it (opts.oversize_policy: `truncate` counts it as
 /// the capacity in that dimension; `own_bin` gives it a bin of its own, over capacity by design).
@@ -68,6 +70,7 @@
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
@@ -76,6 +79,7 @@
 #include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
+#include "fulcrum/packing/rank_packing_result.hpp"
 
 namespace fulcrum {
 
@@ -99,9 +103,7 @@ template <std::size_t D>
                                              std::uint64_t lower_bound) {
   rank_packing out;
   for (auto& b : bins) std::sort(b.begin(), b.end());
-  out.bins = grouping::from_groups(bins);
-  out.steps = steps;
-  out.ranks = ranks;
+  out.bins = step_grid(grouping::from_groups(bins), steps, ranks);  // bins[s * ranks + r]: step-major
   out.dims = D;
   out.lower_bound = lower_bound;
   out.loads.assign(bins.size() * D, 0);
@@ -216,7 +218,9 @@ template <std::size_t D>
 
 /// Rank-aware packing (see file docs).
 template <std::ranges::random_access_range R, class Capacity, class Cost = balance_sizes, class Proj = std::identity>
-  requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std::ranges::range_reference_t<R>>
+  requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std::ranges::range_reference_t<R>> &&
+           (std::same_as<Cost, balance_sizes> ||
+            cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>)
 [[nodiscard]] rank_packing pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks, rank_pack_options opts = {},
                                           Cost cost = {}, Proj proj = {}) {
   constexpr const char* where = "pack_for_ranks";
@@ -225,22 +229,9 @@ template <std::ranges::random_access_range R, class Capacity, class Cost = balan
   const auto n = static_cast<std::size_t>(std::ranges::size(items));
   if (n > std::numeric_limits<index_type>::max())
     throw invalid_input(detail::describe(where, "items", n, "more items than index_type can address"));
-  // Costs (only when a cost model is given).
+  // Costs (only when a cost model is given): cost(proj(item)), as in balance().
   std::vector<cost_t> costs;
-  if constexpr (!std::is_same_v<Cost, balance_sizes>) {
-    costs.reserve(n);
-    std::size_t i = 0;
-    for (auto&& item : items) {
-      cost_t c;
-      if constexpr (std::is_arithmetic_v<projected> && std::regular_invocable<const Cost&, projected>)
-        c = static_cast<cost_t>(std::invoke(cost, std::invoke(proj, item)));
-      else
-        c = static_cast<cost_t>(std::invoke(cost, item));
-      detail::require_non_negative(where, "cost", i, c);
-      costs.push_back(c);
-      ++i;
-    }
-  }
+  if constexpr (!std::is_same_v<Cost, balance_sizes>) costs = evaluate_costs(items, cost, proj, where);
   auto sizes_of = [&]<std::size_t D>(std::integral_constant<std::size_t, D>, auto&& size_at) {
     std::vector<size_vector<D>> sizes(n);
     auto it = std::ranges::begin(items);

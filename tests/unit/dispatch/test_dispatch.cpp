@@ -7,10 +7,12 @@
 #include <stdexcept>
 
 #include <fulcrum/balance/lpt.hpp>
+#include <fulcrum/balance/two_level.hpp>
 #include <fulcrum/comm/single_rank.hpp>
 #include <fulcrum/comm/thread_world.hpp>
 #include <fulcrum/dispatch/dispatch.hpp>
 #include <fulcrum/dispatch/return_results.hpp>
+#include <fulcrum/packing/rank_packing.hpp>
 #include <fulcrum/testing/checkers.hpp>
 #include <fulcrum/testing/dispatch_checks.hpp>
 
@@ -33,10 +35,10 @@ fc::thread_world::options patient() {
 /// Independent check of a plan's balance: every sample once, loads recomputed, makespan within
 /// LPT's guarantee of the lower bound.
 void check_plan(const fulcrum::dispatch_result<multimodal_sample>& r, std::size_t ranks, std::size_t steps) {
-  REQUIRE(r.plan.ranks == ranks);
-  REQUIRE(r.plan.steps == steps);
-  REQUIRE(ft::check_exactly_once(r.plan.bins, r.costs.size()));
-  const auto loads = ft::recompute_loads(r.plan.bins, std::span<const double>(r.costs));
+  REQUIRE(r.plan.ranks() == ranks);
+  REQUIRE(r.plan.steps() == steps);
+  REQUIRE(ft::check_exactly_once(r.plan.bins.groups(), r.costs.size()));
+  const auto loads = ft::recompute_loads(r.plan.bins.groups(), std::span<const double>(r.costs));
   const double makespan = loads.empty() ? 0 : *std::max_element(loads.begin(), loads.end());
   const double k = static_cast<double>(ranks * steps);
   const double bound = fulcrum::makespan_lower_bound(std::span<const double>(r.costs), ranks * steps);
@@ -108,35 +110,38 @@ TEST_SUITE("dispatch") {
     const auto costs = fulcrum::evaluate_costs(all, llm_cost);
     const auto reference = fulcrum::lpt(std::span<const double>(costs), p * 2);
     for (std::size_t part = 0; part < p * 2; ++part) {
-      const auto a = results[0].bins[part];
+      const auto a = results[0].bins(part / p, part % p);  // LPT part s * ranks + r: step s, rank r
       const auto b = reference.parts[part];
       CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
     }
   }
 
-  TEST_CASE("pluggable planners: dispatch_plan - partition onto ranks - rank_packing-like") {
+  TEST_CASE("pluggable planners: dispatch_plan - step_grid - split ranks - rank_packing - two_level") {
     const std::size_t p = 4, n = 90;
     struct round_robin {
       fulcrum::dispatch_plan operator()(const fulcrum::planning_input<multimodal_sample>& in) const {
         std::vector<std::vector<fulcrum::index_type>> bins(in.ranks * in.micro_batches);
         for (std::size_t g = 0; g < in.costs.size(); ++g) bins[g % bins.size()].push_back(static_cast<fulcrum::index_type>(g));
-        return {fulcrum::grouping::from_groups(bins), in.micro_batches, in.ranks};
+        return {fulcrum::step_grid(fulcrum::grouping::from_groups(bins), in.micro_batches, in.ranks)};
       }
     };
-    struct onto_ranks {  // a partition with k = ranks: the dispatcher splits each rank into steps
-      fulcrum::partition operator()(const fulcrum::planning_input<multimodal_sample>& in) const {
-        return fulcrum::lpt(in.costs, in.ranks);
+    struct onto_ranks {  // a partition with k = ranks, split explicitly into steps
+      fulcrum::step_grid operator()(const fulcrum::planning_input<multimodal_sample>& in) const {
+        return fulcrum::split_ranks_into_steps(fulcrum::lpt(in.costs, in.ranks).parts, in.costs, in.micro_batches);
       }
-    };
-    struct packing_like {
-      fulcrum::grouping bins;
-      std::size_t steps;
-      std::size_t ranks;
     };
     auto stay_home = [](const fulcrum::planning_input<multimodal_sample>& in) {
       std::vector<std::vector<fulcrum::index_type>> bins(in.ranks);
       for (std::size_t g = 0; g < in.costs.size(); ++g) bins[in.current_rank[g]].push_back(static_cast<fulcrum::index_type>(g));
-      return packing_like{fulcrum::grouping::from_groups(bins), 1, in.ranks};
+      return fulcrum::step_grid(fulcrum::grouping::from_groups(bins), 1, in.ranks);
+    };
+    auto packed = [](const fulcrum::planning_input<multimodal_sample>& in) {
+      std::vector<std::uint64_t> tokens;
+      for (const auto& m : in.meta) tokens.push_back(std::min<std::uint64_t>(m.tokens(), 8192));
+      return fulcrum::pack_for_ranks(tokens, std::uint64_t{8192}, in.ranks);
+    };
+    auto two_level = [](const fulcrum::planning_input<multimodal_sample>& in) {
+      return fulcrum::balance_two_level(in.costs, in.ranks, in.micro_batches);
     };
     fc::thread_world world(p, patient());
     world.run([&](endpoint& c) {
@@ -158,6 +163,56 @@ TEST_SUITE("dispatch") {
       CHECK(ft::check_dispatch(c, local, h));
       CHECK(h.traffic.bytes_moved == 0);
       CHECK(h.samples.size() == local.size());
+      auto q = fulcrum::dispatch(c, local, llm_cost, o, packed);
+      CHECK(ft::check_dispatch(c, local, q));
+      auto t = fulcrum::dispatch(c, local, llm_cost, o, two_level);
+      CHECK(ft::check_dispatch(c, local, t));
+      CHECK(t.micro_batches.size() == 3);
+    });
+  }
+
+  TEST_CASE("a two-level plan dispatched runs on rank r exactly the micro-batches of rank r") {
+    // balance_two_level's grid goes to dispatch as is: rank r must receive its own micro-batches.
+    // (Before the one grid type, the two-level micro-batches were rank-major (r * m + j) and a
+    // ranks * m partition handed to dispatch was read step-major (part p -> rank p % ranks), so rank
+    // r ran other ranks' micro-batches.)
+    const std::size_t p = 3, m = 4, n = 120;
+    fc::thread_world world(p, patient());
+    world.run([&](endpoint& c) {
+      const auto local = ft::w1_local_batch(n, c.rank(), p, small_payload);
+      fulcrum::dispatch_options o;
+      o.micro_batches = m;
+      auto two_level = [](const fulcrum::planning_input<multimodal_sample>& in) {
+        return fulcrum::balance_two_level(in.costs, in.ranks, in.micro_batches);
+      };
+      const auto d = fulcrum::dispatch(c, local, llm_cost, o, two_level);
+      REQUIRE(ft::check_dispatch(c, local, d));
+      const auto want = fulcrum::balance_two_level(d.costs, p, m);  // the same deterministic plan
+      const std::size_t me = c.rank();
+      REQUIRE(d.micro_batches.size() == m);
+      std::vector<fulcrum::index_type> mine;
+      for (std::size_t j = 0; j < m; ++j) {
+        std::vector<fulcrum::index_type> got;
+        for (const auto i : d.micro_batches[j]) got.push_back(d.ids[i].global);
+        const auto expected = want.micro_batch(me, j);
+        CHECK(got == std::vector<fulcrum::index_type>(expected.begin(), expected.end()));
+        mine.insert(mine.end(), got.begin(), got.end());
+      }
+      std::sort(mine.begin(), mine.end());
+      const auto rank_items = want.ranks.parts[me];
+      CHECK(mine == std::vector<fulcrum::index_type>(rank_items.begin(), rank_items.end()));
+      // The rank-major layout is taken only through its named conversion, with the same result.
+      std::vector<std::vector<fulcrum::index_type>> rank_major;
+      for (std::size_t r = 0; r < p; ++r)
+        for (std::size_t j = 0; j < m; ++j) {
+          const auto mb = want.micro_batch(r, j);
+          rank_major.emplace_back(mb.begin(), mb.end());
+        }
+      auto named = [&](const fulcrum::planning_input<multimodal_sample>& in) {
+        return fulcrum::step_grid::from_rank_major(fulcrum::grouping::from_groups(rank_major), in.micro_batches, in.ranks);
+      };
+      const auto e = fulcrum::dispatch(c, local, llm_cost, o, named);
+      CHECK(e.plan == d.plan);
     });
   }
 
@@ -167,14 +222,14 @@ TEST_SUITE("dispatch") {
     auto drops = [](const fulcrum::planning_input<multimodal_sample>& in) {
       std::vector<std::vector<fulcrum::index_type>> bins(in.ranks);
       for (std::size_t g = 1; g < in.costs.size(); ++g) bins[0].push_back(static_cast<fulcrum::index_type>(g));
-      return fulcrum::dispatch_plan{fulcrum::grouping::from_groups(bins), 1, in.ranks};
+      return fulcrum::dispatch_plan{fulcrum::step_grid(fulcrum::grouping::from_groups(bins), 1, in.ranks)};
     };
     CHECK_THROWS_AS((void)fulcrum::dispatch(c, local, llm_cost, {}, drops), fulcrum::invalid_input);
     auto twice = [](const fulcrum::planning_input<multimodal_sample>& in) {
       std::vector<std::vector<fulcrum::index_type>> bins(in.ranks);
       for (std::size_t g = 0; g < in.costs.size(); ++g) bins[0].push_back(static_cast<fulcrum::index_type>(g));
       bins[0].push_back(0);
-      return fulcrum::dispatch_plan{fulcrum::grouping::from_groups(bins), 1, in.ranks};
+      return fulcrum::dispatch_plan{fulcrum::step_grid(fulcrum::grouping::from_groups(bins), 1, in.ranks)};
     };
     CHECK_THROWS_AS((void)fulcrum::dispatch(c, local, llm_cost, {}, twice), fulcrum::invalid_input);
     fulcrum::dispatch_options zero;
@@ -192,7 +247,7 @@ TEST_SUITE("dispatch") {
         std::vector<std::vector<fulcrum::index_type>> bins(in.ranks);
         for (std::size_t r = 0; r < in.ranks; ++r) bins[r].assign(plan.parts[r].begin(), plan.parts[r].end());
         if (c.rank() == 3) std::swap(bins[0], bins[1]);  // rank 3 disagrees
-        return fulcrum::dispatch_plan{fulcrum::grouping::from_groups(bins), 1, in.ranks};
+        return fulcrum::dispatch_plan{fulcrum::step_grid(fulcrum::grouping::from_groups(bins), 1, in.ranks)};
       };
       (void)fulcrum::dispatch(c, local, llm_cost, {}, skewed);
     });

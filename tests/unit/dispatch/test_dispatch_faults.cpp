@@ -131,7 +131,7 @@ TEST_SUITE("dispatch") {
     const auto errors = world.try_run([&](endpoint& c) {
       auto planner = [&](const fulcrum::planning_input<multimodal_sample>& in) {
         if (c.rank() == 4) throw std::runtime_error("planner exploded on rank 4");
-        return fulcrum::lpt(in.costs, in.ranks);
+        return fulcrum::lpt_planner{}(in);
       };
       (void)fulcrum::dispatch(c, ft::w1_local_batch(samples, c.rank(), ranks, small_payload), llm_cost, {}, planner);
     });

@@ -33,8 +33,9 @@ TEST_SUITE("dispatch") {
       }
       // Per-rank loads of the node-aware plan stay within 1% of LPT's makespan over ranks.
       std::vector<double> rank_load(p, 0), lpt_rank(p, 0);
-      for (std::size_t b = 0; b < aware.plan.bins.size(); ++b)
-        for (auto g : aware.plan.bins[b]) rank_load[b % p] += aware.costs[g];
+      for (std::size_t r = 0; r < p; ++r)
+        for (auto mb : aware.plan.bins.rank_groups(r))
+          for (auto g : mb) rank_load[r] += aware.costs[g];
       const auto ref = fulcrum::lpt(std::span<const double>(aware.costs), p);
       const double cap = ref.makespan * 1.01 + 1e-9;
       for (double l : rank_load)

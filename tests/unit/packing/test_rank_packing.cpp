@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <fulcrum/balance/balance.hpp>
 #include <fulcrum/core/cost_model.hpp>
 #include <fulcrum/core/rng.hpp>
 #include <fulcrum/core/sample.hpp>
@@ -34,32 +35,34 @@ template <std::size_t D>
 void check_structure(const rank_packing& r, const std::vector<std::array<std::uint64_t, D>>& sizes,
                      const std::array<std::uint64_t, D>& cap, std::size_t ranks, bool own_bins = false) {
   const std::size_t n = sizes.size();
-  REQUIRE(r.ranks == ranks);
+  REQUIRE(r.ranks() == ranks);
   REQUIRE(r.dims == D);
-  REQUIRE(r.bins.size() == r.steps * r.ranks);
-  REQUIRE(r.steps == (n == 0 ? 0 : (r.used_bins + ranks - 1) / ranks));
-  const auto once = testing::check_exactly_once(r.bins, n);
+  REQUIRE(r.bins.groups().size() == r.steps() * r.ranks());
+  REQUIRE(r.steps() == (n == 0 ? 0 : (r.used_bins + ranks - 1) / ranks));
+  const auto once = testing::check_exactly_once(r.bins.groups(), n);
   INFO(once.message);
   REQUIRE(once.ok);
   if (!own_bins) {
-    const auto c = testing::check_capacity(r.bins, std::span<const std::array<std::uint64_t, D>>(sizes), cap);
+    const auto c = testing::check_capacity(r.bins.groups(), std::span<const std::array<std::uint64_t, D>>(sizes), cap);
     INFO(c.message);
     REQUIRE(c.ok);
   }
   std::size_t used = 0;
-  for (std::size_t b = 0; b < r.bins.size(); ++b) {
-    if (r.bins[b].empty()) {
-      INFO("empty bin " << b << " in step " << b / ranks << " of " << r.steps);
-      REQUIRE(b / ranks + 1 == r.steps);
-    } else {
-      ++used;
+  for (std::size_t s = 0; s < r.steps(); ++s)
+    for (std::size_t rank = 0; rank < r.ranks(); ++rank) {
+      if (r.bins(s, rank).empty()) {
+        INFO("empty bin of rank " << rank << " in step " << s << " of " << r.steps());
+        REQUIRE(s + 1 == r.steps());
+      } else {
+        ++used;
+      }
+      for (std::size_t d = 0; d < D; ++d) {
+        std::uint64_t l = 0;
+        for (const auto i : r.bins(s, rank)) l += sizes[i][d];
+        REQUIRE(r.load(s, rank, d) == l);
+        REQUIRE(r.loads[(s * ranks + rank) * D + d] == l);  // the flat arrays are step-major
+      }
     }
-    for (std::size_t d = 0; d < D; ++d) {
-      std::uint64_t l = 0;
-      for (const auto i : r.bins[b]) l += sizes[i][d];
-      REQUIRE(r.load(b, d) == l);
-    }
-  }
   REQUIRE(used == r.used_bins);
   REQUIRE(r.used_bins >= r.lower_bound);
 }
@@ -99,6 +102,12 @@ std::size_t brute_force_bins(const std::vector<std::array<std::uint64_t, D>>& si
   return best;
 }
 
+/// pack_for_ranks(samples, capacity, ranks, opts, cost, proj) is a valid call.
+template <class Cost, class Proj>
+concept packs_samples_with = requires(const std::vector<multimodal_sample>& v, Cost c, Proj p) {
+  pack_for_ranks(v, size2{8, 8192}, 4, rank_pack_options{}, c, p);
+};
+
 }  // namespace
 
 TEST_SUITE("packing") {
@@ -116,13 +125,13 @@ TEST_SUITE("packing") {
         images.push_back(s[0]);
         tokens.push_back(s[1]);
       }
-      const double dist_vit = dist_ratio(r.bins, r.steps, r.ranks, std::span<const std::uint64_t>(images));
-      const double dist_llm = dist_ratio(r.bins, r.steps, r.ranks, std::span<const std::uint64_t>(tokens));
+      const double dist_vit = dist_ratio(r.bins, std::span<const std::uint64_t>(images));
+      const double dist_llm = dist_ratio(r.bins, std::span<const std::uint64_t>(tokens));
       CHECK(dist_vit == doctest::Approx(r.dist[0]));
       CHECK(dist_llm == doctest::Approx(r.dist[1]));
       CHECK(dist_vit <= 0.01);
       CHECK(dist_llm <= 0.01);
-      CHECK(static_cast<double>(r.bins.size()) <= 1.01 * static_cast<double>(r.lower_bound));
+      CHECK(static_cast<double>(r.bins.groups().size()) <= 1.01 * static_cast<double>(r.lower_bound));
       CHECK(r.lower_bound >= multi_lower_bound<2>(sizes, cap));
       CHECK(r.pad[1] == doctest::Approx(pad_ratio(r.bins, std::span<const std::uint64_t>(tokens), cap[1])));
       // OmniBal's ISF on the same data is clearly worse in balance.
@@ -146,7 +155,7 @@ TEST_SUITE("packing") {
       check_structure<2>(r, w1_sizes(20000, cap), cap, 8);
       CHECK(r.dist[0] <= 0.01);
       CHECK(r.dist[1] <= 0.01);
-      CHECK(static_cast<double>(r.bins.size()) <= 1.01 * static_cast<double>(r.lower_bound));
+      CHECK(static_cast<double>(r.bins.groups().size()) <= 1.01 * static_cast<double>(r.lower_bound));
     }
   }
 
@@ -170,12 +179,10 @@ TEST_SUITE("packing") {
     const auto sizes = w1_sizes(3000, size2{8, 8192});
     const auto a = pack_for_ranks(sizes, size2{8, 8192}, 4);
     const auto b = pack_for_ranks(sizes, size2{8, 8192}, 4);
-    REQUIRE(a.bins.size() == b.bins.size());
-    CHECK(std::equal(a.bins.offsets().begin(), a.bins.offsets().end(), b.bins.offsets().begin()));
-    CHECK(std::equal(a.bins.indices().begin(), a.bins.indices().end(), b.bins.indices().begin()));
+    CHECK(a.bins == b.bins);
     const auto c = pack_for_ranks(sizes, size2{8, 8192}, 4, {.seed = 7});
     check_structure<2>(c, sizes, size2{8, 8192}, 4);
-    CHECK(c.bins.size() == a.bins.size());
+    CHECK(c.bins.steps() == a.bins.steps());
     CHECK(c.dist == a.dist);  // same steps, other order
     const auto d = pack_for_ranks(sizes, size2{8, 8192}, 4, {.shuffle = false});
     check_structure<2>(d, sizes, size2{8, 8192}, 4);
@@ -215,17 +222,16 @@ TEST_SUITE("packing") {
     const auto rc = pack_for_ranks(tokens, 8192, 8, {.oversize_policy = oversize::truncate}, attention_cost{},
                                    [](std::uint32_t t) { return std::min<std::uint32_t>(t, 8192); });
     check_structure<1>(rc, sizes1, std::array<std::uint64_t, 1>{8192}, 8);
-    REQUIRE(rc.costs.size() == rc.bins.size());
+    REQUIRE(rc.costs.size() == rc.bins.groups().size());
     std::vector<double> item_cost;
     for (const auto& s : sizes1) item_cost.push_back(attention_cost{}(s[0]));
-    CHECK(dist_ratio(rc.bins, rc.steps, rc.ranks, std::span<const double>(item_cost)) ==
+    CHECK(dist_ratio(rc.bins, std::span<const double>(item_cost)) ==
           doctest::Approx(rc.cost_dist));
     CHECK(rc.cost_dist <= 0.02);
 
-    // A cost model on the whole sample (ViT + LLM), sizes in two dimensions.
+    // A ViT + LLM cost model priced on the projected sizes {images, tokens}, as balance() would.
     const auto samples = testing::generate_w1(4000);
-    const auto vit_llm = composite_cost{projected_cost{linear_cost{1000.0, 0.0}, images_of{}},
-                                        projected_cost{attention_cost{}, tokens_of{}}};
+    const auto vit_llm = [](const size2& s) { return 1000.0 * static_cast<double>(s[0]) + attention_cost{}(s[1]); };
     const auto r2 = pack_for_ranks(samples, size2{8, 8192}, 4, {.oversize_policy = oversize::truncate}, vit_llm,
                                    [](const multimodal_sample& s) { return size2{s.images, s.tokens()}; });
     check_structure<2>(r2, w1_sizes(4000, size2{8, 8192}), size2{8, 8192}, 4);
@@ -245,20 +251,20 @@ TEST_SUITE("packing") {
   TEST_CASE("pack_for_ranks edge cases: empty input - fewer items than ranks - oversize policies") {
     const std::vector<size2> none;
     const auto e = pack_for_ranks(none, size2{8, 8192}, 8);
-    CHECK(e.steps == 0);
-    CHECK(e.bins.size() == 0);
+    CHECK(e.steps() == 0);
+    CHECK(e.bins.groups().size() == 0);
 
     const std::vector<size2> three{{1, 100}, {2, 200}, {0, 50}};
     const auto small = pack_for_ranks(three, size2{8, 8192}, 8);
     check_structure<2>(small, three, size2{8, 8192}, 8);
-    CHECK(small.steps == 1);
+    CHECK(small.steps() == 1);
     CHECK(small.used_bins == 3);  // the last step's empty bins receive items
 
     // All-zero items: one non-empty bin, the rest of the step empty.
     const std::vector<size2> zeros(5, size2{0, 0});
     const auto z = pack_for_ranks(zeros, size2{8, 8192}, 4);
     check_structure<2>(z, zeros, size2{8, 8192}, 4);
-    CHECK(z.steps == 1);
+    CHECK(z.steps() == 1);
 
     // A capacity beyond the class buckets (2^30): multi-constraint best-fit decreasing fills the bins.
     std::vector<std::array<std::uint64_t, 1>> huge;
@@ -270,15 +276,17 @@ TEST_SUITE("packing") {
     const std::vector<size2> big{{1, 100}, {9, 200}, {2, 9000}, {1, 10}};
     CHECK_THROWS_WITH_AS((void)pack_for_ranks(big, size2{8, 8192}, 2), doctest::Contains("sizes[1][0] = 9"), infeasible);
     const auto tr = pack_for_ranks(big, size2{8, 8192}, 2, {.oversize_policy = oversize::truncate});
-    CHECK(testing::check_exactly_once(tr.bins, big.size()).ok);
-    for (std::size_t b = 0; b < tr.bins.size(); ++b) {
-      CHECK(tr.load(b, 0) <= 8);
-      CHECK(tr.load(b, 1) <= 8192);
-    }
+    CHECK(testing::check_exactly_once(tr.bins.groups(), big.size()).ok);
+    for (std::size_t s = 0; s < tr.steps(); ++s)
+      for (std::size_t r = 0; r < tr.ranks(); ++r) {
+        CHECK(tr.load(s, r, 0) <= 8);
+        CHECK(tr.load(s, r, 1) <= 8192);
+      }
     const auto own = pack_for_ranks(big, size2{8, 8192}, 2, {.oversize_policy = oversize::own_bin});
     check_structure<2>(own, big, size2{8, 8192}, 2, true);
-    for (std::size_t b = 0; b < own.bins.size(); ++b)
-      if (own.load(b, 0) > 8 || own.load(b, 1) > 8192) CHECK(own.bins[b].size() == 1);
+    for (std::size_t s = 0; s < own.steps(); ++s)
+      for (std::size_t r = 0; r < own.ranks(); ++r)
+        if (own.load(s, r, 0) > 8 || own.load(s, r, 1) > 8192) CHECK(own.bins(s, r).size() == 1);
   }
 
   TEST_CASE("pack_for_ranks bad input names field - index and value") {
@@ -307,9 +315,64 @@ TEST_SUITE("packing") {
     CHECK(dist_ratio_of_loads(loads, 2, 2) == doctest::Approx(0.125));
     // A step whose bins are all empty counts as balanced.
     CHECK(dist_ratio_of_loads(std::vector<double>{5, 5, 0, 0}, 2, 2) == doctest::Approx(0.0));
-    const grouping g = grouping::from_groups({{0, 1}, {2}, {3}, {}});
+    const step_grid g(grouping::from_groups({{0, 1}, {2}, {3}, {}}), 2, 2);
     const std::vector<std::uint64_t> v{1, 3, 2, 3};
-    CHECK(dist_ratio(g, 2, 2, std::span<const std::uint64_t>(v)) == doctest::Approx((0.5 * 0.5 + 0.5 * 1.0) / 2));
+    CHECK(dist_ratio(g, std::span<const std::uint64_t>(v)) == doctest::Approx((0.5 * 0.5 + 0.5 * 1.0) / 2));
     CHECK(pad_ratio(g, std::span<const std::uint64_t>(v), 4) == doctest::Approx(1.0 - 9.0 / 16.0));
+  }
+
+  TEST_CASE("pack_for_ranks prices cost(proj(item)) as balance() does") {
+    // A model callable on both the sample and the projected sizes, with different answers. The old
+    // pack_for_ranks called cost(item) whenever the projection gave a std::array; it must price the
+    // projected value, like balance().
+    struct either {
+      double operator()(const multimodal_sample&) const { return 1.0; }
+      double operator()(const size2& s) const { return 1000.0 * static_cast<double>(s[0]) + static_cast<double>(s[1]); }
+    };
+    const auto samples = testing::generate_w1(600);
+    const auto proj = [](const multimodal_sample& s) {
+      return size2{std::min<std::uint64_t>(s.images, 8), std::min<std::uint64_t>(s.tokens(), 8192)};
+    };
+    const auto r = pack_for_ranks(samples, size2{8, 8192}, 4, {}, either{}, proj);
+    const auto b = balance(samples, 4, {}, either{}, proj);
+    std::vector<double> item_cost;
+    for (const auto& s : samples) item_cost.push_back(either{}(proj(s)));
+    double total = 0;
+    for (std::size_t s = 0; s < r.steps(); ++s)
+      for (std::size_t k = 0; k < r.ranks(); ++k) {
+        double bin = 0;
+        for (const auto i : r.bins(s, k)) bin += item_cost[i];
+        CHECK(r.costs[s * r.ranks() + k] == doctest::Approx(bin));
+        total += bin;
+      }
+    double parts = 0;
+    for (const double l : b.loads) parts += l;
+    CHECK(total == doctest::Approx(parts));  // the same per-item costs as balance()
+    CHECK(total > static_cast<double>(samples.size()));
+
+    // A scalar projection: the model sees the projected token count, never the sample.
+    struct scalar_either {
+      double operator()(const multimodal_sample&) const { return 1.0; }
+      double operator()(std::uint64_t t) const { return static_cast<double>(t); }
+    };
+    const auto tokens = [](const multimodal_sample& s) { return std::min<std::uint64_t>(s.tokens(), 8192); };
+    const auto t = pack_for_ranks(samples, std::uint64_t{8192}, 4, {}, scalar_either{}, tokens);
+    double sum = 0;
+    for (const double c : t.costs) sum += c;
+    double want = 0;
+    for (const auto& s : samples) want += static_cast<double>(tokens(s));
+    CHECK(sum == doctest::Approx(want));
+  }
+
+  TEST_CASE("pack_for_ranks rejects a cost model that does not price the projected value") {
+    const auto samples = testing::generate_w1(10);
+    const auto proj = [](const multimodal_sample& s) { return size2{s.images, s.tokens()}; };
+    const auto item_only = [](const multimodal_sample& s) { return static_cast<double>(s.images); };
+    const auto on_sizes = [](const size2& s) { return static_cast<double>(s[1]); };
+    static_assert(!packs_samples_with<decltype(item_only), decltype(proj)>);
+    static_assert(packs_samples_with<decltype(on_sizes), decltype(proj)>);
+    static_assert(packs_samples_with<balance_sizes, decltype(proj)>);
+    CHECK(pack_for_ranks(samples, size2{8, 8192}, 4, {.oversize_policy = oversize::truncate}, on_sizes, proj)
+              .bins.item_count() == samples.size());
   }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/detail/rank_steps.hpp
-/// Rank-aware packing internals: the result type, OmniBal's metrics, dealing bins into steps and the
-/// in-step local search that evens the bins of a step out.
+/// Rank-aware packing internals: dealing bins into steps and the in-step local search that evens
+/// the bins of a step out. (The result type and the metrics: packing/rank_packing_result.hpp.)
 #pragma once
 
 #include <algorithm>
@@ -20,70 +20,6 @@
 #include "fulcrum/packing/multi.hpp"
 
 namespace fulcrum {
-
-/// Result of pack_for_ranks (contract: bins, steps, ranks). Bin s * ranks + r is rank r's
-/// micro-batch at step s; bins.size() == steps * ranks; empty bins occur only in the last step.
-struct rank_packing {
-  grouping bins;          ///< item indices per bin (increasing index order within a bin)
-  std::size_t steps = 0;  ///< micro-batch steps (every rank runs this many)
-  std::size_t ranks = 0;  ///< data-parallel ranks
-  std::size_t dims = 0;   ///< size dimensions D (1 for scalar sizes)
-  std::vector<std::uint64_t> loads;  ///< bins.size() * dims sizes, row-major: bin b's dimension d at b * dims + d
-  std::vector<cost_t> costs;         ///< per-bin cost when a cost model was given, else empty
-  std::uint64_t lower_bound = 0;     ///< lower bound on non-empty bins: max of L2 per dimension and the coupled bound (detail/rank_bound.hpp)
-  std::size_t used_bins = 0;         ///< non-empty bins
-  std::vector<double> dist;          ///< DistRatio per dimension (see dist_ratio_of_loads)
-  double cost_dist = 0;              ///< DistRatio of the per-bin costs (0 without a cost model)
-  std::vector<double> pad;           ///< PadRatio per dimension (see pad_ratio)
-
-  /// Load of bin b in dimension d.
-  [[nodiscard]] std::uint64_t load(std::size_t b, std::size_t d = 0) const { return loads[b * dims + d]; }
-  /// Lower bound on steps: ceil(lower_bound / ranks).
-  [[nodiscard]] std::size_t step_lower_bound() const noexcept {
-    return ranks == 0 ? 0 : static_cast<std::size_t>((lower_bound + ranks - 1) / ranks);
-  }
-};
-
-/// OmniBal's DistRatio from per-bin values (bin s * ranks + r = rank r at step s): for every step,
-/// sum_r (X_max - X_r) / (X_max * ranks) (0 for a step whose X_max is 0), averaged over the steps.
-/// 0 = every rank does the same work at every step; 1 - 1/ranks = one rank does all of it.
-[[nodiscard]] inline double dist_ratio_of_loads(std::span<const double> bin_values, std::size_t steps,
-                                                std::size_t ranks) {
-  if (steps == 0 || ranks == 0) return 0;
-  double total = 0;
-  for (std::size_t s = 0; s < steps; ++s) {
-    double mx = 0;
-    for (std::size_t r = 0; r < ranks; ++r) mx = std::max(mx, bin_values[s * ranks + r]);
-    if (mx <= 0) continue;
-    double step = 0;
-    for (std::size_t r = 0; r < ranks; ++r) step += (mx - bin_values[s * ranks + r]) / mx;
-    total += step / static_cast<double>(ranks);
-  }
-  return total / static_cast<double>(steps);
-}
-
-/// DistRatio of the item values `values` (e.g. vision tiles or LLM tokens per item) over a
-/// rank packing's bins; see dist_ratio_of_loads. Loads are recomputed from `values`.
-template <class T>
-[[nodiscard]] double dist_ratio(const grouping& bins, std::size_t steps, std::size_t ranks, std::span<const T> values) {
-  std::vector<double> loads(bins.size(), 0.0);
-  for (std::size_t b = 0; b < bins.size(); ++b)
-    for (const auto i : bins[b]) loads[b] += static_cast<double>(values[i]);
-  return dist_ratio_of_loads(loads, std::min(steps, ranks ? bins.size() / ranks : 0), ranks);
-}
-
-/// PadRatio, fulcrum's definition: the share of the bins' capacity left unused when every bin
-/// (micro-batch) is padded to `capacity`: 1 - sum(values) / (bins * capacity). Empty bins count.
-/// (OmniBal pads each device batch to its longest pack, sum_b (t_max - t_b) / (t_max * B); with one
-/// pack per micro-batch that is 0 by construction, so fulcrum reports padding to the capacity,
-/// which is also what a static-shape (CUDA graph / XLA) trainer pays.)
-template <class T>
-[[nodiscard]] double pad_ratio(const grouping& bins, std::span<const T> values, std::uint64_t capacity) {
-  if (bins.size() == 0 || capacity == 0) return 0;
-  long double used = 0;
-  for (const auto i : bins.indices()) used += static_cast<long double>(values[i]);
-  return static_cast<double>(1.0L - used / (static_cast<long double>(bins.size()) * static_cast<long double>(capacity)));
-}
 
 namespace detail {
 
