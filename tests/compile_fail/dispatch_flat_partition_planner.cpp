@@ -2,6 +2,8 @@
 // could be rank-major or step-major). The diagnostic asks for a step_grid with a named layout.
 #include <fulcrum/balance/lpt.hpp>
 #include <fulcrum/comm/single_rank.hpp>
+#include <fulcrum/core/cost_model.hpp>
+#include <fulcrum/core/sample.hpp>
 #include <fulcrum/dispatch/dispatch.hpp>
 
 int main() {

@@ -108,6 +108,8 @@ struct planning_input {
   const std::size_t ranks = per_rank.size();
   if (steps == 0 && per_rank.item_count() > 0)
     throw invalid_input(detail::describe("split_ranks_into_steps", "steps", steps, "need at least one step for the items"));
+  if (ranks != 0 && steps > std::numeric_limits<index_type>::max() / ranks)
+    throw invalid_input(detail::describe("split_ranks_into_steps", "steps", steps, "steps * ranks exceeds index_type"));
   std::vector<std::vector<index_type>> bins(steps * ranks);
   std::vector<cost_t> local;
   for (std::size_t r = 0; r < ranks; ++r) {

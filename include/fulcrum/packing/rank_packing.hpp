@@ -109,7 +109,7 @@ template <std::size_t D>
   out.loads.assign(bins.size() * D, 0);
   if (!costs.empty()) out.costs.assign(bins.size(), 0.0);
   for (std::size_t b = 0; b < bins.size(); ++b) {
-    out.used_bins += bins[b].empty() ? 0 : 1;
+    if (!bins[b].empty()) ++out.used_bins;
     for (const index_type i : bins[b]) {
       for (std::size_t d = 0; d < D; ++d) out.loads[b * D + d] += sizes[i][d];
       if (!costs.empty()) out.costs[b] += costs[i];
