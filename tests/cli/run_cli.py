@@ -11,12 +11,23 @@
               group; with --input, the sample count and (for --cost tokens) each group's load
               recomputed from the input file
 --svg         the chart must parse as XML, be an <svg> root, and have a title and axis labels
+
+  run_cli.py --contract FULCRUM_PLAN OUT_DIR DATA_DIR
+
+--contract    runs every case of the command line's contract ("bad input exits 2 with a sentence
+              naming the file, line, field or option and its range; no output is half-written"):
+              absurd sizes, exact numbers, byte order marks, directories given as files, an
+              unwritable --svg next to a writable --output, a 60 MB JSONL line under a 1 GiB
+              address-space limit. Each case checks the exit status, the message, and that no
+              output file (nor any temporary) exists afterwards.
 """
 import argparse
 import csv
 import json
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -109,7 +120,156 @@ def check_svg(path):
     print("svg ok: %d text elements" % len(texts))
 
 
+# ---- the contract ------------------------------------------------------------------------------
+
+def contract(plan_exe, out_dir, data_dir):
+    """Runs every contract case; returns the number of failed cases."""
+    work = os.path.join(out_dir, "contract")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    files = os.path.join(work, "inputs")  # inputs live apart from the outputs' directory
+    os.makedirs(files)
+    outs = os.path.join(work, "outputs")
+    os.makedirs(outs)
+    plan = os.path.join(outs, "plan.json")
+    svg = os.path.join(outs, "chart.svg")
+    regular = os.path.join(files, "regular.txt")
+    with open(regular, "w") as f:
+        f.write("a regular file\n")
+
+    def write(name, text):
+        path = os.path.join(files, name)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        return path
+
+    bom = "\ufeff"
+    bom_csv = write("bom.csv", bom + "text_tokens,images\r\n100,1\r\n200,0\r\n300,2\r\n")
+    bom_jsonl = write("bom.jsonl", bom + '{"text_tokens": 100, "images": 1}\n{"text_tokens": 200, "images": 0}\n')
+    tiny = '1.0000000000000001'
+    j_tiny = write("tiny.jsonl", '{"text_tokens": 5, "images": 0}\n{"text_tokens": %s, "images": 0}\n' % tiny)
+    j_big = write("big_fraction.jsonl", '{"text_tokens": 4294967295.0000001, "images": 0}\n')
+    j_under = write("underflow.jsonl", '{"text_tokens": 3, "images": 0}\n{"text_tokens": 1, "images": 0}\n'
+                    '{"text_tokens": 1e-400, "images": 0}\n')
+    c_tiny = write("tiny.csv", "text_tokens,images\n1.0000000000000001,0\n")
+    # A 60 MB line: one 30M-element image array (this once cost 3 GB of memory).
+    huge = os.path.join(files, "huge_line.jsonl")
+    with open(huge, "w") as f:
+        f.write('{"text_tokens": 1, "images": 0}\n{"text_tokens": 1, "images": [')
+        chunk = "0," * 1000000
+        for _ in range(30):
+            f.write(chunk)
+        f.write("0]}\n")
+
+    balance = [plan_exe, "balance", "--samples", "2000", "--ranks", "4"]
+    outputs = ["-o", plan, "--svg", svg]
+    plain_range = r"must be [0-9]+\.\.[0-9]+"
+    cases = [
+        # name, command, expected exit, stderr regex
+        ("svg in a missing directory leaves no plan", balance + ["-o", plan, "--svg", os.path.join(outs, "missing", "c.svg")],
+         2, r"--svg = .*missing.*: directory .* does not exist"),
+        ("svg inside a regular file leaves no plan", balance + ["-o", plan, "--svg", os.path.join(regular, "c.svg")],
+         2, r"--svg = .*regular\.txt.*: .*regular\.txt is not a directory"),
+        ("output is a directory", balance + ["-o", outs, "--svg", svg], 2, r"--output = .*: is a directory"),
+        ("output and svg the same file", balance + ["-o", plan, "--svg", plan], 2, r"--output and --svg name the same file"),
+        ("ranks 2^32", [plan_exe, "balance", "--ranks", "4294967296"] + outputs, 2,
+         r"--ranks = 4294967296: exceeds 65536; --ranks must be 1\.\.65536"),
+        ("ranks 2^64-1 (was a segfault)", [plan_exe, "balance", "--ranks", "18446744073709551615"] + outputs, 2,
+         r"--ranks = 18446744073709551615: exceeds 65536; --ranks must be 1\.\.65536"),
+        ("ranks 2^64", [plan_exe, "balance", "--ranks", "18446744073709551616"] + outputs, 2, r"--ranks must be 1\.\.65536"),
+        ("ranks 0", [plan_exe, "balance", "--ranks", "0"] + outputs, 2, r"--ranks = 0: is below 1; --ranks must be 1\.\.65536"),
+        ("ranks negative", [plan_exe, "balance", "--ranks=-3"] + outputs, 2, r"--ranks = -3: is negative; --ranks must be 1\.\.65536"),
+        ("ranks not a number", [plan_exe, "balance", "--ranks", "4x"] + outputs, 2, r"--ranks = 4x: is not a number; --ranks must be 1\.\.65536"),
+        ("ranks 1.0000000000000001", [plan_exe, "balance", "--ranks", tiny] + outputs, 2,
+         r"--ranks = 1\.0000000000000001: is not a whole number; --ranks must be 1\.\.65536"),
+        ("micro-batches 2^32-1", [plan_exe, "balance", "--micro-batches", "4294967295"] + outputs, 2,
+         r"--micro-batches = 4294967295: exceeds 65536; --micro-batches must be 1\.\.65536"),
+        ("ranks x micro-batches", [plan_exe, "balance", "--ranks", "65536", "--micro-batches", "65536"] + outputs, 2,
+         r"--ranks x --micro-batches = 65536 x 65536: more than 1048576 parts"),
+        ("samples 99999999999", [plan_exe, "balance", "--samples", "99999999999"] + outputs, 2,
+         r"--samples = 99999999999: exceeds 10000000; --samples must be 1\.\.10000000"),
+        ("capacity 2^64", [plan_exe, "pack", "--capacity", "18446744073709551616"] + outputs, 2,
+         r"--capacity = 18446744073709551616: exceeds 9007199254740992; --capacity must be 1\.\.9007199254740992"),
+        ("capacity 2^64-1", [plan_exe, "pack", "--capacity", "18446744073709551615"] + outputs, 2, r"--capacity must be 1\.\.9007199254740992"),
+        ("time limit 2^64-1", [plan_exe, "pack", "--time-limit-ms", "18446744073709551615"] + outputs, 2,
+         r"--time-limit-ms must be 0\.\.86400000"),
+        ("stages", [plan_exe, "pipeline", "--stages", "4294967296"] + outputs, 2, r"--stages must be 1\.\.1024"),
+        ("recompute memory", [plan_exe, "recompute", "--memory", "1e30"] + outputs, 2, r"--memory must be 0\.\.9007199254740992"),
+        ("dispatch ranks", [plan_exe, "dispatch-sim", "--ranks", "1000000"] + outputs, 2, r"--ranks must be 1\.\.1024"),
+        ("dispatch payload", [plan_exe, "dispatch-sim", "--samples", "4096", "--ranks", "4", "--batch", "4096", "--steps", "1",
+                              "--bytes-per-token", "1024"] + outputs, 2, r"one step's payload must be at most 1073741824 bytes"),
+        ("bench repeat", [plan_exe, "bench", "balance", "--repeat", "99999999999"] + outputs, 2, r"--repeat must be 1\.\.1000"),
+        ("cost coefficient negative: range in plain numbers", [plan_exe, "balance", "--cost-a=-1"] + outputs, 2,
+         r"--cost-a = -1: is negative; --cost-a must be 0\.\.1000000000$"),
+        ("cost coefficient underflow", [plan_exe, "balance", "--cost-b", "1e-400"] + outputs, 2,
+         r"--cost-b = 1e-400: is too small for a double.*; --cost-b must be 0\.\.1000000000"),
+        ("cost coefficient overflow", [plan_exe, "balance", "--cost-c", "1e400"] + outputs, 2, r"--cost-c = 1e400: is too large"),
+        ("bytes per token", [plan_exe, "dispatch-sim", "--bytes-per-token", "1e300"] + outputs, 2,
+         r"--bytes-per-token = 1e300: is above 1024; --bytes-per-token must be 0\.\.1024$"),
+        ("input is a directory", [plan_exe, "balance", "-i", data_dir] + outputs, 2, r": is a directory, expected a file"),
+        ("layers is a directory", [plan_exe, "pipeline", "--layers", data_dir] + outputs, 2, r": is a directory, expected a file"),
+        ("jsonl 1.0000000000000001", [plan_exe, "balance", "-i", j_tiny] + outputs, 2,
+         r"tiny\.jsonl:2: field \"text_tokens\" = 1\.0000000000000001: is not a whole number"),
+        ("jsonl 4294967295.0000001", [plan_exe, "balance", "-i", j_big] + outputs, 2,
+         r"big_fraction\.jsonl:1: field \"text_tokens\" = 4294967295\.0000001: is not a whole number"),
+        ("jsonl 1e-400", [plan_exe, "pack", "-i", j_under] + outputs, 2,
+         r"underflow\.jsonl:3: field \"text_tokens\" = 1e-400: is not a whole number"),
+        ("csv 1.0000000000000001", [plan_exe, "pack", "-i", c_tiny] + outputs, 2,
+         r"tiny\.csv:2: field \"text_tokens\" = 1\.0000000000000001: is not a whole number"),
+        ("60 MB line in 1 GiB of memory", [plan_exe, "balance", "-i", huge] + outputs, 2,
+         r"huge_line\.jsonl:2: line longer than 1048576 bytes \(the reader's limit per line\)"),
+    ]
+    failed = 0
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    for name, cmd, code, pattern in cases:
+        before = sorted(os.listdir(outs))
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, preexec_fn=limit_memory)
+            status, err = r.returncode, r.stderr
+        except subprocess.TimeoutExpired:
+            status, err = "timeout", ""
+        problems = []
+        if status != code:
+            problems.append("exit status %s, expected %d" % (status, code))
+        if not re.search(pattern, err, re.M):
+            problems.append("stderr does not match %r" % pattern)
+        if not err.startswith("fulcrum-plan: error: "):
+            problems.append("stderr is not one 'fulcrum-plan: error:' sentence")
+        if re.search(r"std::|basic_|bad_alloc|e\+308|179769", err):
+            problems.append("stderr leaks a library message or a number in full")
+        after = sorted(os.listdir(outs))
+        if after != before:
+            problems.append("outputs written: %s" % sorted(set(after) - set(before)))
+        print("%s: %s%s" % ("PASS" if not problems else "FAIL", name, "" if not problems else " -- " + "; ".join(problems)))
+        print("    " + err.strip().replace("\n", "\n    "))
+        failed += 1 if problems else 0
+
+    # Accepted: a UTF-8 byte order mark at the start of a CSV or JSONL file is skipped.
+    for path, n in ((bom_csv, 3), (bom_jsonl, 2)):
+        r = subprocess.run([plan_exe, "balance", "-i", path, "--cost", "tokens", "-k", "2", "-o", plan, "--svg", svg],
+                           capture_output=True, text=True, timeout=120)
+        ok = r.returncode == 0 and os.path.exists(plan) and os.path.exists(svg)
+        if ok:
+            with open(plan) as f:
+                ok = json.load(f)["input"]["items"] == n
+        print("%s: byte order mark accepted in %s%s" % ("PASS" if ok else "FAIL", os.path.basename(path),
+                                                          "" if ok else " -- exit %d: %s" % (r.returncode, r.stderr.strip())))
+        failed += 0 if ok else 1
+        for p in (plan, svg):
+            if os.path.exists(p):
+                os.remove(p)
+    os.remove(huge)
+    return failed
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--contract":
+        failed = contract(sys.argv[2], sys.argv[3], sys.argv[4])
+        print("%d contract case(s) failed" % failed if failed else "PASS")
+        sys.exit(1 if failed else 0)
     p = argparse.ArgumentParser()
     p.add_argument("--exit", type=int, default=0)
     p.add_argument("--stdout")

@@ -4,12 +4,18 @@
 // with a path), and the SVG chart (well-formed XML, escaped text).
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <fulcrum/core/rng.hpp>
 #include <fulcrum/io/dataset.hpp>
+#include <fulcrum/io/detail/number.hpp>
+#include <fulcrum/io/file.hpp>
 #include <fulcrum/io/layers.hpp>
 #include <fulcrum/io/plan.hpp>
 #include <fulcrum/io/svg_chart.hpp>
@@ -70,6 +76,41 @@ bool well_formed_xml(const std::string& s, std::string& why) {
   }
   if (!stack.empty()) return why = "unclosed <" + stack.back() + ">", false;
   return root_seen;
+}
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void spit(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+/// A fresh empty directory under the system temp directory.
+fs::path scratch(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("fulcrum-test-io-" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::size_t entries(const fs::path& d) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(d)) ++n;
+  return n;
+}
+
+std::string runtime_error_of(auto&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace
@@ -236,5 +277,186 @@ TEST_SUITE("cli") {
     c.series = {};
     c.references = {};
     CHECK_MESSAGE(well_formed_xml(io::to_svg(c), why), why);  // empty chart still renders
+  }
+
+  TEST_CASE("numbers: whole numbers are decided on the decimal digits exactly") {
+    using io::detail::integer_status;
+    auto read = [](std::string_view t, std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
+      std::uint64_t v = 0;
+      const auto st = io::detail::to_unsigned(t, max, v);
+      return std::pair{st, v};
+    };
+    CHECK(read("12") == std::pair{integer_status::ok, std::uint64_t{12}});
+    CHECK(read("12.0") == std::pair{integer_status::ok, std::uint64_t{12}});
+    CHECK(read("1.2e3") == std::pair{integer_status::ok, std::uint64_t{1200}});
+    CHECK(read("1200e-2") == std::pair{integer_status::ok, std::uint64_t{12}});
+    CHECK(read("-0") == std::pair{integer_status::ok, std::uint64_t{0}});
+    CHECK(read("0e99999999999999999999") == std::pair{integer_status::ok, std::uint64_t{0}});
+    CHECK(read("18446744073709551615") == std::pair{integer_status::ok, std::uint64_t{18446744073709551615u}});
+    CHECK(read("1.8446744073709551615e19").first == integer_status::ok);
+    CHECK(read("18446744073709551616").first == integer_status::too_large);
+    CHECK(read("1e20").first == integer_status::too_large);
+    CHECK(read("1e999999999999999999999").first == integer_status::too_large);
+    CHECK(read("4294967296", 4294967295u).first == integer_status::too_large);
+    CHECK(read("4294967295", 4294967295u).first == integer_status::ok);
+    // The reproducers: a double would round these to whole numbers (or call 1e-400 too large).
+    CHECK(read("1.0000000000000001").first == integer_status::not_integer);
+    CHECK(read("4294967295.0000001", 4294967295u).first == integer_status::not_integer);
+    CHECK(read("1e-400").first == integer_status::not_integer);
+    CHECK(read("0.5").first == integer_status::not_integer);
+    CHECK(read("-3").first == integer_status::negative);
+    CHECK(read("-0.5").first == integer_status::negative);
+    for (const char* t : {"", "-", "+1", "1.", ".5", "1e", "0x10", "1 ", " 1", "1e+", "nan", "inf", "5k"})
+      CHECK(read(t).first == integer_status::not_number);
+  }
+
+  TEST_CASE("numbers: reals report overflow and underflow") {
+    using io::detail::real_status;
+    double v = -1;
+    CHECK(io::detail::to_real("1.5", v) == real_status::ok);
+    CHECK(v == 1.5);
+    CHECK(io::detail::to_real("-0", v) == real_status::ok);
+    CHECK(v == 0.0);
+    CHECK(io::detail::to_real("1e-400", v) == real_status::underflow);
+    CHECK(io::detail::to_real("0.00001e-320", v) == real_status::underflow);
+    CHECK(io::detail::to_real("1e400", v) == real_status::overflow);
+    CHECK(io::detail::to_real("-1e400", v) == real_status::overflow);
+    CHECK(io::detail::to_real("0e-99999", v) == real_status::ok);
+    CHECK(io::detail::to_real("1,5", v) == real_status::not_number);
+  }
+
+  TEST_CASE("jsonl and csv: exact integers - not whole numbers named as such") {
+    CHECK(error_of([] { (void)io::read_jsonl("{\"text_tokens\": 1.0000000000000001, \"images\": 0}", {}, "d"); }) ==
+          "d:1: field \"text_tokens\" = 1.0000000000000001: is not a whole number");
+    CHECK(error_of([] { (void)io::read_jsonl("{\"text_tokens\": 4294967295.0000001, \"images\": 0}", {}, "d"); }) ==
+          "d:1: field \"text_tokens\" = 4294967295.0000001: is not a whole number");
+    CHECK(error_of([] { (void)io::read_jsonl("{\"text_tokens\": 1e-400, \"images\": 0}", {}, "d"); }) ==
+          "d:1: field \"text_tokens\" = 1e-400: is not a whole number");
+    CHECK(error_of([] { (void)io::read_csv("text_tokens,images\n1e-400,0\n", {}, "f.csv"); }) ==
+          "f.csv:2: field \"text_tokens\" = 1e-400: is not a whole number");
+    CHECK(error_of([] { (void)io::read_layers_csv("cost,memory\n1e-400,4\n", "L.csv"); }).find("too small") != std::string::npos);
+    CHECK(error_of([] { (void)io::read_layers_csv("cost,memory\n1e400,4\n", "L.csv"); }).find("too large") != std::string::npos);
+    CHECK(io::read_jsonl("{\"text_tokens\": 4294967295.0, \"images\": 0}")[0].text_tokens == 4294967295u);
+  }
+
+  TEST_CASE("utf-8 byte order mark at the start is skipped") {
+    const std::string bom = "\xEF\xBB\xBF";
+    const auto j = io::read_jsonl(bom + "{\"text_tokens\": 3, \"images\": 1}\n");
+    REQUIRE(j.size() == 1);
+    CHECK(j[0].tokens() == 3 + 576);
+    const auto c = io::read_csv(bom + "text_tokens,images\n5,0\n");
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].tokens() == 5);
+    std::istringstream js(bom + "{\"text_tokens\": 3, \"images\": 1}\r\n"), cs(bom + "text_tokens,images\r\n5,0\r\n");
+    CHECK(io::read_dataset(js, io::dataset_format::jsonl).size() == 1);
+    CHECK(io::read_dataset(cs, io::dataset_format::csv).size() == 1);
+    CHECK(io::read_layers_csv(bom + "cost,memory\n1,2\n").cost.size() == 1);
+    CHECK(io::read_layers_json(bom + "[{\"cost\": 1, \"memory\": 2}]").cost.size() == 1);
+    // Only at the start: elsewhere it is ordinary (bad) text.
+    CHECK(error_of([&] { (void)io::read_csv("text_tokens,images\n" + bom + "5,0\n", {}, "f.csv"); }).starts_with("f.csv:2:"));
+  }
+
+  TEST_CASE("stream reader: memory per line is bounded and the bound is named") {
+    // A line longer than the bound fails as soon as the bound is passed, naming line and bound.
+    io::reader_limits lim;
+    lim.max_line_bytes = 1000;
+    std::string text = "{\"text_tokens\": 1, \"images\": 0}\n{\"text_tokens\": 1, \"images\": [";
+    for (int i = 0; i < 5000; ++i) text += "1,";
+    text += "1]}\n";
+    std::istringstream in(text);
+    CHECK(error_of([&] { (void)io::read_dataset(in, io::dataset_format::jsonl, {}, "big.jsonl", lim); }) ==
+          "big.jsonl:2: line longer than 1000 bytes (the reader's limit per line)");
+    // Exactly at the bound is fine (the CR of a CRLF and a BOM do not count).
+    std::string exact = "\xEF\xBB\xBF{\"text_tokens\": 1, \"images\": 0}";
+    lim.max_line_bytes = exact.size() - 3;
+    std::istringstream at(exact + "\r\n" + exact.substr(3));
+    CHECK(io::read_dataset(at, io::dataset_format::jsonl, {}, "at.jsonl", lim).size() == 2);
+    // The default bound: 1 MiB per line, and 65536 JSON values in a line (a 30M-element array
+    // once cost 3 GB; now it is refused after the first 65536 values).
+    CHECK(io::reader_limits{}.max_line_bytes == 1048576);
+    std::string many = "{\"text_tokens\": 1, \"images\": [";
+    for (int i = 0; i < 70000; ++i) many += "0,";
+    many += "0]}";
+    CHECK(error_of([&] { (void)io::read_jsonl(many, {}, "m.jsonl"); }).find("more than 65536 JSON values (the reader's limit)") !=
+          std::string::npos);
+    std::string long_line = "{\"text_tokens\": 1, \"images\": \"" + std::string(1100000, 'x') + "\"}";
+    std::istringstream ll(long_line);
+    CHECK(error_of([&] { (void)io::read_dataset(ll, io::dataset_format::jsonl, {}, "l.jsonl"); }) ==
+          "l.jsonl:1: line longer than 1048576 bytes (the reader's limit per line)");
+    CHECK(error_of([&] { (void)io::read_jsonl(long_line, {}, "l.jsonl"); }) ==
+          "l.jsonl:1: line longer than 1048576 bytes (the reader's limit per line)");
+    lim = {};
+    lim.max_samples = 2;
+    CHECK(error_of([&] { (void)io::read_csv("text_tokens,images\n1,0\n2,0\n3,0\n", {}, "f.csv", lim); }) ==
+          "f.csv:4: more than 2 samples (the reader's limit)");
+  }
+
+  TEST_CASE("files: a directory or a missing file is invalid input with a sentence") {
+    const auto d = scratch("dir-input");
+    CHECK(error_of([&] { (void)io::read_dataset(d); }) == d.string() + ": is a directory, expected a file");
+    CHECK(error_of([&] { (void)io::read_layers(d); }) == d.string() + ": is a directory, expected a file");
+    CHECK(error_of([&] { (void)io::read_dataset(d / "none.jsonl"); }) ==
+          (d / "none.jsonl").string() + ": cannot open for reading: no such file");
+    spit(d / "a.csv", "\xEF\xBB\xBFid,text_tokens,images\n1,2,0\n");
+    CHECK(io::read_dataset(d / "a.csv").size() == 1);
+    fs::remove_all(d);
+  }
+
+  TEST_CASE("output_set: all files committed together or none") {
+    const auto d = scratch("output-set");
+    // Success: both written, a previous file replaced, nothing else left behind.
+    spit(d / "plan.json", "old plan");
+    {
+      io::output_set out;
+      out.add(d / "plan.json", "new plan");
+      out.add(d / "chart.svg", "new chart");
+      CHECK(slurp(d / "plan.json") == "old plan");  // nothing visible before commit
+      CHECK_FALSE(fs::exists(d / "chart.svg"));
+      out.commit();
+    }
+    CHECK(slurp(d / "plan.json") == "new plan");
+    CHECK(slurp(d / "chart.svg") == "new chart");
+    CHECK(entries(d) == 2);
+
+    // The second file cannot be written (its directory does not exist, or is a regular file):
+    // the first is not written either and no temporary is left.
+    fs::remove(d / "plan.json");
+    fs::remove(d / "chart.svg");
+    spit(d / "regular", "x");
+    for (const auto& bad : {d / "missing" / "chart.svg", d / "regular" / "chart.svg"}) {
+      CAPTURE(bad.string());
+      const auto e = runtime_error_of([&] {
+        io::output_set out;
+        out.add(d / "plan.json", "plan");
+        out.add(bad, "chart");
+        out.commit();
+      });
+      CHECK(e.starts_with(bad.string() + ": cannot open for writing"));
+      CHECK_FALSE(fs::exists(d / "plan.json"));
+      CHECK(entries(d) == 1);  // just "regular"
+    }
+
+    // A rename fails after the first file was already replaced: the first is put back.
+    spit(d / "plan.json", "old plan");
+    fs::create_directories(d / "chart.svg" / "occupied");  // a non-empty directory cannot be replaced
+    const auto e = runtime_error_of([&] {
+      io::output_set out;
+      out.add(d / "plan.json", "new plan");
+      out.add(d / "chart.svg", "new chart");
+      out.commit();
+    });
+    CHECK(e.find("chart.svg") != std::string::npos);
+    CHECK(slurp(d / "plan.json") == "old plan");
+    CHECK(fs::is_directory(d / "chart.svg" / "occupied"));
+    CHECK(entries(d) == 3);  // regular, plan.json, chart.svg: no temporaries or backups
+
+    // Destroyed without commit: no trace.
+    {
+      io::output_set out;
+      out.add(d / "never.json", "x");
+    }
+    CHECK_FALSE(fs::exists(d / "never.json"));
+    CHECK(entries(d) == 3);
+    fs::remove_all(d);
   }
 }

@@ -3,6 +3,7 @@
 // as possible. Before: round-robin (sample i -> rank i % k), what a plain sampler does.
 #include <algorithm>
 #include <sstream>
+#include <string>
 
 #include <fulcrum/balance/lpt.hpp>
 
@@ -20,6 +21,10 @@ std::vector<double> group_loads(const fulcrum::grouping& g, const std::vector<do
 }  // namespace
 
 int cmd_balance(const balance_settings& s, const input_options& in, const cost_options& cost, const output_options& out) {
+  if (s.ranks * s.micro_batches > limits::max_parts)  // each <= 65536: no overflow
+    throw fulcrum::invalid_input("--ranks x --micro-batches = " + std::to_string(s.ranks) + " x " +
+                                 std::to_string(s.micro_batches) + ": more than " + std::to_string(limits::max_parts) +
+                                 " parts; --ranks x --micro-batches must be 1.." + std::to_string(limits::max_parts));
   const dataset data = load_dataset(in);
   const auto costs = costs_of(data, cost);
   const std::size_t k = s.parts();

@@ -3,18 +3,86 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
 #include <fulcrum/io/dataset.hpp>
+#include <fulcrum/io/detail/number.hpp>
 #include <fulcrum/io/file.hpp>
 #include <fulcrum/testing/workloads.hpp>
 #include <fulcrum/version.hpp>
 
 namespace fplan {
+
+// ---- option values ---------------------------------------------------------------------------
+
+std::string range_text(std::uint64_t lo, std::uint64_t hi) { return std::to_string(lo) + ".." + std::to_string(hi); }
+
+namespace {
+std::string plain(double v) {
+  char buf[400];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+}  // namespace
+
+std::string range_text(double lo, double hi) { return plain(lo) + ".." + plain(hi); }
+
+namespace {
+[[noreturn]] void bad_value(const std::string& option, const std::string& text, const std::string& problem,
+                            const std::string& range) {
+  throw fulcrum::invalid_input(option + " = " + (text.empty() ? "\"\"" : text) + ": " + problem + "; " + option +
+                               " must be " + range);
+}
+}  // namespace
+
+std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t lo, std::uint64_t hi) {
+  namespace d = fulcrum::io::detail;
+  std::uint64_t v = 0;
+  const auto st = d::to_unsigned(text, hi, v);
+  if (st == d::integer_status::not_number) bad_value(option, text, "is not a number", range_text(lo, hi));
+  if (st != d::integer_status::ok) bad_value(option, text, d::integer_problem(st, hi), range_text(lo, hi));
+  if (v < lo) bad_value(option, text, "is below " + std::to_string(lo), range_text(lo, hi));
+  return v;
+}
+
+double parse_real(const std::string& option, const std::string& text, double lo, double hi) {
+  namespace d = fulcrum::io::detail;
+  double v = 0;
+  const auto st = d::to_real(text, v);
+  if (st != d::real_status::ok) bad_value(option, text, d::real_problem(st), range_text(lo, hi));
+  if (v < lo) bad_value(option, text, lo == 0 ? "is negative" : "is below " + plain(lo), range_text(lo, hi));
+  if (v > hi) bad_value(option, text, "is above " + plain(hi), range_text(lo, hi));
+  return v;
+}
+
+void check_outputs(const output_options& out) {
+  namespace fs = std::filesystem;
+  auto check = [](const char* option, const std::string& path) {
+    if (path.empty()) return;
+    const fs::path p(path);
+    std::error_code ec;
+    const auto where = std::string(option) + " = " + path + ": ";
+    if (p.filename().empty() || fs::is_directory(fs::status(p, ec)))
+      throw fulcrum::invalid_input(where + "is a directory, expected a file name");
+    const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+    const auto st = fs::status(dir, ec);
+    if (!fs::exists(st)) throw fulcrum::invalid_input(where + "directory " + dir.string() + " does not exist");
+    if (!fs::is_directory(st)) throw fulcrum::invalid_input(where + dir.string() + " is not a directory");
+  };
+  check("--output", out.output);
+  check("--svg", out.svg);
+  if (!out.output.empty() && !out.svg.empty()) {
+    std::error_code ec;
+    const bool same = fs::weakly_canonical(out.output, ec) == fs::weakly_canonical(out.svg, ec) || out.output == out.svg;
+    if (same) throw fulcrum::invalid_input("--output and --svg name the same file: " + out.output);
+  }
+}
 
 dataset load_dataset(const input_options& in) {
   dataset d;
@@ -197,18 +265,14 @@ int emit(const std::string& headline, const std::vector<summary_row>& rows, cons
   }
   std::ostringstream generator;
   generator << "fulcrum-plan " << FULCRUM_VERSION_MAJOR << '.' << FULCRUM_VERSION_MINOR << '.' << FULCRUM_VERSION_PATCH;
-  // Render both files first, then move them into place: no half-written output on any failure.
-  std::string plan_text, svg_text;
-  if (!out.output.empty()) plan_text = fulcrum::io::plan_to_json(plan, generator.str());
-  if (!out.svg.empty()) svg_text = fulcrum::io::to_svg(chart);
-  if (!out.output.empty()) {
-    fulcrum::io::write_file_atomically(out.output, plan_text);
-    if (!out.quiet) std::cout << "\nwrote plan: " << out.output << '\n';
-  }
-  if (!out.svg.empty()) {
-    fulcrum::io::write_file_atomically(out.svg, svg_text);
-    if (!out.quiet) std::cout << (out.output.empty() ? "\n" : "") << "wrote chart: " << out.svg << '\n';
-  }
+  // Render both files, write them next to their targets, then move both into place: both or
+  // neither, never half-written (fulcrum::io::output_set).
+  fulcrum::io::output_set files;
+  if (!out.output.empty()) files.add(out.output, fulcrum::io::plan_to_json(plan, generator.str()));
+  if (!out.svg.empty()) files.add(out.svg, fulcrum::io::to_svg(chart));
+  files.commit();
+  if (!out.quiet && !out.output.empty()) std::cout << "\nwrote plan: " << out.output << '\n';
+  if (!out.quiet && !out.svg.empty()) std::cout << (out.output.empty() ? "\n" : "") << "wrote chart: " << out.svg << '\n';
   return exit_ok;
 }
 

@@ -29,6 +29,35 @@ inline constexpr int exit_failure = 1;
 inline constexpr int exit_bad_input = 2;
 inline constexpr int exit_infeasible = 3;
 
+/// The documented range of every numeric option (docs/cli.md). Each is checked, with exact
+/// number parsing, when the command line is read: before any file is read or memory allocated.
+namespace limits {
+inline constexpr std::uint64_t exact_double = std::uint64_t{1} << 53;  ///< 9007199254740992: JSON numbers stay exact
+inline constexpr std::uint64_t max_ranks = 65536;                     ///< balance/bench --ranks
+inline constexpr std::uint64_t max_micro_batches = 65536;             ///< balance/dispatch-sim --micro-batches
+inline constexpr std::uint64_t max_parts = std::uint64_t{1} << 20;     ///< ranks x micro-batches: 1048576
+inline constexpr std::uint64_t max_samples = 10'000'000;              ///< --samples (embedded dataset)
+inline constexpr std::uint64_t max_time_limit_ms = 86'400'000;        ///< --time-limit-ms: one day
+inline constexpr std::uint64_t max_stages = 1024;                     ///< pipeline/recompute --stages
+inline constexpr std::uint64_t max_schedule_micro_batches = 4096;      ///< pipeline/recompute --micro-batches
+inline constexpr std::uint64_t max_thread_ranks = 1024;               ///< dispatch-sim --ranks (threads)
+inline constexpr std::uint64_t max_batch = 10'000'000;                ///< dispatch-sim --batch
+inline constexpr std::uint64_t max_steps = 1'000'000;                 ///< dispatch-sim --steps
+inline constexpr double max_bytes_per_token = 1024;                   ///< dispatch-sim --bytes-per-token
+inline constexpr double max_step_payload_bytes = 1073741824.0;        ///< dispatch-sim: one step's payload, 1 GiB
+inline constexpr std::uint64_t max_repeat = 1000;                     ///< bench --repeat
+inline constexpr double max_cost_coefficient = 1e9;                   ///< --cost-a/-b/-c
+}  // namespace limits
+
+/// Reads `text` as a whole number in lo..hi (exactly: "2.0" is 2, "1.0000000000000001" is not a
+/// whole number). Throws fulcrum::invalid_input "--ranks = 0: is below 1; --ranks must be 1..65536".
+std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t lo, std::uint64_t hi);
+/// Reads `text` as a finite real in lo..hi; errors as parse_count (overflow and underflow named).
+double parse_real(const std::string& option, const std::string& text, double lo, double hi);
+/// "lo..hi" in plain digits (no exponent).
+std::string range_text(double lo, double hi);
+std::string range_text(std::uint64_t lo, std::uint64_t hi);
+
 /// Where the per-sample sizes come from.
 struct input_options {
   std::string input;                       ///< file; empty = embedded default W1
@@ -115,8 +144,12 @@ std::string fmt(double v, int precision = 0);
 std::string pct(double fraction, int precision = 2);
 std::string fmt_ms(double ms);
 
-/// Prints the header line, the before/after table and notes; writes plan.json and chart.svg
-/// (atomically) when asked. Returns the exit status.
+/// Checks --output and --svg before any work: each names a file (not a directory) in an existing
+/// directory, and not the same file. Throws fulcrum::invalid_input naming the option.
+void check_outputs(const output_options& out);
+
+/// Prints the header line, the before/after table and notes; writes plan.json and chart.svg when
+/// asked, both or neither (fulcrum::io::output_set). Returns the exit status.
 int emit(const std::string& headline, const std::vector<summary_row>& rows, const fulcrum::io::plan_document& plan,
          const fulcrum::io::load_chart& chart, const output_options& out, const std::vector<std::string>& notes = {});
 

@@ -6,9 +6,11 @@
 // with all_to_all_v. Before: each rank trains on its own slice. After: the dispatched micro-batches.
 // Every delivered payload is checked byte for byte against its origin.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <numeric>
 #include <sstream>
+#include <string>
 
 #include <fulcrum/balance/balance.hpp>
 #include <fulcrum/comm/thread_world.hpp>
@@ -40,11 +42,26 @@ int cmd_dispatch(const dispatch_settings& s, const input_options& in, const cost
   if (s.batch < s.ranks)
     throw fulcrum::invalid_input("--batch = " + std::to_string(s.batch) + ": must be at least --ranks (" +
                                  std::to_string(s.ranks) + ")");
+  if (s.ranks * s.micro_batches > limits::max_parts)  // each <= 65536: no overflow
+    throw fulcrum::invalid_input("--ranks x --micro-batches = " + std::to_string(s.ranks) + " x " +
+                                 std::to_string(s.micro_batches) + ": more than " + std::to_string(limits::max_parts) +
+                                 " micro-batches per step; --ranks x --micro-batches must be 1.." +
+                                 std::to_string(limits::max_parts));
   dataset data = load_dataset(in);
   const std::size_t steps = std::min(s.steps, data.samples.size() / s.batch);
   if (steps == 0)
     throw fulcrum::invalid_input("--batch = " + std::to_string(s.batch) + ": larger than the dataset (" +
                                  std::to_string(data.samples.size()) + " samples)");
+  // The simulation holds one step's payload bytes at once: bound it before allocating any.
+  for (std::size_t st = 0; st < steps; ++st) {
+    double bytes = 0;
+    for (std::size_t g = st * s.batch; g < (st + 1) * s.batch; ++g)
+      bytes += std::floor(s.bytes_per_token * static_cast<double>(data.samples[g].tokens()));
+    if (bytes > limits::max_step_payload_bytes)
+      throw fulcrum::invalid_input("--bytes-per-token = " + fmt(s.bytes_per_token, 3) + ": step " + std::to_string(st) +
+                                   " would move " + fmt(bytes) + " payload bytes; one step's payload must be at most " +
+                                   fmt(limits::max_step_payload_bytes) + " bytes (lower --bytes-per-token or --batch)");
+  }
   const std::size_t n = steps * s.batch;
   const fulcrum::projected_cost<fulcrum::attention_cost, fulcrum::tokens_of> attention{{cost.a, cost.b, cost.c}, {}};
   const auto all_costs = costs_of(data, cost);

@@ -5,9 +5,11 @@
 //
 // Exit status: 0 success, 1 failure (e.g. cannot write output), 2 bad input or usage,
 // 3 infeasible (no plan satisfies the constraints).
+#include <cstdint>
 #include <exception>
 #include <iostream>
 #include <sstream>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +20,40 @@
 
 namespace {
 
+namespace lim = fplan::limits;
+
+/// "--ranks" from "-k,--ranks".
+std::string long_name(const std::string& names) {
+  const auto at = names.find("--");
+  if (at == std::string::npos) return names;
+  return names.substr(at, names.find(',', at) - at);
+}
+
+/// A whole-number option with a documented range, read exactly and checked when parsed (before
+/// anything is read or allocated): `--ranks = 0: is below 1; --ranks must be 1..65536` (exit 2).
+template <class T>
+CLI::Option* count_option(CLI::App* cmd, const std::string& names, T& target, std::uint64_t lo, std::uint64_t hi,
+                          const std::string& help) {
+  const std::string option = long_name(names);
+  auto* o = cmd->add_option_function<std::string>(
+      names, [&target, option, lo, hi](const std::string& v) { target = static_cast<T>(fplan::parse_count(option, v, lo, hi)); },
+      help + " (" + fplan::range_text(lo, hi) + ")");
+  o->default_str(std::to_string(target));
+  return o;
+}
+
+/// A real option with a documented range (finite; overflow and underflow named).
+CLI::Option* real_option(CLI::App* cmd, const std::string& names, double& target, double lo, double hi, const std::string& help) {
+  const std::string option = long_name(names);
+  auto* o = cmd->add_option_function<std::string>(
+      names, [&target, option, lo, hi](const std::string& v) { target = fplan::parse_real(option, v, lo, hi); },
+      help + " (" + fplan::range_text(lo, hi) + ")");
+  std::ostringstream def;
+  def << target;
+  o->default_str(def.str());
+  return o;
+}
+
 void add_input_options(CLI::App* cmd, fplan::input_options& in) {
   cmd->add_option("-i,--input", in.input, "Dataset of per-sample sizes: JSON Lines (.jsonl) or CSV (.csv); "
                                           "default: embedded W1 (LLaVA-like, 100,000 samples)");
@@ -27,17 +63,17 @@ void add_input_options(CLI::App* cmd, fplan::input_options& in) {
                   "Field holding a sample's image count (576 tokens each); \"\" for text-only data")
       ->capture_default_str();
   cmd->add_option("--tokens-field", in.tokens_field, "Field holding a sample's total tokens (overrides text/images)");
-  cmd->add_option("--samples", in.samples, "Samples in the default dataset")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--seed", in.seed, "Seed of the default dataset")->capture_default_str();
+  count_option(cmd, "--samples", in.samples, 1, lim::max_samples, "Samples in the default dataset");
+  count_option(cmd, "--seed", in.seed, 0, UINT64_MAX, "Seed of the default dataset");
 }
 
 void add_cost_options(CLI::App* cmd, fplan::cost_options& c) {
   cmd->add_option("--cost", c.model, "Cost of a sample of L tokens: tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c)")
       ->check(CLI::IsMember({"tokens", "linear", "attention"}))
       ->capture_default_str();
-  cmd->add_option("--cost-a", c.a, "Cost coefficient a")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--cost-b", c.b, "Cost coefficient b")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--cost-c", c.c, "Cost coefficient c")->check(CLI::NonNegativeNumber)->capture_default_str();
+  real_option(cmd, "--cost-a", c.a, 0, lim::max_cost_coefficient, "Cost coefficient a");
+  real_option(cmd, "--cost-b", c.b, 0, lim::max_cost_coefficient, "Cost coefficient b");
+  real_option(cmd, "--cost-c", c.c, 0, lim::max_cost_coefficient, "Cost coefficient c");
 }
 
 void add_output_options(CLI::App* cmd, fplan::output_options& out) {
@@ -68,25 +104,27 @@ int main(int argc, char** argv) {
   // balance
   fplan::balance_settings bal;
   auto* balance = app.add_subcommand("balance", "Balance samples over ranks (and micro-batches) under a cost model");
-  balance->add_option("-k,--ranks", bal.ranks, "Ranks (data-parallel groups)")->check(CLI::PositiveNumber)->capture_default_str();
-  balance->add_option("-m,--micro-batches", bal.micro_batches, "Micro-batches per rank (parts = ranks x micro-batches)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  count_option(balance, "-k,--ranks", bal.ranks, 1, lim::max_ranks, "Ranks (data-parallel groups)");
+  count_option(balance, "-m,--micro-batches", bal.micro_batches, 1, lim::max_micro_batches,
+               "Micro-batches per rank (parts = ranks x micro-batches, at most 1048576)");
   balance->add_option("-a,--algorithm", bal.algorithm, "Balancing algorithm")
       ->check(CLI::IsMember(fplan::balance_algorithms()))
       ->capture_default_str();
   balance->add_flag("--equal-counts", bal.equal_counts, "Give every part floor(n/k) or ceil(n/k) samples");
-  balance->add_option("--time-limit-ms", bal.time_limit_ms, "complete: return the best plan found after this long (0: node limit only)")
-      ->capture_default_str();
+  count_option(balance, "--time-limit-ms", bal.time_limit_ms, 0, lim::max_time_limit_ms,
+               "complete: return the best plan found after this long (0: node limit only)");
   add_input_options(balance, in);
   add_cost_options(balance, cost);
   add_output_options(balance, out);
-  balance->callback([&] { status = fplan::cmd_balance(bal, in, cost, out); });
+  balance->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_balance(bal, in, cost, out);
+  });
 
   // pack
   fplan::pack_settings pk;
   auto* pack = app.add_subcommand("pack", "Pack samples into sequences of at most --capacity tokens (fewest sequences)");
-  pack->add_option("-c,--capacity", pk.capacity, "Tokens per packed sequence")->check(CLI::PositiveNumber)->capture_default_str();
+  count_option(pack, "-c,--capacity", pk.capacity, 1, lim::exact_double, "Tokens per packed sequence");
   pack->add_option("-a,--algorithm", pk.algorithm, "Packing algorithm")
       ->check(CLI::IsMember(fplan::pack_algorithms()))
       ->capture_default_str();
@@ -94,11 +132,14 @@ int main(int argc, char** argv) {
                    "Samples longer than the capacity: error (exit 3), truncate them to it, or own_bin (a sequence each)")
       ->check(CLI::IsMember({"error", "truncate", "own_bin"}))
       ->capture_default_str();
-  pack->add_option("--time-limit-ms", pk.time_limit_ms, "exact: return the best packing found after this long")
-      ->capture_default_str();
+  count_option(pack, "--time-limit-ms", pk.time_limit_ms, 0, lim::max_time_limit_ms,
+               "exact: return the best packing found after this long");
   add_input_options(pack, in);
   add_output_options(pack, out);
-  pack->callback([&] { status = fplan::cmd_pack(pk, in, out); });
+  pack->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_pack(pk, in, out);
+  });
 
   // pipeline
   fplan::pipeline_settings pl;
@@ -107,13 +148,15 @@ int main(int argc, char** argv) {
   pipeline->add_option("--profile", pl.profile, "Built-in profile when no --layers")
       ->check(CLI::IsMember({"vlm130", "vlm130j", "vlm520", "vlm1040"}))
       ->capture_default_str();
-  pipeline->add_option("-p,--stages", pl.stages, "Pipeline stages")->check(CLI::PositiveNumber)->capture_default_str();
-  pipeline->add_option("--memory-cap", pl.memory_cap, "Cap on the sum of layer memory per stage (0: none)")->capture_default_str();
-  pipeline->add_option("-m,--micro-batches", pl.micro_batches, "Micro-batches of the simulated 1F1B iteration")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  count_option(pipeline, "-p,--stages", pl.stages, 1, lim::max_stages, "Pipeline stages");
+  count_option(pipeline, "--memory-cap", pl.memory_cap, 0, lim::exact_double, "Cap on the sum of layer memory per stage (0: none)");
+  count_option(pipeline, "-m,--micro-batches", pl.micro_batches, 1, lim::max_schedule_micro_batches,
+               "Micro-batches of the simulated 1F1B iteration");
   add_output_options(pipeline, out);
-  pipeline->callback([&] { status = fplan::cmd_pipeline(pl, out); });
+  pipeline->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_pipeline(pl, out);
+  });
 
   // recompute
   fplan::recompute_settings rc;
@@ -122,44 +165,55 @@ int main(int argc, char** argv) {
   recompute->add_option("--profile", rc.pipeline.profile, "Built-in profile when no --layers")
       ->check(CLI::IsMember({"vlm130", "vlm130j", "vlm520", "vlm1040"}))
       ->capture_default_str();
-  recompute->add_option("-p,--stages", rc.pipeline.stages, "Pipeline stages")->check(CLI::PositiveNumber)->capture_default_str();
-  recompute->add_option("-m,--micro-batches", rc.micro_batches, "Micro-batches per step (1F1B)")->check(CLI::PositiveNumber)->capture_default_str();
-  recompute->add_option("--memory", rc.device_memory,
-                        "Activation memory per stage, in the profile's memory unit (0: 60% of what the heaviest stage needs)")
-      ->capture_default_str();
+  count_option(recompute, "-p,--stages", rc.pipeline.stages, 1, lim::max_stages, "Pipeline stages");
+  count_option(recompute, "-m,--micro-batches", rc.micro_batches, 1, lim::max_schedule_micro_batches,
+               "Micro-batches per step (1F1B)");
+  count_option(recompute, "--memory", rc.device_memory, 0, lim::exact_double,
+               "Activation memory per stage, in the profile's memory unit (0: 60% of what the heaviest stage needs)");
   add_output_options(recompute, out);
-  recompute->callback([&] { status = fplan::cmd_recompute(rc, out); });
+  recompute->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_recompute(rc, out);
+  });
 
   // dispatch-sim
   fplan::dispatch_settings ds;
   auto* dispatch = app.add_subcommand("dispatch-sim", "Simulate per-step dispatch over thread ranks (real all-to-all of payload bytes)");
-  dispatch->add_option("-k,--ranks", ds.ranks, "Simulated ranks (threads)")->check(CLI::PositiveNumber)->capture_default_str();
-  dispatch->add_option("--ranks-per-node", ds.ranks_per_node, "Ranks per node (for inter-node bytes)")->check(CLI::PositiveNumber)->capture_default_str();
-  dispatch->add_option("-b,--batch", ds.batch, "Global batch: samples per step")->check(CLI::PositiveNumber)->capture_default_str();
-  dispatch->add_option("--steps", ds.steps, "Steps to simulate")->check(CLI::PositiveNumber)->capture_default_str();
-  dispatch->add_option("-m,--micro-batches", ds.micro_batches, "Micro-batches per rank per step")->check(CLI::PositiveNumber)->capture_default_str();
-  dispatch->add_option("--bytes-per-token", ds.bytes_per_token, "Payload bytes per token")->check(CLI::NonNegativeNumber)->capture_default_str();
+  count_option(dispatch, "-k,--ranks", ds.ranks, 1, lim::max_thread_ranks, "Simulated ranks (threads)");
+  count_option(dispatch, "--ranks-per-node", ds.ranks_per_node, 1, lim::max_thread_ranks, "Ranks per node (for inter-node bytes)");
+  count_option(dispatch, "-b,--batch", ds.batch, 1, lim::max_batch, "Global batch: samples per step");
+  count_option(dispatch, "--steps", ds.steps, 1, lim::max_steps, "Steps to simulate");
+  count_option(dispatch, "-m,--micro-batches", ds.micro_batches, 1, lim::max_micro_batches,
+               "Micro-batches per rank per step (ranks x micro-batches at most 1048576)");
+  real_option(dispatch, "--bytes-per-token", ds.bytes_per_token, 0, lim::max_bytes_per_token,
+              "Payload bytes per token (one step's payload at most 1 GiB)");
   dispatch->add_option("-a,--algorithm", ds.algorithm, "Planner: node_aware (minimal movement), lpt, balance")
       ->check(CLI::IsMember(fplan::dispatch_planners()))
       ->capture_default_str();
   add_input_options(dispatch, in);
   add_cost_options(dispatch, cost);
   add_output_options(dispatch, out);
-  dispatch->callback([&] { status = fplan::cmd_dispatch(ds, in, cost, out); });
+  dispatch->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_dispatch(ds, in, cost, out);
+  });
 
   // bench
   fplan::bench_settings bs;
   auto* bench = app.add_subcommand("bench", "Run several algorithms on the same data and compare them");
   bench->add_option("what", bs.what, "balance or pack")->check(CLI::IsMember({"balance", "pack"}))->capture_default_str();
   bench->add_option("-a,--algorithms", bs.algorithms, "Algorithms to run (default: all)")->delimiter(',');
-  bench->add_option("-k,--ranks", bs.ranks, "Ranks (balance)")->check(CLI::PositiveNumber)->capture_default_str();
-  bench->add_option("-c,--capacity", bs.capacity, "Tokens per sequence (pack)")->check(CLI::PositiveNumber)->capture_default_str();
-  bench->add_option("-r,--repeat", bs.repeat, "Runs per algorithm (best time reported)")->check(CLI::PositiveNumber)->capture_default_str();
-  bench->add_option("--time-limit-ms", bs.time_limit_ms, "Time limit of the complete search")->capture_default_str();
+  count_option(bench, "-k,--ranks", bs.ranks, 1, lim::max_ranks, "Ranks (balance)");
+  count_option(bench, "-c,--capacity", bs.capacity, 1, lim::exact_double, "Tokens per sequence (pack)");
+  count_option(bench, "-r,--repeat", bs.repeat, 1, lim::max_repeat, "Runs per algorithm (best time reported)");
+  count_option(bench, "--time-limit-ms", bs.time_limit_ms, 0, lim::max_time_limit_ms, "Time limit of the complete search");
   add_input_options(bench, in);
   add_cost_options(bench, cost);
   add_output_options(bench, out);
-  bench->callback([&] { status = fplan::cmd_bench(bs, in, cost, out); });
+  bench->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_bench(bs, in, cost, out);
+  });
 
   try {
     try {

@@ -42,13 +42,15 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/comm/detail/deadline.hpp"
 #include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/core/error.hpp"
 
 namespace fulcrum::comm {
 
 struct mpi_options {
-  /// Longest a collective waits for its peers before it throws comm_error.
+  /// Longest a collective waits for its peers before it throws comm_error. A value too large for
+  /// the steady clock (e.g. `std::chrono::milliseconds::max()`) means no timeout.
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
 };
 
@@ -279,8 +281,7 @@ class mpi_communicator {
     throw comm_error(reason_);
   }
   void finish(const std::shared_ptr<pending>& op, const char* what) {
-    const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + opts_.timeout;
+    const auto deadline = fulcrum::comm::detail::deadline_after(opts_.timeout);  // saturates: max() = none
     std::chrono::microseconds nap{1};
     for (;;) {
       int flag = 0;

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "fulcrum/comm/collectives.hpp"
+#include "fulcrum/comm/detail/deadline.hpp"
 #include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/core/error.hpp"
 
@@ -45,7 +46,8 @@ namespace fulcrum::comm {
 
 /// Options of a thread_world.
 struct thread_world_options {
-  /// Longest a rank waits for its peers in one collective before the world is aborted.
+  /// Longest a rank waits for its peers in one collective before the world is aborted. A value
+  /// too large for the steady clock (e.g. `std::chrono::milliseconds::max()`) means no timeout.
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
 };
 
@@ -338,8 +340,12 @@ class thread_world {
         cv.notify_all();
         return;
       }
-      const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
-      if (!cv.wait_until(lock, deadline, [&] { return generation != gen || aborted; })) {
+      // A timeout too large for the clock (e.g. milliseconds::max()) means no timeout.
+      const auto deadline = detail::deadline_after(opts.timeout);
+      const auto woken = [&] { return generation != gen || aborted; };
+      if (detail::is_unbounded(deadline)) {
+        cv.wait(lock, woken);
+      } else if (!cv.wait_until(lock, deadline, woken)) {
         std::ostringstream os;
         os << "thread_world: rank " << rank << " timed out after " << opts.timeout.count() << " ms in " << what << " #"
            << seq << " waiting for its peers";

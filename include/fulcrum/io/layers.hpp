@@ -7,14 +7,16 @@
 /// is ignored), one layer per row. `cost` is a non-negative finite number (compute time of the
 /// layer, any unit); `memory` the activation memory it keeps per micro-batch (non-negative integer,
 /// any unit, e.g. MiB). Errors throw `invalid_input` naming source, line (or layer) and field.
-/// O(bytes).
+/// A UTF-8 byte order mark at the start is skipped. Memory is bounded: a profile file is at most
+/// `max_layer_file_bytes` (16 MiB) and a JSON profile at most `max_layer_json_values` (1,048,576)
+/// values; more is invalid_input naming the bound. O(bytes).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <ios>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -35,28 +37,31 @@ struct layer_table {
   std::vector<std::uint64_t> memory;
 };
 
+/// Largest layer profile file `read_layers` reads (16,777,216 bytes).
+inline constexpr std::size_t max_layer_file_bytes = std::size_t{1} << 24;
+/// Most JSON values a JSON layer profile may hold (1,048,576; every layer takes at least three).
+inline constexpr std::size_t max_layer_json_values = std::size_t{1} << 20;
+
 namespace detail {
 inline double require_cost(std::string_view source, std::size_t line, std::string_view field, std::string_view text) {
-  const auto d = to_double(text);
-  if (!d) throw invalid_input(field_error(source, line, field, text, "is not a finite number"));
-  if (*d < 0) throw invalid_input(field_error(source, line, field, text, "is negative"));
-  return *d;
+  double d = 0;
+  const real_status st = to_real(text, d);
+  if (st != real_status::ok) throw invalid_input(field_error(source, line, field, text, real_problem(st)));
+  if (d < 0) throw invalid_input(field_error(source, line, field, text, "is negative"));
+  return d;
 }
 inline std::uint64_t require_u64(std::string_view source, std::size_t line, std::string_view field, std::string_view text) {
   std::uint64_t v = 0;
-  switch (to_unsigned(text, std::numeric_limits<std::uint64_t>::max(), v)) {
-    case integer_status::ok: return v;
-    case integer_status::negative: throw invalid_input(field_error(source, line, field, text, "is negative"));
-    case integer_status::too_large: throw invalid_input(field_error(source, line, field, text, "is too large"));
-    case integer_status::not_integer: throw invalid_input(field_error(source, line, field, text, "is not a whole number"));
-  }
-  return 0;
+  constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  const integer_status st = to_unsigned(text, max, v);
+  if (st != integer_status::ok) throw invalid_input(field_error(source, line, field, text, integer_problem(st, max)));
+  return v;
 }
 }  // namespace detail
 
 /// Reads a JSON layer profile. Errors name "source: layers[i]" and the field.
 [[nodiscard]] inline layer_table read_layers_json(std::string_view text, std::string_view source = "<layers>") {
-  const detail::json_value doc = detail::parse_json(text, std::string(source));
+  const detail::json_value doc = detail::parse_json(detail::skip_bom(text), std::string(source), max_layer_json_values);
   layer_table out;
   const detail::json_value* layers = &doc;
   if (doc.is_object()) {
@@ -84,18 +89,15 @@ inline std::uint64_t require_u64(std::string_view source, std::size_t line, std:
                           std::string(reason));
     };
     const std::string& c = field("cost");
-    const auto cost = detail::to_double(c);
-    if (!cost) fail("cost", c, "is not a finite number");
-    if (*cost < 0) fail("cost", c, "is negative");
+    double cost = 0;
+    if (const auto st = detail::to_real(c, cost); st != detail::real_status::ok) fail("cost", c, detail::real_problem(st));
+    if (cost < 0) fail("cost", c, "is negative");
     const std::string& m = field("memory");
     std::uint64_t mem = 0;
-    switch (detail::to_unsigned(m, std::numeric_limits<std::uint64_t>::max(), mem)) {
-      case detail::integer_status::ok: break;
-      case detail::integer_status::negative: fail("memory", m, "is negative"); break;
-      case detail::integer_status::too_large: fail("memory", m, "is too large"); break;
-      case detail::integer_status::not_integer: fail("memory", m, "is not a whole number"); break;
-    }
-    out.cost.push_back(*cost);
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    if (const auto st = detail::to_unsigned(m, max, mem); st != detail::integer_status::ok)
+      fail("memory", m, detail::integer_problem(st, max));
+    out.cost.push_back(cost);
     out.memory.push_back(mem);
   }
   return out;
@@ -106,7 +108,7 @@ inline std::uint64_t require_u64(std::string_view source, std::size_t line, std:
   layer_table out;
   std::vector<std::string> header, cells;
   std::size_t line_no = 0, cost_col = 0, mem_col = 0;
-  detail::for_each_line(text, [&](std::string_view line) {
+  detail::for_each_line(detail::skip_bom(text), [&](std::string_view line) {
     ++line_no;
     if (detail::is_blank(line)) return;
     if (header.empty()) {
@@ -138,9 +140,22 @@ inline std::uint64_t require_u64(std::string_view source, std::size_t line, std:
 
 /// Reads a layer profile file: ".csv" as CSV, anything else as JSON.
 [[nodiscard]] inline layer_table read_layers(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw invalid_input(path.string() + ": cannot open for reading");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ifstream in;
+  detail::open_input(in, path);
+  std::string text;
+  try {
+    char buf[1 << 16];
+    while (in) {
+      in.read(buf, sizeof buf);
+      text.append(buf, static_cast<std::size_t>(in.gcount()));
+      if (text.size() > max_layer_file_bytes)
+        throw invalid_input(path.string() + ": larger than " + std::to_string(max_layer_file_bytes) +
+                            " bytes (the layer reader's limit)");
+    }
+  } catch (const std::ios_base::failure& e) {
+    throw invalid_input(path.string() + ": read error: " + e.what());
+  }
+  if (in.bad()) throw invalid_input(path.string() + ": read error");
   layer_table t = format_of(path) == dataset_format::csv ? read_layers_csv(text, path.string())
                                                          : read_layers_json(text, path.string());
   if (t.name.empty()) t.name = path.stem().string();

@@ -206,20 +206,17 @@ class plan_reader {
   }
   double number_at(const json_value& v, std::string_view path) const {
     if (!v.is_number()) fail(path, std::string("is ") + kind_name(v.type) + ", expected a number");
-    const auto d = to_double(v.text);
-    if (!d) fail(path, "= " + v.text + ": is not a finite number");
-    return *d;
+    double d = 0;
+    const real_status st = to_real(v.text, d);
+    if (st != real_status::ok) fail(path, "= " + v.text + ": " + real_problem(st));
+    return d;
   }
   std::uint64_t unsigned_at(const json_value& v, std::string_view path,
                             std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) const {
     if (!v.is_number()) fail(path, std::string("is ") + kind_name(v.type) + ", expected a number");
     std::uint64_t out = 0;
-    switch (to_unsigned(v.text, max, out)) {
-      case integer_status::ok: return out;
-      case integer_status::negative: fail(path, "= " + v.text + ": is negative");
-      case integer_status::too_large: fail(path, "= " + v.text + ": is too large");
-      case integer_status::not_integer: fail(path, "= " + v.text + ": is not a whole number");
-    }
+    const integer_status st = to_unsigned(v.text, max, out);
+    if (st != integer_status::ok) fail(path, "= " + v.text + ": " + integer_problem(st, max));
     return out;
   }
   const json_value& array_at(const json_value& v, std::string_view path) const {

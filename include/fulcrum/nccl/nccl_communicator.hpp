@@ -37,13 +37,15 @@
 #include <vector>
 
 #include "fulcrum/comm/collectives.hpp"
+#include "fulcrum/comm/detail/deadline.hpp"
 #include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/core/error.hpp"
 
 namespace fulcrum::nccl {
 
 struct nccl_options {
-  /// Longest a collective (or the communicator's creation) may take before comm_error.
+  /// Longest a collective (or the communicator's creation) may take before comm_error. A value
+  /// too large for the steady clock (e.g. `std::chrono::milliseconds::max()`) means no timeout.
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
 };
 
@@ -224,7 +226,7 @@ class nccl_communicator {
   /// Waits for everything enqueued on the stream, polling NCCL's asynchronous error state; on an
   /// error or after the timeout, aborts the communicator and throws comm_error.
   void synchronize() {
-    const auto deadline = std::chrono::steady_clock::now() + opts_.timeout;
+    const auto deadline = fulcrum::comm::detail::deadline_after(opts_.timeout);
     std::chrono::microseconds nap{1};
     for (;;) {
       ncclResult_t async = ncclSuccess;
@@ -255,7 +257,7 @@ class nccl_communicator {
   }
   /// Waits until a nonblocking NCCL call is no longer in progress.
   void wait_ready(const char* what) {
-    const auto deadline = std::chrono::steady_clock::now() + opts_.timeout;
+    const auto deadline = fulcrum::comm::detail::deadline_after(opts_.timeout);
     std::chrono::microseconds nap{1};
     for (;;) {
       ncclResult_t async = ncclSuccess;
@@ -312,7 +314,7 @@ class nccl_communicator {
     if (comm_ != nullptr && !failed_) {
       // Orderly shutdown (finalize, polled with the timeout); any error falls back to abort.
       ncclResult_t async = ncclCommFinalize(comm_);
-      const auto deadline = std::chrono::steady_clock::now() + opts_.timeout;
+      const auto deadline = fulcrum::comm::detail::deadline_after(opts_.timeout);
       while ((async == ncclSuccess || async == ncclInProgress) &&
              ncclCommGetAsyncError(comm_, &async) == ncclSuccess && async == ncclInProgress &&
              std::chrono::steady_clock::now() < deadline)

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/io/detail/number.hpp"
 
 namespace fulcrum::io::detail {
 
@@ -65,7 +66,10 @@ class json_parser {
  public:
   static constexpr int max_depth = 128;
 
-  json_parser(std::string_view text, std::string where) : text_(text), where_(std::move(where)) {}
+  /// `max_values` bounds the values (of any kind, nested ones included) the document may hold,
+  /// and so the parser's memory; more is invalid_input naming the bound.
+  json_parser(std::string_view text, std::string where, std::size_t max_values = SIZE_MAX)
+      : text_(text), where_(std::move(where)), max_values_(max_values) {}
 
   /// Parses exactly one value followed only by whitespace.
   json_value parse_document() {
@@ -97,6 +101,11 @@ class json_parser {
 
   json_value parse_value(int depth) {
     if (depth > max_depth) fail("nesting deeper than 128 levels");
+    if (++values_ > max_values_) {
+      std::ostringstream os;
+      os << "more than " << max_values_ << " JSON values (the reader's limit)";
+      fail(os.str());
+    }
     if (pos_ >= text_.size()) fail("unexpected end of input, expected a value");
     json_value v;
     const char c = text_[pos_];
@@ -274,57 +283,22 @@ class json_parser {
 
   std::string_view text_;
   std::string where_;
+  std::size_t max_values_;
+  std::size_t values_ = 0;
   std::size_t pos_ = 0;
 };
 
 /// Parses one JSON document; `where` prefixes error messages (e.g. "plan.json" or "data.jsonl:7").
-[[nodiscard]] inline json_value parse_json(std::string_view text, std::string where = "json") {
-  return json_parser(text, std::move(where)).parse_document();
-}
-
-/// Result of reading a JSON number as an integer.
-enum class integer_status { ok, not_integer, negative, too_large };
-
-/// Reads a number's source text as a non-negative integer (accepts "12", "12.0", "1.2e3";
-/// rejects fractions, negatives and values above `max`).
-[[nodiscard]] inline integer_status to_unsigned(std::string_view text, std::uint64_t max, std::uint64_t& out) noexcept {
-  if (!text.empty() && text.front() == '-') {
-    // "-0" is zero; anything else below zero is negative.
-    bool all_zero = true;
-    for (char c : text.substr(1)) {
-      if (c == 'e' || c == 'E') break;
-      if (c != '0' && c != '.') all_zero = false;
-    }
-    if (!all_zero) return integer_status::negative;
-    out = 0;
-    return integer_status::ok;
-  }
-  std::uint64_t v = 0;
-  const auto* first = text.data();
-  const auto* last = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(first, last, v);
-  if (ec == std::errc() && ptr == last) {
-    if (v > max) return integer_status::too_large;
-    out = v;
-    return integer_status::ok;
-  }
-  if (ec == std::errc::result_out_of_range) return integer_status::too_large;
-  // Fractional or exponent form: accept only exact integers.
-  double d = 0;
-  auto [p2, ec2] = std::from_chars(first, last, d);
-  if (ec2 == std::errc::result_out_of_range) return integer_status::too_large;
-  if (ec2 != std::errc() || p2 != last || !std::isfinite(d)) return integer_status::not_integer;
-  if (d != std::floor(d)) return integer_status::not_integer;
-  if (d > static_cast<double>(max) || d >= 18446744073709551616.0) return integer_status::too_large;
-  out = static_cast<std::uint64_t>(d);
-  return integer_status::ok;
+/// `max_values` bounds the values the document may hold (see json_parser).
+[[nodiscard]] inline json_value parse_json(std::string_view text, std::string where = "json",
+                                           std::size_t max_values = SIZE_MAX) {
+  return json_parser(text, std::move(where), max_values).parse_document();
 }
 
 /// Reads a number's source text as a finite double.
 [[nodiscard]] inline std::optional<double> to_double(std::string_view text) noexcept {
   double d = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(d)) return std::nullopt;
+  if (to_real(text, d) != real_status::ok) return std::nullopt;
   return d;
 }
 

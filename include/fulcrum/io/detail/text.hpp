@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file io/detail/text.hpp
-/// Line splitting and CSV field splitting for the dataset readers. O(bytes), no allocation per
-/// line beyond the output cells.
+/// Line splitting (of a text in memory, or of a stream with a bound on the line length, so a
+/// reader's memory does not grow with a hostile line), the UTF-8 byte order mark, and CSV field
+/// splitting for the dataset readers. O(bytes), no allocation per line beyond the output cells.
 #pragma once
 
 #include <cstddef>
+#include <ios>
+#include <istream>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -13,6 +16,22 @@
 #include "fulcrum/core/error.hpp"
 
 namespace fulcrum::io::detail {
+
+/// The UTF-8 byte order mark some editors put at the start of a file.
+inline constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
+
+/// `text` without a leading UTF-8 byte order mark (accepted and skipped at the start of a file).
+[[nodiscard]] inline std::string_view skip_bom(std::string_view text) noexcept {
+  if (text.substr(0, utf8_bom.size()) == utf8_bom) text.remove_prefix(utf8_bom.size());
+  return text;
+}
+
+/// invalid_input "source:line: line longer than N bytes (the reader's limit per line)".
+[[noreturn]] inline void line_too_long(std::string_view source, std::size_t line_no, std::size_t max_line_bytes) {
+  std::ostringstream os;
+  os << source << ':' << line_no << ": line longer than " << max_line_bytes << " bytes (the reader's limit per line)";
+  throw invalid_input(os.str());
+}
 
 /// Calls f(line) for every line of `text` ('\n' separated; a trailing '\r' is dropped; a final
 /// line without '\n' counts).
@@ -26,6 +45,67 @@ void for_each_line(std::string_view text, F&& f) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     f(line);
     start = end + 1;
+  }
+}
+
+/// Calls f(line, line_no) for every line of the stream `in` ('\n' separated; a trailing '\r' is
+/// dropped; a final line without '\n' counts; a UTF-8 byte order mark at the start is skipped),
+/// holding at most `max_line_bytes` of it at once: a longer line is invalid_input naming the
+/// source, the line and the bound. A read error is invalid_input too (never std::ios_base::failure).
+template <class F>
+void for_each_stream_line(std::istream& in, std::string_view source, std::size_t max_line_bytes, F&& f) {
+  std::string line;
+  std::size_t line_no = 1;
+  bool first = true;
+  auto emit = [&] {
+    std::string_view v = line;
+    if (first) v = skip_bom(v);
+    first = false;
+    if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+    f(v, line_no);
+    line.clear();
+    ++line_no;
+  };
+  char buf[1 << 16];
+  try {
+    while (in) {
+      in.read(buf, sizeof buf);
+      const auto got = static_cast<std::size_t>(in.gcount());
+      std::string_view chunk(buf, got);
+      while (!chunk.empty()) {
+        const std::size_t nl = chunk.find('\n');
+        const std::size_t take = nl == std::string_view::npos ? chunk.size() : nl;
+        // The bound counts the line's bytes without its '\r\n' (and a first line's BOM).
+        const std::size_t allowance = max_line_bytes + 1 + (first ? utf8_bom.size() : 0);
+        if (line.size() + take > allowance) line_too_long(source, line_no, max_line_bytes);
+        line.append(chunk.substr(0, take));
+        if (nl == std::string_view::npos) break;
+        {
+          std::string_view v = line;
+          if (first) v = skip_bom(v);
+          if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+          if (v.size() > max_line_bytes) line_too_long(source, line_no, max_line_bytes);
+        }
+        emit();
+        chunk.remove_prefix(nl + 1);
+      }
+    }
+  } catch (const std::ios_base::failure& e) {
+    std::ostringstream os;
+    os << source << ':' << line_no << ": read error: " << e.what();
+    throw invalid_input(os.str());
+  }
+  if (in.bad()) {
+    std::ostringstream os;
+    os << source << ':' << line_no << ": read error";
+    throw invalid_input(os.str());
+  }
+  if (!line.empty()) {
+    std::string_view v = line;
+    if (first) v = skip_bom(v);
+    if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+    if (v.size() > max_line_bytes) line_too_long(source, line_no, max_line_bytes);
+    emit();
   }
 }
 
