@@ -47,7 +47,7 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
   const auto st = d::to_unsigned(text, hi, v);
   if (st == d::integer_status::not_number) bad_value(option, text, "is not a number", range_text(lo, hi));
   if (st != d::integer_status::ok) bad_value(option, text, d::integer_problem(st, hi), range_text(lo, hi));
-  if (v < lo) bad_value(option, text, "is below " + std::to_string(lo), range_text(lo, hi));
+  if (v < lo) bad_value(option, text, std::string("is below ").append(std::to_string(lo)), range_text(lo, hi));
   return v;
 }
 
@@ -56,8 +56,8 @@ double parse_real(const std::string& option, const std::string& text, double lo,
   double v = 0;
   const auto st = d::to_real(text, v);
   if (st != d::real_status::ok) bad_value(option, text, d::real_problem(st), range_text(lo, hi));
-  if (v < lo) bad_value(option, text, lo == 0 ? "is negative" : "is below " + plain(lo), range_text(lo, hi));
-  if (v > hi) bad_value(option, text, "is above " + plain(hi), range_text(lo, hi));
+  if (v < lo) bad_value(option, text, lo == 0 ? std::string("is negative") : std::string("is below ").append(plain(lo)), range_text(lo, hi));
+  if (v > hi) bad_value(option, text, std::string("is above ").append(plain(hi)), range_text(lo, hi));
   return v;
 }
 

@@ -57,10 +57,13 @@ int cmd_dispatch(const dispatch_settings& s, const input_options& in, const cost
     double bytes = 0;
     for (std::size_t g = st * s.batch; g < (st + 1) * s.batch; ++g)
       bytes += std::floor(s.bytes_per_token * static_cast<double>(data.samples[g].tokens()));
-    if (bytes > limits::max_step_payload_bytes)
-      throw fulcrum::invalid_input("--bytes-per-token = " + fmt(s.bytes_per_token, 3) + ": step " + std::to_string(st) +
-                                   " would move " + fmt(bytes) + " payload bytes; one step's payload must be at most " +
-                                   fmt(limits::max_step_payload_bytes) + " bytes (lower --bytes-per-token or --batch)");
+    if (bytes > limits::max_step_payload_bytes) {
+      std::ostringstream os;
+      os << "--bytes-per-token = " << s.bytes_per_token << ": step " << st << " would move " << fmt(bytes)
+         << " payload bytes; one step's payload must be at most " << fmt(limits::max_step_payload_bytes)
+         << " bytes (lower --bytes-per-token or --batch)";
+      throw fulcrum::invalid_input(os.str());
+    }
   }
   const std::size_t n = steps * s.batch;
   const fulcrum::projected_cost<fulcrum::attention_cost, fulcrum::tokens_of> attention{{cost.a, cost.b, cost.c}, {}};

@@ -116,9 +116,10 @@ class output_set {
     static std::atomic<std::uint64_t> counter{0};
     const auto n = counter.fetch_add(1, std::memory_order_relaxed);
     const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
-    std::filesystem::path p = path.parent_path();
-    p /= "." + path.filename().string() + "." + std::to_string(ticks) + "-" + std::to_string(n) + "." + kind;
-    return p;
+    std::string name(1, '.');  // built by appending: GCC 12 misreports "." + std::string (-Wrestrict)
+    name.append(path.filename().string()).append(1, '.').append(std::to_string(ticks));
+    name.append(1, '-').append(std::to_string(n)).append(1, '.').append(kind);
+    return path.parent_path() / name;
   }
 
   /// Undoes everything: new files out, previous files back, temporaries removed. Never throws.
