@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -33,7 +34,7 @@ TEST_SUITE("comm") {
     CHECK(fc::detail::deadline_after(room - milliseconds(1), now) == now + (room - milliseconds(1)));
     CHECK(fc::detail::deadline_after(room - milliseconds(1), now) > now);
     // A deadline is never before now (the overflow made it so).
-    for (auto t : {milliseconds(1), milliseconds(1) << 40, milliseconds::max() / 2, milliseconds::max() - milliseconds(1)})
+    for (auto t : {milliseconds(1), milliseconds(std::int64_t{1} << 40), milliseconds::max() / 2, milliseconds::max() - milliseconds(1)})
       CHECK(fc::detail::deadline_after(t, now) >= now);
     // A clock reading of max() stays max().
     CHECK(fc::detail::is_unbounded(fc::detail::deadline_after(milliseconds(1), clock_type::time_point::max())));
