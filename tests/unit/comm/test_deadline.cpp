@@ -34,7 +34,8 @@ TEST_SUITE("comm") {
     CHECK(fc::detail::deadline_after(room - milliseconds(1), now) == now + (room - milliseconds(1)));
     CHECK(fc::detail::deadline_after(room - milliseconds(1), now) > now);
     // A deadline is never before now (the overflow made it so).
-    for (auto t : {milliseconds(1), milliseconds(std::int64_t{1} << 40), milliseconds::max() / 2, milliseconds::max() - milliseconds(1)})
+    for (auto t : {milliseconds(1), milliseconds(std::int64_t{1} << 40), milliseconds::max() / 2,
+                   milliseconds::max() - milliseconds(1)})
       CHECK(fc::detail::deadline_after(t, now) >= now);
     // A clock reading of max() stays max().
     CHECK(fc::detail::is_unbounded(fc::detail::deadline_after(milliseconds(1), clock_type::time_point::max())));
@@ -54,7 +55,8 @@ TEST_SUITE("comm") {
         return fc::all_reduce(ep, static_cast<double>(ep.rank() + 1), std::plus<>{});
       });
       for (double s : sums) CHECK(s == static_cast<double>(p * (p + 1) / 2));
-      const auto passed = world.run([](fc::thread_world::endpoint& ep) { return fulcrum::testing::run_communicator_conformance(ep); });
+      const auto passed =
+          world.run([](fc::thread_world::endpoint& ep) { return fulcrum::testing::run_communicator_conformance(ep); });
       for (auto n : passed) CHECK(n == passed[0]);
       CHECK(passed[0] > 40);
     }

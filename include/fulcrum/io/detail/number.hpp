@@ -72,7 +72,8 @@ enum class integer_status {
 
 /// Reads `text` as a non-negative integer <= `max`, exactly: "12", "12.0", "1.2e3" and "-0" are
 /// whole numbers; "1.0000000000000001", "4294967295.0000001" and "1e-400" are not.
-[[nodiscard]] constexpr integer_status to_unsigned(std::string_view text, std::uint64_t max, std::uint64_t& out) noexcept {
+[[nodiscard]] constexpr integer_status to_unsigned(std::string_view text, std::uint64_t max,
+                                                   std::uint64_t& out) noexcept {
   decimal_parts d;
   if (!split_decimal(text, d)) return integer_status::not_number;
   // Significant digits: integer then fraction digits, as one digit string D; value = D * 10^e.
@@ -88,7 +89,8 @@ enum class integer_status {
   if (d.negative) return integer_status::negative;
   // Exponent of the last significant digit: value = D[first, last) * 10^e (digit counts are far
   // below 10^15, so this cannot overflow).
-  const std::int64_t e = d.exponent - static_cast<std::int64_t>(d.fraction.size()) + static_cast<std::int64_t>(total - last);
+  const std::int64_t e =
+      d.exponent - static_cast<std::int64_t>(d.fraction.size()) + static_cast<std::int64_t>(total - last);
   if (e < 0) return integer_status::not_integer;
   const std::int64_t length = static_cast<std::int64_t>(last - first) + e;  // decimal digits of the value
   if (length > 20) return integer_status::too_large;
@@ -122,9 +124,12 @@ enum class real_status {
     // Which side: the decimal position of the leading significant digit.
     const std::size_t total = d.integer.size() + d.fraction.size();
     std::size_t first = 0;
-    auto digit_at = [&](std::size_t k) { return k < d.integer.size() ? d.integer[k] : d.fraction[k - d.integer.size()]; };
+    auto digit_at = [&](std::size_t k) {
+      return k < d.integer.size() ? d.integer[k] : d.fraction[k - d.integer.size()];
+    };
     while (first < total && digit_at(first) == '0') ++first;
-    const std::int64_t lead = d.exponent + static_cast<std::int64_t>(d.integer.size()) - static_cast<std::int64_t>(first);
+    const std::int64_t lead =
+        d.exponent + static_cast<std::int64_t>(d.integer.size()) - static_cast<std::int64_t>(first);
     return lead > 0 ? real_status::overflow : real_status::underflow;
   }
   if (ec != std::errc() || ptr != text.data() + text.size()) return real_status::not_number;
@@ -136,11 +141,16 @@ enum class real_status {
 /// "is not a whole number", "exceeds 4294967295", "is not a number"); empty for ok.
 [[nodiscard]] inline std::string integer_problem(integer_status s, std::uint64_t max) {
   switch (s) {
-    case integer_status::ok: return {};
-    case integer_status::not_integer: return "is not a whole number";
-    case integer_status::negative: return "is negative";
-    case integer_status::too_large: return "exceeds " + std::to_string(max);
-    case integer_status::not_number: return "is not a number";
+    case integer_status::ok:
+      return {};
+    case integer_status::not_integer:
+      return "is not a whole number";
+    case integer_status::negative:
+      return "is negative";
+    case integer_status::too_large:
+      return "exceeds " + std::to_string(max);
+    case integer_status::not_number:
+      return "is not a number";
   }
   return "is not a number";
 }
@@ -148,10 +158,14 @@ enum class real_status {
 /// What is wrong with a number that is not a finite double, in words; empty for ok.
 [[nodiscard]] inline std::string real_problem(real_status s) {
   switch (s) {
-    case real_status::ok: return {};
-    case real_status::not_number: return "is not a number";
-    case real_status::overflow: return "is too large for a double (above 1.8e308)";
-    case real_status::underflow: return "is too small for a double: it is not 0 but would round to 0 (below 4.9e-324)";
+    case real_status::ok:
+      return {};
+    case real_status::not_number:
+      return "is not a number";
+    case real_status::overflow:
+      return "is too large for a double (above 1.8e308)";
+    case real_status::underflow:
+      return "is too small for a double: it is not 0 but would round to 0 (below 4.9e-324)";
   }
   return "is not a number";
 }
