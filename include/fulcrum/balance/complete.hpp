@@ -21,9 +21,13 @@
 /// the search tree was exhausted (then `lower_bound` is set to the makespan). When a limit hits, the
 /// best plan so far is returned with the static lower bound, so `gap()` is a proven gap. The node
 /// limit is deterministic (same plan everywhere); the time limit is not.
-/// Floating point: costs are "integral" when every cost is a whole number and the total is below
-/// 2^53; then all comparisons are exact. Otherwise a plan counts as better only if its makespan
-/// is below best * (1 - 1e-12), and "optimal" means optimal within that relative tolerance.
+/// Floating point: every decision follows the arithmetic rule of balance/detail/sums.hpp: loads are
+/// summed in item index order, a plan fits iff every load <= part_capacity, is better iff its
+/// makespan is smaller, and "optimal" means no plan has a smaller makespan under that rule (no
+/// tolerance). When every sum is exact (whole numbers, halves, ... below 2^53) bin completion
+/// decides; otherwise the branch and bound prunes with limits grown by the rounding margin and
+/// checks each plan it reaches in index order, so a capped search finds every plan the rule
+/// accepts at the cap.
 ///
 /// Complexity: O(n log n) to sort and seed, then O(k) per search node; exponential in the worst
 /// case (the problem is strongly NP-hard), bounded by `opts.limits`. Memory O(n + k). Easy in practice when items are many and small
@@ -44,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/balance/detail/bounds.hpp"
 #include "fulcrum/balance/detail/complete_bin_completion.hpp"
 #include "fulcrum/balance/detail/complete_search.hpp"
 #include "fulcrum/balance/lpt.hpp"
@@ -87,36 +92,29 @@ inline std::vector<index_type> complete_initial_lpt(const complete_problem& p, c
 inline constexpr std::size_t bin_completion_max_items = 2048;
 
 /// Optimisation by a sequence of bin-completion decisions: first C = lower bound (a perfect plan,
-/// if one exists, proves itself optimal at once), then top-down C = best - 1 (integral) or
-/// best * (1 - 1e-12) (floating point) until a decision is infeasible (the incumbent is optimal)
-/// or the limits hit.
+/// if one exists, proves itself optimal at once), then top-down C = best - 1 (integral) or the
+/// next double below best until a decision is infeasible (the incumbent is optimal) or the limits
+/// hit. Only used when every sum is exact (p.exact), so its placement-order sums are the rule's.
 inline complete_outcome complete_by_bin_completion(const complete_problem& p, std::vector<index_type> incumbent,
                                                    cost_t incumbent_makespan) {
   complete_outcome out;
   out.part_of_sorted = std::move(incumbent);
   out.makespan = out.part_of_sorted.empty() ? std::numeric_limits<cost_t>::infinity() : incumbent_makespan;
-  auto meets = [&](cost_t mk) {
-    return mk < std::numeric_limits<cost_t>::infinity() &&
-           (p.integral ? mk <= p.lower_bound : mk <= p.lower_bound * (1 + complete_rel_tol));
-  };
+  auto meets = [&](cost_t mk) { return mk < std::numeric_limits<cost_t>::infinity() && mk <= p.lower_bound; };
   if (meets(out.makespan)) {
     out.reached_bound = true;
     return out;
   }
   const auto start = std::chrono::steady_clock::now();
-  bin_completion bc(p.cost, p.k, p.integral, p.limits, start, out.nodes);
-  auto makespan_of = [&](const std::vector<index_type>& part) {
-    std::vector<cost_t> load(p.k, 0);
-    for (std::size_t i = 0; i < part.size(); ++i) load[part[i]] += p.cost[i];
-    return *std::max_element(load.begin(), load.end());
-  };
+  bin_completion bc(p.cost, p.k, p.exact, p.limits, start, out.nodes);
+  auto makespan_of = [&](const std::vector<index_type>& part) { return p.index_makespan(part); };
   std::vector<index_type> plan;
   // Bottom: the lower bound itself, with half of the node budget.
   {
     search_limits half = p.limits;
     half.nodes = p.limits.nodes / 2;
-    bin_completion first(p.cost, p.k, p.integral, half, start, out.nodes);
-    const cost_t C = std::min(p.capacity, p.integral ? p.lower_bound : p.lower_bound * (1 + complete_rel_tol));
+    bin_completion first(p.cost, p.k, p.exact, half, start, out.nodes);
+    const cost_t C = std::min(p.capacity, p.lower_bound);
     const auto d = first.decide(C, plan);
     if (d == decision::feasible) {
       out.part_of_sorted = plan;
@@ -133,9 +131,7 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
   }
   // Top-down.
   while (true) {
-    cost_t C = p.capacity;
-    if (out.makespan < std::numeric_limits<cost_t>::infinity())
-      C = std::min(C, p.integral ? out.makespan - 1 : out.makespan * (1 - complete_rel_tol));
+    const cost_t C = p.target_below(out.makespan);
     const auto d = bc.decide(C, plan);
     if (d == decision::limit) return out;
     if (d == decision::infeasible) {
@@ -158,7 +154,7 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
                                                 const balance_options& opts = {}) {
   constexpr const char* where = "complete_balance";
   detail::require_parts(where, k, costs.size());
-  for (std::size_t i = 0; i < costs.size(); ++i) detail::require_non_negative(where, "cost", i, costs[i]);
+  detail::require_costs(where, costs);
   const cost_t capacity = opts.part_capacity;
   if (std::isnan(capacity) || !(capacity > 0))
     throw invalid_input(detail::describe(where, "part_capacity", capacity, "must be positive"));
@@ -168,7 +164,9 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
   prob.k = k;
   prob.capacity = capacity;
   prob.limits = opts.limits;
-  const auto order = detail::order_by_cost_descending(costs);
+  prob.input = costs;
+  prob.item = detail::order_by_cost_descending(costs);
+  const auto& order = prob.item;
   prob.cost.resize(n);
   for (std::size_t i = 0; i < n; ++i) prob.cost[i] = costs[order[i]];
 
@@ -180,6 +178,7 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
   }
   integral = integral && total < 0x1p53;
   prob.integral = integral;
+  prob.exact = integral || detail::sums_are_exact(costs);
   if (opts.equal_counts) {
     prob.equal_counts = true;
     prob.count_floor = n / k;
@@ -187,9 +186,8 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
     prob.count_ceil = prob.count_floor + (prob.ceil_parts > 0 ? 1 : 0);
   }
 
-  // Lower bound: the core bound, rounded up for integral costs.
-  cost_t lb = makespan_lower_bound(costs, k);
-  if (integral) lb = std::ceil(lb);
+  // Lower bound: sound under the arithmetic rule (detail/bounds.hpp), rounded up for integral costs.
+  const cost_t lb = detail::balance_lower_bound(costs, k, opts.equal_counts);
   prob.lower_bound = lb;
 
   if (capacity < std::numeric_limits<cost_t>::infinity()) {
@@ -203,10 +201,11 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
 
   cost_t lpt_makespan = 0;
   auto incumbent = detail::complete_initial_lpt(prob, lpt_makespan);
+  lpt_makespan = prob.index_makespan(incumbent);   // the rule's makespan
   if (lpt_makespan > capacity) incumbent.clear();  // not a feasible start
 
   detail::complete_outcome out;
-  if (!opts.equal_counts && n <= detail::bin_completion_max_items && k > 1 && n > k) {
+  if (prob.exact && !opts.equal_counts && n <= detail::bin_completion_max_items && k > 1 && n > k) {
     out = detail::complete_by_bin_completion(prob, std::move(incumbent), lpt_makespan);
   } else {
     detail::complete_search search(prob);
@@ -223,8 +222,8 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
   partition p = detail::make_partition(part_of, costs, k, std::max(lb, out.proven_lower_bound));
   if (out.exhausted || out.reached_bound) {
     p.proven_optimal = true;
-    // Exhaustion proves the incumbent optimal; loads re-summed in index order may differ from the
-    // search's by rounding, so the bound never exceeds the reported makespan.
+    // Exhaustion proves the incumbent optimal under the rule (its makespan was taken in index
+    // order, as make_partition's).
     p.lower_bound = out.exhausted ? p.makespan : std::min(p.lower_bound, p.makespan);
   }
   return p;

@@ -32,6 +32,7 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/balance/detail/bounds.hpp"
 #include "fulcrum/balance/detail/order.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
@@ -207,7 +208,7 @@ inline std::uint64_t local_search_improve(std::span<const cost_t> costs, std::si
 [[nodiscard]] inline partition local_search(std::span<const cost_t> costs, std::size_t k, const local_search_options& opts = {}) {
   auto part_of = lpt_assign(costs, k);
   local_search_improve(costs, k, part_of, opts);
-  return detail::make_partition(part_of, costs, k, makespan_lower_bound(costs, k));
+  return detail::make_partition(part_of, costs, k, detail::balance_lower_bound(costs, k, false));
 }
 
 /// LPT followed by local search, on any random-access range priced by `cost(proj(item))`.

@@ -38,13 +38,8 @@ inline std::vector<index_type> order_by_cost_descending(std::span<const cost_t> 
   return order;
 }
 
-inline void require_parts(std::string_view where, std::size_t k, std::size_t n) {
-  if (k == 0) throw invalid_input(describe(where, "k", k, "need at least one part"));
-  if (k > std::numeric_limits<index_type>::max())
-    throw invalid_input(describe(where, "k", k, "more parts than index_type can address"));
-  if (n > std::numeric_limits<index_type>::max())
-    throw invalid_input(describe(where, "items", n, "more items than index_type can address"));
-}
+/// 1 <= k <= max_parts, n within index_type (core/validate.hpp).
+inline void require_parts(std::string_view where, std::size_t k, std::size_t n) { validate_parts(where, "k", k, n); }
 }  // namespace detail
 
 namespace detail {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/ffd.hpp"
+#include "fulcrum/balance/detail/bounds.hpp"
 #include "fulcrum/balance/detail/order.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
@@ -85,14 +86,14 @@ inline cost_t multifit_ordered(std::span<const cost_t> costs, std::span<const in
   detail::require_costs("multifit", costs);
   std::vector<index_type> part_of(costs.size(), 0);
   const auto order = detail::radix_order_descending(costs);
-  detail::multifit_ordered(costs, order, k, opts, makespan_lower_bound(costs, k), part_of);
+  detail::multifit_ordered(costs, order, k, opts, detail::balance_lower_bound(costs, k, false), part_of);
   return part_of;
 }
 
 /// Multifit on precomputed costs, with loads, makespan and lower bound.
 [[nodiscard]] inline partition multifit(std::span<const cost_t> costs, std::size_t k, const multifit_options& opts = {}) {
   const auto part_of = multifit_assign(costs, k, opts);
-  return detail::make_partition(part_of, costs, k, makespan_lower_bound(costs, k));
+  return detail::make_partition(part_of, costs, k, detail::balance_lower_bound(costs, k, false));
 }
 
 /// Multifit on any random-access range of items, priced by `cost(proj(item))`.

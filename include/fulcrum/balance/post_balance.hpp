@@ -22,7 +22,11 @@
 ///     to nodes maximising bytes kept on their node, then within each node to ranks maximising
 ///     bytes kept on their rank, followed by the return-home pass. Its makespan equals the
 ///     reference's, so the cap always holds.
-/// Complexity: O(M (n log n + k) + repair) for M = 12 margins; the repair pass is O(moves * n_r * k).
+/// Complexity (worst case, default options): O(M (n log n + n C + k)) for M = 12 margins and
+/// C = ranks_per_node + nodes (refill scans a node's ranks, exports scan the nodes), plus the
+/// repair pass, capped at 2e7 examined pairs, and the swap-home pass, capped at 64 candidates per
+/// moved item (detail::swap_home_scan). The Hungarian fallback adds O(k^3) for k <= 512
+/// (O(k^2 log k) greedy above). bench/bench_growth.cpp measures the growth on adversarial inputs.
 /// Guarantee: every sample placed exactly once; makespan <= reference makespan * (1 + tolerance);
 /// movement never more than a full re-dispatch's in practice, and usually a small fraction (see
 /// docs/benchmarks.md). Not an optimum of the movement objective (that is NP-hard).
@@ -41,6 +45,8 @@
 #include <vector>
 
 #include "fulcrum/balance/complete.hpp"
+#include "fulcrum/balance/detail/bounds.hpp"
+#include "fulcrum/balance/detail/order.hpp"
 #include "fulcrum/balance/detail/post_balance_impl.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/options.hpp"
@@ -87,9 +93,9 @@ struct post_balance_result {
   if (opts.balance.part_capacity < std::numeric_limits<cost_t>::infinity())
     throw invalid_input(detail::describe(where, "balance.part_capacity", opts.balance.part_capacity,
                                          "is not supported by post_balance"));
+  detail::require_costs(where, costs);  // the validation balance() uses (core/validate.hpp)
   std::uint64_t total_bytes = 0;
   for (std::size_t i = 0; i < costs.size(); ++i) {
-    detail::require_non_negative(where, "cost", i, costs[i]);
     if (current_rank[i] >= ranks)
       throw invalid_input(detail::describe(where, "current_rank", i, current_rank[i], "is not below ranks"));
     total_bytes = checked_add(total_bytes, bytes[i], "post_balance: bytes");
@@ -128,11 +134,18 @@ struct post_balance_result {
     // or when the best attempt still moves much (k <= 512, where the Hungarian mapping is cheap).
     const bool costly = have && 4 * (best_move.inter + best_move.intra) > total_bytes;
     if (!have || (costly && ranks <= detail::hungarian_max_size)) {
-      auto rank_of = detail::map_groups_to_ranks(in, reference.parts.assignment(costs.size()));
+      const auto mapped = detail::map_groups_to_ranks(in, reference.parts.assignment(costs.size()));
+      auto rank_of = mapped;
       auto load = detail::rank_loads(in, rank_of);
       detail::return_home(in, rank_of, load);
       detail::swap_home(in, rank_of, load);
       detail::return_home(in, rank_of, load);
+      // The passes track loads incrementally; the rule (index-order loads <= cap) decides.
+      for (cost_t l : detail::rank_loads(in, rank_of))
+        if (!in.fits(l)) {
+          rank_of = mapped;  // the reference's groups: index-order loads <= its makespan <= cap
+          break;
+        }
       const auto m = detail::measure_movement(in, rank_of);
       if (!have || m < best_move) {
         have = true;
@@ -143,7 +156,7 @@ struct post_balance_result {
   }
 
   post_balance_result res;
-  res.plan = detail::make_partition(best, costs, ranks, makespan_lower_bound(costs, ranks));
+  res.plan = detail::make_partition(best, costs, ranks, detail::balance_lower_bound(costs, ranks, false));
   res.bytes_moved_inter_node = best_move.inter;
   res.bytes_moved_intra_node = best_move.intra;
   res.samples_moved = best_move.samples;

@@ -46,7 +46,8 @@
 /// other cost must be a cost_model_for the projected value and is called as cost(proj(item)), the
 /// same rule as balance() (for a ViT + LLM model on {images, tokens}, price the std::array the
 /// projection gives), and then only the per-bin cost is balanced (costs see the sizes before any
-/// truncation). Errors: ranks == 0, a zero capacity, negative,
+/// truncation). Errors: ranks == 0 or above fulcrum::max_parts (2^24, core/validate.hpp), a cost sum
+/// that overflows a double, a zero capacity, negative,
 /// NaN or fractional sizes, a negative or NaN cost -> invalid_input naming field, index and value;
 /// an item over the capacity -> infeasible naming it (opts.oversize_policy: `truncate` counts it as
 /// the capacity in that dimension; `own_bin` gives it a bin of its own, over capacity by design).
@@ -73,6 +74,7 @@
 #include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/validate.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
 #include "fulcrum/packing/detail/rank_fill.hpp"
 #include "fulcrum/packing/detail/rank_steps.hpp"
@@ -225,13 +227,14 @@ template <std::ranges::random_access_range R, class Capacity, class Cost = balan
                                           Cost cost = {}, Proj proj = {}) {
   constexpr const char* where = "pack_for_ranks";
   using projected = std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>;
-  if (ranks == 0) throw invalid_input(detail::describe(where, "ranks", ranks, "must be positive"));
   const auto n = static_cast<std::size_t>(std::ranges::size(items));
-  if (n > std::numeric_limits<index_type>::max())
-    throw invalid_input(detail::describe(where, "items", n, "more items than index_type can address"));
+  detail::validate_parts(where, "ranks", ranks, n);  // 1..max_parts, before any allocation
   // Costs (only when a cost model is given): cost(proj(item)), as in balance().
   std::vector<cost_t> costs;
-  if constexpr (!std::is_same_v<Cost, balance_sizes>) costs = evaluate_costs(items, cost, proj, where);
+  if constexpr (!std::is_same_v<Cost, balance_sizes>) {
+    costs = evaluate_costs(items, cost, proj, where);
+    (void)detail::validate_costs(where, costs);  // finite sum (else cost_dist is NaN)
+  }
   auto sizes_of = [&]<std::size_t D>(std::integral_constant<std::size_t, D>, auto&& size_at) {
     std::vector<size_vector<D>> sizes(n);
     auto it = std::ranges::begin(items);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file balance/detail/bounds.hpp
-/// The lower bound balance() reports: core's makespan_lower_bound (max(sum/k, max, c_(k) +
-/// c_(k+1))) strengthened by
+/// The lower bound balance() reports: max(sum/k, max, c_(k) + c_(k+1)) strengthened by
 ///  - integrality: when every cost is a whole number (and the total is exact in a double), every
 ///    part load is a multiple of g = gcd of the costs, so the bound rounds up to a multiple of g
 ///    (g = 1 for most inputs; 576 for image-token costs);
 ///  - equal counts: every part holds at least f = floor(n/k) items, so the part holding the
 ///    largest item weighs at least c_(1) + the f - 1 smallest other costs.
+/// Soundness under the arithmetic rule (detail/sums.hpp): the largest cost and c_(k) + c_(k+1)
+/// are exact; sum/k and the equal-counts bound are shrunk by their rounding margin unless every
+/// sum of the costs is exact (whole numbers, halves, ... below 2^53), so the bound never exceeds
+/// the optimal makespan of index-order loads. With k = 1 the bound is the (only) plan's makespan.
 /// O(n) time (one nth_element), O(n) memory.
 #pragma once
 
@@ -14,30 +17,54 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <numeric>
 #include <span>
 #include <vector>
 
-#include "fulcrum/core/bounds.hpp"
+#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
 
 inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, bool equal_counts) {
-  cost_t bound = makespan_lower_bound(costs, k);
   const std::size_t n = costs.size();
-  if (n == 0) return bound;
+  if (n == 0) return 0;
+  if (k == 1) {  // one plan only: its makespan (index-order sum) is the optimum
+    cost_t total = 0;
+    for (cost_t c : costs) total += c;
+    return total;
+  }
+  const bool exact = sums_are_exact(costs);
+  // Exact terms: the largest cost and fl(c_(k) + c_(k+1)) (a sum of two terms is the same in
+  // either order, and adding more nonnegative terms never lowers a double sum).
+  cost_t sum = 0, largest = 0;
+  for (cost_t c : costs) {
+    sum += c;
+    largest = std::max(largest, c);
+  }
+  cost_t bound = largest;
+  if (n > k) {
+    std::vector<cost_t> top(costs.begin(), costs.end());
+    std::nth_element(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(k), top.end(), std::greater<>{});
+    const cost_t kth_plus_one = top[k];
+    const cost_t kth = *std::min_element(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(k));
+    bound = std::max(bound, kth + kth_plus_one);
+  }
+  // Terms from longer sums: shrunk by their rounding margin unless every sum is exact.
+  const auto sound = [&](cost_t x) { return exact ? x : shrink_for_rounding(x, n); };
+  bound = std::max(bound, sound(sum / static_cast<cost_t>(k)));
   if (equal_counts && n / k >= 2) {
     const std::size_t f = n / k;
     std::vector<cost_t> sorted(costs.begin(), costs.end());
-    const auto largest = std::max_element(sorted.begin(), sorted.end());
-    const cost_t top = *largest;
-    sorted.erase(largest);
+    const auto top_it = std::max_element(sorted.begin(), sorted.end());
+    const cost_t top = *top_it;
+    sorted.erase(top_it);
     std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(f - 1), sorted.end());
     std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(f - 1));
     cost_t part = top;
     for (std::size_t i = 0; i < f - 1; ++i) part += sorted[i];
-    bound = std::max(bound, part);
+    bound = std::max(bound, sound(part));
   }
   cost_t total = 0;
   bool integral = true;

@@ -6,9 +6,11 @@
 /// iterative depth-first search (no recursion, so n is bounded by memory, not by the stack).
 /// At each depth the candidate parts are tried in increasing (load, count) order, so the first
 /// leaf is the LPT plan; parts with the same (load, count) as one already tried at that depth are
-/// skipped (they lead to symmetric sub-trees). Pruning, with `limit` the largest load a strictly
-/// better plan may have (best - 1 for integral costs, best * (1 - 1e-12) otherwise, capped by the
-/// part capacity):
+/// skipped (they lead to symmetric sub-trees; without exact sums only parts of load 0 are).
+/// Pruning, with `limit` the largest load a strictly better plan may have (best - 1 for integral
+/// costs, the next double below best otherwise, capped by the part capacity, and grown by the
+/// rounding margin of detail/sums.hpp unless sums are exact); a leaf is accepted only if its
+/// index-order makespan is within the (ungrown) target:
 ///  - a part whose load + item exceeds `limit` is skipped, and so are all heavier ones;
 ///  - wasted space: a part whose slack (limit - load) is below the smallest remaining item, or that
 ///    is full (equal_counts), can never receive another item; if the slack of the other parts
@@ -26,21 +28,24 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
 
-/// Relative tolerance used for floating-point (non-integral) costs: a plan counts as better only if
-/// its makespan is below best * (1 - complete_rel_tol), and it counts as optimal if its makespan is
-/// within best_lower_bound * (1 + complete_rel_tol). Integral costs (every cost an integer and the
-/// total below 2^53) are compared exactly.
-inline constexpr double complete_rel_tol = 1e-12;
-
+/// The search's view of the instance. Every decision follows the arithmetic rule of
+/// detail/sums.hpp: a plan is accepted (as feasible, as better than the incumbent, as meeting the
+/// bound) only on its loads summed in item index order (`index_makespan`). The search itself sums
+/// in placement (cost-descending) order; when sums are not exact it prunes against limits grown
+/// by the rounding margin, so it never cuts a plan that the rule accepts.
 struct complete_problem {
   std::vector<cost_t> cost;        ///< sorted descending
+  std::vector<index_type> item;    ///< item[i] = input index of the i-th sorted item
+  std::span<const cost_t> input;   ///< costs in input order
   std::size_t k = 1;
   bool integral = false;
+  bool exact = false;              ///< every sum exact (detail::sums_are_exact): orders agree
   bool equal_counts = false;
   std::size_t count_floor = 0;     ///< every part holds at least this many items (equal_counts)
   std::size_t count_ceil = 0;      ///< and at most this many
@@ -48,6 +53,27 @@ struct complete_problem {
   cost_t capacity = std::numeric_limits<cost_t>::infinity();
   cost_t lower_bound = 0;          ///< stop as soon as a plan reaches it
   search_limits limits{};
+
+  /// Makespan of a plan (part of each sorted item) under the rule: loads summed in input index
+  /// order. O(n + k).
+  [[nodiscard]] cost_t index_makespan(const std::vector<index_type>& part_of_sorted) const {
+    std::vector<index_type> part_of(part_of_sorted.size());
+    for (std::size_t i = 0; i < part_of.size(); ++i) part_of[item[i]] = part_of_sorted[i];
+    std::vector<cost_t> loads(k, 0.0);
+    part_loads(input, part_of, loads);
+    return max_load(loads);
+  }
+  /// Largest makespan allowed for a plan strictly better than `best` (infinity: none yet) and
+  /// within the capacity, under the rule.
+  [[nodiscard]] cost_t target_below(cost_t best) const {
+    cost_t lim = capacity;
+    if (best < std::numeric_limits<cost_t>::infinity())
+      lim = std::min(lim, integral ? best - 1 : std::nextafter(best, cost_t{0}));
+    return lim;
+  }
+  /// The pruning limit for a target: the target itself when sums are exact, else grown by the
+  /// rounding margin.
+  [[nodiscard]] cost_t prune_limit(cost_t target) const { return exact ? target : grow_for_rounding(target, cost.size()); }
 };
 
 struct complete_outcome {
@@ -89,9 +115,8 @@ class complete_search {
     // been entered. Backtracking restores the saved load exactly (no floating-point drift).
     while (true) {
       if (d == n) {
-        cost_t mk = 0;
-        for (cost_t l : load_) mk = std::max(mk, l);
-        if (mk < out.makespan) {
+        const cost_t mk = p_.index_makespan(chosen);
+        if (mk <= target_) {
           out.makespan = mk;
           out.part_of_sorted.assign(chosen.begin(), chosen.end());
           limit_ = limit_below(mk);
@@ -111,7 +136,7 @@ class complete_search {
       // Key of the part tried last at this depth (undo it first).
       bool has_prev = false;
       cost_t prev_load = 0;
-      std::size_t prev_count = 0;
+      std::size_t prev_count = 0, prev_tie = 0;
       if (chosen[d] != none) {
         const index_type q = chosen[d];
         load_[q] = saved_load[d];
@@ -119,15 +144,24 @@ class complete_search {
         has_prev = true;
         prev_load = load_[q];
         prev_count = count_key(q);
+        prev_tie = tie_key(q);
       }
-      // Next candidate: the smallest (load, count, index) with (load, count) > prev, that fits.
+      // Next candidate: the smallest (load, count, tie) with (load, count, tie) > prev, that fits.
+      // With exact sums parts of equal (load, count) are interchangeable (tie = 0 for all); else
+      // only parts of load 0 are (their sums restart exactly), others are told apart by index.
       index_type next = none;
+      std::size_t next_tie = 0;
       for (std::size_t j = 0; j < k; ++j) {
         if (!can_take(j)) continue;
         const cost_t l = load_[j];
         const std::size_t cnt = count_key(j);
-        if (has_prev && (l < prev_load || (l == prev_load && cnt <= prev_count))) continue;
-        if (next == none || l < load_[next] || (l == load_[next] && cnt < count_key(next))) next = static_cast<index_type>(j);
+        const std::size_t tie = tie_key(j);
+        if (has_prev && (l < prev_load || (l == prev_load && (cnt < prev_count || (cnt == prev_count && tie <= prev_tie)))))
+          continue;
+        if (next == none || l < load_[next] || (l == load_[next] && (cnt < count_key(next) || (cnt == count_key(next) && tie < next_tie)))) {
+          next = static_cast<index_type>(j);
+          next_tie = tie;
+        }
       }
       if (next != none && !(load_[next] + c <= limit_)) next = none;  // heavier parts do not fit either
       if (next == none) {
@@ -157,15 +191,17 @@ class complete_search {
   static constexpr index_type none = std::numeric_limits<index_type>::max();
 
   [[nodiscard]] bool meets_bound(cost_t mk) const {
-    if (!(mk < std::numeric_limits<cost_t>::infinity())) return false;
-    return p_.integral ? mk <= p_.lower_bound : mk <= p_.lower_bound * (1 + complete_rel_tol);
+    return mk < std::numeric_limits<cost_t>::infinity() && mk <= p_.lower_bound;
   }
-  /// Largest load allowed in a plan strictly better than `best` (and within capacity).
-  [[nodiscard]] cost_t limit_below(cost_t best) const {
-    cost_t lim = p_.capacity;
-    if (best < std::numeric_limits<cost_t>::infinity())
-      lim = std::min(lim, p_.integral ? best - 1 : best * (1 - complete_rel_tol));
-    return lim;
+  /// Sets the target (largest makespan of a plan strictly better than `best`, within capacity)
+  /// and returns the pruning limit for it.
+  cost_t limit_below(cost_t best) {
+    target_ = p_.target_below(best);
+    return p_.prune_limit(target_);
+  }
+  [[nodiscard]] std::size_t tie_key(std::size_t j) const {
+    if (p_.exact || load_[j] == 0) return 0;
+    return j + 1;
   }
   [[nodiscard]] std::size_t count_key(std::size_t j) const { return p_.equal_counts ? count_[j] : 0; }
   [[nodiscard]] bool can_take(std::size_t j) const {
@@ -197,15 +233,19 @@ class complete_search {
     }
     if (!next_fits) return false;
     const cost_t need = suffix_[d];
-    // Float sums are approximate: prune only with a margin (never cut a feasible branch).
-    return p_.integral ? live >= need : live >= need * (1 - 1e-9);
+    if (p_.exact) return live >= need;
+    // Sums in placement order differ from the rule's by rounding: prune only with a margin
+    // (relative to everything summed) that never cuts a feasible branch.
+    const cost_t margin = 4 * rounding_margin(p_.cost.size()) * (static_cast<cost_t>(p_.k) * limit_ + need);
+    return live + margin >= need;
   }
 
   const complete_problem& p_;
   std::vector<cost_t> suffix_, load_;
   std::vector<std::size_t> count_;
   std::size_t ceil_used_ = 0;
-  cost_t limit_ = 0;
+  cost_t limit_ = 0;   ///< pruning limit (target_ grown by the rounding margin)
+  cost_t target_ = 0;  ///< largest index-order makespan accepted
 };
 
 }  // namespace fulcrum::detail

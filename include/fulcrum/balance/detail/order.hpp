@@ -21,20 +21,13 @@
 
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/validate.hpp"
 
 namespace fulcrum::detail {
 
-/// Throws invalid_input naming the first cost that is NaN, infinite or negative.
-inline void require_costs(std::string_view where, std::span<const cost_t> costs) {
-  for (std::size_t i = 0; i < costs.size(); ++i) {
-    const cost_t c = costs[i];
-    if (!(c >= 0) || std::isinf(c)) {
-      if (std::isnan(c)) throw invalid_input(describe(where, "cost", i, c, "is NaN"));
-      if (std::isinf(c)) throw invalid_input(describe(where, "cost", i, c, "is infinite"));
-      throw invalid_input(describe(where, "cost", i, c, "is negative"));
-    }
-  }
-}
+/// Throws invalid_input naming the first cost that is NaN, infinite or negative, or when the
+/// costs' sum overflows a double (core/validate.hpp: the one validation of every front door).
+inline void require_costs(std::string_view where, std::span<const cost_t> costs) { (void)validate_costs(where, costs); }
 
 /// Item indices by cost descending, ties by index ascending. Costs must be finite and >= 0
 /// (-0.0 is treated as 0). O(n) time (at most 8 radix passes), O(n) extra memory.

@@ -29,7 +29,9 @@ struct post_instance {
   [[nodiscard]] std::size_t ranks_in(std::size_t node) const {
     return std::min(ranks, (node + 1) * ranks_per_node) - node * ranks_per_node;
   }
-  [[nodiscard]] bool fits(cost_t load) const { return load <= cap * (1 + 1e-12); }
+  /// The rule of balance/detail/sums.hpp: no tolerance. Loads tracked incrementally here are
+  /// only a guide; every plan is accepted on loads recomputed in index order (rank_loads).
+  [[nodiscard]] bool fits(cost_t load) const { return load <= cap; }
 };
 
 /// Bytes moved by an assignment, split by level. Sums of bytes are 128-bit (inputs were checked to
@@ -132,13 +134,21 @@ inline void return_home(const post_instance& in, std::vector<index_type>& rank_o
     }
 }
 
+/// Candidates examined per item by swap_home (a documented constant: keeps the pass O(moved * 64)).
+inline constexpr std::size_t swap_home_scan = 64;
+
 /// Swaps that bring items home: for each item i away from its origin rank o (largest bytes first),
 /// find an item j on o, itself not at home, whose exchange with i keeps both ranks within the cap
 /// and lowers the movement (inter-node bytes, then intra-node bytes); apply the best such swap.
-/// O(moved * n_o). Never raises a rank above the cap.
+/// Only the first `swap_home_scan` entries of o's list of away items are examined per item (the
+/// list holds the items not at home on o, in index order, later arrivals appended; entries that
+/// left are skipped), so the pass is O(n + moved * swap_home_scan) whatever the layout (scanning
+/// every item on o was O(n^2) when every sample starts on one rank). Never raises a rank above
+/// the cap.
 inline void swap_home(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
-  std::vector<std::vector<index_type>> on(in.ranks);
-  for (std::size_t i = 0; i < rank_of.size(); ++i) on[rank_of[i]].push_back(static_cast<index_type>(i));
+  std::vector<std::vector<index_type>> away(in.ranks);
+  for (std::size_t i = 0; i < rank_of.size(); ++i)
+    if (rank_of[i] != in.origin[i]) away[rank_of[i]].push_back(static_cast<index_type>(i));
   std::vector<index_type> moved;
   for (std::size_t i = 0; i < rank_of.size(); ++i)
     if (rank_of[i] != in.origin[i]) moved.push_back(static_cast<index_type>(i));
@@ -153,20 +163,29 @@ inline void swap_home(const post_instance& in, std::vector<index_type>& rank_of,
     const std::size_t s = rank_of[i], o = in.origin[i];
     if (s == o) continue;
     const auto i_now = level_cost(i, s);
-    std::size_t best_u = on[o].size();
+    auto& list = away[o];
+    constexpr std::size_t no_swap = std::numeric_limits<std::size_t>::max();
+    std::size_t best_u = no_swap;
     cost_pair best_delta{0, 0};
-    for (std::size_t u = 0; u < on[o].size(); ++u) {
-      const index_type j = on[o][u];
-      if (in.origin[j] == o) continue;
+    for (std::size_t u = 0, seen = 0; u < list.size() && seen < swap_home_scan; ++u) {
+      const index_type j = list[u];
+      if (rank_of[j] != o || in.origin[j] == o) {  // stale entry: j left o or came home
+        list[u] = list.back();
+        list.pop_back();
+        --u;
+        continue;
+      }
+      ++seen;
       if (!in.fits(load[o] + in.cost[i] - in.cost[j]) || !in.fits(load[s] - in.cost[i] + in.cost[j])) continue;
       const auto j_now = level_cost(j, o), j_then = level_cost(j, s);
       const cost_pair delta{j_then.first - j_now.first - i_now.first, j_then.second - j_now.second - i_now.second};
       if (delta < best_delta) best_delta = delta, best_u = u;
     }
-    if (best_u == on[o].size()) continue;
-    const index_type j = on[o][best_u];
-    on[o][best_u] = i;
-    std::replace(on[s].begin(), on[s].end(), i, j);
+    if (best_u == no_swap) continue;
+    const index_type j = list[best_u];
+    list[best_u] = list.back();
+    list.pop_back();
+    if (in.origin[j] != s) away[s].push_back(j);  // i's entry in away[s] goes stale
     load[o] += in.cost[i] - in.cost[j];
     load[s] += in.cost[j] - in.cost[i];
     rank_of[i] = static_cast<index_type>(o);
