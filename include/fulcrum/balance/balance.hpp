@@ -27,6 +27,10 @@
 ///    exactly that capacity (then local search), Karmarkar-Karp + local search, and finally the
 ///    complete search under opts.limits; if none fits, `infeasible` says so and why.
 ///
+/// Arithmetic (balance/detail/sums.hpp, docs/balance.md): loads are index-order sums, a plan fits
+/// iff every load <= part_capacity, lower bounds never exceed the optimum under that rule; every
+/// algorithm's capacity, bound and optimality decisions follow it, bit for bit.
+/// Limits (core/validate.hpp): 1 <= k <= fulcrum::max_parts (2^24), checked before allocating.
 /// Result: loads summed per part in index order, makespan, the strongest lower bound known
 /// (detail/bounds.hpp: core bound, rounded up for integral costs, plus an equal-counts bound) and
 /// proven_optimal (makespan meets the bound, or the complete search proved it).

@@ -16,6 +16,8 @@
 /// vision rank s sends to LLM rank d after encoding, in the order s sends them (vision slot
 /// order); d stores each at llm_slot. The backward pass sends gradients back along the same
 /// lists in the same order (d -> s), and s puts each at vision_slot.
+/// Errors: k == 0 or k > phases_max_parts = 4096 (the transfer plan has k * k groups), and
+/// whatever balance() rejects -> invalid_input.
 /// Complexity: two balance() calls + O(n log n + k^2) for the matching (pairs sorted by count;
 /// at most min(n, k^2) pairs) + O(n + k^2) bookkeeping. Deterministic.
 #pragma once
@@ -34,6 +36,9 @@
 #include "fulcrum/core/grouping.hpp"
 
 namespace fulcrum {
+
+/// Largest k balance_phases accepts: its transfer plan has k * k groups (<= 2^24).
+inline constexpr std::size_t phases_max_parts = 4096;
 
 struct phase_plan {
   partition vision;                      ///< samples onto ranks under the vision cost
@@ -131,6 +136,9 @@ template <std::ranges::random_access_range R, class VisionCost, class LlmCost>
 [[nodiscard]] phase_plan balance_phases(R&& samples, std::size_t k, VisionCost vision_cost, LlmCost llm_cost,
                                         balance_options opts = {}) {
   detail::require_parts("balance_phases", k, static_cast<std::size_t>(std::ranges::size(samples)));
+  // `transfer` holds k * k groups: k is limited to phases_max_parts (4096) so it stays <= 2^24.
+  if (k > phases_max_parts)
+    throw invalid_input(detail::describe("balance_phases", "k", k, "exceeds 4096: the transfer plan holds k * k groups"));
   const auto vision = evaluate_costs(samples, vision_cost, std::identity{}, "balance_phases (vision)");
   const auto llm = evaluate_costs(samples, llm_cost, std::identity{}, "balance_phases (llm)");
   return detail::balance_phases_costs(vision, llm, k, opts);

@@ -15,11 +15,18 @@
 ///   class, by room in dimension 0 (successor bitmap + stacks), so a query inspects one bucket per
 ///   class: O(K + log_64 C_0) per item for K = prod_{d>=1} (C_d + 1) <= 1024 classes. Among equal
 ///   scores the lowest class key wins, inside a bucket the most recently updated bin. When the
-///   classes do not apply (a large capacity beyond dimension 0) it falls back to FFD.
+///   classes do not apply (a large capacity beyond dimension 0) it falls back to a bounded FFD:
+///   each item's first-fit query inspects at most 512 tree nodes, then the 16 most recently
+///   opened bins, then opens a bin. Worst case O(n log n + n D 528) (the plain first-fit query is
+///   O(D B) on near-complementary items: 20 s at n = 160k). Same plan as FFD whenever the first
+///   promising subtree holds a fitting bin (the usual case).
+/// Worst-case time of the default (pack() with automatic = multi_best_fit_decreasing):
+///   O(n log n + n (K + log C_0)) with classes, O(n log n + 528 n D) without.
 /// First fit uses a tournament tree holding, per node, the largest room of each dimension over its
 /// bins; the search descends only into subtrees whose per-dimension maxima all admit the item (a
 /// necessary condition), so the answer is exactly the textbook lowest feasible bin. One query is
-/// O(D log B) when the first promising subtree holds a feasible bin, O(D B) in the worst case.
+/// O(D log B) when the first promising subtree holds a feasible bin, O(D B) in the worst case
+/// (multi_first_fit and multi_first_fit_decreasing by name keep the textbook answer).
 /// Lower bound: max over dimensions of Martello–Toth L2 of that dimension's sizes (vector packing
 /// needs at least as many bins as its hardest projection).
 /// Errors: a zero capacity in any dimension is `invalid_input` naming capacity[d]; an item larger
@@ -101,20 +108,29 @@ class multi_first_fit_tree {
       for (std::size_t d = 0; d < D; ++d) tree_[node][d] = std::max(tree_[2 * node][d], tree_[2 * node + 1][d]);
   }
   [[nodiscard]] const size_vector<D>& room(index_type b) const noexcept { return tree_[leaves_ + b]; }
-  /// Lowest-index open bin where every dimension fits, or none.
-  [[nodiscard]] index_type first_fit(const size_vector<D>& s) const {
+  /// Lowest-index open bin where every dimension fits, or none. With a finite `budget`, at most
+  /// that many tree nodes are inspected; `exhausted` tells whether the budget ran out first (then
+  /// `none` means "not found within the budget", not "no bin fits").
+  [[nodiscard]] index_type first_fit(const size_vector<D>& s, std::size_t budget = std::numeric_limits<std::size_t>::max(),
+                                     bool* exhausted = nullptr) const {
     bool all_zero = true;
     for (std::size_t d = 0; d < D; ++d) all_zero = all_zero && s[d] == 0;
     if (all_zero) return bins_ > 0 ? index_type{0} : none;
-    return search(1, s);
+    std::size_t left = budget;
+    const index_type b = search(1, s, left);
+    if (exhausted != nullptr) *exhausted = b == none && left == 0;
+    return b;
   }
+  [[nodiscard]] std::size_t bins() const noexcept { return bins_; }
 
  private:
-  [[nodiscard]] index_type search(std::size_t node, const size_vector<D>& s) const {
+  [[nodiscard]] index_type search(std::size_t node, const size_vector<D>& s, std::size_t& budget) const {
+    if (budget == 0) return none;
+    --budget;
     if (!fits(tree_[node], s)) return none;
     if (node >= leaves_) return static_cast<index_type>(node - leaves_);
-    const index_type left = search(2 * node, s);
-    return left != none ? left : search(2 * node + 1, s);
+    const index_type left = search(2 * node, s, budget);
+    return left != none ? left : search(2 * node + 1, s, budget);
   }
   void grow() {
     std::vector<size_vector<D>> bigger(4 * leaves_, size_vector<D>{});
@@ -145,15 +161,32 @@ template <std::size_t D>
   return p;
 }
 
+/// Tree nodes the bounded first fit inspects per item (then it tries the most recent bins).
+inline constexpr std::size_t multi_first_fit_node_budget = 512;
+/// Most recently opened bins tried when the node budget runs out.
+inline constexpr std::size_t multi_first_fit_recent_bins = 16;
+
+/// First fit over `order`. `bounded`: each query inspects at most multi_first_fit_node_budget tree
+/// nodes; if that runs out, the item goes to the lowest-index bin among the
+/// multi_first_fit_recent_bins most recently opened that fits, else to a new bin. O(n D (512 + 16))
+/// worst case instead of O(n D B).
 template <std::size_t D>
 [[nodiscard]] multi_packing<D> multi_first_fit_in(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity,
-                                                  std::span<const index_type> order, pack_algorithm algorithm) {
+                                                  std::span<const index_type> order, pack_algorithm algorithm,
+                                                  bool bounded = false) {
   std::vector<index_type> bin_of(sizes.size());
   std::vector<size_vector<D>> loads;
   multi_first_fit_tree<D> tree(std::max<std::size_t>(16, sizes.size() / 8));
   for (const index_type i : order) {
     const size_vector<D>& s = sizes[i];
-    index_type b = tree.first_fit(s);
+    bool exhausted = false;
+    index_type b = bounded ? tree.first_fit(s, multi_first_fit_node_budget, &exhausted) : tree.first_fit(s);
+    if (exhausted) {
+      const std::size_t bins = tree.bins();
+      const std::size_t from = bins > multi_first_fit_recent_bins ? bins - multi_first_fit_recent_bins : 0;
+      for (std::size_t r = from; r < bins && b == multi_first_fit_tree<D>::none; ++r)
+        if (fits(tree.room(static_cast<index_type>(r)), s)) b = static_cast<index_type>(r);
+    }
     if (b == multi_first_fit_tree<D>::none) {
       size_vector<D> room{};
       for (std::size_t d = 0; d < D; ++d) room[d] = capacity[d] - s[d];
@@ -263,7 +296,12 @@ template <std::size_t D>
 [[nodiscard]] multi_packing<D> multi_best_fit_decreasing(std::span<const size_vector<D>> sizes,
                                                          const size_vector<D>& capacity) {
   detail::validate_multi<D>("multi_best_fit_decreasing", sizes, capacity);
-  if (!detail::multi_classes_apply<D>(capacity)) return multi_first_fit_decreasing<D>(sizes, capacity);
+  if (!detail::multi_classes_apply<D>(capacity)) {
+    // Bounded first-fit decreasing: O(n log n + n D 528) whatever the input (the unbounded
+    // search is O(D B) per item on near-complementary items, quadratic overall).
+    const std::vector<index_type> order = detail::dominant_order<D>(sizes, capacity);
+    return detail::multi_first_fit_in<D>(sizes, capacity, order, pack_algorithm::first_fit_decreasing, true);
+  }
   const std::vector<index_type> order = detail::dominant_order<D>(sizes, capacity);
   // Classes: the room vector of dimensions 1..D-1, mixed radix, key = sum_d room_d * stride_d.
   std::array<std::uint64_t, D> stride{};

@@ -1,0 +1,182 @@
+// Worst-case growth of the front doors under their default options (issue 15): each front door
+// runs an adversarial family at growing n, and the growth exponent (log-log slope of the time
+// between the smallest and the largest n) must stay below 1.3. Families:
+//  - pack_2d:        pack() with capacity {4096, 4096} (no capacity classes, so the bounded FFD
+//                    fallback runs): near-complementary items {4095, 1000} / {1000, 4095}
+//                    interleaved, then unit-ish items {2, 2} that fit no heavy bin although every
+//                    subtree's per-dimension maximum admits them (quadratic for plain first fit).
+//  - pack_for_ranks: the same items through pack_for_ranks (its multi-constraint fallback).
+//  - pack_1d:        pack() one-dimensional, capacity 2^23 (best-fit decreasing path), sizes
+//                    just above C/3 and C/2 (many bins, many distinct rooms).
+//  - balance:        balance() automatic on sevenths (non-integer costs, no exact sums) onto n/8
+//                    parts; then with equal_counts.
+//  - post_balance:   every sample starts on rank 0 of 2 (the old swap_home was quadratic here).
+//  - two_level:      balance_two_level onto 8 ranks x n/64 micro-batches.
+// Usage (the CTest test `bench.growth`, label `growth`, runs a small range):
+//   bench_growth --growth_min=4096 --growth_max=65536 [--growth_limit=1.3] [google benchmark flags]
+// Prints one line per front door with its slope and exits 1 if any slope >= the limit.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <fulcrum/balance/balance.hpp>
+#include <fulcrum/balance/post_balance.hpp>
+#include <fulcrum/balance/two_level.hpp>
+#include <fulcrum/packing/pack.hpp>
+#include <fulcrum/packing/rank_packing.hpp>
+
+namespace {
+
+using size2 = std::array<std::uint64_t, 2>;
+
+std::vector<size2> adversarial_2d(std::size_t n) {
+  std::vector<size2> s;
+  s.reserve(n);
+  for (std::size_t i = 0; i < n / 2; ++i) s.push_back(i % 2 ? size2{4095, 1000} : size2{1000, 4095});
+  for (std::size_t i = n / 2; i < n; ++i) s.push_back(size2{2, 2});
+  return s;
+}
+
+std::vector<double> sevenths(std::size_t n) {
+  std::vector<double> c(n);
+  std::uint64_t x = 88172645463325252ull;
+  for (auto& v : c) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    v = static_cast<double>(1 + x % 1000) / 7.0;
+  }
+  return c;
+}
+
+void bm_pack_2d(benchmark::State& state) {
+  const auto s = adversarial_2d(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::pack(s, size2{4096, 4096}));
+}
+
+void bm_pack_for_ranks(benchmark::State& state) {
+  const auto s = adversarial_2d(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::pack_for_ranks(s, size2{4096, 4096}, 8));
+}
+
+void bm_pack_1d(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  constexpr std::uint64_t cap = std::uint64_t{1} << 23;
+  std::vector<std::uint64_t> s(n);
+  for (std::size_t i = 0; i < n; ++i) s[i] = (i % 2 ? cap / 2 : cap / 3) + 1 + (i * 7919) % 4096;
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::pack(s, cap));
+}
+
+void bm_balance(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto c = sevenths(n);
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::balance(c, n / 8));
+}
+
+void bm_balance_equal_counts(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto c = sevenths(n);
+  fulcrum::balance_options o;
+  o.equal_counts = true;
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::balance(c, n / 8, o));
+}
+
+void bm_post_balance(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto c = sevenths(n);
+  const std::vector<fulcrum::index_type> at(n, 0);
+  std::vector<std::uint64_t> bytes(n);
+  for (std::size_t i = 0; i < n; ++i) bytes[i] = 1 + i % 5;
+  fulcrum::post_balance_options o;
+  o.ranks_per_node = 2;
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::post_balance(c, at, bytes, 2, o));
+}
+
+void bm_two_level(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto c = sevenths(n);
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::balance_two_level(c, 8, std::max<std::size_t>(1, n / 64)));
+}
+
+/// Keeps the fastest repetition of every (front door, n).
+class growth_reporter : public benchmark::ConsoleReporter {
+ public:
+  std::map<std::string, std::map<std::int64_t, double>> seconds;  // door -> n -> best time
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
+      const std::string name = r.run_name.function_name;
+      const std::string args = r.run_name.args;
+      const std::int64_t n = std::strtoll(args.c_str(), nullptr, 10);
+      const double t = r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit);
+      auto& slot = seconds[name][n];
+      slot = slot == 0 ? t : std::min(slot, t);
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
+std::int64_t take_flag(int& argc, char** argv, const char* name, std::int64_t fallback, double* as_double = nullptr) {
+  const std::size_t len = std::strlen(name);
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], name, len) == 0 && argv[i][len] == '=') {
+      const char* v = argv[i] + len + 1;
+      if (as_double != nullptr) *as_double = std::strtod(v, nullptr);
+      const std::int64_t r = std::strtoll(v, nullptr, 10);
+      for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
+      --argc;
+      return r;
+    }
+  }
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::int64_t lo = take_flag(argc, argv, "--growth_min", 4096);
+  const std::int64_t hi = take_flag(argc, argv, "--growth_max", 65536);
+  double limit = 1.3;
+  (void)take_flag(argc, argv, "--growth_limit", 0, &limit);
+  const std::int64_t reps = take_flag(argc, argv, "--growth_repetitions", 3);
+  using fn = void (*)(benchmark::State&);
+  const std::pair<const char*, fn> doors[] = {
+      {"pack_2d", bm_pack_2d},         {"pack_for_ranks", bm_pack_for_ranks},
+      {"pack_1d", bm_pack_1d},         {"balance", bm_balance},
+      {"balance_equal_counts", bm_balance_equal_counts}, {"post_balance", bm_post_balance},
+      {"two_level", bm_two_level},
+  };
+  for (const auto& [name, f] : doors)
+    for (std::int64_t n = lo; n <= hi; n *= 4)
+      benchmark::RegisterBenchmark(name, f)
+          ->Arg(n)
+          ->Unit(benchmark::kMillisecond)
+          ->Repetitions(static_cast<int>(reps))
+          ->ReportAggregatesOnly(false)
+          ->MinTime(0.05);
+  benchmark::Initialize(&argc, argv);
+  growth_reporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  int failures = 0;
+  std::printf("\nWorst-case growth (log-log slope of the best time, n = %lld .. %lld, limit %.2f):\n",
+              static_cast<long long>(lo), static_cast<long long>(hi), limit);
+  for (const auto& [door, times] : reporter.seconds) {
+    if (times.size() < 2) continue;
+    const auto& [n0, t0] = *times.begin();
+    const auto& [n1, t1] = *times.rbegin();
+    const double slope = std::log(t1 / t0) / std::log(static_cast<double>(n1) / static_cast<double>(n0));
+    const bool ok = slope < limit;
+    failures += ok ? 0 : 1;
+    std::printf("  %-22s slope %.3f  (%lld: %.3g s, %lld: %.3g s)%s\n", door.c_str(), slope, static_cast<long long>(n0), t0,
+                static_cast<long long>(n1), t1, ok ? "" : "  <-- at or above the limit");
+  }
+  benchmark::Shutdown();
+  return failures == 0 ? 0 : 1;
+}
