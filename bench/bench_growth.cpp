@@ -148,9 +148,12 @@ int main(int argc, char** argv) {
   const std::int64_t reps = take_flag(argc, argv, "--growth_repetitions", 3);
   using fn = void (*)(benchmark::State&);
   const std::pair<const char*, fn> doors[] = {
-      {"pack_2d", bm_pack_2d},         {"pack_for_ranks", bm_pack_for_ranks},
-      {"pack_1d", bm_pack_1d},         {"balance", bm_balance},
-      {"balance_equal_counts", bm_balance_equal_counts}, {"post_balance", bm_post_balance},
+      {"pack_2d", bm_pack_2d},
+      {"pack_for_ranks", bm_pack_for_ranks},
+      {"pack_1d", bm_pack_1d},
+      {"balance", bm_balance},
+      {"balance_equal_counts", bm_balance_equal_counts},
+      {"post_balance", bm_post_balance},
       {"two_level", bm_two_level},
   };
   for (const auto& [name, f] : doors)
@@ -174,8 +177,8 @@ int main(int argc, char** argv) {
     const double slope = std::log(t1 / t0) / std::log(static_cast<double>(n1) / static_cast<double>(n0));
     const bool ok = slope < limit;
     failures += ok ? 0 : 1;
-    std::printf("  %-22s slope %.3f  (%lld: %.3g s, %lld: %.3g s)%s\n", door.c_str(), slope, static_cast<long long>(n0), t0,
-                static_cast<long long>(n1), t1, ok ? "" : "  <-- at or above the limit");
+    std::printf("  %-22s slope %.3f  (%lld: %.3g s, %lld: %.3g s)%s\n", door.c_str(), slope, static_cast<long long>(n0),
+                t0, static_cast<long long>(n1), t1, ok ? "" : "  <-- at or above the limit");
   }
   benchmark::Shutdown();
   return failures == 0 ? 0 : 1;

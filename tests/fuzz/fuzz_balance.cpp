@@ -1,17 +1,15 @@
 // Fuzz target: balancing front doors on decoded random instances.
 // Input bytes -> k in [1, 64], a cost encoding (raw doubles incl. NaN/inf/negative, small
-// integers, sevenths, tenths, or mixed magnitudes 1e9 + tenths), n costs. Valid input must give a valid partition (every item once, loads recomputed,
-// makespan >= bound); invalid input must throw invalid_input and nothing else.
-// The same instance then goes through `balance()` with the algorithm, equal_counts and an optional
-// part_capacity picked by the input's last byte (complete under a small node limit): the plan must
-// be valid, keep equal counts when asked, stay within the capacity, be the same on a second run,
-// and a capacity at or above the uncapped plan's makespan must not be refused.
-// Arithmetic rule (balance/detail/sums.hpp), checked bit for bit, no tolerance: loads recomputed
-// in item index order equal the reported loads, the makespan is their maximum, the lower bound is
-// at most the makespan, a capped plan's makespan is <= the capacity, and a capacity equal to the
-// uncapped makespan (or to the complete search's optimum) is accepted. For n <= 8 and k <= 3 the
-// brute-force optimum is computed too: lower_bound <= optimum <= makespan, and proven_optimal
-// implies makespan == optimum.
+// integers, sevenths, tenths, or mixed magnitudes 1e9 + tenths), n costs. Valid input must give a valid partition
+// (every item once, loads recomputed, makespan >= bound); invalid input must throw invalid_input and nothing else. The
+// same instance then goes through `balance()` with the algorithm, equal_counts and an optional part_capacity picked by
+// the input's last byte (complete under a small node limit): the plan must be valid, keep equal counts when asked, stay
+// within the capacity, be the same on a second run, and a capacity at or above the uncapped plan's makespan must not be
+// refused. Arithmetic rule (balance/detail/sums.hpp), checked bit for bit, no tolerance: loads recomputed in item index
+// order equal the reported loads, the makespan is their maximum, the lower bound is at most the makespan, a capped
+// plan's makespan is <= the capacity, and a capacity equal to the uncapped makespan (or to the complete search's
+// optimum) is accepted. For n <= 8 and k <= 3 the brute-force optimum is computed too: lower_bound <= optimum <=
+// makespan, and proven_optimal implies makespan == optimum.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -26,8 +24,8 @@
 
 namespace {
 
-void check_partition(const fulcrum::partition& p, const std::vector<fulcrum::cost_t>& costs, std::size_t k, bool equal_counts,
-                     bool finite_sums) {
+void check_partition(const fulcrum::partition& p, const std::vector<fulcrum::cost_t>& costs, std::size_t k,
+                     bool equal_counts, bool finite_sums) {
   fuzz::require(p.parts.size() == k, "k parts");
   fuzz::require(fulcrum::testing::check_exactly_once(p.parts, costs.size()), "exactly once");
   if (equal_counts)
@@ -40,7 +38,8 @@ void check_partition(const fulcrum::partition& p, const std::vector<fulcrum::cos
   const double makespan = fulcrum::testing::recompute_makespan(p.parts, c);
   fuzz::require(fulcrum::testing::check_bound(makespan, p.lower_bound), "bound");
   fuzz::require(std::fabs(makespan - p.makespan) <= 1e-9 * std::max(1.0, makespan), "makespan recomputed");
-  if (p.proven_optimal) fuzz::require(p.makespan <= p.lower_bound * (1 + 1e-9) + 1e-300, "proven_optimal meets the bound");
+  if (p.proven_optimal)
+    fuzz::require(p.makespan <= p.lower_bound * (1 + 1e-9) + 1e-300, "proven_optimal meets the bound");
   // The arithmetic rule, bit for bit.
   std::vector<double> loads(k, 0.0);
   std::vector<std::size_t> part_of(costs.size(), 0);
@@ -111,7 +110,8 @@ void balance_front_door(const std::vector<fulcrum::cost_t>& costs, std::size_t k
   }
   if (!(selector & 0x40)) return;
   // A part capacity: somewhere between the lower bound and twice the uncapped makespan.
-  opts.part_capacity = p.lower_bound + (p.makespan * 2 - p.lower_bound) * static_cast<double>(selector >> 7 ? 3 : 1) / 4.0;
+  opts.part_capacity =
+      p.lower_bound + (p.makespan * 2 - p.lower_bound) * static_cast<double>(selector >> 7 ? 3 : 1) / 4.0;
   if (!(opts.part_capacity > 0)) return;
   try {
     const auto q = fulcrum::balance(costs, k, opts);
@@ -134,11 +134,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (!in.empty() && costs.size() < 512) {
     double c = 0;
     switch (encoding) {
-      case 0: c = in.take<double>(); break;                                             // raw bits
-      case 1: c = static_cast<double>(in.take<std::uint16_t>()); break;                // integers
-      case 2: c = static_cast<double>(in.take<std::uint16_t>()) / 7.0; break;          // sevenths
-      case 3: c = static_cast<double>(in.take<std::uint16_t>()) / 10.0; break;         // tenths
-      default: {                                                                         // 1e9 + tenths
+      case 0:
+        c = in.take<double>();
+        break;  // raw bits
+      case 1:
+        c = static_cast<double>(in.take<std::uint16_t>());
+        break;  // integers
+      case 2:
+        c = static_cast<double>(in.take<std::uint16_t>()) / 7.0;
+        break;  // sevenths
+      case 3:
+        c = static_cast<double>(in.take<std::uint16_t>()) / 10.0;
+        break;    // tenths
+      default: {  // 1e9 + tenths
         const auto b = in.take<std::uint8_t>();
         c = (b & 0x80 ? 1e9 : 0.0) + static_cast<double>(b & 0x7f) / 10.0;
       }
@@ -152,8 +160,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::require(fulcrum::testing::check_exactly_once(p.parts, costs.size()), "exactly once");
     fuzz::require(p.parts.size() == k, "k parts");
     if (valid) {
-      fuzz::require(fulcrum::testing::check_loads(p.parts, std::span<const double>(costs), std::span<const double>(p.loads)),
-                    "loads");
+      fuzz::require(
+          fulcrum::testing::check_loads(p.parts, std::span<const double>(costs), std::span<const double>(p.loads)),
+          "loads");
       fuzz::require(fulcrum::testing::check_bound(p.makespan, p.lower_bound), "bound");
     }
   } catch (const fulcrum::invalid_input&) {

@@ -53,6 +53,7 @@
 #include "fulcrum/balance/detail/bounds.hpp"
 #include "fulcrum/balance/detail/ffd.hpp"
 #include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/balance/karmarkar_karp.hpp"
 #include "fulcrum/balance/local_search.hpp"
 #include "fulcrum/balance/lpt.hpp"
@@ -66,14 +67,13 @@ namespace fulcrum {
 
 namespace detail {
 
-/// Largest part load of an assignment, loads summed in index order (as make_partition does).
+/// Largest part load of an assignment under the arithmetic rule (detail/sums.hpp: index order,
+/// as make_partition sums).
 inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
                                   std::vector<cost_t>& loads) {
   loads.assign(k, 0.0);
-  for (std::size_t i = 0; i < costs.size(); ++i) loads[part_of[i]] += costs[i];
-  cost_t m = 0;
-  for (cost_t l : loads) m = std::max(m, l);
-  return m;
+  part_loads(costs, part_of, loads);
+  return max_load(loads);
 }
 
 /// Validates the balance inputs shared by every algorithm; returns the lower bound.

@@ -30,8 +30,8 @@
 /// accepts at the cap.
 ///
 /// Complexity: O(n log n) to sort and seed, then O(k) per search node; exponential in the worst
-/// case (the problem is strongly NP-hard), bounded by `opts.limits`. Memory O(n + k). Easy in practice when items are many and small
-/// relative to sum/k (a perfect plan is then found at once); hard for few items with many digits.
+/// case (the problem is strongly NP-hard), bounded by `opts.limits`. Memory O(n + k). Easy in practice when items are
+/// many and small relative to sum/k (a perfect plan is then found at once); hard for few items with many digits.
 ///
 /// Errors: k == 0, NaN/negative/infinite costs, NaN or non-positive capacity -> invalid_input;
 /// an item above the capacity, a total above k * capacity, or a search that proves no plan fits
@@ -192,11 +192,11 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
 
   if (capacity < std::numeric_limits<cost_t>::infinity()) {
     for (std::size_t i = 0; i < n; ++i)
-      if (costs[i] > capacity)
-        throw infeasible(detail::describe(where, "cost", i, costs[i], "exceeds part_capacity"));
+      if (costs[i] > capacity) throw infeasible(detail::describe(where, "cost", i, costs[i], "exceeds part_capacity"));
     if (lb > capacity)
-      throw infeasible(detail::describe(where, "part_capacity", capacity,
-                                        "is below the makespan lower bound (sum / k, or two of the k+1 largest items)"));
+      throw infeasible(
+          detail::describe(where, "part_capacity", capacity,
+                           "is below the makespan lower bound (sum / k, or two of the k+1 largest items)"));
   }
 
   cost_t lpt_makespan = 0;

@@ -58,19 +58,19 @@
 namespace fulcrum {
 
 struct post_balance_options {
-  balance_options balance;           ///< reference balancer: LPT, or complete_balance if algorithm == complete
-  std::size_t ranks_per_node = 8;    ///< ranks r and r' share a node iff r / ranks_per_node == r' / ranks_per_node
+  balance_options balance;         ///< reference balancer: LPT, or complete_balance if algorithm == complete
+  std::size_t ranks_per_node = 8;  ///< ranks r and r' share a node iff r / ranks_per_node == r' / ranks_per_node
   /// Allowed makespan over the reference re-dispatch, relative (0.01 = 1%). At 0 the plan must be
   /// as tight as LPT's (within 0.02% of the mean on W1), which forces far more movement.
   double tolerance = 0.01;
 };
 
 struct post_balance_result {
-  partition plan;                          ///< plan.parts[r] = samples rank r holds after balancing
+  partition plan;                            ///< plan.parts[r] = samples rank r holds after balancing
   std::uint64_t bytes_moved_inter_node = 0;  ///< bytes of samples whose node changes
   std::uint64_t bytes_moved_intra_node = 0;  ///< bytes of samples that change rank within their node
   std::size_t samples_moved = 0;             ///< samples whose rank changes
-  cost_t target_makespan = 0;              ///< the cap: reference makespan * (1 + tolerance)
+  cost_t target_makespan = 0;                ///< the cap: reference makespan * (1 + tolerance)
 };
 
 /// Balances samples over `ranks` starting from `current_rank`, moving as few bytes as possible
@@ -82,7 +82,8 @@ struct post_balance_result {
   constexpr const char* where = "post_balance";
   detail::require_parts(where, ranks, costs.size());
   if (current_rank.size() != costs.size())
-    throw invalid_input(detail::describe(where, "current_rank.size()", current_rank.size(), "differs from costs.size()"));
+    throw invalid_input(
+        detail::describe(where, "current_rank.size()", current_rank.size(), "differs from costs.size()"));
   if (bytes.size() != costs.size())
     throw invalid_input(detail::describe(where, "bytes.size()", bytes.size(), "differs from costs.size()"));
   if (opts.ranks_per_node == 0) throw invalid_input(detail::describe(where, "ranks_per_node", 0, "must be positive"));

@@ -111,7 +111,8 @@ class multi_first_fit_tree {
   /// Lowest-index open bin where every dimension fits, or none. With a finite `budget`, at most
   /// that many tree nodes are inspected; `exhausted` tells whether the budget ran out first (then
   /// `none` means "not found within the budget", not "no bin fits").
-  [[nodiscard]] index_type first_fit(const size_vector<D>& s, std::size_t budget = std::numeric_limits<std::size_t>::max(),
+  [[nodiscard]] index_type first_fit(const size_vector<D>& s,
+                                     std::size_t budget = std::numeric_limits<std::size_t>::max(),
                                      bool* exhausted = nullptr) const {
     bool all_zero = true;
     for (std::size_t d = 0; d < D; ++d) all_zero = all_zero && s[d] == 0;
@@ -154,8 +155,8 @@ template <std::size_t D>
   p.bins = grouping::from_assignment(std::span<const index_type>(bin_of), loads.size());
   p.loads = std::move(loads);
   for (std::size_t d = 0; d < D; ++d)
-    p.lower_bound = std::max(p.lower_bound,
-                             lower_bound_l2_fn(sizes.size(), [&](std::size_t i) { return sizes[i][d]; }, capacity[d]));
+    p.lower_bound = std::max(p.lower_bound, lower_bound_l2_fn(
+                                                sizes.size(), [&](std::size_t i) { return sizes[i][d]; }, capacity[d]));
   p.proven_optimal = p.bins.size() == p.lower_bound;
   p.algorithm = algorithm;
   return p;
@@ -238,7 +239,8 @@ namespace detail {
 /// sizes descending, then by lower index. The dominant size is compared as floor(2^48 s_d / C_d)
 /// (computed in 128 bits), which orders distinct fractions exactly when every C_d < 2^24.
 template <std::size_t D>
-[[nodiscard]] std::vector<index_type> dominant_order(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity) {
+[[nodiscard]] std::vector<index_type> dominant_order(std::span<const size_vector<D>> sizes,
+                                                     const size_vector<D>& capacity) {
   struct key {
     std::uint64_t dominant;
     double spread;
@@ -377,7 +379,8 @@ template <std::size_t D>
 [[nodiscard]] std::uint64_t multi_lower_bound(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity) {
   std::uint64_t lb = 0;
   for (std::size_t d = 0; d < D; ++d)
-    lb = std::max(lb, detail::lower_bound_l2_fn(sizes.size(), [&](std::size_t i) { return sizes[i][d]; }, capacity[d]));
+    lb = std::max(lb, detail::lower_bound_l2_fn(
+                          sizes.size(), [&](std::size_t i) { return sizes[i][d]; }, capacity[d]));
   return lb;
 }
 
@@ -416,10 +419,14 @@ struct flat_multi_packing {
     return out;
   };
   switch (dims) {
-    case 1: return run(std::integral_constant<std::size_t, 1>{});
-    case 2: return run(std::integral_constant<std::size_t, 2>{});
-    case 3: return run(std::integral_constant<std::size_t, 3>{});
-    default: return run(std::integral_constant<std::size_t, 4>{});
+    case 1:
+      return run(std::integral_constant<std::size_t, 1>{});
+    case 2:
+      return run(std::integral_constant<std::size_t, 2>{});
+    case 3:
+      return run(std::integral_constant<std::size_t, 3>{});
+    default:
+      return run(std::integral_constant<std::size_t, 4>{});
   }
 }
 

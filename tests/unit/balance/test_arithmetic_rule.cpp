@@ -6,9 +6,9 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -29,9 +29,9 @@ using namespace fulcrum;
 
 namespace {
 
-constexpr balance_algorithm all_algorithms[] = {balance_algorithm::automatic, balance_algorithm::greedy,
+constexpr balance_algorithm all_algorithms[] = {balance_algorithm::automatic,      balance_algorithm::greedy,
                                                 balance_algorithm::karmarkar_karp, balance_algorithm::multifit,
-                                                balance_algorithm::complete, balance_algorithm::local_search};
+                                                balance_algorithm::complete,       balance_algorithm::local_search};
 
 /// Loads recomputed by the rule: per part, costs summed in increasing item index order.
 std::vector<double> rule_loads(const partition& p, const std::vector<double>& costs, std::size_t k) {
@@ -72,8 +72,8 @@ void check_plan(const partition& p, const std::vector<double>& costs, std::size_
 }
 
 std::string describe_instance(const std::vector<double>& c, std::size_t k, bool eq, double cap, balance_algorithm a) {
-  std::string s = "k=" + std::to_string(k) + " eq=" + std::to_string(eq) + " alg=" + std::to_string(static_cast<int>(a)) +
-                  " cap=" + std::to_string(cap) + " costs:";
+  std::string s = "k=" + std::to_string(k) + " eq=" + std::to_string(eq) +
+                  " alg=" + std::to_string(static_cast<int>(a)) + " cap=" + std::to_string(cap) + " costs:";
   char buf[40];
   for (double x : c) {
     std::snprintf(buf, sizeof buf, " %.17g", x);
@@ -158,10 +158,18 @@ TEST_CASE("arithmetic rule: property test of every algorithm against brute force
     const int family = t % 4;
     for (auto& x : c) {
       switch (family) {
-        case 0: x = static_cast<double>(rng() % 20) / 10.0; break;          // tenths (and 0)
-        case 1: x = static_cast<double>(1 + rng() % 30) / 7.0; break;       // sevenths
-        case 2: x = (rng() % 2 ? 1e9 : 0.0) + static_cast<double>(1 + rng() % 9) / 10.0; break;  // 1e9 + 0.1
-        default: x = static_cast<double>(rng() % 4) / 2.0; break;           // halves: exact sums
+        case 0:
+          x = static_cast<double>(rng() % 20) / 10.0;
+          break;  // tenths (and 0)
+        case 1:
+          x = static_cast<double>(1 + rng() % 30) / 7.0;
+          break;  // sevenths
+        case 2:
+          x = (rng() % 2 ? 1e9 : 0.0) + static_cast<double>(1 + rng() % 9) / 10.0;
+          break;  // 1e9 + 0.1
+        default:
+          x = static_cast<double>(rng() % 4) / 2.0;
+          break;  // halves: exact sums
       }
     }
     const bool eq = rng() % 2;

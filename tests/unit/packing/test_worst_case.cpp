@@ -36,7 +36,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 TEST_CASE("validation: pack_for_ranks with ranks near SIZE_MAX is invalid_input before allocating") {
   const std::vector<std::uint64_t> sizes{1, 2, 3};
-  CHECK_THROWS_AS((void)pack_for_ranks(sizes, std::uint64_t{8}, std::numeric_limits<std::size_t>::max() - 1), invalid_input);
+  CHECK_THROWS_AS((void)pack_for_ranks(sizes, std::uint64_t{8}, std::numeric_limits<std::size_t>::max() - 1),
+                  invalid_input);
   CHECK_THROWS_WITH_AS((void)pack_for_ranks(sizes, std::uint64_t{8}, std::size_t{1} << 40), doctest::Contains("ranks"),
                        invalid_input);
   CHECK_THROWS_AS((void)pack_for_ranks(sizes, std::uint64_t{8}, max_parts + 1), invalid_input);

@@ -40,18 +40,18 @@ namespace fulcrum::detail {
 /// in placement (cost-descending) order; when sums are not exact it prunes against limits grown
 /// by the rounding margin, so it never cuts a plan that the rule accepts.
 struct complete_problem {
-  std::vector<cost_t> cost;        ///< sorted descending
-  std::vector<index_type> item;    ///< item[i] = input index of the i-th sorted item
-  std::span<const cost_t> input;   ///< costs in input order
+  std::vector<cost_t> cost;       ///< sorted descending
+  std::vector<index_type> item;   ///< item[i] = input index of the i-th sorted item
+  std::span<const cost_t> input;  ///< costs in input order
   std::size_t k = 1;
   bool integral = false;
-  bool exact = false;              ///< every sum exact (detail::sums_are_exact): orders agree
+  bool exact = false;  ///< every sum exact (detail::sums_are_exact): orders agree
   bool equal_counts = false;
-  std::size_t count_floor = 0;     ///< every part holds at least this many items (equal_counts)
-  std::size_t count_ceil = 0;      ///< and at most this many
-  std::size_t ceil_parts = 0;      ///< exactly this many parts hold count_ceil items (when ceil > floor)
+  std::size_t count_floor = 0;  ///< every part holds at least this many items (equal_counts)
+  std::size_t count_ceil = 0;   ///< and at most this many
+  std::size_t ceil_parts = 0;   ///< exactly this many parts hold count_ceil items (when ceil > floor)
   cost_t capacity = std::numeric_limits<cost_t>::infinity();
-  cost_t lower_bound = 0;          ///< stop as soon as a plan reaches it
+  cost_t lower_bound = 0;  ///< stop as soon as a plan reaches it
   search_limits limits{};
 
   /// Makespan of a plan (part of each sorted item) under the rule: loads summed in input index
@@ -73,14 +73,16 @@ struct complete_problem {
   }
   /// The pruning limit for a target: the target itself when sums are exact, else grown by the
   /// rounding margin.
-  [[nodiscard]] cost_t prune_limit(cost_t target) const { return exact ? target : grow_for_rounding(target, cost.size()); }
+  [[nodiscard]] cost_t prune_limit(cost_t target) const {
+    return exact ? target : grow_for_rounding(target, cost.size());
+  }
 };
 
 struct complete_outcome {
   std::vector<index_type> part_of_sorted;  ///< part of the i-th item in sorted order; empty if none found
   cost_t makespan = std::numeric_limits<cost_t>::infinity();
-  bool exhausted = false;     ///< the whole tree was searched: the incumbent is optimal (or none exists)
-  bool reached_bound = false; ///< stopped because the incumbent meets the lower bound
+  bool exhausted = false;      ///< the whole tree was searched: the incumbent is optimal (or none exists)
+  bool reached_bound = false;  ///< stopped because the incumbent meets the lower bound
   std::uint64_t nodes = 0;
   cost_t proven_lower_bound = 0;  ///< a lower bound proved by the search (0: none beyond the static one)
 };
@@ -156,9 +158,11 @@ class complete_search {
         const cost_t l = load_[j];
         const std::size_t cnt = count_key(j);
         const std::size_t tie = tie_key(j);
-        if (has_prev && (l < prev_load || (l == prev_load && (cnt < prev_count || (cnt == prev_count && tie <= prev_tie)))))
+        if (has_prev &&
+            (l < prev_load || (l == prev_load && (cnt < prev_count || (cnt == prev_count && tie <= prev_tie)))))
           continue;
-        if (next == none || l < load_[next] || (l == load_[next] && (cnt < count_key(next) || (cnt == count_key(next) && tie < next_tie)))) {
+        if (next == none || l < load_[next] ||
+            (l == load_[next] && (cnt < count_key(next) || (cnt == count_key(next) && tie < next_tie)))) {
           next = static_cast<index_type>(j);
           next_tie = tie;
         }

@@ -51,8 +51,10 @@ inline movement measure_movement(const post_instance& in, std::span<const index_
   for (std::size_t i = 0; i < rank_of.size(); ++i) {
     if (rank_of[i] == in.origin[i]) continue;
     ++m.samples;
-    if (in.node_of(rank_of[i]) != in.node_of(in.origin[i])) m.inter += in.bytes[i];
-    else m.intra += in.bytes[i];
+    if (in.node_of(rank_of[i]) != in.node_of(in.origin[i]))
+      m.inter += in.bytes[i];
+    else
+      m.intra += in.bytes[i];
   }
   return m;
 }
@@ -324,12 +326,15 @@ inline std::vector<index_type> shed_and_refill(const post_instance& in, double m
       exported.push_back(i);
     }
   }
-  auto by_cost_desc = [&](index_type a, index_type b) { return in.cost[a] != in.cost[b] ? in.cost[a] > in.cost[b] : a < b; };
+  auto by_cost_desc = [&](index_type a, index_type b) {
+    return in.cost[a] != in.cost[b] ? in.cost[a] > in.cost[b] : a < b;
+  };
   std::sort(exported.begin(), exported.end(), by_cost_desc);
   for (index_type i : exported) {
     std::size_t best = 0;
     for (std::size_t v = 1; v < nodes; ++v)
-      if (node_total[v] / static_cast<cost_t>(in.ranks_in(v)) < node_total[best] / static_cast<cost_t>(in.ranks_in(best)))
+      if (node_total[v] / static_cast<cost_t>(in.ranks_in(v)) <
+          node_total[best] / static_cast<cost_t>(in.ranks_in(best)))
         best = v;
     node_total[best] += in.cost[i];
     pool[best].push_back(i);
@@ -378,8 +383,10 @@ inline std::vector<std::size_t> max_weight_assignment(std::size_t n, const std::
         if (minv[j] < delta) delta = minv[j], j1 = j;
       }
       for (std::size_t j = 0; j <= n; ++j) {
-        if (used[j]) u[p[j]] += delta, v[j] -= delta;
-        else minv[j] -= delta;
+        if (used[j])
+          u[p[j]] += delta, v[j] -= delta;
+        else
+          minv[j] -= delta;
       }
       j0 = j1;
     } while (p[j0] != 0);

@@ -66,7 +66,9 @@ inline bool sums_are_exact(std::span<const cost_t> costs) {
 }
 
 /// Relative rounding margin for sums of up to n terms: (4 n + 8) 2^-53.
-inline cost_t rounding_margin(std::size_t n) { return (4.0 * static_cast<cost_t>(n) + 8.0) * 0x1p-53; }
+inline cost_t rounding_margin(std::size_t n) {
+  return (4.0 * static_cast<cost_t>(n) + 8.0) * 0x1p-53;
+}
 
 /// x shrunk by the rounding margin of n-term sums (a sound lower bound from a computed sum).
 inline cost_t shrink_for_rounding(cost_t x, std::size_t n) {
