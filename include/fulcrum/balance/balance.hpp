@@ -109,17 +109,14 @@ inline cost_t balance_check_inputs(std::string_view where, std::span<const cost_
 }
 
 /// The plan of one heuristic, by algorithm, on items already in cost-descending order.
-inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs,
-                              std::span<const index_type> order, std::size_t k, const balance_options& opts, cost_t lb,
-                              std::span<index_type> part_of) {
+inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs, std::span<const index_type> order,
+                              std::size_t k, const balance_options& opts, cost_t lb, std::span<index_type> part_of) {
   const std::size_t n = costs.size();
   std::vector<cost_t> loads(k, 0.0);
   const auto greedy = [&] {
     std::fill(loads.begin(), loads.end(), 0.0);
-    if (opts.equal_counts)
-      lpt_equal_counts_into(costs, order, loads, part_of);
-    else
-      lpt_into(costs, order, loads, part_of);
+    if (opts.equal_counts) lpt_equal_counts_into(costs, order, loads, part_of);
+    else lpt_into(costs, order, loads, part_of);
   };
   const auto kk = [&] {
     if (!opts.equal_counts) {
@@ -233,8 +230,8 @@ inline partition balance_costs(std::span<const cost_t> costs, std::size_t k, con
         p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
         return p;
       } catch (const infeasible& e) {
-        throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) +
-                         "; complete search: " + e.what());
+        throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) + "; complete search: " +
+                         e.what());
       }
     }
   }
@@ -245,7 +242,7 @@ inline partition balance_costs(std::span<const cost_t> costs, std::size_t k, con
 
 /// Balances `items` onto k parts under `cost(proj(item))` (see the file comment).
 template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
-requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] partition balance(R&& items, std::size_t k, balance_options opts = {}, Cost cost = {}, Proj proj = {}) {
   detail::require_parts("balance", k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "balance");
