@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/greedy.hpp"
 #include "fulcrum/recompute/plan.hpp"
@@ -122,7 +123,7 @@ class recompute_bnb {
 }  // namespace detail
 
 /// Branch and bound (see file docs).
-template <class R>
+template <recompute_layer_range R>
 [[nodiscard]] recompute_plan branch_and_bound_recompute(R&& layers, std::uint64_t memory_budget, search_limits limits = {}) {
   const auto in = detail::make_recompute_instance("select_recompute(branch_and_bound)", layers, memory_budget);
   return detail::recompute_bnb(in, limits).solve();

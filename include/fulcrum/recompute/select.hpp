@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "fulcrum/recompute/branch_and_bound.hpp"
+#include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/frontier_dp.hpp"
 #include "fulcrum/recompute/greedy.hpp"
@@ -40,7 +41,7 @@ inline recompute_plan select_recompute(const recompute_instance& in, const recom
 }  // namespace detail
 
 /// Chooses one option per layer (see file docs). `layers`: a range of ranges of recompute_option.
-template <class R>
+template <recompute_layer_range R>
 [[nodiscard]] recompute_plan select_recompute(R&& layers, std::uint64_t memory_budget, recompute_options opts = {}) {
   const auto in = detail::make_recompute_instance("select_recompute", layers, memory_budget);
   return detail::select_recompute(in, opts);
