@@ -22,10 +22,11 @@
 ///     (no instruction is emitted; the product stays a separately rounded double);
 ///   - other compilers (MSVC: /fp:precise does not contract since Visual Studio 2022): plain a * b;
 ///   - constant evaluation: plain a * b (the constant evaluator never contracts).
-/// Cost: one multiply, as before; what is lost is the fusion, and with it auto-vectorisation of
-/// the loops that contain it (measured: docs/benchmarks.md, "Cost evaluation"). std::fma was the
-/// alternative (also deterministic, one rounding), but on a target without FMA hardware (the
-/// x86-64 baseline) it is a library call dozens of times slower.
+/// Cost: one multiply, as before; what is lost is the fusion (and auto-vectorisation of a loop
+/// around it). Measured (g++ 12 -O2, x86-64 baseline, 2^20 lengths x 20, shared 2-core machine):
+/// attention_cost 5.6 ns/item with the barrier vs 5.4 without, linear_cost 6.1 vs 5.3; std::fma,
+/// the alternative (also deterministic, one rounding), 27 ns/item: without FMA hardware (the
+/// x86-64 baseline) it is a software library call.
 /// `opaque(x)` is the barrier alone: use it on a value that was computed by a multiplication in
 /// code the library does not own (a user's cost model part) before adding it.
 #pragma once
