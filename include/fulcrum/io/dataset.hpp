@@ -35,8 +35,9 @@ namespace fulcrum::io {
 /// Which columns/members hold a sample's sizes.
 struct dataset_fields {
   std::string text = "text_tokens";  ///< text tokens of a sample
-  std::string images = "images";     ///< image count (each image = multimodal_sample::tokens_per_image tokens); empty: none
+  std::string images = "images";     ///< image count (each image = tokens_per_image tokens); empty: none
   std::string tokens;                ///< if set: total tokens of a sample (text and images are then ignored)
+  std::uint32_t tokens_per_image = 576;  ///< LLM tokens per image (LLaVA-1.5 at 336 px), stored in every sample
 };
 
 /// File format of a dataset.
@@ -96,6 +97,7 @@ inline std::uint32_t json_size_field(const json_value& obj, std::string_view sou
     if (!obj.is_object())
       throw invalid_input(where.str() + ": expected a JSON object, got " + detail::kind_name(obj.type));
     multimodal_sample s;
+    s.tokens_per_image = fields.tokens_per_image;
     if (!fields.tokens.empty()) {
       s.text_tokens = detail::json_size_field(obj, source, line_no, fields.tokens, false);
     } else {
@@ -151,6 +153,7 @@ inline std::uint32_t json_size_field(const json_value& obj, std::string_view sou
       return detail::require_u32(source, line_no, name, v);
     };
     multimodal_sample s;
+    s.tokens_per_image = fields.tokens_per_image;
     if (!fields.tokens.empty()) {
       s.text_tokens = number(tokens_col, fields.tokens);
     } else {

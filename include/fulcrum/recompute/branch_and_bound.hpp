@@ -125,7 +125,8 @@ class recompute_bnb {
 
 /// Branch and bound (see file docs).
 template <recompute_layer_range R>
-[[nodiscard]] recompute_plan branch_and_bound_recompute(R&& layers, std::uint64_t memory_budget, search_limits limits = {}) {
+[[nodiscard]] recompute_plan branch_and_bound_recompute(R&& layers, std::uint64_t memory_budget,
+                                                        search_limits limits = {std::chrono::milliseconds::max(), default_recompute_nodes}) {
   const auto in = detail::make_recompute_instance("select_recompute(branch_and_bound)", layers, memory_budget);
   return detail::recompute_bnb(in, limits).solve();
 }

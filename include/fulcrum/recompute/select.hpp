@@ -9,6 +9,10 @@
 /// (branch_and_bound.hpp); `greedy` is the convex-hull baseline (greedy.hpp).
 /// Guarantee: exact unless a limit is hit (then proven_optimal = false and lower_bound is the LP
 /// bound). Deterministic: same input, same plan.
+/// Worst case with the default options (limits.nodes = 100'000 states for the DP, then 100'000
+/// nodes for branch and bound): O(N K log(N K) + 10^5 (H + K)) for N layers, K options per layer,
+/// H <= N K hull steps; about 1 s for 2000 layers x 3 options with irregular memories. Raise
+/// limits.nodes for a proof of optimality on large irregular instances.
 /// Errors: no layers, a layer with no options, negative / NaN / infinite time -> invalid_input
 /// naming the layer and option; budget below the least memory any plan keeps -> infeasible
 /// naming the budget and that minimum.
