@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fulcrum/core/rng.hpp>
@@ -236,6 +237,17 @@ TEST_SUITE("pipeline") {
     CHECK(e.bottleneck == 6.0);
     CHECK(e.stage_costs == std::vector<double>{6.0, 4.0});
     CHECK_FALSE(e.proven_optimal);
+  }
+
+  TEST_CASE("the pipeline algorithm enum is stage_algorithm - not partition_algorithm next to the balance result partition") {
+    static_assert(std::is_same_v<decltype(pipeline_options{}.algorithm), stage_algorithm>);
+    std::vector<double> c{3, 1, 4, 1, 5, 9, 2, 6};
+    for (auto alg : {stage_algorithm::automatic, stage_algorithm::nicol, stage_algorithm::exact_bisection,
+                     stage_algorithm::dynamic_programming}) {
+      pipeline_options o;
+      o.algorithm = alg;
+      CHECK(partition_stages(c, 3, o).bottleneck == 14.0);
+    }
   }
 
   TEST_CASE("partition_stages is deterministic and takes projections") {
