@@ -19,8 +19,12 @@
 #include <fulcrum/recompute/select.hpp>
 
 namespace {
-void put(const char* what, double x) { std::printf("%s %016llx\n", what, static_cast<unsigned long long>(std::bit_cast<std::uint64_t>(x))); }
-void put(const char* what, std::uint64_t x) { std::printf("%s %llu\n", what, static_cast<unsigned long long>(x)); }
+void put(const char* what, double x) {
+  std::printf("%s %016llx\n", what, static_cast<unsigned long long>(std::bit_cast<std::uint64_t>(x)));
+}
+void put(const char* what, std::uint64_t x) {
+  std::printf("%s %llu\n", what, static_cast<unsigned long long>(x));
+}
 
 struct length_item {
   double length;
@@ -41,7 +45,8 @@ T launder(T x) {
 }  // namespace
 
 int main() {
-#if defined(FULCRUM_PROBE_NEEDS_FMA) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#if defined(FULCRUM_PROBE_NEEDS_FMA) && (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__i386__))
   if (!__builtin_cpu_supports("fma") || !__builtin_cpu_supports("avx2")) {
     std::printf("SKIP: this CPU has no FMA/AVX2: the x86-64-v3 probe cannot run\n");
     return 77;
@@ -55,7 +60,10 @@ int main() {
   for (std::size_t i = 0; i < items.size(); ++i) put("linear", lin(items[i].length));
   const fulcrum::attention_cost att{a, launder(1.0 / 4096.0), launder(-0.30219726562500004)};
   for (std::size_t i = 0; i < items.size(); ++i) put("attention", att(items[i].length));
-  const fulcrum::composite_cost comp{scaled_length{a}, fulcrum::projected_cost{fulcrum::identity_cost{}, [](const length_item& x) { return -x.length / 10.0 + 0.3000000000000001; }}};
+  const fulcrum::composite_cost comp{scaled_length{a},
+                                     fulcrum::projected_cost{fulcrum::identity_cost{}, [](const length_item& x) {
+                                                               return -x.length / 10.0 + 0.3000000000000001;
+                                                             }}};
   for (std::size_t i = 0; i < items.size(); ++i) put("composite", comp(items[i]));
 
   // 2. a plan: L = 3 and L = 3 + 2^-51 tie when the product is rounded; fused, the second item is

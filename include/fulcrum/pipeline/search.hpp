@@ -38,7 +38,8 @@ template <class Inner>
                                             const pipeline_search_options& opts) {
   validate_search_options(where, opts, layers.size());
   const auto best = partition_stages(layers, opts.stages, {}, &pipeline_layer::time);
-  const double cap = best.bottleneck * (1.0 + opts.bottleneck_tolerance) * (1.0 + 1e-12);  // no addition: no contraction
+  const double cap =
+      best.bottleneck * (1.0 + opts.bottleneck_tolerance) * (1.0 + 1e-12);  // no addition: no contraction
   stage_search_engine<Inner> engine(where, std::move(layers), std::move(inner), opts, cap);
   try {
     return engine.solve();
@@ -51,7 +52,8 @@ template <class Inner>
 }  // namespace detail
 
 /// OmniBal-style search without recompute: every layer keeps its activation_memory (see file docs).
-[[nodiscard]] inline pipeline_plan search_partition(std::span<const pipeline_layer> layers, const pipeline_search_options& opts) {
+[[nodiscard]] inline pipeline_plan search_partition(std::span<const pipeline_layer> layers,
+                                                    const pipeline_search_options& opts) {
   constexpr std::string_view where = "search_partition";
   auto in = detail::validated_layers(where, layers);
   detail::keep_all_activations inner(in);

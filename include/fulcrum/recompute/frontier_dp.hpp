@@ -104,7 +104,8 @@ inline std::optional<recompute_plan> frontier_dp_recompute(const recompute_insta
 /// minimum memory; returns proven_optimal = false with the greedy plan if the state limit is hit.
 template <recompute_layer_range R>
 [[nodiscard]] recompute_plan frontier_dp_recompute(R&& layers, std::uint64_t memory_budget,
-                                                        search_limits limits = {std::chrono::milliseconds::max(), default_recompute_nodes}) {
+                                                   search_limits limits = {std::chrono::milliseconds::max(),
+                                                                           default_recompute_nodes}) {
   const auto in = detail::make_recompute_instance("select_recompute(dynamic_programming)", layers, memory_budget);
   if (auto p = detail::frontier_dp_recompute(in, limits.nodes)) return *p;
   return detail::greedy_recompute(in).plan;

@@ -78,15 +78,19 @@ template <recompute_layer_range R>
   constexpr std::string_view where = "evaluate_pipeline";
   auto in = detail::validated_layers(where, layers);
   detail::least_recompute inner(detail::joint_options(where, layer_options, in.size()));
-  if (boundaries.size() < 2) throw invalid_input(detail::describe(where, "boundaries.size()", boundaries.size(), "need at least 2"));
+  if (boundaries.size() < 2)
+    throw invalid_input(detail::describe(where, "boundaries.size()", boundaries.size(), "need at least 2"));
   opts.stages = boundaries.size() - 1;
   detail::validate_search_options(where, opts, in.size());
-  if (boundaries.front() != 0) throw invalid_input(detail::describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
+  if (boundaries.front() != 0)
+    throw invalid_input(detail::describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
   if (boundaries.back() != in.size())
-    throw invalid_input(detail::describe(where, "boundaries", boundaries.size() - 1, boundaries.back(), "must equal the number of layers"));
+    throw invalid_input(detail::describe(where, "boundaries", boundaries.size() - 1, boundaries.back(),
+                                         "must equal the number of layers"));
   for (std::size_t s = 0; s + 1 < boundaries.size(); ++s)
     if (boundaries[s + 1] <= boundaries[s])
-      throw invalid_input(detail::describe(where, "boundaries", s + 1, boundaries[s + 1], "stage would be empty (not increasing)"));
+      throw invalid_input(
+          detail::describe(where, "boundaries", s + 1, boundaries[s + 1], "stage would be empty (not increasing)"));
   detail::stage_search_engine<detail::least_recompute> engine(where, std::move(in), std::move(inner), opts,
                                                               std::numeric_limits<double>::infinity());
   return engine.evaluate(std::vector<std::size_t>(boundaries.begin(), boundaries.end()));

@@ -16,7 +16,8 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 
 // Brute force: every partition whose plain bottleneck is <= cap and whose stages keep all their
 // activations within the device memory (params + min(m, p - s) x activations), simulated.
-std::optional<double> brute_plain(const std::vector<pipeline_layer>& layers, const pipeline_search_options& o, double cap) {
+std::optional<double> brute_plain(const std::vector<pipeline_layer>& layers, const pipeline_search_options& o,
+                                  double cap) {
   const std::size_t n = layers.size(), p = o.stages, m = o.micro_batches;
   std::vector<std::size_t> b(p + 1, 0);
   b[p] = n;
@@ -28,7 +29,8 @@ std::optional<double> brute_plain(const std::vector<pipeline_layer>& layers, con
         double f = 0, bb = 0;
         std::uint64_t params = 0, act = 0;
         for (std::size_t l = b[t]; l < b[t + 1]; ++l)
-          f += layers[l].forward, bb += layers[l].backward, params += layers[l].parameter_memory, act += layers[l].activation_memory;
+          f += layers[l].forward, bb += layers[l].backward, params += layers[l].parameter_memory,
+              act += layers[l].activation_memory;
         if (f + bb > cap) return;
         if (params + std::min<std::uint64_t>(m, p - t) * act > o.device_memory) return;
         fw[t] = f, bw[t] = bb;
@@ -82,7 +84,8 @@ TEST_SUITE("pipeline") {
       CHECK(plan.proven_optimal);
       CHECK(plan.iteration_time == doctest::Approx(*opt).epsilon(1e-9));
       CHECK(plan.lower_bound <= plan.iteration_time);
-      CHECK(std::all_of(plan.recompute_choice.begin(), plan.recompute_choice.end(), [](std::size_t c) { return c == 0; }));
+      CHECK(std::all_of(plan.recompute_choice.begin(), plan.recompute_choice.end(),
+                        [](std::size_t c) { return c == 0; }));
       CHECK(plan.recompute_choice.size() == n);
       for (std::size_t s = 0; s < o.stages; ++s) {
         CHECK(plan.stage_recompute[s] == 0.0);
@@ -105,7 +108,7 @@ TEST_SUITE("pipeline") {
     o.stages = 2;
     layers[0].forward = -1;
     CHECK_THROWS_WITH_AS((void)search_partition(layers, o), doctest::Contains("layers.forward[0] = -1"), invalid_input);
-    CHECK_THROWS_WITH_AS((void)search_partition(std::vector<pipeline_layer>{}, o), doctest::Contains("layers.size() = 0"),
-                         invalid_input);
+    CHECK_THROWS_WITH_AS((void)search_partition(std::vector<pipeline_layer>{}, o),
+                         doctest::Contains("layers.size() = 0"), invalid_input);
   }
 }

@@ -79,8 +79,10 @@ inline std::vector<pipeline_layer> validated_layers(std::string_view where, std:
 inline void validate_search_options(std::string_view where, const pipeline_search_options& o, std::size_t n) {
   if (o.stages == 0) throw invalid_input(describe(where, "stages", o.stages, "need at least one stage"));
   if (o.stages > n)
-    throw invalid_input(describe(where, "stages", o.stages, "more stages than layers (" + std::to_string(n) + "); no stage may be empty"));
-  if (o.micro_batches == 0) throw invalid_input(describe(where, "micro_batches", o.micro_batches, "need at least one micro-batch"));
+    throw invalid_input(describe(where, "stages", o.stages,
+                                 "more stages than layers (" + std::to_string(n) + "); no stage may be empty"));
+  if (o.micro_batches == 0)
+    throw invalid_input(describe(where, "micro_batches", o.micro_batches, "need at least one micro-batch"));
   require_non_negative(where, "p2p_time", 0, o.p2p_time);
   if (std::isnan(o.bottleneck_tolerance) || o.bottleneck_tolerance < 0)
     throw invalid_input(describe(where, "bottleneck_tolerance", o.bottleneck_tolerance, "must be >= 0"));
@@ -120,7 +122,12 @@ class stage_search_engine {
 
   stage_search_engine(std::string_view where, std::vector<pipeline_layer> layers, Inner inner,
                       const pipeline_search_options& o, double plain_cap)
-      : where_(where), layers_(std::move(layers)), inner_(std::move(inner)), o_(o), n_(layers_.size()), p_(o.stages),
+      : where_(where),
+        layers_(std::move(layers)),
+        inner_(std::move(inner)),
+        o_(o),
+        n_(layers_.size()),
+        p_(o.stages),
         m_(o.micro_batches) {
     const std::size_t n = n_;
     pf_.assign(n + 1, 0.0);
@@ -136,7 +143,9 @@ class stage_search_engine {
   }
 
   [[nodiscard]] double plain(std::size_t i, std::size_t j) const { return (pf_[j] - pf_[i]) + (pb_[j] - pb_[i]); }
-  [[nodiscard]] double rc(std::size_t s, std::size_t i, std::size_t j) const { return rc_[(s * (n_ + 1) + i) * (n_ + 1) + j]; }
+  [[nodiscard]] double rc(std::size_t s, std::size_t i, std::size_t j) const {
+    return rc_[(s * (n_ + 1) + i) * (n_ + 1) + j];
+  }
   [[nodiscard]] double f(std::size_t i, std::size_t j) const { return pf_[j] - pf_[i]; }
   [[nodiscard]] double b(std::size_t s, std::size_t i, std::size_t j) const { return (pb_[j] - pb_[i]) + rc(s, i, j); }
   [[nodiscard]] double w(std::size_t s, std::size_t i, std::size_t j) const { return f(i, j) + b(s, i, j); }
@@ -168,9 +177,10 @@ class stage_search_engine {
   pipeline_plan evaluate(const std::vector<std::size_t>& bnd) {
     for (std::size_t s = 0; s < p_; ++s)
       if (rc(s, bnd[s], bnd[s + 1]) == inf)
-        throw infeasible(describe(where_, "stage", s, "layers [" + std::to_string(bnd[s]) + ", " + std::to_string(bnd[s + 1]) +
-                                                          ") do not fit the device memory (" + std::to_string(o_.device_memory) +
-                                                          ") even with the least-memory recompute options"));
+        throw infeasible(describe(where_, "stage", s,
+                                  "layers [" + std::to_string(bnd[s]) + ", " + std::to_string(bnd[s + 1]) +
+                                      ") do not fit the device memory (" + std::to_string(o_.device_memory) +
+                                      ") even with the least-memory recompute options"));
     auto plan = finish(bnd);
     plan.lower_bound = 0;
     return plan;
@@ -223,7 +233,8 @@ class stage_search_engine {
   [[nodiscard]] double root_bound() const {
     const double c = o_.p2p_time;
     const double lb1 = static_cast<double>(m_) * bmin_[0];
-    const double lb2 = rest_[0] + mul(static_cast<double>(m_ > p_ ? m_ - p_ : 0), bmin_[0]) + mul(2.0 * double(p_ - 1), c);
+    const double lb2 =
+        rest_[0] + mul(static_cast<double>(m_ > p_ ? m_ - p_ : 0), bmin_[0]) + mul(2.0 * double(p_ - 1), c);
     return std::max(lb1, lb2);
   }
 
@@ -246,8 +257,8 @@ class stage_search_engine {
   void dfs(std::size_t s, std::size_t i, double sum_w, double lb, double amax) {
     if (!complete_) return;
     if (++nodes_ > o_.limits.nodes ||
-        ((nodes_ & 255) == 0 &&
-         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_) > o_.limits.time)) {
+        ((nodes_ & 255) == 0 && std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                      start_) > o_.limits.time)) {
       complete_ = false;
       return;
     }

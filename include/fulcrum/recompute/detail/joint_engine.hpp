@@ -43,7 +43,8 @@ std::vector<std::vector<recompute_option>> joint_options(std::string_view where,
                                  "must equal the number of layers (" + std::to_string(n) + ")"));
   for (std::size_t i = 0; i < n; ++i) {
     const std::string field = "layer_options[" + std::to_string(i) + "]";
-    if (out[i].empty()) throw invalid_input(describe(where, field + ".size()", std::size_t{0}, "a layer needs at least one option"));
+    if (out[i].empty())
+      throw invalid_input(describe(where, field + ".size()", std::size_t{0}, "a layer needs at least one option"));
     for (std::size_t k = 0; k < out[i].size(); ++k) require_non_negative(where, field + ".time", k, out[i][k].time);
   }
   return out;
@@ -60,12 +61,14 @@ class least_recompute {
   }
   [[nodiscard]] double least(std::uint64_t budget) const {
     // frontier: memory ascending, time descending; the last state within budget is fastest
-    auto it = std::upper_bound(fr_.begin(), fr_.end(), budget, [](std::uint64_t v, const frontier_state& st) { return v < st.memory; });
+    auto it = std::upper_bound(fr_.begin(), fr_.end(), budget,
+                               [](std::uint64_t v, const frontier_state& st) { return v < st.memory; });
     return it == fr_.begin() ? std::numeric_limits<double>::infinity() : std::prev(it)->time;
   }
   [[nodiscard]] stage_choice choose(std::size_t i, std::size_t j, std::uint64_t budget) const {
     recompute_instance ri;
-    ri.options.assign(options_.begin() + static_cast<std::ptrdiff_t>(i), options_.begin() + static_cast<std::ptrdiff_t>(j));
+    ri.options.assign(options_.begin() + static_cast<std::ptrdiff_t>(i),
+                      options_.begin() + static_cast<std::ptrdiff_t>(j));
     ri.budget = budget;
     const auto sel = frontier_dp_recompute(ri, std::numeric_limits<std::uint64_t>::max());
     return {sel->choice, sel->time, sel->memory};
