@@ -49,7 +49,7 @@ std::vector<std::size_t> deepspeed_bisection(const std::vector<double>& c, std::
   return b;
 }
 
-void bm_partition(benchmark::State& state, fulcrum::partition_algorithm alg) {
+void bm_partition(benchmark::State& state, fulcrum::stage_algorithm alg) {
   const auto prof = fulcrum::testing::pipeline_profile(profile_name(state.range(0)));
   const auto p = static_cast<std::size_t>(state.range(1));
   fulcrum::pipeline_options o;
@@ -59,7 +59,7 @@ void bm_partition(benchmark::State& state, fulcrum::partition_algorithm alg) {
     r = fulcrum::partition_stages(prof.cost, p, o);
     benchmark::DoNotOptimize(r.bottleneck);
   }
-  o.algorithm = fulcrum::partition_algorithm::exact_bisection;
+  o.algorithm = fulcrum::stage_algorithm::exact_bisection;
   const auto opt = fulcrum::partition_stages(prof.cost, p, o);
   state.counters["bottleneck"] = r.bottleneck;
   state.counters["over_optimum"] = r.bottleneck / opt.bottleneck;
@@ -205,9 +205,9 @@ void bm_simulate(benchmark::State& state) {
 }  // namespace
 
 #define PROFILES Args({0, 8})->Args({1, 8})->Args({2, 16})->Args({3, 16})
-BENCHMARK_CAPTURE(bm_partition, automatic, fulcrum::partition_algorithm::automatic)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(bm_partition, exact_bisection, fulcrum::partition_algorithm::exact_bisection)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(bm_partition, baseline_dp, fulcrum::partition_algorithm::dynamic_programming)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_partition, automatic, fulcrum::stage_algorithm::automatic)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_partition, exact_bisection, fulcrum::stage_algorithm::exact_bisection)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_partition, baseline_dp, fulcrum::stage_algorithm::dynamic_programming)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
 BENCHMARK(bm_partition_deepspeed_bisection)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
 BENCHMARK(bm_partition_uniform)->ArgNames({"profile", "p"})->PROFILES->Unit(benchmark::kMicrosecond);
 BENCHMARK(bm_joint)->ArgNames({"profile", "p", "m"})->Args({1, 8, 16})->Args({1, 8, 32})->Args({0, 8, 16})->Unit(benchmark::kMillisecond);

@@ -3,7 +3,7 @@
 // The first byte picks the front door:
 // - partition_stages: n <= 48 layer costs (small integers, wide dynamic range, or raw doubles incl.
 //   NaN/inf/negative), p in [0, 52], optional per-stage speed / fixed cost / memory caps with layer
-//   memories (values up to 2^64, so memory sums overflow), every partition_algorithm. A valid
+//   memories (values up to 2^64, so memory sums overflow), every stage_algorithm. A valid
 //   instance must give boundaries 0 = b0 < ... < bp = n (no empty stage), stage costs recomputed by
 //   the documented formula, bottleneck = the largest of them, caps respected, proven_optimal, the
 //   same bottleneck from every exact algorithm (nicol's boundaries = exact_bisection's, as
@@ -120,7 +120,7 @@ double brute_force(const spec_chain& c, std::size_t n, std::size_t p) {
 
 void fuzz_partition(fuzz::byte_reader& in) {
   const std::uint8_t flags = in.take<std::uint8_t>();
-  const auto algorithm = static_cast<fulcrum::partition_algorithm>(in.take<std::uint8_t>() % 4);
+  const auto algorithm = static_cast<fulcrum::stage_algorithm>(in.take<std::uint8_t>() % 4);
   const unsigned cost_class = in.take<std::uint8_t>();
   const std::size_t n = in.in_range(0, 48);
   const std::size_t p = in.in_range(0, 52);
@@ -181,7 +181,7 @@ void fuzz_partition(fuzz::byte_reader& in) {
     for (std::size_t s = 1; s < p; ++s)
       homogeneous = homogeneous && spec.speed[s] == spec.speed[0] && spec.fixed[s] == spec.fixed[0] &&
                     (spec.cap.empty() || spec.cap[s] == spec.cap[0]);
-    if (algorithm == fulcrum::partition_algorithm::nicol && !homogeneous) invalid = true;
+    if (algorithm == fulcrum::stage_algorithm::nicol && !homogeneous) invalid = true;
   }
   // A stage cost that overflows to infinity (huge fixed cost, tiny speed) is outside what the
   // documented formula can represent: such instances are skipped, not judged.
@@ -219,12 +219,12 @@ void fuzz_partition(fuzz::byte_reader& in) {
   fuzz::require(r.proven_optimal, "partition_stages is exact");
   if (n <= 12) fuzz::require(r.bottleneck == optimum, "bottleneck = brute-force optimum");
   // Every exact algorithm agrees on the bottleneck.
-  for (auto other : {fulcrum::partition_algorithm::exact_bisection, fulcrum::partition_algorithm::dynamic_programming}) {
+  for (auto other : {fulcrum::stage_algorithm::exact_bisection, fulcrum::stage_algorithm::dynamic_programming}) {
     auto o = opts;
     o.algorithm = other;
     const auto q = fulcrum::partition_stages(costs, p, o);
     fuzz::require(q.bottleneck == r.bottleneck, "every exact algorithm finds the same bottleneck");
-    if (algorithm == fulcrum::partition_algorithm::nicol && other == fulcrum::partition_algorithm::exact_bisection)
+    if (algorithm == fulcrum::stage_algorithm::nicol && other == fulcrum::stage_algorithm::exact_bisection)
       fuzz::require(q.boundaries == r.boundaries, "nicol's boundaries are exact_bisection's");
   }
 }

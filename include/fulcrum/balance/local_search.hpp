@@ -37,6 +37,7 @@
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/detail/float.hpp"
 
 namespace fulcrum {
 
@@ -132,7 +133,7 @@ class local_search_engine {
     const cost_t top = loads_[h];
     const cost_t gap = top - loads_[p];
     if (!(gap > 0)) return false;
-    const cost_t limit = top - 1e-12 * top;  // a step must beat this new pair max
+    const cost_t limit = top - detail::mul(1e-12, top);  // a step must beat this new pair max (mul: never contracted)
     const cost_t half = gap / 2;
     const auto& hs = parts_[h];
     const auto& ps = parts_[p];

@@ -10,8 +10,12 @@
 /// - composite_cost{parts...} sum of per-modality models (ViT phase + LLM phase)
 /// - padded_cost{per_token}   a *group* model: longest length x count (batches padded to the longest)
 ///
-/// Evaluation order is fixed ((a*L + b*L*L) + c), so costs are bit-identical across platforms
-/// (fulcrum is built without -ffast-math and without FMA contraction).
+/// Evaluation order is fixed ((a*L + (b*L)*L) + c), and every product goes through detail::mul
+/// (core/detail/float.hpp), which no compiler may contract into an FMA: costs are bit-identical
+/// on every platform, whatever the consumer's flags (-O2 -march=haswell, -ffp-contract=fast,
+/// clang's default -ffp-contract=on, nvcc's -fmad=true) and in CUDA device code. composite_cost
+/// adds its parts through detail::opaque, so a user's part ending in a product is not fused
+/// either. -ffast-math (which allows reassociation) is not supported.
 #pragma once
 
 #include <algorithm>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "fulcrum/concepts/cost_model.hpp"
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -43,7 +48,7 @@ struct linear_cost {
   template <arithmetic T>
   [[nodiscard]] constexpr cost_t operator()(T length) const noexcept {
     const double l = static_cast<double>(length);
-    return a * l + b;
+    return detail::mul(a, l) + b;
   }
 };
 
@@ -55,8 +60,8 @@ struct attention_cost {
   template <arithmetic T>
   [[nodiscard]] constexpr cost_t operator()(T length) const noexcept {
     const double l = static_cast<double>(length);
-    const double linear = a * l;
-    const double quadratic = b * l * l;
+    const double linear = detail::mul(a, l);
+    const double quadratic = detail::mul(b * l, l);
     return (linear + quadratic) + c;
   }
 };
@@ -91,7 +96,7 @@ struct composite_cost {
  private:
   static constexpr cost_t sum_in_order(auto... c) {
     cost_t total = 0;
-    ((total += c), ...);
+    ((total += detail::opaque(static_cast<double>(c))), ...);
     return total;
   }
 };

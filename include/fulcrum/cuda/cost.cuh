@@ -7,8 +7,11 @@
 /// composite_cost and user models with constexpr or __host__ __device__ call operators.
 /// Complexity: O(n) work, one transform and one find_if on the policy's stream.
 /// Guarantee: the same doubles as the CPU, bit for bit: the models fix their evaluation order
-/// ((a*L + b*L*L) + c, parts summed left to right) and fulcrum::cuda is compiled with
-/// -fmad=false so nvcc does not contract a*L + b into an FMA. A NaN, infinite or negative cost
+/// ((a*L + (b*L)*L) + c, parts summed left to right) and compute every product with
+/// detail::mul (core/detail/float.hpp: __dmul_rn in device code), which nvcc never contracts
+/// into an FMA whatever -fmad says; fulcrum::cuda does not impose -fmad=false on the consumer's
+/// own kernels. A user model must do the same (detail::mul, or __dmul_rn / __fmul_rn) to match
+/// the CPU bit for bit. A NaN, infinite or negative cost
 /// throws invalid_input with the CPU's message ("<where>: cost[i] = v: is negative") for the
 /// first bad index; `out` then holds unspecified values.
 #pragma once

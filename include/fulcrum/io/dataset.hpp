@@ -44,8 +44,9 @@ namespace fulcrum::io {
 /// Which columns/members hold a sample's sizes.
 struct dataset_fields {
   std::string text = "text_tokens";  ///< text tokens of a sample
-  std::string images = "images";     ///< image count (each image = multimodal_sample::tokens_per_image tokens); empty: none
+  std::string images = "images";     ///< image count (each image = tokens_per_image tokens); empty: none
   std::string tokens;                ///< if set: total tokens of a sample (text and images are then ignored)
+  std::uint32_t tokens_per_image = 576;  ///< LLM tokens per image (LLaVA-1.5 at 336 px), stored in every sample
 };
 
 /// File format of a dataset.
@@ -105,6 +106,7 @@ class jsonl_lines {
     const json_value obj = parse_json(line, where.str(), limits_.max_values_per_line);
     if (!obj.is_object()) throw invalid_input(where.str() + ": expected a JSON object, got " + kind_name(obj.type));
     multimodal_sample s;
+    s.tokens_per_image = fields_.tokens_per_image;
     if (!fields_.tokens.empty()) {
       s.text_tokens = json_size_field(obj, source_, line_no, fields_.tokens, false);
     } else {
@@ -166,6 +168,7 @@ class csv_lines {
       return require_u32(source_, line_no, name, v);
     };
     multimodal_sample s;
+    s.tokens_per_image = fields_.tokens_per_image;
     if (!fields_.tokens.empty()) {
       s.text_tokens = number(tokens_col_, fields_.tokens);
     } else {

@@ -31,12 +31,12 @@
 namespace fulcrum {
 
 namespace detail {
-inline stage_partition partition_chain(const chain& c, partition_algorithm algorithm) {
+inline stage_partition partition_chain(const chain& c, stage_algorithm algorithm) {
   switch (algorithm) {
-    case partition_algorithm::nicol: return nicol_partition(c);
-    case partition_algorithm::exact_bisection: return exact_bisection_partition(c);
-    case partition_algorithm::dynamic_programming: return dp_partition(c);
-    case partition_algorithm::automatic: break;
+    case stage_algorithm::nicol: return nicol_partition(c);
+    case stage_algorithm::exact_bisection: return exact_bisection_partition(c);
+    case stage_algorithm::dynamic_programming: return dp_partition(c);
+    case stage_algorithm::automatic: break;
   }
   return c.homogeneous ? nicol_partition(c) : exact_bisection_partition(c);
 }

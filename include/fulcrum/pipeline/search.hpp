@@ -1,55 +1,64 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file pipeline/search.hpp
-/// Balanced partition search (OmniBal's "model balance" search, made exact): among the stage
-/// partitions whose plain bottleneck (forward + backward, no recompute) is within
+/// Balanced partition search (OmniBal's "model balance" search, made exact) without recompute:
+/// among the stage partitions whose plain bottleneck (forward + backward) is within
 /// `bottleneck_tolerance` of the optimum, find the one with the least simulated 1F1B iteration
-/// time, each stage using the least recompute that fits its device memory
-/// (params + min(m, p - s) x kept activations <= device_memory).
+/// time whose stages fit their device memory keeping every activation
+/// (params + min(m, p - s) x activation_memory <= device_memory).
 ///
 /// Why: partitions with the same bottleneck differ in iteration time (the warm-up and drain of
-/// 1F1B weigh every stage, and early stages hold more micro-batches so need more recompute);
+/// 1F1B weigh every stage, and early stages hold more micro-batches so need more memory);
 /// OmniBal samples such near-balanced partitions and profiles them. Here the set is searched
-/// exhaustively by branch and bound against the simulator (see recompute/detail/joint_engine.hpp).
-/// Complexity: O(n^2 (p + F K)) set-up (F recompute frontier states, K options per layer), then
-/// the outer search; the tolerance window keeps it small. Guarantee: optimal over the window
-/// (proven_optimal = true) unless `limits` stop the search (then the best plan found and a
-/// lower bound). Errors: as partition_stages; nothing in the window fits -> infeasible.
+/// exhaustively by branch and bound against the simulator (see pipeline/detail/stage_search.hpp).
+/// The overload with per-layer recompute options (each stage then uses the least recompute that
+/// fits) is in recompute/joint.hpp: pipeline/ does not depend on recompute/.
+/// Complexity: O(n^2 p) set-up, then the outer search; the tolerance window keeps it small.
+/// Guarantee: optimal over the window (proven_optimal = true) unless `limits` stop the search
+/// (then the best plan found and a lower bound). recompute_choice and stage_recompute are all 0.
+/// Errors: as partition_stages (no layers, negative / NaN times, p == 0, p > n, m == 0 ->
+/// invalid_input); nothing in the window fits -> infeasible naming bottleneck_tolerance.
 #pragma once
 
-#include <cstddef>
 #include <span>
 #include <string>
-#include <vector>
+#include <string_view>
+#include <utility>
 
+#include "fulcrum/pipeline/detail/stage_search.hpp"
 #include "fulcrum/pipeline/partition.hpp"
+#include "fulcrum/pipeline/plan.hpp"
 #include "fulcrum/pipeline/profile.hpp"
-#include "fulcrum/recompute/detail/joint_engine.hpp"
 
 namespace fulcrum {
 
-/// OmniBal-style search with per-layer recompute options (range of ranges of recompute_option,
-/// one per layer; see file docs).
-template <class R>
-[[nodiscard]] pipeline_plan search_partition(std::span<const pipeline_layer> layers, R&& recompute_options,
-                                             const pipeline_search_options& opts) {
-  constexpr std::string_view where = "search_partition";
-  auto in = detail::make_joint_input(where, layers, recompute_options, true);
-  detail::validate_search_options(where, opts, in.layers.size());
+namespace detail {
+/// The balanced search over any inner model (the recompute overload uses it too).
+template <class Inner>
+[[nodiscard]] pipeline_plan balanced_search(std::string_view where, std::vector<pipeline_layer> layers, Inner inner,
+                                            const pipeline_search_options& opts) {
+  validate_search_options(where, opts, layers.size());
   const auto best = partition_stages(layers, opts.stages, {}, &pipeline_layer::time);
-  const double cap = best.bottleneck * (1.0 + opts.bottleneck_tolerance) * (1.0 + 1e-12);
-  detail::joint_engine engine(where, std::move(in), opts, cap);
+  const double cap =
+      best.bottleneck * (1.0 + opts.bottleneck_tolerance) * (1.0 + 1e-12);  // no addition: no contraction
+  stage_search_engine<Inner> engine(where, std::move(layers), std::move(inner), opts, cap);
   try {
     return engine.solve();
   } catch (const infeasible&) {
-    throw infeasible(detail::describe(where, "bottleneck_tolerance", opts.bottleneck_tolerance,
-                                      "no partition within this tolerance of the optimal bottleneck fits device_memory = " +
-                                          std::to_string(opts.device_memory) + " (raise the tolerance or the memory)"));
+    throw infeasible(describe(where, "bottleneck_tolerance", opts.bottleneck_tolerance,
+                              "no partition within this tolerance of the optimal bottleneck fits device_memory = " +
+                                  std::to_string(opts.device_memory) + " (raise the tolerance or the memory)"));
   }
 }
+}  // namespace detail
 
-/// The same without recompute: every layer keeps its activation_memory.
-[[nodiscard]] inline pipeline_plan search_partition(std::span<const pipeline_layer> layers, const pipeline_search_options& opts) {
-  return search_partition(layers, std::vector<std::vector<recompute_option>>{}, opts);
+/// OmniBal-style search without recompute: every layer keeps its activation_memory (see file docs).
+[[nodiscard]] inline pipeline_plan search_partition(std::span<const pipeline_layer> layers,
+                                                    const pipeline_search_options& opts) {
+  constexpr std::string_view where = "search_partition";
+  auto in = detail::validated_layers(where, layers);
+  detail::keep_all_activations inner(in);
+  // the engine keeps its own copy of the layers: the inner model reads `in`, which outlives it
+  return detail::balanced_search(where, in, inner, opts);
 }
 
 }  // namespace fulcrum

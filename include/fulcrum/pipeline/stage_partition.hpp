@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file pipeline/stage_partition.hpp
 /// Vocabulary of pipeline stage partitioning: `stage_partition` (the result, contract),
-/// `pipeline_options` (heterogeneous stages, memory caps, algorithm) and `partition_algorithm`.
+/// `pipeline_options` (heterogeneous stages, memory caps, algorithm) and `stage_algorithm` (was
+/// `partition_algorithm`, a name too close to the balance result `partition`; the old name is a
+/// deprecated alias).
 ///
 /// A partition of n layers into p stages is given by p + 1 boundaries
 /// 0 = b[0] < b[1] < ... < b[p] = n: stage s holds layers [b[s], b[s+1]), never empty.
@@ -21,12 +23,14 @@
 namespace fulcrum {
 
 /// Which exact algorithm `partition_stages` runs.
-enum class partition_algorithm {
+enum class stage_algorithm {
   automatic,          ///< nicol when the stages are homogeneous, else exact_bisection
   nicol,              ///< Nicol's exact parametric search, O(n + (p log n)^2); homogeneous stages only
   exact_bisection,    ///< exact bisection over realizable bottlenecks (Pinar-Aykanat); any stages
   dynamic_programming ///< plain O(n^2 p) dynamic program (reference / baseline); any stages
 };
+/// The former name of stage_algorithm.
+using partition_algorithm [[deprecated("renamed fulcrum::stage_algorithm")]] = stage_algorithm;
 
 /// Options of `partition_stages`. Empty vectors mean "not used" (speed 1, fixed cost 0, no cap).
 struct pipeline_options {
@@ -34,7 +38,7 @@ struct pipeline_options {
   std::vector<cost_t> stage_fixed_cost;         ///< size p: cost every stage pays (embedding, head, loss)
   std::vector<std::uint64_t> layer_memory;      ///< size n: memory of each layer on its stage
   std::vector<std::uint64_t> stage_memory_cap;  ///< size p: memory cap of each stage (needs layer_memory)
-  partition_algorithm algorithm = partition_algorithm::automatic;
+  stage_algorithm algorithm = stage_algorithm::automatic;
 };
 
 /// A contiguous partition of layers into pipeline stages (contract).

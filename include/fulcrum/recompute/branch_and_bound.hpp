@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/core/detail/float.hpp"
+#include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/greedy.hpp"
 #include "fulcrum/recompute/plan.hpp"
@@ -92,7 +94,7 @@ class recompute_bnb {
       if (time < best_.time) best_ = evaluate_choice(in_, choice_);
       return;
     }
-    const double slack = 1e-12 * std::max(1.0, std::abs(best_.time));
+    const double slack = mul(1e-12, std::max(1.0, std::abs(best_.time)));  // subtracted below: never contracted
     if (time + suffix_bound(l, in_.budget - mem) - slack >= best_.time) return;
     for (std::size_t k : frontier_[l]) {
       const std::uint64_t m = mem + in_.options[l][k].memory;  // <= budget checked below: no overflow past it
@@ -122,8 +124,9 @@ class recompute_bnb {
 }  // namespace detail
 
 /// Branch and bound (see file docs).
-template <class R>
-[[nodiscard]] recompute_plan branch_and_bound_recompute(R&& layers, std::uint64_t memory_budget, search_limits limits = {}) {
+template <recompute_layer_range R>
+[[nodiscard]] recompute_plan branch_and_bound_recompute(R&& layers, std::uint64_t memory_budget,
+                                                        search_limits limits = {std::chrono::milliseconds::max(), default_recompute_nodes}) {
   const auto in = detail::make_recompute_instance("select_recompute(branch_and_bound)", layers, memory_budget);
   return detail::recompute_bnb(in, limits).solve();
 }

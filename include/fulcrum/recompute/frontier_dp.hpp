@@ -19,11 +19,13 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/greedy.hpp"
 #include "fulcrum/recompute/plan.hpp"
@@ -100,8 +102,10 @@ inline std::optional<recompute_plan> frontier_dp_recompute(const recompute_insta
 
 /// Exact Pareto-frontier DP (see file docs). Throws `infeasible` if the budget is below the
 /// minimum memory; returns proven_optimal = false with the greedy plan if the state limit is hit.
-template <class R>
-[[nodiscard]] recompute_plan frontier_dp_recompute(R&& layers, std::uint64_t memory_budget, search_limits limits = {}) {
+template <recompute_layer_range R>
+[[nodiscard]] recompute_plan frontier_dp_recompute(R&& layers, std::uint64_t memory_budget,
+                                                   search_limits limits = {std::chrono::milliseconds::max(),
+                                                                           default_recompute_nodes}) {
   const auto in = detail::make_recompute_instance("select_recompute(dynamic_programming)", layers, memory_budget);
   if (auto p = detail::frontier_dp_recompute(in, limits.nodes)) return *p;
   return detail::greedy_recompute(in).plan;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/plan.hpp"
 
@@ -64,7 +65,7 @@ inline greedy_result greedy_recompute(const recompute_instance& in) {
 }  // namespace detail
 
 /// Greedy selection; see file docs. `layers`: range of ranges of recompute_option.
-template <class R>
+template <recompute_layer_range R>
 [[nodiscard]] recompute_plan greedy_recompute(R&& layers, std::uint64_t memory_budget) {
   const auto in = detail::make_recompute_instance("select_recompute(greedy)", layers, memory_budget);
   return detail::greedy_recompute(in).plan;

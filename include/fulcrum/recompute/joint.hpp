@@ -9,12 +9,21 @@
 /// knapsack, Pareto-frontier DP shared by all stages with the same first layer).
 /// Level 2: exact branch and bound over partitions, bounded by longest-path bounds of the 1F1B
 /// schedule and a suffix DP of the least bottleneck; leaves are simulated.
-/// (recompute/detail/joint_engine.hpp has the bounds and the proof sketch.)
+/// (pipeline/detail/stage_search.hpp has the bounds and the proof sketch.)
 /// Complexity: O(n^2 (p + F K)) set-up, then the outer search (130 layers, 8 stages, 3 options:
 /// well under a second, see docs/benchmarks.md). Guarantee: the least simulated iteration
 /// time over all partitions and recompute choices (up to a relative 1e-9), proven_optimal = true,
 /// unless `limits` stop the search. Errors: bad sizes, negative / NaN times, p > n, p == 0,
 /// m == 0 -> invalid_input; nothing fits -> infeasible naming device_memory.
+///
+/// `search_partition(layers, layer_options, opts)` is the OmniBal-style balanced search of
+/// pipeline/search.hpp (same outer search, restricted to partitions whose plain bottleneck is
+/// within opts.bottleneck_tolerance of the optimum) with recompute: each stage uses the least
+/// recompute that fits. Errors as above; nothing in the window fits -> infeasible naming
+/// bottleneck_tolerance. This header includes pipeline/search.hpp, so both overloads are visible.
+///
+/// `layer_options` (every function here): a recompute_layer_range, one list of options per
+/// layer (e.g. keep all / selective / full); a flat list is rejected at compile time.
 ///
 /// `evaluate_pipeline` prices a given partition the same way (least recompute per stage, then the
 /// simulator): use it to compare a uniform or hand-made split with the search results.
@@ -23,43 +32,67 @@
 #include <cstddef>
 #include <limits>
 #include <span>
-#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/pipeline/detail/stage_search.hpp"
+#include "fulcrum/pipeline/plan.hpp"
 #include "fulcrum/pipeline/profile.hpp"
+#include "fulcrum/pipeline/search.hpp"
+#include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/joint_engine.hpp"
 
 namespace fulcrum {
 
-/// Joint search (see file docs). `recompute_options`: range of ranges of recompute_option, one
-/// list per layer (e.g. keep all / selective / full).
-template <class R>
-[[nodiscard]] pipeline_plan joint_partition_recompute(std::span<const pipeline_layer> layers, R&& recompute_options,
+/// Joint search (see file docs): the least simulated iteration time over all partitions and
+/// recompute choices.
+template <recompute_layer_range R>
+[[nodiscard]] pipeline_plan joint_partition_recompute(std::span<const pipeline_layer> layers, R&& layer_options,
                                                       const pipeline_search_options& opts) {
   constexpr std::string_view where = "joint_partition_recompute";
-  auto in = detail::make_joint_input(where, layers, recompute_options, true);
-  detail::validate_search_options(where, opts, in.layers.size());
-  detail::joint_engine engine(where, std::move(in), opts, std::numeric_limits<double>::infinity());
+  auto in = detail::validated_layers(where, layers);
+  detail::least_recompute inner(detail::joint_options(where, layer_options, in.size()));
+  detail::validate_search_options(where, opts, in.size());
+  detail::stage_search_engine<detail::least_recompute> engine(where, std::move(in), std::move(inner), opts,
+                                                              std::numeric_limits<double>::infinity());
   return engine.solve();
+}
+
+/// OmniBal-style balanced search with per-layer recompute options (see file docs).
+template <recompute_layer_range R>
+[[nodiscard]] pipeline_plan search_partition(std::span<const pipeline_layer> layers, R&& layer_options,
+                                             const pipeline_search_options& opts) {
+  constexpr std::string_view where = "search_partition";
+  auto in = detail::validated_layers(where, layers);
+  detail::least_recompute inner(detail::joint_options(where, layer_options, in.size()));
+  return detail::balanced_search(where, std::move(in), std::move(inner), opts);
 }
 
 /// A given partition (boundaries: p + 1 entries from 0 to n, increasing), each stage with its
 /// least recompute, simulated. Throws infeasible naming a stage that cannot fit.
-template <class R>
-[[nodiscard]] pipeline_plan evaluate_pipeline(std::span<const pipeline_layer> layers, R&& recompute_options,
+template <recompute_layer_range R>
+[[nodiscard]] pipeline_plan evaluate_pipeline(std::span<const pipeline_layer> layers, R&& layer_options,
                                               std::span<const std::size_t> boundaries, pipeline_search_options opts) {
   constexpr std::string_view where = "evaluate_pipeline";
-  auto in = detail::make_joint_input(where, layers, recompute_options, true);
-  if (boundaries.size() < 2) throw invalid_input(detail::describe(where, "boundaries.size()", boundaries.size(), "need at least 2"));
+  auto in = detail::validated_layers(where, layers);
+  detail::least_recompute inner(detail::joint_options(where, layer_options, in.size()));
+  if (boundaries.size() < 2)
+    throw invalid_input(detail::describe(where, "boundaries.size()", boundaries.size(), "need at least 2"));
   opts.stages = boundaries.size() - 1;
-  detail::validate_search_options(where, opts, in.layers.size());
-  if (boundaries.front() != 0) throw invalid_input(detail::describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
-  if (boundaries.back() != in.layers.size())
-    throw invalid_input(detail::describe(where, "boundaries", boundaries.size() - 1, boundaries.back(), "must equal the number of layers"));
+  detail::validate_search_options(where, opts, in.size());
+  if (boundaries.front() != 0)
+    throw invalid_input(detail::describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
+  if (boundaries.back() != in.size())
+    throw invalid_input(detail::describe(where, "boundaries", boundaries.size() - 1, boundaries.back(),
+                                         "must equal the number of layers"));
   for (std::size_t s = 0; s + 1 < boundaries.size(); ++s)
     if (boundaries[s + 1] <= boundaries[s])
-      throw invalid_input(detail::describe(where, "boundaries", s + 1, boundaries[s + 1], "stage would be empty (not increasing)"));
-  detail::joint_engine engine(where, std::move(in), opts, std::numeric_limits<double>::infinity());
+      throw invalid_input(
+          detail::describe(where, "boundaries", s + 1, boundaries[s + 1], "stage would be empty (not increasing)"));
+  detail::stage_search_engine<detail::least_recompute> engine(where, std::move(in), std::move(inner), opts,
+                                                              std::numeric_limits<double>::infinity());
   return engine.evaluate(std::vector<std::size_t>(boundaries.begin(), boundaries.end()));
 }
 

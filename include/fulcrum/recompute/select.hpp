@@ -9,6 +9,10 @@
 /// (branch_and_bound.hpp); `greedy` is the convex-hull baseline (greedy.hpp).
 /// Guarantee: exact unless a limit is hit (then proven_optimal = false and lower_bound is the LP
 /// bound). Deterministic: same input, same plan.
+/// Worst case with the default options (limits.nodes = 100'000 states for the DP, then 100'000
+/// nodes for branch and bound): O(N K log(N K) + 10^5 (H + K)) for N layers, K options per layer,
+/// H <= N K hull steps; about 1 s for 2000 layers x 3 options with irregular memories. Raise
+/// limits.nodes for a proof of optimality on large irregular instances.
 /// Errors: no layers, a layer with no options, negative / NaN / infinite time -> invalid_input
 /// naming the layer and option; budget below the least memory any plan keeps -> infeasible
 /// naming the budget and that minimum.
@@ -17,6 +21,7 @@
 #include <cstdint>
 
 #include "fulcrum/recompute/branch_and_bound.hpp"
+#include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/frontier_dp.hpp"
 #include "fulcrum/recompute/greedy.hpp"
@@ -40,7 +45,7 @@ inline recompute_plan select_recompute(const recompute_instance& in, const recom
 }  // namespace detail
 
 /// Chooses one option per layer (see file docs). `layers`: a range of ranges of recompute_option.
-template <class R>
+template <recompute_layer_range R>
 [[nodiscard]] recompute_plan select_recompute(R&& layers, std::uint64_t memory_budget, recompute_options opts = {}) {
   const auto in = detail::make_recompute_instance("select_recompute", layers, memory_budget);
   return detail::select_recompute(in, opts);

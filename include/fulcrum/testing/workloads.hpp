@@ -32,11 +32,16 @@ inline std::uint32_t round_clip(double v, double lo, double hi) {
 }
 }  // namespace detail
 
-/// W1 samples: text and image parts kept separately.
+/// LLM tokens per image of LLaVA-1.5 at 336 px (a 24 x 24 patch grid): the W1 samples' value of
+/// multimodal_sample::tokens_per_image.
+inline constexpr std::uint32_t llava_tokens_per_image = 576;
+
+/// W1 samples: text and image parts kept separately, tokens_per_image = llava_tokens_per_image.
 [[nodiscard]] inline std::vector<multimodal_sample> generate_w1(std::size_t n, std::uint64_t seed = default_seed) {
   rng gen(seed);
   std::vector<multimodal_sample> out(n);
   for (auto& s : out) {
+    s.tokens_per_image = llava_tokens_per_image;
     const double u = gen.uniform();
     s.images = u < 0.20 ? 0u : u < 0.80 ? 1u : u < 0.90 ? 2u : u < 0.95 ? 3u : 4u;
     s.text_tokens = detail::round_clip(gen.lognormal(300.0, 1.0), 8.0, 8192.0);

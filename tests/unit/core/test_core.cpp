@@ -43,8 +43,12 @@ TEST_SUITE("core") {
     CHECK(linear_cost{2, 1}(10) == 21.0);
     CHECK(attention_cost{}(4096) == doctest::Approx(4096.0 + 4096.0));
     CHECK(attention_cost{1, 0.5, 3}(2u) == 2.0 + 2.0 + 3.0);
-    const multimodal_sample s{100, 2};
+    const multimodal_sample s{100, 2, 576};
     CHECK(s.tokens() == 100 + 2 * 576);
+    // tokens per image is the sample's, not a library constant (was a fixed 576 in core)
+    CHECK(multimodal_sample{100, 2, 64}.tokens() == 100 + 2 * 64);
+    CHECK(multimodal_sample{100, 2}.tokens() == 100);
+    CHECK(multimodal_sample{7, 3, 4'000'000'000u}.tokens() == 7 + 3ull * 4'000'000'000ull);  // no 32-bit overflow
     const composite_cost both{projected_cost{linear_cost{10, 0}, images_of{}}, projected_cost{attention_cost{}, tokens_of{}}};
     CHECK(both(s) == 20.0 + attention_cost{}(s.tokens()));
     CHECK(padded_cost{2}(std::vector<int>{3, 7, 5}) == 2.0 * 7 * 3);

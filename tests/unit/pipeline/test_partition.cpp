@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fulcrum/core/rng.hpp>
@@ -76,9 +77,9 @@ void check_valid(const stage_partition& r, const std::vector<double>& c, std::si
   CHECK(r.bottleneck == doctest::Approx(worst).epsilon(1e-12));
 }
 
-const partition_algorithm all_algorithms[] = {partition_algorithm::automatic, partition_algorithm::nicol,
-                                              partition_algorithm::exact_bisection,
-                                              partition_algorithm::dynamic_programming};
+const stage_algorithm all_algorithms[] = {stage_algorithm::automatic, stage_algorithm::nicol,
+                                              stage_algorithm::exact_bisection,
+                                              stage_algorithm::dynamic_programming};
 
 }  // namespace
 
@@ -124,8 +125,8 @@ TEST_SUITE("pipeline") {
         for (std::size_t s = 0; s < p; ++s) o.stage_memory_cap.push_back(5 + gen.below(40));
       }
       const auto opt = brute_force(c, p, o);
-      for (auto alg : {partition_algorithm::automatic, partition_algorithm::exact_bisection,
-                       partition_algorithm::dynamic_programming}) {
+      for (auto alg : {stage_algorithm::automatic, stage_algorithm::exact_bisection,
+                       stage_algorithm::dynamic_programming}) {
         o.algorithm = alg;
         if (!opt) {
           CHECK_THROWS_AS((void)partition_stages(c, p, o), infeasible);
@@ -149,7 +150,7 @@ TEST_SUITE("pipeline") {
     const auto r = partition_stages(c, 3, o);
     CHECK(r.bottleneck == 6.0);
     CHECK(r.boundaries == std::vector<std::size_t>{0, 1, 2, 4});
-    o.algorithm = partition_algorithm::nicol;
+    o.algorithm = stage_algorithm::nicol;
     CHECK_THROWS_AS((void)partition_stages(c, 3, o), invalid_input);
   }
 
@@ -159,7 +160,7 @@ TEST_SUITE("pipeline") {
       for (std::size_t p : {1, 2, 4, 8, 16}) {
         if (std::string(name) == "vlm1040" && p < 8) continue;  // keep the O(n^2 p) DP short
         pipeline_options o;
-        o.algorithm = partition_algorithm::dynamic_programming;
+        o.algorithm = stage_algorithm::dynamic_programming;
         const auto ref = partition_stages(prof.cost, p, o);
         for (auto alg : all_algorithms) {
           o.algorithm = alg;
@@ -182,9 +183,9 @@ TEST_SUITE("pipeline") {
     o.stage_fixed_cost.back() = 900;
     o.layer_memory = prof.activation_memory;
     o.stage_memory_cap.assign(8, 3000);
-    o.algorithm = partition_algorithm::dynamic_programming;
+    o.algorithm = stage_algorithm::dynamic_programming;
     const auto ref = partition_stages(prof.cost, 8, o);
-    o.algorithm = partition_algorithm::automatic;
+    o.algorithm = stage_algorithm::automatic;
     const auto r = partition_stages(prof.cost, 8, o);
     check_valid(r, prof.cost, 8, o);
     CHECK(r.bottleneck == ref.bottleneck);
@@ -236,6 +237,17 @@ TEST_SUITE("pipeline") {
     CHECK(e.bottleneck == 6.0);
     CHECK(e.stage_costs == std::vector<double>{6.0, 4.0});
     CHECK_FALSE(e.proven_optimal);
+  }
+
+  TEST_CASE("the pipeline algorithm enum is stage_algorithm - not partition_algorithm next to the balance result partition") {
+    static_assert(std::is_same_v<decltype(pipeline_options{}.algorithm), stage_algorithm>);
+    std::vector<double> c{3, 1, 4, 1, 5, 9, 2, 6};
+    for (auto alg : {stage_algorithm::automatic, stage_algorithm::nicol, stage_algorithm::exact_bisection,
+                     stage_algorithm::dynamic_programming}) {
+      pipeline_options o;
+      o.algorithm = alg;
+      CHECK(partition_stages(c, 3, o).bottleneck == 14.0);
+    }
   }
 
   TEST_CASE("partition_stages is deterministic and takes projections") {

@@ -26,9 +26,9 @@ namespace {
 
 using u128 = unsigned __int128;
 
-constexpr std::array all_partition_algorithms{partition_algorithm::automatic, partition_algorithm::nicol,
-                                              partition_algorithm::exact_bisection,
-                                              partition_algorithm::dynamic_programming};
+constexpr std::array all_partition_algorithms{stage_algorithm::automatic, stage_algorithm::nicol,
+                                              stage_algorithm::exact_bisection,
+                                              stage_algorithm::dynamic_programming};
 constexpr std::array all_recompute_algorithms{recompute_algorithm::automatic, recompute_algorithm::dynamic_programming,
                                               recompute_algorithm::branch_and_bound, recompute_algorithm::greedy};
 
@@ -131,7 +131,7 @@ TEST_SUITE("properties") {
         CAPTURE(static_cast<int>(a));
         auto o = opts;
         o.algorithm = a;
-        if (a == partition_algorithm::nicol && !homogeneous) {
+        if (a == stage_algorithm::nicol && !homogeneous) {
           CHECK_THROWS_AS((void)partition_stages(costs, p, o), invalid_input);  // heterogeneous: documented refusal
           continue;
         }
@@ -308,7 +308,7 @@ TEST_SUITE("properties") {
     std::uint64_t full = 0;
     for (auto m : small.activation_memory) full += m;
     for (auto a : all_partition_algorithms) {
-      if (a == partition_algorithm::dynamic_programming) continue;  // O(n^2 p) on 1040 layers: covered above
+      if (a == stage_algorithm::dynamic_programming) continue;  // O(n^2 p) on 1040 layers: covered above
       pipeline_options o;
       o.algorithm = a;
       const auto ref = partition_stages(profile.cost, 16, o);

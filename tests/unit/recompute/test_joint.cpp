@@ -220,7 +220,7 @@ TEST_SUITE("recompute") {
     CHECK_THROWS_WITH_AS((void)joint_partition_recompute(layers, options, o), doctest::Contains("micro_batches = 0"), invalid_input);
     o.micro_batches = 4;
     CHECK_THROWS_WITH_AS((void)joint_partition_recompute(layers, options_t{{{1, 0.0}}}, o),
-                         doctest::Contains("recompute_options.size() = 1"), invalid_input);
+                         doctest::Contains("layer_options.size() = 1"), invalid_input);
     layers[1].backward = -1;
     CHECK_THROWS_WITH_AS((void)joint_partition_recompute(layers, options, o), doctest::Contains("layers.backward[1] = -1"), invalid_input);
     layers[1].backward = 2;

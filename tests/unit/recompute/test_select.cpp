@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -100,6 +101,53 @@ TEST_SUITE("recompute") {
       if (g.time > opt.time) ++gaps;
     }
     CHECK(gaps > 0);  // greedy is a baseline: it does miss the optimum sometimes
+  }
+
+  // Regression (issue 15): with the default options select_recompute did not return for 2000
+  // layers x 3 options with irregular memories (DP past its 50M-state default, then B&B with 50M
+  // nodes). The defaults now bound the work (recompute_options::limits, select.hpp).
+  TEST_CASE("select_recompute with default options returns quickly on 2000 layers x 3 options with a valid plan and a true bound") {
+    rng gen(2000);
+    layers_t L;
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < 2000; ++i) {
+      const std::uint64_t m = 1000 + gen.below(100'000);
+      const double t = 1.0 + double(gen.below(1000)) / 100.0;
+      L.push_back({{m, 0.0}, {m / 3 + gen.below(1000), 0.2 * t + double(gen.below(100)) / 1000}, {gen.below(500), t}});
+      total += m;
+    }
+    const std::uint64_t budget = total / 2;
+    const auto start = std::chrono::steady_clock::now();
+    const auto p = select_recompute(L, budget);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE("2000 layers x 3 options, default options: " << seconds << " s");
+    CHECK(seconds < 20.0);  // about 1 s on the 2-core CI machine; the old defaults ran for hours
+    check_plan(p, L, budget);
+    CHECK(p.lower_bound <= p.time);
+    // Independent bound: Lagrangian dual L(lambda) = sum_l min_k (t_lk + lambda m_lk) - lambda B is
+    // <= OPT for every lambda >= 0, and its maximum (at a breakpoint lambda = a pairwise slope) is
+    // the LP bound. The reported bound may not exceed it; and the plan is within 1% of it.
+    std::vector<double> lambdas{0.0};
+    for (const auto& layer : L)
+      for (const auto& a : layer)
+        for (const auto& b : layer)
+          if (a.memory > b.memory && b.time > a.time) lambdas.push_back((b.time - a.time) / double(a.memory - b.memory));
+    double dual = -std::numeric_limits<double>::infinity();
+    for (double lambda : lambdas) {
+      double v = -lambda * double(budget);
+      for (const auto& layer : L) {
+        double best = std::numeric_limits<double>::infinity();
+        for (const auto& o : layer) best = std::min(best, o.time + lambda * double(o.memory));
+        v += best;
+      }
+      dual = std::max(dual, v);
+    }
+    CHECK(p.lower_bound <= dual * (1 + 1e-9));
+    CHECK(p.lower_bound >= dual * (1 - 1e-9));  // the LP bound is what is reported
+    const double gap = (p.time - p.lower_bound) / p.time;
+    CHECK(gap >= 0.0);
+    CHECK(gap < 0.01);
+    if (!p.proven_optimal) CHECK(p.lower_bound < p.time);
   }
 
   TEST_CASE("automatic falls back to branch and bound past the state limit - node limit gives an honest anytime plan") {

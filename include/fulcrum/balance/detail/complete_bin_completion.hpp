@@ -19,6 +19,7 @@
 #include <limits>
 #include <vector>
 
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -39,8 +40,8 @@ class bin_completion {
     cap_ = C;
     cost_t total = 0;
     for (cost_t x : c_) total += x;
-    cost_t waste = static_cast<cost_t>(k_) * C - total;
-    if (!integral_) waste += 1e-9 * total;  // rounding slack for float sums (only loosens pruning)
+    cost_t waste = fulcrum::detail::mul(static_cast<cost_t>(k_), C) - total;  // mul: never contracted (core/detail/float.hpp)
+    if (!integral_) waste += fulcrum::detail::mul(1e-9, total);  // rounding slack for float sums (only loosens pruning)
     if (waste < 0) return decision::infeasible;
     if (n > 0 && c_[0] > C) return decision::infeasible;
     part_.assign(n, unplaced);

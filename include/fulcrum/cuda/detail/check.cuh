@@ -32,7 +32,7 @@
 #error "THRUST_DEVICE_SYSTEM is CUDA but this file is not compiled by nvcc; define FULCRUM_CUDA_HOST_BACKEND for the host backend."
 #endif
 #if !defined(__CUDACC_RELAXED_CONSTEXPR__)
-#error "fulcrum::cuda needs nvcc --expt-relaxed-constexpr (the fulcrum::cuda CMake target sets it, with -fmad=false)."
+#error "fulcrum::cuda needs nvcc --expt-relaxed-constexpr (the fulcrum::cuda CMake target sets it)."
 #endif
 #include <cuda_runtime.h>
 #else

@@ -29,6 +29,7 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/packing/detail/successor_bitmap.hpp"
 #include "fulcrum/packing/multi.hpp"
@@ -136,7 +137,7 @@ template <std::size_t D>
       double sum = dom;
       for (std::size_t d = 0; d < D; ++d) {
         if (d == f) continue;
-        const double x = static_cast<double>(class_size[k][d]) * inv[d];
+        const double x = fulcrum::detail::mul(static_cast<double>(class_size[k][d]), inv[d]);  // summed: never contracted
         dom = std::max(dom, x);
         sum += x;
       }
@@ -185,13 +186,13 @@ template <std::size_t D>
           const double x = static_cast<double>(load[d] + class_size[k][d]) / target[d];
           lo = std::min(lo, x);
           hi = std::max(hi, x);
-          coarse_size += static_cast<double>(class_size[k][d]) * inv[d];
+          coarse_size += fulcrum::detail::mul(static_cast<double>(class_size[k][d]), inv[d]);  // never contracted
         }
         // Wanted fine size: the one that brings the fine fraction to the coarse fraction (fill the
         // bin when there is no coarse dimension).
         std::uint64_t want = room[f];
         if (hi >= 0 && target[f] > 0) {
-          const double w = hi * target[f] - static_cast<double>(load[f]);
+          const double w = fulcrum::detail::mul(hi, target[f]) - static_cast<double>(load[f]);
           want = w <= 0 ? 0 : std::min<std::uint64_t>(room[f], static_cast<std::uint64_t>(w));
         }
         std::size_t cand[2] = {successor_bitmap::none, successor_bitmap::none};
