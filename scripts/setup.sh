@@ -18,8 +18,22 @@ ensure_packages() {
 # The packages every build of fulcrum uses.
 FULCRUM_BASE_PACKAGES=(cmake g++ make ninja-build doctest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev)
 # Extra packages the full test run uses: CBC as an exact-solver oracle, OpenMPI, clang for fuzzing,
-# doxygen for the API reference, python3-venv for the Conan package test.
-FULCRUM_TEST_PACKAGES=(coinor-cbc libopenmpi-dev openmpi-bin clang libclang-rt-14-dev doxygen python3-venv)
+# doxygen for the API reference, python3-venv for the Conan package test and the old-CMake consumer.
+# libc++ for the clang + libc++ sanitizer stage (scripts/test-extra.sh).
+FULCRUM_TEST_PACKAGES=(coinor-cbc libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libc++-14-dev libc++abi-14-dev
+                       doxygen python3-venv)
+
+# ensure_old_cmake: the oldest CMake a consumer may use (3.16, from PyPI) in a cached venv, for the
+# test package.find_package_old_cmake (skipped when it is missing). Idempotent; never fatal.
+FULCRUM_OLD_CMAKE_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/fulcrum/cmake-3.16"
+ensure_old_cmake() {
+  [ -x "$FULCRUM_OLD_CMAKE_VENV/bin/cmake" ] && return 0
+  echo "setup: installing CMake 3.16 (pip) into $FULCRUM_OLD_CMAKE_VENV"
+  { python3 -m venv "$FULCRUM_OLD_CMAKE_VENV" &&
+    "$FULCRUM_OLD_CMAKE_VENV/bin/pip" install -q --disable-pip-version-check "cmake==3.16.*"; } >/dev/null 2>&1 \
+    || { echo "setup: CMake 3.16 unavailable; package.find_package_old_cmake will be skipped"; rm -rf "$FULCRUM_OLD_CMAKE_VENV"; }
+  return 0
+}
 
 # Configure options for the components this machine can build.
 fulcrum_component_options() {

@@ -14,13 +14,14 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
 ensure_packages "${FULCRUM_BASE_PACKAGES[@]}" "${FULCRUM_TEST_PACKAGES[@]}"
+ensure_old_cmake
 mkdir -p build
 jobs=$(nproc 2>/dev/null || echo 2)
 mapfile -t components < <(fulcrum_component_options)
 
 echo "== build: Release, -Wall -Wextra -Werror, components: ${components[*]}"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DFULCRUM_WARNINGS_AS_ERRORS=ON \
-  -DFULCRUM_BUILD_BENCHMARKS=ON "${components[@]}" >build/configure-test.log 2>&1 \
+  -DFULCRUM_BUILD_BENCHMARKS=ON -DFULCRUM_OLD_CMAKE="$FULCRUM_OLD_CMAKE_VENV/bin/cmake" "${components[@]}" >build/configure-test.log 2>&1 \
   || { cat build/configure-test.log; exit 1; }
 cmake --build build/test -j "$jobs"
 echo "== tests (CPU; gpu and nccl labels skipped)"
