@@ -27,7 +27,7 @@
 #include <fulcrum/packing/pack.hpp>
 #include <fulcrum/packing/rank_packing.hpp>
 
-#include "../unit/properties/packing_reference.hpp"
+#include "../unit/packing/packing_reference.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

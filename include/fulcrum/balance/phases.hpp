@@ -122,7 +122,7 @@ inline phase_plan balance_phases_costs(std::span<const cost_t> vision_costs, std
   for (std::size_t s = 0; s < k; ++s)
     for (index_type i : plan.vision.parts[s]) indices[cursor[s * k + plan.llm_rank[i]]++] = i;
   plan.transfer = grouping(std::move(offsets), std::move(indices));
-  for (std::size_t i = 0; i < n; ++i) plan.samples_kept += plan.vision_rank[i] == plan.llm_rank[i] ? 1 : 0;
+  for (std::size_t i = 0; i < n; ++i) plan.samples_kept += plan.vision_rank[i] == plan.llm_rank[i] ? 1U : 0U;
   return plan;
 }
 

@@ -157,7 +157,14 @@ class thread_world {
 
    private:
     friend class thread_world;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"  // g++ 12 takes scoped enumerators for shadows of the collectives
+#endif
     enum class op : std::uint8_t { barrier, broadcast, all_gather, all_gather_v, all_reduce, all_to_all_v };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     static constexpr const char* op_name(op o) noexcept {
       switch (o) {
         case op::barrier: return "barrier";
@@ -318,18 +325,18 @@ class thread_world {
       reason.clear();
       slots.assign(n, endpoint::slot{});
     }
-    void set_abort(std::size_t rank, std::string why) noexcept {
+    void set_abort(std::size_t who, std::string why) noexcept {
       {
         std::lock_guard lock(m);
         if (!aborted) {
           aborted = true;
-          origin = rank;
+          origin = who;
           reason = std::move(why);
         }
       }
       cv.notify_all();
     }
-    void arrive_and_wait(std::size_t rank, const char* what, std::uint64_t seq) {
+    void arrive_and_wait(std::size_t who, const char* what, std::uint64_t seq) {
       std::unique_lock lock(m);
       if (aborted) throw comm_error(reason);
       const auto gen = generation;
@@ -347,10 +354,10 @@ class thread_world {
         cv.wait(lock, woken);
       } else if (!cv.wait_until(lock, deadline, woken)) {
         std::ostringstream os;
-        os << "thread_world: rank " << rank << " timed out after " << opts.timeout.count() << " ms in " << what << " #"
+        os << "thread_world: rank " << who << " timed out after " << opts.timeout.count() << " ms in " << what << " #"
            << seq << " waiting for its peers";
         aborted = true;
-        origin = rank;
+        origin = who;
         reason = os.str();
         lock.unlock();
         cv.notify_all();

@@ -9,13 +9,14 @@
 #include <string_view>
 
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum {
 
 /// a + b for unsigned 64-bit sizes; throws invalid_input("<field>: sum overflows 64 bits") on overflow.
 [[nodiscard]] inline std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, std::string_view field = "sum") {
   std::uint64_t r = 0;
-  if (__builtin_add_overflow(a, b, &r))
+  if (add_overflow(a, b, r))
     throw invalid_input(detail::describe("checked_add", field, a, "adding it overflows 64 bits"));
   return r;
 }
@@ -23,7 +24,7 @@ namespace fulcrum {
 /// a * b for unsigned 64-bit sizes; throws invalid_input on overflow.
 [[nodiscard]] inline std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, std::string_view field = "product") {
   std::uint64_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r))
+  if (mul_overflow(a, b, r))
     throw invalid_input(detail::describe("checked_mul", field, a, "multiplying it overflows 64 bits"));
   return r;
 }

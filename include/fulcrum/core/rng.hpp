@@ -17,6 +17,8 @@
 #include <span>
 #include <utility>
 
+#include "fulcrum/core/wide_int.hpp"
+
 namespace fulcrum {
 
 /// The default seed of the reference workloads (WORKLOADS.md).
@@ -39,16 +41,12 @@ class rng {
   constexpr double uniform_open() noexcept { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
   /// Unbiased integer in [0, n); n must be > 0.
   constexpr std::uint64_t below(std::uint64_t n) noexcept {
-    unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
-    auto low = static_cast<std::uint64_t>(m);
-    if (low < n) {
+    wide_parts m = mul_wide(next(), n);
+    if (m.low < n) {
       const std::uint64_t threshold = (0 - n) % n;
-      while (low < threshold) {
-        m = static_cast<unsigned __int128>(next()) * n;
-        low = static_cast<std::uint64_t>(m);
-      }
+      while (m.low < threshold) m = mul_wide(next(), n);
     }
-    return static_cast<std::uint64_t>(m >> 64);
+    return m.high;
   }
   /// Standard normal deviate by inverse CDF (one uniform per call).
   double normal() noexcept { return inverse_normal_cdf(uniform_open()); }

@@ -34,12 +34,13 @@
 #include <vector>
 
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum {
 
 namespace detail {
 
-using u128 = unsigned __int128;
+using u128 = uint128;
 
 inline void require_capacity(const char* where, std::uint64_t capacity) {
   if (capacity == 0) throw invalid_input(describe(where, "capacity", capacity, "must be positive"));

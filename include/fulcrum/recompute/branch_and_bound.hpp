@@ -26,6 +26,7 @@
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/greedy.hpp"
 #include "fulcrum/recompute/plan.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum {
 namespace detail {
@@ -45,7 +46,7 @@ class recompute_bnb {
     rest_fast_time_.assign(n + 1, 0.0);
     for (std::size_t l = n; l-- > 0;) {
       rest_min_[l] = rest_min_[l + 1] + in.options[l][frontier_[l].back()].memory;
-      rest_fast_mem_[l] = rest_fast_mem_[l + 1] + static_cast<unsigned __int128>(in.options[l][fastest_[l]].memory);
+      rest_fast_mem_[l] = rest_fast_mem_[l + 1] + static_cast<uint128>(in.options[l][fastest_[l]].memory);
       rest_fast_time_[l] = rest_fast_time_[l + 1] + in.options[l][fastest_[l]].time;
     }
   }
@@ -69,11 +70,11 @@ class recompute_bnb {
   /// LP bound on the time of layers l..n-1 within `budget`.
   [[nodiscard]] double suffix_bound(std::size_t l, std::uint64_t budget) const {
     double t = rest_fast_time_[l];
-    unsigned __int128 mem = rest_fast_mem_[l];
+    uint128 mem = rest_fast_mem_[l];
     for (const auto& st : steps_) {
       if (mem <= budget) break;
       if (st.layer < l) continue;
-      const unsigned __int128 excess = mem - budget;
+      const uint128 excess = mem - budget;
       if (excess <= st.saved) return t + st.added * static_cast<double>(static_cast<std::uint64_t>(excess)) / static_cast<double>(st.saved);
       t += st.added;
       mem -= st.saved;
@@ -111,7 +112,7 @@ class recompute_bnb {
   std::vector<std::size_t> fastest_;
   std::vector<std::vector<std::size_t>> frontier_;
   std::vector<std::uint64_t> rest_min_;
-  std::vector<unsigned __int128> rest_fast_mem_;
+  std::vector<uint128> rest_fast_mem_;
   std::vector<double> rest_fast_time_;
   std::vector<std::size_t> choice_;
   recompute_plan best_;

@@ -25,6 +25,7 @@
 #include <optional>
 #include <vector>
 
+#include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/greedy.hpp"
@@ -53,7 +54,7 @@ inline std::vector<frontier_state> extend_frontier(const std::vector<frontier_st
     const auto run = static_cast<std::ptrdiff_t>(cand.size());
     for (std::size_t i = 0; i < prev.size(); ++i) {  // prev is sorted by memory: so is this run
       std::uint64_t m = 0;
-      if (__builtin_add_overflow(prev[i].memory, opts[k].memory, &m) || m > cap) break;
+      if (add_overflow(prev[i].memory, opts[k].memory, m) || m > cap) break;
       cand.push_back({m, prev[i].time + opts[k].time, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(k)});
     }
     // stable merge of the sorted runs (same order as a stable sort of the concatenation)

@@ -18,6 +18,7 @@
 #include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/plan.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum {
 namespace detail {
@@ -32,7 +33,7 @@ struct greedy_result {
 inline greedy_result greedy_recompute(const recompute_instance& in) {
   std::vector<std::size_t> choice;
   const auto steps = hull_steps(in, choice);
-  unsigned __int128 memory = 0;
+  uint128 memory = 0;
   double base_time = 0;
   for (std::size_t l = 0; l < choice.size(); ++l) {
     memory += in.options[l][choice[l]].memory;
@@ -42,7 +43,7 @@ inline greedy_result greedy_recompute(const recompute_instance& in) {
   bool lp_done = memory <= in.budget;
   for (const auto& st : steps) {
     if (memory <= in.budget) break;
-    const unsigned __int128 excess = memory - in.budget;
+    const uint128 excess = memory - in.budget;
     if (!lp_done) {
       if (excess <= st.saved) {
         lp += st.added * static_cast<double>(static_cast<std::uint64_t>(excess)) / static_cast<double>(st.saved);

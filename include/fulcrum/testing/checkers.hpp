@@ -17,6 +17,7 @@
 
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum::testing {
 
@@ -56,7 +57,7 @@ template <class T>
 template <class T>
 [[nodiscard]] check_result check_capacity(const grouping& g, std::span<const T> sizes, std::uint64_t capacity) {
   for (std::size_t b = 0; b < g.size(); ++b) {
-    unsigned __int128 total = 0;
+    uint128 total = 0;
     for (auto i : g[b]) total += static_cast<std::uint64_t>(sizes[i]);
     if (total > capacity)
       return check_result::fail("group " + std::to_string(b) + " holds " + std::to_string(static_cast<std::uint64_t>(total)) +
@@ -71,7 +72,7 @@ template <class T, std::size_t D>
                                           const std::array<std::uint64_t, D>& capacity) {
   for (std::size_t b = 0; b < g.size(); ++b)
     for (std::size_t d = 0; d < D; ++d) {
-      unsigned __int128 total = 0;
+      uint128 total = 0;
       for (auto i : g[b]) total += static_cast<std::uint64_t>(sizes[i][d]);
       if (total > capacity[d])
         return check_result::fail("group " + std::to_string(b) + " dimension " + std::to_string(d) + " holds " +

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum::detail {
 
@@ -155,7 +156,7 @@ inline void swap_home(const post_instance& in, std::vector<index_type>& rank_of,
   for (std::size_t i = 0; i < rank_of.size(); ++i)
     if (rank_of[i] != in.origin[i]) moved.push_back(static_cast<index_type>(i));
   std::stable_sort(moved.begin(), moved.end(), [&](index_type a, index_type b) { return in.bytes[a] > in.bytes[b]; });
-  using cost_pair = std::pair<__int128, __int128>;
+  using cost_pair = std::pair<int128, int128>;
   auto level_cost = [&](std::size_t i, std::size_t r) -> cost_pair {
     if (r == in.origin[i]) return {0, 0};
     if (in.node_of(r) != in.node_of(in.origin[i])) return {in.bytes[i], 0};
@@ -204,7 +205,7 @@ inline void swap_home(const post_instance& in, std::vector<index_type>& rank_of,
 inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
   std::vector<std::vector<index_type>> on(in.ranks);
   for (std::size_t i = 0; i < rank_of.size(); ++i) on[rank_of[i]].push_back(static_cast<index_type>(i));
-  using cost_pair = std::pair<__int128, __int128>;  // (inter-node bytes, intra-node bytes)
+  using cost_pair = std::pair<int128, int128>;  // (inter-node bytes, intra-node bytes)
   auto level_cost = [&](std::size_t i, std::size_t r) -> cost_pair {
     if (r == in.origin[i]) return {0, 0};
     if (in.node_of(r) != in.node_of(in.origin[i])) return {in.bytes[i], 0};

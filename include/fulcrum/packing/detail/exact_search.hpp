@@ -30,10 +30,11 @@
 
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum::detail::exact {
 
-using u128 = unsigned __int128;
+using u128 = uint128;
 
 /// ceil(a / c) for a 128-bit numerator (c > 0).
 inline u128 ceil_div(u128 a, std::uint64_t c) { return a / c + (a % c != 0 ? 1 : 0); }
