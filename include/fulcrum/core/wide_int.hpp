@@ -123,7 +123,8 @@ class portable_uint128 {
     return wide_parts{a.hi_ >> s, (a.lo_ >> s) | (a.hi_ << (64 - s))};
   }
   /// Quotient and remainder by shift-and-subtract. O(128).
-  friend constexpr void divide(portable_uint128 a, portable_uint128 b, portable_uint128& q, portable_uint128& r) noexcept {
+  friend constexpr void divide(portable_uint128 a, portable_uint128 b, portable_uint128& q,
+                               portable_uint128& r) noexcept {
     q = {};
     r = {};
     for (int bit = 127; bit >= 0; --bit) {
@@ -189,9 +190,15 @@ class portable_int128 {
     return negative() ? -static_cast<double>(portable_uint128{} - bits_) : static_cast<double>(bits_);
   }
 
-  friend constexpr portable_int128 operator+(portable_int128 a, portable_int128 b) noexcept { return from(a.bits_ + b.bits_); }
-  friend constexpr portable_int128 operator-(portable_int128 a, portable_int128 b) noexcept { return from(a.bits_ - b.bits_); }
-  friend constexpr portable_int128 operator*(portable_int128 a, portable_int128 b) noexcept { return from(a.bits_ * b.bits_); }
+  friend constexpr portable_int128 operator+(portable_int128 a, portable_int128 b) noexcept {
+    return from(a.bits_ + b.bits_);
+  }
+  friend constexpr portable_int128 operator-(portable_int128 a, portable_int128 b) noexcept {
+    return from(a.bits_ - b.bits_);
+  }
+  friend constexpr portable_int128 operator*(portable_int128 a, portable_int128 b) noexcept {
+    return from(a.bits_ * b.bits_);
+  }
   friend constexpr portable_int128 operator-(portable_int128 a) noexcept { return from(portable_uint128{} - a.bits_); }
   friend constexpr bool operator==(portable_int128 a, portable_int128 b) noexcept = default;
   friend constexpr std::strong_ordering operator<=>(portable_int128 a, portable_int128 b) noexcept {

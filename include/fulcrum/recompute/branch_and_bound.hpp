@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "fulcrum/core/detail/float.hpp"
+#include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/greedy.hpp"
 #include "fulcrum/recompute/plan.hpp"
-#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum {
 namespace detail {

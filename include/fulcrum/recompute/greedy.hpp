@@ -15,10 +15,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
 #include "fulcrum/recompute/plan.hpp"
-#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum {
 namespace detail {

@@ -36,7 +36,8 @@ struct known_instance {
 
 /// Falkenauer-style triplets: three items per bin in (C/4, C/2) summing to C (C >= 16).
 [[nodiscard]] inline known_instance triplet_instance(std::size_t bins, std::uint64_t capacity, std::uint64_t seed) {
-  if (capacity < 16) throw invalid_input(fulcrum::detail::describe("triplet_instance", "capacity", capacity, "must be >= 16"));
+  if (capacity < 16)
+    throw invalid_input(fulcrum::detail::describe("triplet_instance", "capacity", capacity, "must be >= 16"));
   rng gen(seed);
   known_instance inst{{}, capacity, bins};
   const std::uint64_t q = capacity / 4;  // items must be > C/4 and < C/2
@@ -65,7 +66,8 @@ struct known_instance {
 [[nodiscard]] inline known_instance tuple_instance(std::size_t bins, std::uint64_t capacity, std::size_t min_k,
                                                    std::size_t max_k, std::uint64_t seed) {
   if (min_k == 0 || min_k > max_k || max_k > capacity)
-    throw invalid_input(fulcrum::detail::describe("tuple_instance", "max_k", max_k, "need 1 <= min_k <= max_k <= capacity"));
+    throw invalid_input(
+        fulcrum::detail::describe("tuple_instance", "max_k", max_k, "need 1 <= min_k <= max_k <= capacity"));
   rng gen(seed);
   known_instance inst{{}, capacity, bins};
   std::vector<std::uint64_t> cuts;
@@ -103,7 +105,8 @@ struct known_instance {
   if (n > 20) throw invalid_input(fulcrum::detail::describe("brute_force_bins", "n", n, "must be <= 20"));
   if (n == 0) return 0;
   for (std::size_t i = 0; i < n; ++i)
-    if (sizes[i] > capacity) throw invalid_input(fulcrum::detail::describe("brute_force_bins", "sizes", i, sizes[i], "exceeds capacity"));
+    if (sizes[i] > capacity)
+      throw invalid_input(fulcrum::detail::describe("brute_force_bins", "sizes", i, sizes[i], "exceeds capacity"));
   using state = std::pair<std::uint64_t, std::uint64_t>;  // (bins opened, load of the last bin)
   const std::size_t full = (std::size_t{1} << n) - 1;
   std::vector<state> dp(full + 1, {~std::uint64_t{0}, 0});

@@ -32,7 +32,9 @@ std::vector<portable_uint128> samples() {
 #if defined(__SIZEOF_INT128__)
 __extension__ typedef unsigned __int128 builtin_u128;
 __extension__ typedef __int128 builtin_i128;
-builtin_u128 to_builtin(portable_uint128 x) { return (static_cast<builtin_u128>(x.high()) << 64) | x.low(); }
+builtin_u128 to_builtin(portable_uint128 x) {
+  return (static_cast<builtin_u128>(x.high()) << 64) | x.low();
+}
 bool same(portable_uint128 x, builtin_u128 y) {
   return x.high() == static_cast<std::uint64_t>(y >> 64) && x.low() == static_cast<std::uint64_t>(y);
 }
@@ -98,7 +100,8 @@ TEST_SUITE("core") {
           REQUIRE(same(a % b, ba % bb));
         }
         const portable_int128 sa = portable_int128(0) + portable_int128(static_cast<std::int64_t>(a.low())) - b.high();
-        const builtin_i128 bsa = builtin_i128{0} + static_cast<std::int64_t>(a.low()) - static_cast<builtin_i128>(b.high());
+        const builtin_i128 bsa =
+            builtin_i128{0} + static_cast<std::int64_t>(a.low()) - static_cast<builtin_i128>(b.high());
         const portable_int128 sb = portable_int128(static_cast<std::int64_t>(b.low()));
         const builtin_i128 bsb = static_cast<std::int64_t>(b.low());
         REQUIRE((sa < sb) == (bsa < bsb));
