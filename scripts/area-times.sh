@@ -22,7 +22,7 @@ timed() {  # timed CMD...: runs CMD, prints "wall user+sys" seconds
   "$@" >/dev/null || echo "area-times: $* failed" >&2
   t1=$(date +%s.%N)
   c1=$(awk '{print $14+$15+$16+$17}' "/proc/$me/stat")
-  awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f %.0f", b - a, (d - c) / hz }'
+  awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f %.0f\n", b - a, (d - c) / hz }'
 }
 echo "| area | build wall (s) | build CPU (s) | tests | run wall (s) | run CPU (s) |"
 echo "|---|---:|---:|---:|---:|---:|"
