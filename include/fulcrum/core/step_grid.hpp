@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <span>
 #include <utility>
@@ -30,6 +31,7 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/wide_int.hpp"
 
 namespace fulcrum {
 
@@ -179,8 +181,8 @@ class step_grid {
  private:
   static void check_shape(const char* where, std::size_t groups, std::size_t steps, std::size_t ranks,
                           const char* reason) {
-    std::size_t cells = 0;
-    if (__builtin_mul_overflow(steps, ranks, &cells))
+    std::uint64_t cells = 0;
+    if (mul_overflow(steps, ranks, cells) || cells > SIZE_MAX)
       throw invalid_input(detail::describe(where, "steps", steps, "steps * ranks overflows std::size_t"));
     if (cells != groups) throw invalid_input(detail::describe(where, "groups.size()", groups, reason));
   }

@@ -8,10 +8,12 @@
 /// O(length of the text); no allocation.
 #pragma once
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,12 +116,31 @@ enum class real_status {
   underflow    ///< non-zero but too small for a double (it would round to 0)
 };
 
+/// std::from_chars for a double. libc++ before 17 has only the integer overloads: there the text
+/// (already checked against the JSON number grammar by the caller) goes through strtod, also
+/// correctly rounded.
+inline std::from_chars_result chars_to_double(const char* first, const char* last, double& d) noexcept {
+#if defined(_LIBCPP_VERSION) && _LIBCPP_VERSION < 170000
+  const std::string copy(first, last);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(copy.c_str(), &end);
+  if (end == copy.c_str()) return {first, std::errc::invalid_argument};
+  const char* ptr = first + (end - copy.c_str());
+  if (errno == ERANGE) return {ptr, std::errc::result_out_of_range};
+  d = v;
+  return {ptr, std::errc()};
+#else
+  return std::from_chars(first, last, d);
+#endif
+}
+
 /// Reads `text` as a finite double, correctly rounded (std::from_chars).
 [[nodiscard]] inline real_status to_real(std::string_view text, double& out) noexcept {
   decimal_parts d;
   if (!split_decimal(text, d)) return real_status::not_number;
   double v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  const auto [ptr, ec] = chars_to_double(text.data(), text.data() + text.size(), v);
   if (ec == std::errc::result_out_of_range || (ec == std::errc() && !std::isfinite(v))) {
     // Which side: the decimal position of the leading significant digit.
     const std::size_t total = d.integer.size() + d.fraction.size();
