@@ -14,8 +14,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum {
@@ -37,12 +39,23 @@ struct pipeline_options {
   partition_algorithm algorithm = partition_algorithm::automatic;
 };
 
-/// A contiguous partition of layers into pipeline stages (contract).
+/// A contiguous partition of layers into pipeline stages (contract). Like every result type:
+/// `lower_bound` (pipeline: a bottleneck, cost_t), `gap()`, `proven_optimal`, `stats()` over the
+/// stage costs.
 struct stage_partition {
   std::vector<std::size_t> boundaries;  ///< stages + 1 entries, front() == 0, back() == n
   cost_t bottleneck = 0;                ///< largest stage cost
   bool proven_optimal = false;          ///< bottleneck is the exact optimum
   std::vector<cost_t> stage_costs;      ///< cost of every stage (same formula as the bottleneck)
+  /// No partition of these layers onto these stages has a smaller bottleneck: the optimum itself
+  /// when proven_optimal, else max((work + sum fixed*speed) / sum speed, min_s fixed_s + largest
+  /// layer / speed_s), capped at the bottleneck.
+  cost_t lower_bound = 0;
+
+  /// (bottleneck - lower_bound) / lower_bound: 0 when proven optimal.
+  [[nodiscard]] double gap() const noexcept { return result_gap(bottleneck, lower_bound, proven_optimal); }
+  /// max/mean and friends over the stage costs.
+  [[nodiscard]] load_stats stats() const { return summarize_loads(std::span<const cost_t>(stage_costs)); }
 
   [[nodiscard]] std::size_t stages() const noexcept { return boundaries.empty() ? 0 : boundaries.size() - 1; }
   /// Number of layers on stage s.
