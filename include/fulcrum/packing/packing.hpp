@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/rng.hpp"
@@ -35,6 +36,16 @@ enum class oversize {
   truncate,  ///< treat it as exactly `capacity` (the caller truncates the sequence)
   own_bin,   ///< put it alone in a bin of its own (that bin is over capacity by design)
 };
+
+/// Names of pack_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<pack_algorithm, 8> enum_table(pack_algorithm) noexcept {
+  return {"pack_algorithm", {"automatic", "next_fit", "first_fit", "best_fit", "first_fit_decreasing", "best_fit_decreasing", "histogram", "exact"}};
+}
+
+/// Names of oversize in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<oversize, 3> enum_table(oversize) noexcept {
+  return {"oversize", {"error", "truncate", "own_bin"}};
+}
 
 struct pack_options {
   pack_algorithm algorithm = pack_algorithm::automatic;

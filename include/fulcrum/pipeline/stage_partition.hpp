@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -29,6 +30,11 @@ enum class partition_algorithm {
   exact_bisection,    ///< exact bisection over realizable bottlenecks (Pinar-Aykanat); any stages
   dynamic_programming ///< plain O(n^2 p) dynamic program (reference / baseline); any stages
 };
+
+/// Names of partition_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<partition_algorithm, 4> enum_table(partition_algorithm) noexcept {
+  return {"partition_algorithm", {"automatic", "nicol", "exact_bisection", "dynamic_programming"}};
+}
 
 /// Options of `partition_stages`. Empty vectors mean "not used" (speed 1, fixed cost 0, no cap).
 struct pipeline_options {

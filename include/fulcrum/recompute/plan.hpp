@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/stats.hpp"
 
@@ -42,6 +43,11 @@ enum class recompute_algorithm {
   branch_and_bound,     ///< exact, anytime: depth-first with the LP (convex hull) bound
   greedy,               ///< convex-hull greedy by added time per unit of memory saved
 };
+
+/// Names of recompute_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<recompute_algorithm, 4> enum_table(recompute_algorithm) noexcept {
+  return {"recompute_algorithm", {"automatic", "dynamic_programming", "branch_and_bound", "greedy"}};
+}
 
 struct recompute_options {
   recompute_algorithm algorithm = recompute_algorithm::automatic;
