@@ -14,7 +14,9 @@
 
 namespace fplan {
 
-std::vector<std::string> balance_algorithms() { return fulcrum::enum_choices<fulcrum::balance_algorithm>(); }
+std::vector<std::string> balance_algorithms() {
+  return fulcrum::enum_choices<fulcrum::balance_algorithm>();
+}
 
 balance_result solve_balance(std::span<const double> costs, std::size_t k, const balance_settings& s) {
   fulcrum::balance_options opts;
@@ -46,7 +48,9 @@ balance_run run_balance(std::span<const double> costs, std::size_t k, const bala
   return r;
 }
 
-std::vector<std::string> pack_algorithms() { return fulcrum::enum_choices<fulcrum::pack_algorithm>(); }
+std::vector<std::string> pack_algorithms() {
+  return fulcrum::enum_choices<fulcrum::pack_algorithm>();
+}
 
 pack_result solve_pack(const std::vector<std::uint64_t>& sizes, const pack_settings& s) {
   fulcrum::pack_options opts;
@@ -55,8 +59,9 @@ pack_result solve_pack(const std::vector<std::uint64_t>& sizes, const pack_setti
   opts.algorithm = fulcrum::parse_enum<fulcrum::pack_algorithm>(s.algorithm, "--algorithm");
   pack_result r;
   r.plan = fulcrum::pack(sizes, s.capacity, opts);
-  r.algorithm = r.plan.algorithm != fulcrum::pack_algorithm::automatic ? std::string(fulcrum::to_string(r.plan.algorithm))
-                                                                       : s.algorithm;
+  r.algorithm = r.plan.algorithm != fulcrum::pack_algorithm::automatic
+                    ? std::string(fulcrum::to_string(r.plan.algorithm))
+                    : s.algorithm;
   return r;
 }
 

@@ -129,8 +129,9 @@ int main(int argc, char** argv) {
   pack->add_option("-a,--algorithm", pk.algorithm, "Packing algorithm")
       ->check(CLI::IsMember(fplan::pack_algorithms()))
       ->capture_default_str();
-  pack->add_option("--oversize", pk.oversize,
-                   "Samples longer than the capacity: error (exit 3), truncate them to it, or own_bin (a sequence each)")
+  pack->add_option(
+          "--oversize", pk.oversize,
+          "Samples longer than the capacity: error (exit 3), truncate them to it, or own_bin (a sequence each)")
       ->check(CLI::IsMember(fulcrum::enum_choices<fulcrum::oversize>()))
       ->capture_default_str();
   count_option(pack, "--time-limit-ms", pk.time_limit_ms, 0, lim::max_time_limit_ms,

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "fulcrum/core/options.hpp"
 #include "fulcrum/core/enum_names.hpp"
+#include "fulcrum/core/options.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 

@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/comm/detail/blocks.hpp"
 #include "fulcrum/comm/detail/deadline.hpp"
 #include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/core/error.hpp"
@@ -178,12 +179,10 @@ class mpi_communicator {
     op->out.resize(out.size());
     op->counts_a.resize(size_);
     op->displs_a.resize(size_);
-    std::size_t at = 0;
-    for (std::size_t r = 0; r < size_; ++r) {
-      op->counts_a[r] = detail::mpi_count("all_gather_v", "counts", r, counts[r]);
+    comm::detail::for_each_block(counts.first(size_), [&](std::size_t r, std::size_t count, std::size_t at) {
+      op->counts_a[r] = detail::mpi_count("all_gather_v", "counts", r, count);
       op->displs_a[r] = detail::mpi_count("all_gather_v", "displacement", r, at);
-      at += counts[r];
-    }
+    });
     check(MPI_Iallgatherv(op->in.data(), detail::mpi_count("all_gather_v", "in.size()", rank_, in.size()), MPI_BYTE,
                           op->out.data(), op->counts_a.data(), op->displs_a.data(), MPI_BYTE, comm_, &op->req),
           "MPI_Iallgatherv");
@@ -211,15 +210,14 @@ class mpi_communicator {
     op->displs_a.resize(size_);
     op->counts_b.resize(size_);
     op->displs_b.resize(size_);
-    std::size_t sa = 0, ra = 0;
-    for (std::size_t r = 0; r < size_; ++r) {
-      op->counts_a[r] = detail::mpi_count("all_to_all_v", "send_counts", r, send_counts[r]);
-      op->displs_a[r] = detail::mpi_count("all_to_all_v", "send displacement", r, sa);
-      op->counts_b[r] = detail::mpi_count("all_to_all_v", "recv_counts", r, recv_counts[r]);
-      op->displs_b[r] = detail::mpi_count("all_to_all_v", "recv displacement", r, ra);
-      sa += send_counts[r];
-      ra += recv_counts[r];
-    }
+    comm::detail::for_each_exchange(
+        send_counts.first(size_), recv_counts.first(size_),
+        [&](std::size_t r, std::size_t send, std::size_t sa, std::size_t recv, std::size_t ra) {
+          op->counts_a[r] = detail::mpi_count("all_to_all_v", "send_counts", r, send);
+          op->displs_a[r] = detail::mpi_count("all_to_all_v", "send displacement", r, sa);
+          op->counts_b[r] = detail::mpi_count("all_to_all_v", "recv_counts", r, recv);
+          op->displs_b[r] = detail::mpi_count("all_to_all_v", "recv displacement", r, ra);
+        });
     check(MPI_Ialltoallv(op->in.data(), op->counts_a.data(), op->displs_a.data(), MPI_BYTE, op->out.data(),
                          op->counts_b.data(), op->displs_b.data(), MPI_BYTE, comm_, &op->req),
           "MPI_Ialltoallv");

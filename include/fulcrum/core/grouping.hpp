@@ -47,12 +47,32 @@ class grouping {
     iterator() = default;
     [[nodiscard]] reference operator*() const { return (*g_)[i_]; }
     [[nodiscard]] reference operator[](difference_type n) const { return (*g_)[advanced(n)]; }
-    iterator& operator++() noexcept { ++i_; return *this; }
-    iterator operator++(int) noexcept { auto t = *this; ++i_; return t; }
-    iterator& operator--() noexcept { --i_; return *this; }
-    iterator operator--(int) noexcept { auto t = *this; --i_; return t; }
-    iterator& operator+=(difference_type n) noexcept { i_ = advanced(n); return *this; }
-    iterator& operator-=(difference_type n) noexcept { i_ = advanced(-n); return *this; }
+    iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      auto t = *this;
+      ++i_;
+      return t;
+    }
+    iterator& operator--() noexcept {
+      --i_;
+      return *this;
+    }
+    iterator operator--(int) noexcept {
+      auto t = *this;
+      --i_;
+      return t;
+    }
+    iterator& operator+=(difference_type n) noexcept {
+      i_ = advanced(n);
+      return *this;
+    }
+    iterator& operator-=(difference_type n) noexcept {
+      i_ = advanced(-n);
+      return *this;
+    }
     [[nodiscard]] friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
     [[nodiscard]] friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
     [[nodiscard]] friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
@@ -97,7 +117,8 @@ class grouping {
   /// From an explicit list of groups (order kept).
   static grouping from_groups(const std::vector<std::vector<index_type>>& groups) {
     if (groups.size() > max_groups)
-      throw invalid_input(detail::describe("grouping::from_groups", "groups", groups.size(), "exceeds grouping::max_groups"));
+      throw invalid_input(
+          detail::describe("grouping::from_groups", "groups", groups.size(), "exceeds grouping::max_groups"));
     std::vector<std::size_t> offsets;
     offsets.reserve(groups.size() + 1);
     offsets.push_back(0);
@@ -114,7 +135,8 @@ class grouping {
   template <class G>
   static grouping from_assignment(std::span<const G> group_of, std::size_t groups) {
     if (groups > max_groups)
-      throw invalid_input(detail::describe("grouping::from_assignment", "groups", groups, "exceeds grouping::max_groups (2^32 - 1)"));
+      throw invalid_input(
+          detail::describe("grouping::from_assignment", "groups", groups, "exceeds grouping::max_groups (2^32 - 1)"));
     if (group_of.size() > std::numeric_limits<index_type>::max())
       throw invalid_input(detail::describe("grouping::from_assignment", "items", group_of.size(),
                                            "more items than index_type can address"));

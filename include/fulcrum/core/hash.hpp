@@ -34,7 +34,7 @@ class fnv1a64 {
   }
   /// Mixes an integer as 8 little-endian bytes (whatever its own width and the platform's order).
   template <class T>
-    requires std::is_integral_v<T>
+  requires std::is_integral_v<T>
   constexpr fnv1a64& integer(T value) noexcept {
     const auto v = static_cast<std::uint64_t>(value);
     for (int b = 0; b < 8; ++b) byte(static_cast<std::uint8_t>((v >> (8 * b)) & 0xffU));
@@ -42,7 +42,7 @@ class fnv1a64 {
   }
   /// Mixes every integer of a span, in order (each as 8 little-endian bytes).
   template <class T>
-    requires std::is_integral_v<T>
+  requires std::is_integral_v<T>
   constexpr fnv1a64& integers(std::span<const T> values) noexcept {
     for (T v : values) integer(v);
     return *this;

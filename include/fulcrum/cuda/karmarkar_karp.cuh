@@ -349,9 +349,9 @@ inline void batched_karmarkar_karp_into(const execution_policy& policy, device_s
   buffer<kk_tuple> tuples(policy, n);
   buffer<kk_node> heap(policy, n);
   buffer<std::size_t> live(policy, n + 2 * problems);
-  const kk_problem solve{costs.data(), staged.order.data(), staged.offsets.data(), k,    part_of,
-                         loads,        makespan,     lower_bound,           arena.data(), scratch.data(),
-                         next.data(),  tuples.data(), heap.data(),          live.data()};
+  const kk_problem solve{
+      costs.data(), staged.order.data(), staged.offsets.data(), k,           part_of,       loads,       makespan,
+      lower_bound,  arena.data(),        scratch.data(),        next.data(), tuples.data(), heap.data(), live.data()};
   for_each_problem(policy, problems, 0, solve, "fulcrum::cuda::karmarkar_karp");
   policy.synchronize(where);
 }

@@ -176,8 +176,8 @@ inline void batched_lpt_into(const execution_policy& policy, device_span<const c
                              cost_t* makespan, cost_t* lower_bound, std::string_view where) {
   const staged_problems staged(policy, costs, offsets, where);
   buffer<load_entry> scratch(policy, staged.problems * k);
-  const lpt_problem solve{costs.data(), staged.order.data(), staged.offsets.data(), k,           part_of,
-                          loads,        makespan,            lower_bound,           scratch.data()};
+  const lpt_problem solve{costs.data(), staged.order.data(), staged.offsets.data(), k, part_of, loads,
+                          makespan,     lower_bound,         scratch.data()};
   for_each_problem(policy, staged.problems, k * sizeof(load_entry), solve, "fulcrum::cuda::lpt");
   policy.synchronize(where);
 }

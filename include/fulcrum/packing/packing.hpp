@@ -39,7 +39,9 @@ enum class oversize {
 
 /// Names of pack_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
 [[nodiscard]] constexpr enum_names_table<pack_algorithm, 8> enum_table(pack_algorithm) noexcept {
-  return {"pack_algorithm", {"automatic", "next_fit", "first_fit", "best_fit", "first_fit_decreasing", "best_fit_decreasing", "histogram", "exact"}};
+  return {"pack_algorithm",
+          {"automatic", "next_fit", "first_fit", "best_fit", "first_fit_decreasing", "best_fit_decreasing", "histogram",
+           "exact"}};
 }
 
 /// Names of oversize in declaration order (core/enum_names.hpp: to_string, parse_enum).
@@ -76,15 +78,11 @@ struct basic_packing {
     return result_gap(static_cast<double>(bins.size()), static_cast<double>(lower_bound), proven_optimal);
   }
   /// max/mean and friends over the bin loads (one dimension).
-  [[nodiscard]] load_stats stats() const
-    requires std::is_arithmetic_v<Load>
-  {
+  [[nodiscard]] load_stats stats() const requires std::is_arithmetic_v<Load> {
     return summarize_loads(std::span<const Load>(loads));
   }
   /// max/mean and friends over the bin loads in dimension d (multi-dimensional loads).
-  [[nodiscard]] load_stats stats(std::size_t d) const
-    requires(!std::is_arithmetic_v<Load>)
-  {
+  [[nodiscard]] load_stats stats(std::size_t d) const requires(!std::is_arithmetic_v<Load>) {
     std::vector<std::uint64_t> column(loads.size());
     for (std::size_t b = 0; b < loads.size(); ++b) column[b] = loads[b].at(d);
     return summarize_loads(std::span<const std::uint64_t>(column));

@@ -122,8 +122,8 @@ TEST_SUITE("core") {
     CHECK(ev.gap() > 0.0);
     check_gap(ev);
 
-    const std::vector<std::vector<recompute_option>> options{{{10, 0.0}, {2, 1.0}}, {{8, 0.0}, {1, 2.0}},
-                                                             {{6, 0.0}, {3, 0.5}}};
+    const std::vector<std::vector<recompute_option>> options{
+        {{10, 0.0}, {2, 1.0}}, {{8, 0.0}, {1, 2.0}}, {{6, 0.0}, {3, 0.5}}};
     const auto rc = select_recompute(options, 15);
     CHECK(rc.proven_optimal);
     check_gap(rc);

@@ -30,12 +30,14 @@ namespace fulcrum::cuda::detail {
 
 /// Throws invalid_input unless offsets are problems+1 non-decreasing entries from 0 to n.
 inline void require_offsets(std::string_view where, std::span<const std::size_t> offsets, std::size_t n) {
-  if (offsets.empty()) throw invalid_input(fulcrum::detail::describe(where, "offsets.size()", 0, "need problems+1 offsets"));
+  if (offsets.empty())
+    throw invalid_input(fulcrum::detail::describe(where, "offsets.size()", 0, "need problems+1 offsets"));
   if (offsets.front() != 0)
     throw invalid_input(fulcrum::detail::describe(where, "offsets", 0, offsets.front(), "must be 0"));
   for (std::size_t p = 1; p < offsets.size(); ++p)
     if (offsets[p] < offsets[p - 1])
-      throw invalid_input(fulcrum::detail::describe(where, "offsets", p, offsets[p], "is smaller than the previous offset"));
+      throw invalid_input(
+          fulcrum::detail::describe(where, "offsets", p, offsets[p], "is smaller than the previous offset"));
   if (offsets.back() != n)
     throw invalid_input(fulcrum::detail::describe(where, "offsets", offsets.size() - 1, offsets.back(),
                                                   "last offset must equal the number of costs"));
@@ -48,8 +50,8 @@ struct staged_problems {
   buffer<std::size_t> offsets;
   buffer<index_type> order;
 
-  staged_problems(const execution_policy& policy, device_span<const cost_t> costs, std::span<const std::size_t> host_offsets,
-                  std::string_view where)
+  staged_problems(const execution_policy& policy, device_span<const cost_t> costs,
+                  std::span<const std::size_t> host_offsets, std::string_view where)
       : problems(host_offsets.size() - 1), offsets(policy, host_offsets.size()), order(policy, costs.size()) {
     copy_to_device(policy, host_offsets.data(), host_offsets.size(), offsets.data());
     order_by_cost_descending(policy, costs, offsets.data(), problems, order.span(), where);
@@ -82,7 +84,8 @@ template <class Result, class Into>
 /// A batch given by host offsets: validates, sizes the result and runs `into` on every problem.
 template <class Result, class Into>
 [[nodiscard]] Result solve_batch(const execution_policy& policy, device_span<const cost_t> costs,
-                                 std::span<const std::size_t> offsets, std::size_t k, std::string_view where, Into into) {
+                                 std::span<const std::size_t> offsets, std::size_t k, std::string_view where,
+                                 Into into) {
   fulcrum::detail::require_parts(where, k, costs.size());
   require_offsets(where, offsets, costs.size());
   validate_costs(policy, costs, where);
@@ -95,14 +98,16 @@ template <class Result, class Into>
   out.makespan.resize(problems);
   out.lower_bound.resize(problems);
   settle_default_stream(where);
-  into(policy, costs, offsets, k, thrust::raw_pointer_cast(out.part_of.data()), thrust::raw_pointer_cast(out.loads.data()),
-       thrust::raw_pointer_cast(out.makespan.data()), thrust::raw_pointer_cast(out.lower_bound.data()), where);
+  into(policy, costs, offsets, k, thrust::raw_pointer_cast(out.part_of.data()),
+       thrust::raw_pointer_cast(out.loads.data()), thrust::raw_pointer_cast(out.makespan.data()),
+       thrust::raw_pointer_cast(out.lower_bound.data()), where);
   return out;
 }
 
 /// Offsets of costs.size() / problem_size equal problems; throws invalid_input unless
 /// problem_size is positive and divides n.
-[[nodiscard]] inline std::vector<std::size_t> equal_offsets(std::string_view where, std::size_t n, std::size_t problem_size) {
+[[nodiscard]] inline std::vector<std::size_t> equal_offsets(std::string_view where, std::size_t n,
+                                                            std::size_t problem_size) {
   if (problem_size == 0 || n % problem_size != 0)
     throw invalid_input(fulcrum::detail::describe(where, "problem_size", problem_size,
                                                   "must be positive and divide the number of costs"));
