@@ -49,6 +49,8 @@ struct device_partition {
   cost_t lower_bound = 0;                     ///< fulcrum::makespan_lower_bound(costs, k)
   bool proven_optimal = false;                ///< makespan <= lower_bound
 
+  /// (makespan - lower_bound) / lower_bound: 0 when proven optimal (as fulcrum::partition::gap).
+  [[nodiscard]] double gap() const noexcept { return result_gap(makespan, lower_bound, proven_optimal); }
   /// The same fulcrum::partition the CPU algorithm returns (copies to the host).
   [[nodiscard]] partition to_host() const {
     const std::vector<index_type> assignment = detail::to_host(part_of);

@@ -40,6 +40,7 @@ concept has_load_stats = requires(const T& r) {
 static_assert(plan_result<packing, std::uint64_t>);
 static_assert(plan_result<basic_packing<std::array<std::uint64_t, 2>>, std::uint64_t>);
 static_assert(plan_result<rank_packing, std::uint64_t>);
+static_assert(plan_result<flat_multi_packing, std::uint64_t>);
 static_assert(has_load_stats<packing>);
 // Balance: a makespan.
 static_assert(plan_result<partition, cost_t>);
@@ -88,6 +89,9 @@ TEST_SUITE("core") {
     const auto pm = pack(two, std::array<std::uint64_t, 2>{5, 5});
     check_gap(pm);
     CHECK(pm.stats(1).sum == 10.0);
+    const std::vector<std::uint64_t> flat{3, 1, 2, 2, 4, 4, 1, 3};
+    const std::vector<std::uint64_t> flat_cap{5, 5};
+    check_gap(multi_pack_flat(flat, 2, flat_cap));
 
     const auto rp = pack_for_ranks(sizes, std::uint64_t{10}, 2);
     check_gap(rp);
