@@ -137,9 +137,9 @@ void bm_pack_scale(benchmark::State& state, fulcrum::pack_algorithm algorithm) {
 
 void register_all() {
   for (std::int64_t n : {1'000'000, 10'000'000, 100'000'000})  // one input alive at a time
-    for (auto [name, algorithm] : {std::pair{"automatic", fulcrum::pack_algorithm::automatic},
-                                   std::pair{"best_fit_decreasing", fulcrum::pack_algorithm::best_fit_decreasing}})
-      benchmark::RegisterBenchmark((std::string("pack_w1_scale/") + name).c_str(), bm_pack_scale, algorithm)
+    for (auto algorithm : {fulcrum::pack_algorithm::automatic, fulcrum::pack_algorithm::best_fit_decreasing})
+      benchmark::RegisterBenchmark((std::string("pack_w1_scale/") + std::string(fulcrum::to_string(algorithm))).c_str(),
+                                   bm_pack_scale, algorithm)
           ->Arg(n)
           ->Iterations(n >= 100'000'000 ? 1 : n >= 10'000'000 ? 2 : 5)
           ->Unit(benchmark::kMillisecond)

@@ -170,8 +170,10 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
           const auto costs = random_costs(gen, n, shape);
           const thrust::device_vector<double> d(costs.begin(), costs.end());
           const auto expected = lpt(std::span<const cost_t>(costs), k);
-          const auto got = fc::lpt(fc::par, d, k).to_host();
+          const auto on_device = fc::lpt(fc::par, d, k);
+          const auto got = on_device.to_host();
           CHECK_MESSAGE(same_partition(got, expected), "n=" << n << " k=" << k << " shape=" << shape);
+          CHECK(on_device.gap() == expected.gap());
           ++trials;
         }
     CHECK(trials == 12 * 6 * 4);
@@ -266,6 +268,7 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
     const auto gpu = fc::histogram_pack(fc::par, d, 8192);
     CHECK(same_packing(gpu.to_host(), histogram_pack(sizes, 8192)));
     CHECK(host(gpu.bin_of) == gpu.to_host().bins.assignment(sizes.size()));
+    CHECK(gpu.gap() == gpu.to_host().gap());
 
     const std::vector<std::uint32_t> bad{3, 9, 20, 4};
     const thrust::device_vector<std::uint32_t> d_bad(bad.begin(), bad.end());

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <fulcrum/core/error.hpp>
+#include <fulcrum/packing/packing.hpp>
 #include <fulcrum/version.hpp>
 
 #include "commands.hpp"
@@ -128,9 +129,10 @@ int main(int argc, char** argv) {
   pack->add_option("-a,--algorithm", pk.algorithm, "Packing algorithm")
       ->check(CLI::IsMember(fplan::pack_algorithms()))
       ->capture_default_str();
-  pack->add_option("--oversize", pk.oversize,
-                   "Samples longer than the capacity: error (exit 3), truncate them to it, or own_bin (a sequence each)")
-      ->check(CLI::IsMember({"error", "truncate", "own_bin"}))
+  pack->add_option(
+          "--oversize", pk.oversize,
+          "Samples longer than the capacity: error (exit 3), truncate them to it, or own_bin (a sequence each)")
+      ->check(CLI::IsMember(fulcrum::enum_choices<fulcrum::oversize>()))
       ->capture_default_str();
   count_option(pack, "--time-limit-ms", pk.time_limit_ms, 0, lim::max_time_limit_ms,
                "exact: return the best packing found after this long");

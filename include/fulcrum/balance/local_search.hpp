@@ -30,6 +30,7 @@
 #include <limits>
 #include <ranges>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fulcrum/balance/detail/bounds.hpp"
@@ -219,6 +220,14 @@ template <std::ranges::random_access_range R, class Cost = identity_cost, class 
   detail::require_parts("local_search", k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "local_search");
   return local_search(std::span<const cost_t>(costs), k, opts);
+}
+
+/// The same in the library's argument order (items, k, options, cost, proj), as balance().
+template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
+  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+[[nodiscard]] partition local_search(R&& items, std::size_t k, const local_search_options& opts, Cost cost = {},
+                                     Proj proj = {}) {
+  return local_search(std::forward<R>(items), k, std::move(cost), std::move(proj), opts);
 }
 
 }  // namespace fulcrum

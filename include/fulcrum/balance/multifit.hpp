@@ -24,6 +24,7 @@
 #include <functional>
 #include <ranges>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fulcrum/balance/detail/ffd.hpp"
@@ -103,6 +104,14 @@ template <std::ranges::random_access_range R, class Cost = identity_cost, class 
   detail::require_parts("multifit", k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "multifit");
   return multifit(std::span<const cost_t>(costs), k, opts);
+}
+
+/// The same in the library's argument order (items, k, options, cost, proj), as balance().
+template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
+  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+[[nodiscard]] partition multifit(R&& items, std::size_t k, const multifit_options& opts, Cost cost = {},
+                                 Proj proj = {}) {
+  return multifit(std::forward<R>(items), k, std::move(cost), std::move(proj), opts);
 }
 
 }  // namespace fulcrum

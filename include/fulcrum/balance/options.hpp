@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
@@ -20,6 +21,11 @@ enum class balance_algorithm {
   complete,        ///< anytime exact search (proves optimality)
   local_search,    ///< LPT followed by moves and swaps between heaviest and lightest parts
 };
+
+/// Names of balance_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<balance_algorithm, 6> enum_table(balance_algorithm) noexcept {
+  return {"balance_algorithm", {"automatic", "greedy", "karmarkar_karp", "multifit", "complete", "local_search"}};
+}
 
 struct balance_options {
   balance_algorithm algorithm = balance_algorithm::automatic;

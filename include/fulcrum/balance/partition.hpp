@@ -15,6 +15,8 @@
 
 namespace fulcrum {
 
+/// Like every result type: `lower_bound` (balance: a makespan, cost_t), `gap()`, `proven_optimal`,
+/// `stats()` over the part loads.
 struct partition {
   grouping parts;               ///< k groups of item indices
   std::vector<cost_t> loads;    ///< cost of each part (summed in the part's item order)
@@ -22,8 +24,8 @@ struct partition {
   cost_t lower_bound = 0;       ///< best known lower bound on the optimal makespan
   bool proven_optimal = false;  ///< makespan == lower bound, or proved by exhaustive search
 
-  /// (makespan - lower_bound) / lower_bound.
-  [[nodiscard]] double gap() const noexcept { return relative_gap(makespan, lower_bound); }
+  /// (makespan - lower_bound) / lower_bound: 0 when proven optimal, never negative.
+  [[nodiscard]] double gap() const noexcept { return result_gap(makespan, lower_bound, proven_optimal); }
   /// max/mean and friends over the part loads.
   [[nodiscard]] load_stats stats() const { return summarize_loads(std::span<const cost_t>(loads)); }
 };

@@ -29,6 +29,7 @@
 #include <limits>
 #include <ranges>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fulcrum/balance/balance.hpp"
@@ -142,6 +143,14 @@ template <std::ranges::random_access_range R, class VisionCost, class LlmCost>
   const auto vision = evaluate_costs(samples, vision_cost, std::identity{}, "balance_phases (vision)");
   const auto llm = evaluate_costs(samples, llm_cost, std::identity{}, "balance_phases (llm)");
   return detail::balance_phases_costs(vision, llm, k, opts);
+}
+
+/// The same in the library's argument order (samples, k, options, costs), as balance().
+template <std::ranges::random_access_range R, class VisionCost, class LlmCost>
+  requires cost_model_for<VisionCost, std::ranges::range_value_t<R>> && cost_model_for<LlmCost, std::ranges::range_value_t<R>>
+[[nodiscard]] phase_plan balance_phases(R&& samples, std::size_t k, const balance_options& opts, VisionCost vision_cost,
+                                        LlmCost llm_cost) {
+  return balance_phases(std::forward<R>(samples), k, std::move(vision_cost), std::move(llm_cost), opts);
 }
 
 }  // namespace fulcrum

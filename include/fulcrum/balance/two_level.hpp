@@ -55,6 +55,13 @@ struct two_level_partition {
   cost_t micro_batch_lower_bound = 0;     ///< lower bound on the largest micro-batch (ranks * m parts)
   cost_t lockstep_time = 0;               ///< sum over j of max over ranks of micro-batch j's load
   bool bottom_up = false;                 ///< the capacity forced the bottom-up plan
+  cost_t lower_bound = 0;                 ///< = ranks.lower_bound: no plan has a smaller largest rank load
+  bool proven_optimal = false;            ///< = ranks.proven_optimal (the rank level is optimal)
+
+  /// The rank level's gap: (ranks.makespan - lower_bound) / lower_bound.
+  [[nodiscard]] double gap() const noexcept { return ranks.gap(); }
+  /// max/mean and friends over the rank loads.
+  [[nodiscard]] load_stats stats() const { return ranks.stats(); }
 
   /// The grid (what dispatch() takes from a planner that returns a two_level_partition).
   [[nodiscard]] const step_grid& grid() const noexcept { return micro_batches; }
@@ -100,6 +107,8 @@ inline two_level_partition two_level_assemble(std::span<const cost_t> costs, std
   out.micro_batch_loads = mbs.loads;
   out.micro_batch_makespan = mbs.makespan;
   out.micro_batch_lower_bound = mb_bound;
+  out.lower_bound = out.ranks.lower_bound;
+  out.proven_optimal = out.ranks.proven_optimal;
   for (std::size_t j = 0; j < m; ++j) {
     cost_t column = 0;
     for (std::size_t r = 0; r < ranks; ++r) column = std::max(column, mbs.loads[j * ranks + r]);

@@ -22,11 +22,16 @@
 
 #include "fulcrum/comm/collectives.hpp"
 #include "fulcrum/concepts/communicator.hpp"
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/error.hpp"
 
 namespace fulcrum::comm {
 
 enum class fault_kind : std::uint8_t { none, fail, delay, drop };
+/// Names of fault_kind in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<fault_kind, 4> enum_table(fault_kind) noexcept {
+  return {"fault_kind", {"none", "fail", "delay", "drop"}};
+}
 
 struct fault_plan {
   fault_kind kind = fault_kind::none;

@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/comm/detail/blocks.hpp"
 #include "fulcrum/comm/detail/deadline.hpp"
 #include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/core/error.hpp"
@@ -163,68 +164,53 @@ class mpi_communicator {
   }
   void all_gather(std::span<const std::byte> in, std::span<std::byte> out) {
     begin("all_gather");
-    auto op = std::make_shared<pending>();
-    op->in.assign(in.begin(), in.end());
-    op->out.resize(out.size());
+    const auto op = stage(in, out.size());
     const int n = detail::mpi_count("all_gather", "in.size()", rank_, in.size());
     check(MPI_Iallgather(op->in.data(), n, MPI_BYTE, op->out.data(), n, MPI_BYTE, comm_, &op->req), "MPI_Iallgather");
-    finish(op, "all_gather");
-    std::copy(op->out.begin(), op->out.end(), out.begin());
+    finish_into(op, out, "all_gather");
   }
   void all_gather_v(std::span<const std::byte> in, std::span<std::byte> out, std::span<const std::size_t> counts) {
     begin("all_gather_v");
-    auto op = std::make_shared<pending>();
-    op->in.assign(in.begin(), in.end());
-    op->out.resize(out.size());
+    const auto op = stage(in, out.size());
     op->counts_a.resize(size_);
     op->displs_a.resize(size_);
-    std::size_t at = 0;
-    for (std::size_t r = 0; r < size_; ++r) {
-      op->counts_a[r] = detail::mpi_count("all_gather_v", "counts", r, counts[r]);
+    comm::detail::for_each_block(counts.first(size_), [&](std::size_t r, std::size_t count, std::size_t at) {
+      op->counts_a[r] = detail::mpi_count("all_gather_v", "counts", r, count);
       op->displs_a[r] = detail::mpi_count("all_gather_v", "displacement", r, at);
-      at += counts[r];
-    }
+    });
     check(MPI_Iallgatherv(op->in.data(), detail::mpi_count("all_gather_v", "in.size()", rank_, in.size()), MPI_BYTE,
                           op->out.data(), op->counts_a.data(), op->displs_a.data(), MPI_BYTE, comm_, &op->req),
           "MPI_Iallgatherv");
-    finish(op, "all_gather_v");
-    std::copy(op->out.begin(), op->out.end(), out.begin());
+    finish_into(op, out, "all_gather_v");
   }
   void all_reduce(std::span<const std::byte> in, std::span<std::byte> out, datatype dt, reduce_kind kind) {
     begin("all_reduce");
-    auto op = std::make_shared<pending>();
-    op->in.assign(in.begin(), in.end());
-    op->out.resize(out.size());
+    const auto op = stage(in, out.size());
     const int n = detail::mpi_count("all_reduce", "elements", rank_, in.size() / size_of(dt));
     check(MPI_Iallreduce(op->in.data(), op->out.data(), n, detail::mpi_type(dt), detail::mpi_op(kind), comm_, &op->req),
           "MPI_Iallreduce");
-    finish(op, "all_reduce");
-    std::copy(op->out.begin(), op->out.end(), out.begin());
+    finish_into(op, out, "all_reduce");
   }
   void all_to_all_v(std::span<const std::byte> in, std::span<const std::size_t> send_counts, std::span<std::byte> out,
                     std::span<const std::size_t> recv_counts) {
     begin("all_to_all_v");
-    auto op = std::make_shared<pending>();
-    op->in.assign(in.begin(), in.end());
-    op->out.resize(out.size());
+    const auto op = stage(in, out.size());
     op->counts_a.resize(size_);
     op->displs_a.resize(size_);
     op->counts_b.resize(size_);
     op->displs_b.resize(size_);
-    std::size_t sa = 0, ra = 0;
-    for (std::size_t r = 0; r < size_; ++r) {
-      op->counts_a[r] = detail::mpi_count("all_to_all_v", "send_counts", r, send_counts[r]);
-      op->displs_a[r] = detail::mpi_count("all_to_all_v", "send displacement", r, sa);
-      op->counts_b[r] = detail::mpi_count("all_to_all_v", "recv_counts", r, recv_counts[r]);
-      op->displs_b[r] = detail::mpi_count("all_to_all_v", "recv displacement", r, ra);
-      sa += send_counts[r];
-      ra += recv_counts[r];
-    }
+    comm::detail::for_each_exchange(
+        send_counts.first(size_), recv_counts.first(size_),
+        [&](std::size_t r, std::size_t send, std::size_t sa, std::size_t recv, std::size_t ra) {
+          op->counts_a[r] = detail::mpi_count("all_to_all_v", "send_counts", r, send);
+          op->displs_a[r] = detail::mpi_count("all_to_all_v", "send displacement", r, sa);
+          op->counts_b[r] = detail::mpi_count("all_to_all_v", "recv_counts", r, recv);
+          op->displs_b[r] = detail::mpi_count("all_to_all_v", "recv displacement", r, ra);
+        });
     check(MPI_Ialltoallv(op->in.data(), op->counts_a.data(), op->displs_a.data(), MPI_BYTE, op->out.data(),
                          op->counts_b.data(), op->displs_b.data(), MPI_BYTE, comm_, &op->req),
           "MPI_Ialltoallv");
-    finish(op, "all_to_all_v");
-    std::copy(op->out.begin(), op->out.end(), out.begin());
+    finish_into(op, out, "all_to_all_v");
   }
 
   /// Tells every peer that this rank failed (their pending and next collectives throw
@@ -279,6 +265,19 @@ class mpi_communicator {
     abort_req_ = MPI_REQUEST_NULL;
     reason_ = std::string(abort_buf_->data(), strnlen(abort_buf_->data(), abort_message_max));
     throw comm_error(reason_);
+  }
+  /// A nonblocking collective's staging: a copy of the input (MPI reads it after the call returns)
+  /// and room for the output, kept alive by the shared pointer if the collective is abandoned.
+  [[nodiscard]] static std::shared_ptr<pending> stage(std::span<const std::byte> in, std::size_t out_size) {
+    auto op = std::make_shared<pending>();
+    op->in.assign(in.begin(), in.end());
+    op->out.resize(out_size);
+    return op;
+  }
+  /// Waits for the collective (see finish), then copies the staged output to `out`.
+  void finish_into(const std::shared_ptr<pending>& op, std::span<std::byte> out, const char* what) {
+    finish(op, what);
+    std::copy(op->out.begin(), op->out.end(), out.begin());
   }
   void finish(const std::shared_ptr<pending>& op, const char* what) {
     const auto deadline = fulcrum::comm::detail::deadline_after(opts_.timeout);  // saturates: max() = none

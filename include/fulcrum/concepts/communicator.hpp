@@ -39,6 +39,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "fulcrum/core/enum_names.hpp"
+
 namespace fulcrum {
 
 /// Element types a collective can move: trivially copyable objects (sent as bytes).
@@ -63,6 +65,10 @@ struct min_op {
 
 /// The reduction a backend is asked to perform.
 enum class reduce_kind : std::uint8_t { sum, max, min, custom };
+/// Names of reduce_kind in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<reduce_kind, 4> enum_table(reduce_kind) noexcept {
+  return {"reduce_kind", {"sum", "max", "min", "custom"}};
+}
 
 /// Maps a reduction op to a backend op (Boost.MPI's is_mpi_op). Specialize for user ops:
 ///   template <> struct fulcrum::reduce_op_traits<my_op> {
@@ -101,6 +107,10 @@ concept reduce_op_for = requires {
 
 /// Element types that backends reduce natively (MPI_INT32_T, ncclFloat64, ...).
 enum class datatype : std::uint8_t { int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64 };
+/// Names of datatype in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<datatype, 10> enum_table(datatype) noexcept {
+  return {"datatype", {"int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"}};
+}
 
 /// The datatype tag of T, or nullopt for types only the generic fallback reduces.
 template <class T>

@@ -5,23 +5,96 @@
 ///
 /// Building from an assignment (item -> group) is a stable counting sort, O(n + groups): within a
 /// group, items appear in increasing index order unless built from explicit groups.
+///
+/// A grouping is a random-access, sized range of its groups: `for (std::span<const index_type> g :
+/// grouping)` visits the groups in order. Free helpers: `group_sums(g, per_item)` sums a per-item
+/// value over each group (O(items), overflow-checked for integers) and `compose(outer, inner)`
+/// flattens a grouping of groups (packs of samples -> ranks of packs -> ranks of samples).
 #pragma once
 
 #include <algorithm>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/hash.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum {
 
 class grouping {
  public:
+  /// The most groups a grouping may hold: a group number must fit in `index_type` (see
+  /// `assignment`). Larger counts are rejected with invalid_input before anything is allocated.
+  static constexpr std::size_t max_groups = std::numeric_limits<index_type>::max();
+
+  /// Random-access iterator over the groups; dereferences to the group's item indices.
+  class iterator {
+   public:
+    using iterator_concept = std::random_access_iterator_tag;
+    using iterator_category = std::input_iterator_tag;  // references are spans (prvalues)
+    using value_type = std::span<const index_type>;
+    using reference = std::span<const index_type>;
+    using difference_type = std::ptrdiff_t;
+
+    iterator() = default;
+    [[nodiscard]] reference operator*() const { return (*g_)[i_]; }
+    [[nodiscard]] reference operator[](difference_type n) const { return (*g_)[advanced(n)]; }
+    iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      auto t = *this;
+      ++i_;
+      return t;
+    }
+    iterator& operator--() noexcept {
+      --i_;
+      return *this;
+    }
+    iterator operator--(int) noexcept {
+      auto t = *this;
+      --i_;
+      return t;
+    }
+    iterator& operator+=(difference_type n) noexcept {
+      i_ = advanced(n);
+      return *this;
+    }
+    iterator& operator-=(difference_type n) noexcept {
+      i_ = advanced(-n);
+      return *this;
+    }
+    [[nodiscard]] friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
+    [[nodiscard]] friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
+    [[nodiscard]] friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
+    [[nodiscard]] friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
+      return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    [[nodiscard]] friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
+    [[nodiscard]] friend std::strong_ordering operator<=>(const iterator& a, const iterator& b) noexcept {
+      return a.i_ <=> b.i_;
+    }
+
+   private:
+    friend class grouping;
+    iterator(const grouping* g, std::size_t i) noexcept : g_(g), i_(i) {}
+    [[nodiscard]] std::size_t advanced(difference_type n) const noexcept {
+      return static_cast<std::size_t>(static_cast<difference_type>(i_) + n);
+    }
+    const grouping* g_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  using const_iterator = iterator;
+
   /// An empty grouping (no groups, no items).
   grouping() : offsets_{0} {}
 
@@ -31,6 +104,8 @@ class grouping {
       : offsets_(std::move(offsets)), indices_(std::move(indices)) {
     if (offsets_.empty() || offsets_.front() != 0)
       throw invalid_input("grouping: offsets must start with 0");
+    if (offsets_.size() - 1 > max_groups)
+      throw invalid_input(detail::describe("grouping", "groups", offsets_.size() - 1, "exceeds grouping::max_groups"));
     for (std::size_t g = 1; g < offsets_.size(); ++g)
       if (offsets_[g] < offsets_[g - 1])
         throw invalid_input(detail::describe("grouping", "offsets", g, offsets_[g], "is smaller than the previous offset"));
@@ -41,6 +116,9 @@ class grouping {
 
   /// From an explicit list of groups (order kept).
   static grouping from_groups(const std::vector<std::vector<index_type>>& groups) {
+    if (groups.size() > max_groups)
+      throw invalid_input(
+          detail::describe("grouping::from_groups", "groups", groups.size(), "exceeds grouping::max_groups"));
     std::vector<std::size_t> offsets;
     offsets.reserve(groups.size() + 1);
     offsets.push_back(0);
@@ -53,13 +131,20 @@ class grouping {
   }
 
   /// From an assignment: group_of[i] is the group of item i (< groups). Stable counting sort.
+  /// Throws invalid_input (before allocating) if groups > max_groups or an entry is not below groups.
   template <class G>
   static grouping from_assignment(std::span<const G> group_of, std::size_t groups) {
+    if (groups > max_groups)
+      throw invalid_input(
+          detail::describe("grouping::from_assignment", "groups", groups, "exceeds grouping::max_groups (2^32 - 1)"));
     if (group_of.size() > std::numeric_limits<index_type>::max())
       throw invalid_input(detail::describe("grouping::from_assignment", "items", group_of.size(),
                                            "more items than index_type can address"));
     std::vector<std::size_t> offsets(groups + 1, 0);
     for (std::size_t i = 0; i < group_of.size(); ++i) {
+      if constexpr (std::is_signed_v<G>)
+        if (group_of[i] < G{0})
+          throw invalid_input(detail::describe("grouping::from_assignment", "group_of", i, group_of[i], "is negative"));
       const auto g = static_cast<std::size_t>(group_of[i]);
       if (g >= groups)
         throw invalid_input(detail::describe("grouping::from_assignment", "group_of", i, g, "is not below the group count"));
@@ -79,6 +164,9 @@ class grouping {
 
   /// Number of groups.
   [[nodiscard]] std::size_t size() const noexcept { return offsets_.size() - 1; }
+  /// The groups in order (range-for over a grouping yields std::span<const index_type>).
+  [[nodiscard]] iterator begin() const noexcept { return iterator(this, 0); }
+  [[nodiscard]] iterator end() const noexcept { return iterator(this, size()); }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   /// Number of items over all groups.
   [[nodiscard]] std::size_t item_count() const noexcept { return indices_.size(); }
@@ -114,17 +202,7 @@ class grouping {
   /// equal groupings give equal fingerprints on every platform. Used to compare plans across runs,
   /// threads, backends and ranks.
   [[nodiscard]] std::uint64_t fingerprint() const noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    auto mix = [&h](std::uint64_t v) {
-      for (int byte = 0; byte < 8; ++byte) {
-        h ^= (v >> (8 * byte)) & 0xffU;
-        h *= 0x100000001b3ULL;
-      }
-    };
-    mix(size());
-    for (std::size_t o : offsets_) mix(o);
-    for (index_type i : indices_) mix(i);
-    return h;
+    return fnv1a64{}.integer(size()).integers(offsets()).integers(indices()).value();
   }
 
   friend bool operator==(const grouping&, const grouping&) = default;
@@ -133,5 +211,62 @@ class grouping {
   std::vector<std::size_t> offsets_;
   std::vector<index_type> indices_;
 };
+
+/// Sums a per-item value over each group: result[g] = sum of per_item[i] for i in group g, added in
+/// the group's item order (deterministic). O(items + groups). Throws invalid_input if an index is
+/// not below per_item.size(), or (integer T) if a sum overflows T.
+template <class T>
+  requires std::is_arithmetic_v<T>
+[[nodiscard]] std::vector<T> group_sums(const grouping& groups, std::span<const T> per_item) {
+  std::vector<T> sums(groups.size(), T{});
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    T sum{};
+    for (index_type i : groups[g]) {
+      if (i >= per_item.size())
+        throw invalid_input(detail::describe("group_sums", "index", g, i, "is not below per_item.size()"));
+      const T v = per_item[i];
+      if constexpr (std::is_integral_v<T>) {
+        if ((v > T{0} && sum > std::numeric_limits<T>::max() - v) ||
+            (v < T{0} && sum < std::numeric_limits<T>::lowest() - v))
+          throw invalid_input(detail::describe("group_sums", "group", g, sum, "sum overflows the value type"));
+      }
+      sum = static_cast<T>(sum + v);
+    }
+    sums[g] = sum;
+  }
+  return sums;
+}
+template <class T>
+  requires std::is_arithmetic_v<T>
+[[nodiscard]] std::vector<T> group_sums(const grouping& groups, const std::vector<T>& per_item) {
+  return group_sums(groups, std::span<const T>(per_item));
+}
+
+/// Composes two groupings: `inner` groups items (e.g. samples into packs), `outer` groups the
+/// groups of `inner` (e.g. packs onto ranks). Group g of the result is the concatenation of the
+/// inner groups listed in outer group g, in that order (ranks of samples). O(outer indices + items).
+/// Throws invalid_input if an outer index is not below inner.size().
+[[nodiscard]] inline grouping compose(const grouping& outer, const grouping& inner) {
+  std::vector<std::size_t> offsets;
+  offsets.reserve(outer.size() + 1);
+  offsets.push_back(0);
+  std::size_t total = 0;
+  for (std::size_t g = 0; g < outer.size(); ++g) {
+    for (index_type j : outer[g]) {
+      if (j >= inner.size())
+        throw invalid_input(detail::describe("compose", "outer index", g, j, "is not below inner.size()"));
+      total += inner.group_size(j);
+    }
+    offsets.push_back(total);
+  }
+  std::vector<index_type> indices;
+  indices.reserve(total);
+  for (std::span<const index_type> og : outer)
+    for (index_type j : og) {
+      const auto part = inner[j];
+      indices.insert(indices.end(), part.begin(), part.end());
+    }
+  return grouping(std::move(offsets), std::move(indices));
+}
 
 }  // namespace fulcrum

@@ -46,6 +46,14 @@ template <class T>
   return (value - bound) / bound;
 }
 
+/// The `gap()` of every result type: 0 when proven optimal, else relative_gap(value, bound)
+/// clamped at 0 (a value below its bound can only come from rounding).
+[[nodiscard]] inline double result_gap(double value, double bound, bool proven_optimal) noexcept {
+  if (proven_optimal) return 0.0;
+  const double g = relative_gap(value, bound);
+  return g > 0 ? g : 0.0;
+}
+
 /// Packing efficiency: total size / (bins * capacity); 1 = no padding.
 [[nodiscard]] inline double packing_efficiency(std::uint64_t total_size, std::size_t bins, std::uint64_t capacity) noexcept {
   if (bins == 0 || capacity == 0) return 1.0;

@@ -35,6 +35,7 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/cuda/cost.cuh"
+#include "fulcrum/cuda/detail/batched_launch.cuh"
 #include "fulcrum/cuda/detail/runtime.cuh"
 #include "fulcrum/cuda/detail/sort.cuh"
 #include "fulcrum/cuda/lpt.cuh"
@@ -338,11 +339,9 @@ struct kk_problem {
 inline void batched_karmarkar_karp_into(const execution_policy& policy, device_span<const cost_t> costs,
                                         std::span<const std::size_t> offsets, std::size_t k, index_type* part_of,
                                         cost_t* loads, cost_t* makespan, cost_t* lower_bound, std::string_view where) {
-  const std::size_t n = costs.size(), problems = offsets.size() - 1;
-  buffer<std::size_t> device_offsets(policy, offsets.size());
-  copy_to_device(policy, offsets.data(), offsets.size(), device_offsets.data());
-  buffer<index_type> order(policy, n);
-  order_by_cost_descending(policy, costs, device_offsets.data(), problems, order.span(), where);
+  const std::size_t n = costs.size();
+  const staged_problems staged(policy, costs, offsets, where);
+  const std::size_t problems = staged.problems;
   const std::size_t arena_entries = checked_add(checked_mul(4, n, "items"), checked_mul(2 * k, problems, "k*problems"));
   buffer<kk_entry> arena(policy, arena_entries);
   buffer<kk_entry> scratch(policy, checked_mul(2 * k, problems, "k*problems"));
@@ -350,9 +349,9 @@ inline void batched_karmarkar_karp_into(const execution_policy& policy, device_s
   buffer<kk_tuple> tuples(policy, n);
   buffer<kk_node> heap(policy, n);
   buffer<std::size_t> live(policy, n + 2 * problems);
-  const kk_problem solve{costs.data(), order.data(), device_offsets.data(), k,           part_of,
-                         loads,        makespan,     lower_bound,           arena.data(), scratch.data(),
-                         next.data(),  tuples.data(), heap.data(),          live.data()};
+  const kk_problem solve{
+      costs.data(), staged.order.data(), staged.offsets.data(), k,           part_of,       loads,       makespan,
+      lower_bound,  arena.data(),        scratch.data(),        next.data(), tuples.data(), heap.data(), live.data()};
   for_each_problem(policy, problems, 0, solve, "fulcrum::cuda::karmarkar_karp");
   policy.synchronize(where);
 }
@@ -363,24 +362,7 @@ inline void batched_karmarkar_karp_into(const execution_policy& policy, device_s
 /// Throws invalid_input like the CPU (k == 0, NaN/infinite/negative cost: same messages).
 [[nodiscard]] inline device_partition karmarkar_karp(const execution_policy& policy, device_span<const cost_t> costs,
                                                      std::size_t k) {
-  constexpr std::string_view where = "karmarkar_karp";
-  fulcrum::detail::require_parts(where, k, costs.size());
-  detail::validate_costs(policy, costs, where);
-  device_partition out;
-  out.part_of.resize(costs.size());
-  out.loads.resize(k);
-  thrust::device_vector<cost_t> scalars(2);
-  detail::settle_default_stream(where);
-  const std::size_t offsets[2] = {0, costs.size()};
-  detail::batched_karmarkar_karp_into(policy, costs, std::span<const std::size_t>(offsets), k,
-                                      thrust::raw_pointer_cast(out.part_of.data()), thrust::raw_pointer_cast(out.loads.data()),
-                                      thrust::raw_pointer_cast(scalars.data()), thrust::raw_pointer_cast(scalars.data()) + 1,
-                                      where);
-  const std::vector<cost_t> values = detail::to_host(scalars);
-  out.makespan = values[0];
-  out.lower_bound = values[1];
-  out.proven_optimal = out.makespan <= out.lower_bound;
-  return out;
+  return detail::solve_one<device_partition>(policy, costs, k, "karmarkar_karp", detail::batched_karmarkar_karp_into);
 }
 
 /// Batched Karmarkar-Karp: problem p is costs[offsets[p] .. offsets[p+1]) onto k parts; each
@@ -388,35 +370,15 @@ inline void batched_karmarkar_karp_into(const execution_policy& policy, device_s
 [[nodiscard]] inline batched_partition batched_karmarkar_karp(const execution_policy& policy,
                                                               device_span<const cost_t> costs,
                                                               std::span<const std::size_t> offsets, std::size_t k) {
-  constexpr std::string_view where = "batched_karmarkar_karp";
-  fulcrum::detail::require_parts(where, k, costs.size());
-  detail::require_offsets(where, offsets, costs.size());
-  detail::validate_costs(policy, costs, where);
-  batched_partition out;
-  out.k = k;
-  out.offsets.assign(offsets.begin(), offsets.end());
-  const std::size_t problems = out.problems();
-  out.part_of.resize(costs.size());
-  out.loads.resize(checked_mul(problems, k, "problems*k"));
-  out.makespan.resize(problems);
-  out.lower_bound.resize(problems);
-  detail::settle_default_stream(where);
-  detail::batched_karmarkar_karp_into(policy, costs, offsets, k, thrust::raw_pointer_cast(out.part_of.data()),
-                                      thrust::raw_pointer_cast(out.loads.data()),
-                                      thrust::raw_pointer_cast(out.makespan.data()),
-                                      thrust::raw_pointer_cast(out.lower_bound.data()), where);
-  return out;
+  return detail::solve_batch<batched_partition>(policy, costs, offsets, k, "batched_karmarkar_karp",
+                                                detail::batched_karmarkar_karp_into);
 }
 
 /// Batched Karmarkar-Karp over equal-sized problems (costs.size() a multiple of problem_size).
 [[nodiscard]] inline batched_partition batched_karmarkar_karp(const execution_policy& policy,
                                                               device_span<const cost_t> costs, std::size_t problem_size,
                                                               std::size_t k) {
-  if (problem_size == 0 || costs.size() % problem_size != 0)
-    throw invalid_input(fulcrum::detail::describe("batched_karmarkar_karp", "problem_size", problem_size,
-                                                  "must be positive and divide the number of costs"));
-  std::vector<std::size_t> offsets(costs.size() / problem_size + 1);
-  for (std::size_t p = 0; p < offsets.size(); ++p) offsets[p] = p * problem_size;
+  const auto offsets = detail::equal_offsets("batched_karmarkar_karp", costs.size(), problem_size);
   return batched_karmarkar_karp(policy, costs, std::span<const std::size_t>(offsets), k);
 }
 

@@ -34,6 +34,7 @@
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/cuda/cost.cuh"
+#include "fulcrum/cuda/detail/batched_launch.cuh"
 #include "fulcrum/cuda/detail/runtime.cuh"
 #include "fulcrum/cuda/detail/sort.cuh"
 #include "fulcrum/cuda/policy.cuh"
@@ -48,6 +49,8 @@ struct device_partition {
   cost_t lower_bound = 0;                     ///< fulcrum::makespan_lower_bound(costs, k)
   bool proven_optimal = false;                ///< makespan <= lower_bound
 
+  /// (makespan - lower_bound) / lower_bound: 0 when proven optimal (as fulcrum::partition::gap).
+  [[nodiscard]] double gap() const noexcept { return result_gap(makespan, lower_bound, proven_optimal); }
   /// The same fulcrum::partition the CPU algorithm returns (copies to the host).
   [[nodiscard]] partition to_host() const {
     const std::vector<index_type> assignment = detail::to_host(part_of);
@@ -169,31 +172,15 @@ struct lpt_problem {
   }
 };
 
-inline void require_offsets(std::string_view where, std::span<const std::size_t> offsets, std::size_t n) {
-  if (offsets.empty()) throw invalid_input(fulcrum::detail::describe(where, "offsets.size()", 0, "need problems+1 offsets"));
-  if (offsets.front() != 0)
-    throw invalid_input(fulcrum::detail::describe(where, "offsets", 0, offsets.front(), "must be 0"));
-  for (std::size_t p = 1; p < offsets.size(); ++p)
-    if (offsets[p] < offsets[p - 1])
-      throw invalid_input(fulcrum::detail::describe(where, "offsets", p, offsets[p], "is smaller than the previous offset"));
-  if (offsets.back() != n)
-    throw invalid_input(fulcrum::detail::describe(where, "offsets", offsets.size() - 1, offsets.back(),
-                                                  "last offset must equal the number of costs"));
-}
-
 /// The batched LPT into caller-provided device arrays (see batched_lpt).
 inline void batched_lpt_into(const execution_policy& policy, device_span<const cost_t> costs,
                              std::span<const std::size_t> offsets, std::size_t k, index_type* part_of, cost_t* loads,
                              cost_t* makespan, cost_t* lower_bound, std::string_view where) {
-  const std::size_t n = costs.size(), problems = offsets.size() - 1;
-  buffer<std::size_t> device_offsets(policy, offsets.size());
-  copy_to_device(policy, offsets.data(), offsets.size(), device_offsets.data());
-  buffer<index_type> order(policy, n);
-  order_by_cost_descending(policy, costs, device_offsets.data(), problems, order.span(), where);
-  buffer<load_entry> scratch(policy, problems * k);
-  const lpt_problem solve{costs.data(), order.data(), device_offsets.data(), k,           part_of,
-                          loads,        makespan,     lower_bound,           scratch.data()};
-  for_each_problem(policy, problems, k * sizeof(load_entry), solve, "fulcrum::cuda::lpt");
+  const staged_problems staged(policy, costs, offsets, where);
+  buffer<load_entry> scratch(policy, staged.problems * k);
+  const lpt_problem solve{costs.data(), staged.order.data(), staged.offsets.data(), k, part_of, loads,
+                          makespan,     lower_bound,         scratch.data()};
+  for_each_problem(policy, staged.problems, k * sizeof(load_entry), solve, "fulcrum::cuda::lpt");
   policy.synchronize(where);
 }
 
@@ -202,23 +189,7 @@ inline void batched_lpt_into(const execution_policy& policy, device_span<const c
 /// LPT of one problem on device costs; bit-identical to fulcrum::lpt(costs, k).
 /// Throws invalid_input like the CPU (k == 0, NaN/infinite/negative cost: same messages).
 [[nodiscard]] inline device_partition lpt(const execution_policy& policy, device_span<const cost_t> costs, std::size_t k) {
-  constexpr std::string_view where = "lpt";
-  fulcrum::detail::require_parts(where, k, costs.size());
-  detail::validate_costs(policy, costs, where);
-  device_partition out;
-  out.part_of.resize(costs.size());
-  out.loads.resize(k);
-  thrust::device_vector<cost_t> scalars(2);
-  detail::settle_default_stream(where);
-  const std::size_t offsets[2] = {0, costs.size()};
-  detail::batched_lpt_into(policy, costs, std::span<const std::size_t>(offsets), k,
-                           thrust::raw_pointer_cast(out.part_of.data()), thrust::raw_pointer_cast(out.loads.data()),
-                           thrust::raw_pointer_cast(scalars.data()), thrust::raw_pointer_cast(scalars.data()) + 1, where);
-  const std::vector<cost_t> values = detail::to_host(scalars);
-  out.makespan = values[0];
-  out.lower_bound = values[1];
-  out.proven_optimal = out.makespan <= out.lower_bound;
-  return out;
+  return detail::solve_one<device_partition>(policy, costs, k, "lpt", detail::batched_lpt_into);
 }
 
 /// Batched LPT: problem p is costs[offsets[p] .. offsets[p+1]) onto k parts; every problem's
@@ -226,34 +197,14 @@ inline void batched_lpt_into(const execution_policy& policy, device_span<const c
 /// starts at 0, is non-decreasing and ends at costs.size(); at most 2^32-1 items in all.
 [[nodiscard]] inline batched_partition batched_lpt(const execution_policy& policy, device_span<const cost_t> costs,
                                                    std::span<const std::size_t> offsets, std::size_t k) {
-  constexpr std::string_view where = "batched_lpt";
-  fulcrum::detail::require_parts(where, k, costs.size());
-  detail::require_offsets(where, offsets, costs.size());
-  detail::validate_costs(policy, costs, where);
-  batched_partition out;
-  out.k = k;
-  out.offsets.assign(offsets.begin(), offsets.end());
-  const std::size_t problems = out.problems();
-  out.part_of.resize(costs.size());
-  out.loads.resize(checked_mul(problems, k, "problems*k"));
-  out.makespan.resize(problems);
-  out.lower_bound.resize(problems);
-  detail::settle_default_stream(where);
-  detail::batched_lpt_into(policy, costs, offsets, k, thrust::raw_pointer_cast(out.part_of.data()),
-                           thrust::raw_pointer_cast(out.loads.data()), thrust::raw_pointer_cast(out.makespan.data()),
-                           thrust::raw_pointer_cast(out.lower_bound.data()), where);
-  return out;
+  return detail::solve_batch<batched_partition>(policy, costs, offsets, k, "batched_lpt", detail::batched_lpt_into);
 }
 
 /// Batched LPT over equal-sized problems: costs.size() / problem_size problems of problem_size
 /// items each (costs.size() must be a multiple of problem_size).
 [[nodiscard]] inline batched_partition batched_lpt(const execution_policy& policy, device_span<const cost_t> costs,
                                                    std::size_t problem_size, std::size_t k) {
-  if (problem_size == 0 || costs.size() % problem_size != 0)
-    throw invalid_input(fulcrum::detail::describe("batched_lpt", "problem_size", problem_size,
-                                                  "must be positive and divide the number of costs"));
-  std::vector<std::size_t> offsets(costs.size() / problem_size + 1);
-  for (std::size_t p = 0; p < offsets.size(); ++p) offsets[p] = p * problem_size;
+  const auto offsets = detail::equal_offsets("batched_lpt", costs.size(), problem_size);
   return batched_lpt(policy, costs, std::span<const std::size_t>(offsets), k);
 }
 

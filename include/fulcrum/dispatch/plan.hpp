@@ -35,6 +35,7 @@
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/hash.hpp"
 #include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -86,18 +87,12 @@ struct planning_input {
 
 /// 64-bit FNV-1a over (steps, ranks, offsets, indices): equal plans hash equal on every platform.
 [[nodiscard]] inline std::uint64_t plan_hash(const dispatch_plan& plan) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix = [&](std::uint64_t v) {
-    for (int b = 0; b < 8; ++b) {
-      h ^= (v >> (8 * b)) & 0xffu;
-      h *= 0x100000001b3ULL;
-    }
-  };
-  mix(plan.steps());
-  mix(plan.ranks());
-  for (auto o : plan.bins.groups().offsets()) mix(o);
-  for (auto i : plan.bins.groups().indices()) mix(i);
-  return h;
+  return fnv1a64{}
+      .integer(plan.steps())
+      .integer(plan.ranks())
+      .integers(plan.bins.groups().offsets())
+      .integers(plan.bins.groups().indices())
+      .value();
 }
 
 /// Splits each rank's items (part r of a k = ranks grouping, e.g. a balance() or post_balance()

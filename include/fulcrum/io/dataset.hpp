@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/sample.hpp"
 #include "fulcrum/io/detail/json.hpp"
@@ -51,6 +52,10 @@ struct dataset_fields {
 
 /// File format of a dataset.
 enum class dataset_format { automatic, jsonl, csv };
+/// Names of dataset_format in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<dataset_format, 3> enum_table(dataset_format) noexcept {
+  return {"dataset_format", {"automatic", "jsonl", "csv"}};
+}
 
 /// Bounds on what a dataset reader holds in memory (exceeding one is invalid_input naming it).
 struct reader_limits {

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "fulcrum/comm/collectives.hpp"
+#include "fulcrum/comm/detail/blocks.hpp"
 #include "fulcrum/comm/detail/deadline.hpp"
 #include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/core/error.hpp"
@@ -150,11 +151,10 @@ class nccl_communicator {
     auto* d = scratch(in.size() + out.size());
     upload(d, in.data(), in.size());
     check(ncclGroupStart(), "ncclGroupStart");
-    std::size_t at = 0;
-    for (std::size_t r = 0; r < size_; ++r) {
-      check(ncclBroadcast(d, d + in.size() + at, counts[r], ncclUint8, static_cast<int>(r), comm_, stream_), "ncclBroadcast");
-      at += counts[r];
-    }
+    comm::detail::for_each_block(counts.first(size_), [&](std::size_t r, std::size_t count, std::size_t at) {
+      check(ncclBroadcast(d, d + in.size() + at, count, ncclUint8, static_cast<int>(r), comm_, stream_),
+            "ncclBroadcast");
+    });
     check(ncclGroupEnd(), "ncclGroupEnd");
     download(out.data(), d + in.size(), out.size());
     synchronize();
@@ -183,14 +183,13 @@ class nccl_communicator {
     auto* d = scratch(in.size() + out.size());
     upload(d, in.data(), in.size());
     check(ncclGroupStart(), "ncclGroupStart");
-    std::size_t sa = 0, ra = 0;
-    for (std::size_t r = 0; r < size_; ++r) {
-      if (send_counts[r]) check(ncclSend(d + sa, send_counts[r], ncclUint8, static_cast<int>(r), comm_, stream_), "ncclSend");
-      if (recv_counts[r])
-        check(ncclRecv(d + in.size() + ra, recv_counts[r], ncclUint8, static_cast<int>(r), comm_, stream_), "ncclRecv");
-      sa += send_counts[r];
-      ra += recv_counts[r];
-    }
+    comm::detail::for_each_exchange(
+        send_counts.first(size_), recv_counts.first(size_),
+        [&](std::size_t r, std::size_t send, std::size_t sa, std::size_t recv, std::size_t ra) {
+          if (send) check(ncclSend(d + sa, send, ncclUint8, static_cast<int>(r), comm_, stream_), "ncclSend");
+          if (recv)
+            check(ncclRecv(d + in.size() + ra, recv, ncclUint8, static_cast<int>(r), comm_, stream_), "ncclRecv");
+        });
     check(ncclGroupEnd(), "ncclGroupEnd");
     download(out.data(), d + in.size(), out.size());
     synchronize();

@@ -392,6 +392,11 @@ struct flat_multi_packing {
   std::size_t dims = 0;
   std::uint64_t lower_bound = 0;
   bool proven_optimal = false;
+
+  /// (bins - lower_bound) / lower_bound: 0 when proven optimal.
+  [[nodiscard]] double gap() const noexcept {
+    return result_gap(static_cast<double>(bins.size()), static_cast<double>(lower_bound), proven_optimal);
+  }
 };
 
 [[nodiscard]] inline flat_multi_packing multi_pack_flat(std::span<const std::uint64_t> sizes, std::size_t dims,

@@ -92,17 +92,7 @@ template <class T>
 }
 
 [[nodiscard]] inline const char* algorithm_name(pack_algorithm a) noexcept {
-  switch (a) {
-    case pack_algorithm::automatic: return "automatic";
-    case pack_algorithm::next_fit: return "next_fit";
-    case pack_algorithm::first_fit: return "first_fit";
-    case pack_algorithm::best_fit: return "best_fit";
-    case pack_algorithm::first_fit_decreasing: return "first_fit_decreasing";
-    case pack_algorithm::best_fit_decreasing: return "best_fit_decreasing";
-    case pack_algorithm::histogram: return "histogram";
-    case pack_algorithm::exact: return "exact";
-  }
-  return "unknown";
+  return to_string(a).data();  // the names in packing.hpp's enum_table are string literals
 }
 
 /// Capacity at or below which `automatic` picks the histogram algorithm.

@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/rng.hpp"
@@ -35,6 +37,18 @@ enum class oversize {
   own_bin,   ///< put it alone in a bin of its own (that bin is over capacity by design)
 };
 
+/// Names of pack_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<pack_algorithm, 8> enum_table(pack_algorithm) noexcept {
+  return {"pack_algorithm",
+          {"automatic", "next_fit", "first_fit", "best_fit", "first_fit_decreasing", "best_fit_decreasing", "histogram",
+           "exact"}};
+}
+
+/// Names of oversize in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<oversize, 3> enum_table(oversize) noexcept {
+  return {"oversize", {"error", "truncate", "own_bin"}};
+}
+
 struct pack_options {
   pack_algorithm algorithm = pack_algorithm::automatic;
   oversize oversize_policy = oversize::error;
@@ -43,6 +57,8 @@ struct pack_options {
 };
 
 /// Result of packing. `Load` is std::uint64_t (one dimension) or std::array<std::uint64_t, D>.
+/// Like every result type: `lower_bound` (packing: a number of bins, std::uint64_t), `gap()`
+/// (relative, via core/stats.hpp result_gap), `proven_optimal` and `stats()` over the loads.
 template <class Load = std::uint64_t>
 struct basic_packing {
   grouping bins;                           ///< item indices per bin
@@ -56,6 +72,20 @@ struct basic_packing {
   /// bins - lower_bound.
   [[nodiscard]] std::uint64_t excess_bins() const noexcept {
     return bins.size() > lower_bound ? bins.size() - lower_bound : 0;
+  }
+  /// (bins - lower_bound) / lower_bound: 0 when proven optimal.
+  [[nodiscard]] double gap() const noexcept {
+    return result_gap(static_cast<double>(bins.size()), static_cast<double>(lower_bound), proven_optimal);
+  }
+  /// max/mean and friends over the bin loads (one dimension).
+  [[nodiscard]] load_stats stats() const requires std::is_arithmetic_v<Load> {
+    return summarize_loads(std::span<const Load>(loads));
+  }
+  /// max/mean and friends over the bin loads in dimension d (multi-dimensional loads).
+  [[nodiscard]] load_stats stats(std::size_t d) const requires(!std::is_arithmetic_v<Load>) {
+    std::vector<std::uint64_t> column(loads.size());
+    for (std::size_t b = 0; b < loads.size(); ++b) column[b] = loads[b].at(d);
+    return summarize_loads(std::span<const std::uint64_t>(column));
   }
 };
 

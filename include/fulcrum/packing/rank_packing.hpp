@@ -117,6 +117,7 @@ template <std::size_t D>
       if (!costs.empty()) out.costs[b] += costs[i];
     }
   }
+  out.proven_optimal = out.used_bins <= out.lower_bound;
   std::vector<double> v(bins.size());
   for (std::size_t d = 0; d < D; ++d) {
     long double used = 0;

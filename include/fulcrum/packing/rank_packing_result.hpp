@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -36,6 +37,12 @@ struct rank_packing {
   std::vector<double> dist;   ///< DistRatio per dimension (see dist_ratio_of_loads)
   double cost_dist = 0;       ///< DistRatio of the per-bin costs (0 without a cost model)
   std::vector<double> pad;    ///< PadRatio per dimension (see pad_ratio)
+  bool proven_optimal = false;  ///< used_bins == lower_bound
+
+  /// (used_bins - lower_bound) / lower_bound: 0 when proven optimal.
+  [[nodiscard]] double gap() const noexcept {
+    return result_gap(static_cast<double>(used_bins), static_cast<double>(lower_bound), proven_optimal);
+  }
 
   /// The grid of bins (what dispatch() takes from a planner that returns a rank_packing).
   [[nodiscard]] const step_grid& grid() const noexcept { return bins; }

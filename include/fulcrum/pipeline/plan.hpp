@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fulcrum/core/options.hpp"
+#include "fulcrum/core/stats.hpp"
 #include "fulcrum/pipeline/schedule.hpp"
 #include "fulcrum/pipeline/stage_partition.hpp"
 
@@ -46,6 +47,11 @@ struct pipeline_plan {
   double lower_bound = 0;                     ///< no plan in the searched set is faster than this
   bool proven_optimal = false;                ///< iteration_time is the least over the searched set
   std::uint64_t nodes = 0;                    ///< outer search nodes visited
+
+  /// (iteration_time - lower_bound) / lower_bound: 0 when proven optimal, never negative.
+  [[nodiscard]] double gap() const noexcept { return result_gap(iteration_time, lower_bound, proven_optimal); }
+  /// max/mean and friends over the stage costs (forward + backward, recompute included).
+  [[nodiscard]] load_stats stats() const { return partition.stats(); }
 };
 
 }  // namespace fulcrum

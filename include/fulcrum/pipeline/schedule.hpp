@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/error.hpp"
 
 namespace fulcrum {
@@ -35,6 +36,11 @@ enum class pipeline_schedule {
   one_f_one_b,       ///< warm-up of p - d - 1 forwards, then alternate F and B, then cool-down
   interleaved_1f1b,  ///< Megatron's interleaved schedule over v model chunks per device
 };
+
+/// Names of pipeline_schedule in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<pipeline_schedule, 3> enum_table(pipeline_schedule) noexcept {
+  return {"pipeline_schedule", {"gpipe", "one_f_one_b", "interleaved_1f1b"}};
+}
 
 struct schedule_options {
   pipeline_schedule kind = pipeline_schedule::one_f_one_b;

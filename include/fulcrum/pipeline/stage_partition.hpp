@@ -16,8 +16,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
+#include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum {
@@ -32,6 +35,11 @@ enum class stage_algorithm {
 /// The former name of stage_algorithm.
 using partition_algorithm [[deprecated("renamed fulcrum::stage_algorithm")]] = stage_algorithm;
 
+/// Names of stage_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<stage_algorithm, 4> enum_table(stage_algorithm) noexcept {
+  return {"stage_algorithm", {"automatic", "nicol", "exact_bisection", "dynamic_programming"}};
+}
+
 /// Options of `partition_stages`. Empty vectors mean "not used" (speed 1, fixed cost 0, no cap).
 struct pipeline_options {
   std::vector<double> stage_speed;              ///< size p: relative speed of each stage (> 0)
@@ -41,12 +49,23 @@ struct pipeline_options {
   stage_algorithm algorithm = stage_algorithm::automatic;
 };
 
-/// A contiguous partition of layers into pipeline stages (contract).
+/// A contiguous partition of layers into pipeline stages (contract). Like every result type:
+/// `lower_bound` (pipeline: a bottleneck, cost_t), `gap()`, `proven_optimal`, `stats()` over the
+/// stage costs.
 struct stage_partition {
   std::vector<std::size_t> boundaries;  ///< stages + 1 entries, front() == 0, back() == n
   cost_t bottleneck = 0;                ///< largest stage cost
   bool proven_optimal = false;          ///< bottleneck is the exact optimum
   std::vector<cost_t> stage_costs;      ///< cost of every stage (same formula as the bottleneck)
+  /// No partition of these layers onto these stages has a smaller bottleneck: the optimum itself
+  /// when proven_optimal, else max((work + sum fixed*speed) / sum speed, min_s fixed_s + largest
+  /// layer / speed_s), capped at the bottleneck.
+  cost_t lower_bound = 0;
+
+  /// (bottleneck - lower_bound) / lower_bound: 0 when proven optimal.
+  [[nodiscard]] double gap() const noexcept { return result_gap(bottleneck, lower_bound, proven_optimal); }
+  /// max/mean and friends over the stage costs.
+  [[nodiscard]] load_stats stats() const { return summarize_loads(std::span<const cost_t>(stage_costs)); }
 
   [[nodiscard]] std::size_t stages() const noexcept { return boundaries.empty() ? 0 : boundaries.size() - 1; }
   /// Number of layers on stage s.

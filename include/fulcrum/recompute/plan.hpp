@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/options.hpp"
+#include "fulcrum/core/stats.hpp"
 
 namespace fulcrum {
 
@@ -22,13 +24,18 @@ struct recompute_option {
   double time = 0;           ///< time added
 };
 
-/// One option per layer. Contract: choice, memory, time, proven_optimal.
+/// One option per layer. Contract: choice, memory, time, proven_optimal. Like every result type:
+/// `lower_bound` (recompute: an added time, double), `gap()`, `proven_optimal`.
 struct recompute_plan {
   std::vector<std::size_t> choice;  ///< choice[l] = index of the option taken for layer l
   std::uint64_t memory = 0;         ///< total memory kept (<= budget)
   double time = 0;                  ///< total time added (summed in layer order)
   bool proven_optimal = false;      ///< time is the minimum over all plans within the budget
   double lower_bound = 0;           ///< no plan within the budget adds less time than this
+
+  /// (time - lower_bound) / lower_bound (core/stats.hpp result_gap: 0 when proven optimal or both
+  /// are 0, 1 when only the bound is 0).
+  [[nodiscard]] double gap() const noexcept { return result_gap(time, lower_bound, proven_optimal); }
 };
 
 enum class recompute_algorithm {
@@ -40,6 +47,11 @@ enum class recompute_algorithm {
 
 /// Default node budget of recompute_options (see limits).
 inline constexpr std::uint64_t default_recompute_nodes = 100'000;
+
+/// Names of recompute_algorithm in declaration order (core/enum_names.hpp: to_string, parse_enum).
+[[nodiscard]] constexpr enum_names_table<recompute_algorithm, 4> enum_table(recompute_algorithm) noexcept {
+  return {"recompute_algorithm", {"automatic", "dynamic_programming", "branch_and_bound", "greedy"}};
+}
 
 struct recompute_options {
   recompute_algorithm algorithm = recompute_algorithm::automatic;

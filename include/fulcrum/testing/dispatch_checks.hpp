@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "fulcrum/comm/collectives.hpp"
+#include "fulcrum/core/hash.hpp"
 #include "fulcrum/core/sample.hpp"
 #include "fulcrum/dispatch/dispatch.hpp"
 #include "fulcrum/dispatch/sample_batch.hpp"
@@ -29,12 +30,7 @@ namespace fulcrum::testing {
 
 /// 64-bit FNV-1a of a byte string.
 [[nodiscard]] inline std::uint64_t payload_checksum(std::span<const std::byte> bytes) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (auto b : bytes) {
-    h ^= static_cast<std::uint64_t>(b);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
+  return fnv1a64_bytes(bytes);
 }
 
 /// The payload of global sample g: `size` bytes that depend on g and the position only.

@@ -10,6 +10,7 @@
 
 #include <fulcrum/balance/balance.hpp>
 #include <fulcrum/balance/phases.hpp>
+#include <fulcrum/core/hash.hpp>
 #include <fulcrum/core/rng.hpp>
 #include <fulcrum/testing/checkers.hpp>
 #include <fulcrum/testing/workloads.hpp>
@@ -25,13 +26,8 @@ constexpr balance_algorithm all_algorithms[] = {balance_algorithm::automatic, ba
                                                 balance_algorithm::local_search, balance_algorithm::complete};
 
 std::uint64_t plan_hash(const grouping& g) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over offsets and indices
-  const auto mix = [&](std::uint64_t v) {
-    for (int b = 0; b < 8; ++b) h = (h ^ ((v >> (8 * b)) & 0xffu)) * 1099511628211ull;
-  };
-  for (auto o : g.offsets()) mix(o);
-  for (auto i : g.indices()) mix(i);
-  return h;
+  // FNV-1a over offsets and indices, from the basis the golden hashes below were pinned with.
+  return fnv1a64{1469598103934665603ull}.integers(g.offsets()).integers(g.indices()).value();
 }
 
 void check_valid(const partition& p, std::span<const cost_t> c, std::size_t k) {

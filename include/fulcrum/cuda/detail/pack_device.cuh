@@ -37,6 +37,7 @@
 
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
+#include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/cuda/detail/bulk_best_fit.hpp"
 #include "fulcrum/cuda/detail/runtime.cuh"
@@ -59,6 +60,10 @@ struct device_packing {
   device_packing() : offsets(1, std::size_t{0}) {}
 
   [[nodiscard]] std::size_t bin_count() const noexcept { return loads.size(); }
+  /// (bins - lower_bound) / lower_bound: 0 when proven optimal (as fulcrum::packing::gap).
+  [[nodiscard]] double gap() const noexcept {
+    return result_gap(static_cast<double>(bin_count()), static_cast<double>(lower_bound), proven_optimal);
+  }
 
   /// The same fulcrum::packing the CPU algorithm returns (copies to the host).
   [[nodiscard]] packing to_host() const {

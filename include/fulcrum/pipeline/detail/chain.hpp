@@ -101,7 +101,22 @@ struct chain {
     }
     r.boundaries = std::move(b);
     r.proven_optimal = optimal;
+    r.lower_bound = optimal ? r.bottleneck : std::min(r.bottleneck, simple_bound());
     return r;
+  }
+  /// A bound on every partition's bottleneck: the work spread over the total speed (fixed costs
+  /// included), and the largest layer on its cheapest stage. O(n + p).
+  [[nodiscard]] cost_t simple_bound() const {
+    double speeds = 0, weighted_fixed = 0, largest_layer = 0;
+    for (std::size_t s = 0; s < p; ++s) {
+      speeds += speed[s];
+      weighted_fixed += fixed[s] * speed[s];
+    }
+    for (cost_t l : layer) largest_layer = std::max(largest_layer, l);
+    cost_t cheapest = std::numeric_limits<cost_t>::infinity();
+    for (std::size_t s = 0; s < p; ++s) cheapest = std::min(cheapest, fixed[s] + largest_layer / speed[s]);
+    const cost_t spread = speeds > 0 ? (prefix[n] + weighted_fixed) / speeds : 0;
+    return std::max(spread, p == 0 ? cost_t{0} : cheapest);
   }
 };
 
