@@ -1,5 +1,5 @@
 // Pipeline stage partitioning, schedule simulation, recompute selection and the joint search on
-// the reference profiles (WORKLOADS.md: vlm130, vlm130j, vlm520, vlm1040). In-run baselines:
+// the reference profiles (docs/workloads.md: vlm130, vlm130j, vlm520, vlm1040). In-run baselines:
 // the plain O(n^2 p) DP and DeepSpeed-style epsilon-bisection (partition_balanced before
 // 2023-12: bisection on the bottleneck with a greedy probe, stopped at a fixed precision).
 // Counters: bottleneck / exact optimum, simulated iteration time, proven_optimal.

@@ -1,6 +1,6 @@
 // Pipeline stage partitioning for a vision-language model: uniform vs exact-balanced vs joint.
 //
-// The vlm130j profile (WORKLOADS.md) is an embedding, 48 ViT layers, 80 LLM layers and a head,
+// The vlm130j profile (docs/workloads.md) is an embedding, 48 ViT layers, 80 LLM layers and a head,
 // with +-10% jitter per layer. We give it a memory model (static memory = parameters + gradients
 // + Adam state; activations per micro-batch; three recompute options per layer) and split it into
 // 8 pipeline stages on 32 GiB devices, 16 micro-batches per iteration, 1F1B schedule:

@@ -1,7 +1,7 @@
 """Re-implementations of peers whose code is not packaged on PyPI.
 
 These are RE-IMPLEMENTATIONS written from the peers' published source (snapshots named in
-shared/BACKGROUND.md), kept as close to the original logic as possible, pure Python like the
+docs/workloads.md, "Peer sources"), kept as close to the original logic as possible, pure Python like the
 originals. They are labelled "(re-impl.)" in every table.
 """
 import bisect
