@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file balance/balance.hpp
 /// `balance()`: the front door for balancing n items onto k parts (ranks, or micro-batches).
-/// Contract (DESIGN.md):
+/// Contract (docs/design.md):
 ///   partition balance(R&& items, size_t k, balance_options opts = {}, Cost cost = {}, Proj proj = {});
 ///
 /// Algorithms (`opts.algorithm`; guide in docs/balance.md):

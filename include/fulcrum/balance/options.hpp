@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file balance/options.hpp
-/// Balancing options: `balance_algorithm` and `balance_options`. Contract (DESIGN.md).
+/// Balancing options: `balance_algorithm` and `balance_options`. Contract (docs/design.md).
 #pragma once
 
 #include <cstdint>

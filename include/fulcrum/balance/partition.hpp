@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file balance/partition.hpp
-/// `partition`: the result of balancing items onto k parts. Contract (DESIGN.md).
+/// `partition`: the result of balancing items onto k parts. Contract (docs/design.md).
 #pragma once
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file core/grouping.hpp
 /// `grouping`: groups of item indices stored CSR-style (offsets + indices). The result type of
-/// packing (bins) and balancing (parts). Contract (DESIGN.md).
+/// packing (bins) and balancing (parts). Contract (docs/design.md).
 ///
 /// Building from an assignment (item -> group) is a stable counting sort, O(n + groups): within a
 /// group, items appear in increasing index order unless built from explicit groups.

@@ -21,7 +21,7 @@
 
 namespace fulcrum {
 
-/// The default seed of the reference workloads (WORKLOADS.md).
+/// The default seed of the reference workloads (docs/workloads.md).
 inline constexpr std::uint64_t default_seed = 20240601;
 
 class rng {

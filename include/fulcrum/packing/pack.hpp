@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/pack.hpp
-/// `pack()`: the packing front door (contract, DESIGN.md).
+/// `pack()`: the packing front door (contract, docs/design.md).
 ///
 ///   packing pack(R&& items, Capacity capacity, pack_options opts = {}, Proj proj = {});
 ///

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/packing.hpp
 /// Packing vocabulary: `pack_algorithm`, `oversize`, `pack_options` and the `packing` result.
-/// Contract (DESIGN.md).
+/// Contract (docs/design.md).
 #pragma once
 
 #include <array>

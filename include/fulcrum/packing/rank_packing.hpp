@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/rank_packing.hpp
-/// `pack_for_ranks`: rank-aware packing for data-parallel training (contract, DESIGN.md) —
+/// `pack_for_ranks`: rank-aware packing for data-parallel training (contract, docs/design.md) —
 /// OmniBal's balanced dynamic mini-batches, done without dropping or padding anything.
 ///
 ///   rank_packing pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file testing/workloads.hpp
-/// Seeded, platform-independent generators for the reference workloads (shared WORKLOADS.md), used
+/// Seeded, platform-independent generators for the reference workloads (docs/workloads.md), used
 /// by tests, benchmarks, examples and the CLI's embedded default dataset.
 ///
 /// - W1 (LLaVA-like multimodal SFT): images in {0,1,2,3,4} with probabilities {.20,.60,.10,.05,.05},
@@ -72,7 +72,7 @@ struct layer_profile {
   std::vector<std::uint64_t> activation_memory;  ///< activation bytes per micro-batch, MiB units
 };
 
-/// Reference pipeline profiles (WORKLOADS.md):
+/// Reference pipeline profiles (docs/workloads.md):
 /// - "vlm130": [embed 20] + 48 ViT layers x 10 + 80 LLM layers x 32 + [head 48] (x10 integers);
 /// - "vlm130j": vlm130 x10 (i.e. x100 of the base) with a seeded +-10% jitter per layer, rounded;
 /// - "vlm520" / "vlm1040": every vlm130j layer split into 4 / 8 equal sub-blocks.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/detail/rank_omnibal.hpp
-/// OmniBal's balanced dynamic mini-batch ("iterative sampling and filtering", ISF; BACKGROUND.md
-/// appendix 1a), re-implemented as the in-run baseline of pack_for_ranks' benchmark and tests.
+/// OmniBal's balanced dynamic mini-batch ("iterative sampling and filtering", ISF; docs/workloads.md,
+/// "Peer sources"), re-implemented as the in-run baseline of pack_for_ranks' benchmark and tests.
 ///
 /// Round 0 shuffles all items (seed) and packs them by next fit under every capacity; every later
 /// round keeps the packs that are "full" in some dimension (load_d >= full_at[d]; OmniBal uses
