@@ -21,8 +21,9 @@ extract ROOT OUT_DIR
     `#line` directives map diagnostics to the markdown file and line.
 
 check ROOT
-    Checks the fences of README.md and docs/*.md (every fence closed) and that every `*.md` file
-    cited in README.md, docs/, include/, tools/, examples/ and bench/ sources exists in the
+    Checks the fences of README.md and docs/*.md (every fence closed), their relative links
+    ([text](path)), and that every `*.md` file cited in README.md, docs/, include/, tools/,
+    examples/ and bench/ sources exists in the
     repository (relative to the citing file, to the repository root or to docs/). Generated
     outputs (paths under build/) and placeholders in capitals (OUT.md) are not citations.
 """
@@ -128,6 +129,7 @@ def extract(root, out_dir):
 
 
 CITE = re.compile(r"(?<![A-Za-z0-9_./-])([A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md)\b")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 SOURCE_EXT = (".md", ".hpp", ".cuh", ".cpp", ".cu", ".h", ".py", ".txt", ".cmake", ".sh")
 
 
@@ -149,6 +151,16 @@ def check(root):
                 pass
         except ValueError as e:
             errors.append(str(e))
+    for rel in doc_files(root):
+        here = os.path.dirname(os.path.join(root, rel))
+        with open(os.path.join(root, rel), encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                for m in LINK.finditer(line):
+                    target = m.group(1).split("#")[0]
+                    if not target or re.match(r"^[a-z]+:", target):
+                        continue
+                    if not os.path.exists(os.path.join(here, target)):
+                        errors.append(f"{rel}:{n}: links to {m.group(1)}, which does not exist")
     for rel in cited_files(root):
         with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
             for n, line in enumerate(f, 1):
@@ -168,7 +180,7 @@ def check(root):
     if errors:
         print(f"FAIL: {len(errors)} problem(s)")
         return 1
-    print("PASS: fences closed, every cited .md file exists")
+    print("PASS: fences closed, relative links resolve, every cited .md file exists")
     return 0
 
 
