@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file core/step_grid.hpp
-/// `step_grid`: a steps x ranks grid of item groups. Contract (DESIGN.md).
+/// `step_grid`: a steps x ranks grid of item groups. Contract (docs/design.md).
 ///
 /// What: group (s, r) holds the items that rank r processes in step s (a micro-batch, an
 /// accumulation step, a dispatch round). The groups are stored step-major in one `grouping` of

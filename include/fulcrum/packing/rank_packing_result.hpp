@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/rank_packing_result.hpp
-/// `rank_packing`, the result of pack_for_ranks (contract, DESIGN.md), and OmniBal's metrics over
+/// `rank_packing`, the result of pack_for_ranks (contract, docs/design.md), and OmniBal's metrics over
 /// it (DistRatio, PadRatio).
 ///
 /// What: `bins` is a `step_grid` (core/step_grid.hpp): bins(s, r) is rank r's micro-batch at step
