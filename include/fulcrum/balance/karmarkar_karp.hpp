@@ -46,8 +46,7 @@ namespace fulcrum {
 /// Karmarkar-Karp with equal item counts (every part gets floor(n/k) or ceil(n/k) items):
 /// chunks of k items in cost order become full tuples, which are then differenced
 /// (detail/karmarkar_karp_equal.hpp). O(n log k). result[i] = part of item i.
-[[nodiscard]] inline std::vector<index_type> karmarkar_karp_assign_equal_counts(std::span<const cost_t> costs,
-                                                                                std::size_t k) {
+[[nodiscard]] inline std::vector<index_type> karmarkar_karp_assign_equal_counts(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("karmarkar_karp", k, costs.size());
   detail::require_costs("karmarkar_karp", costs);
   return detail::karmarkar_karp_equal_counts(costs, k);
@@ -63,7 +62,7 @@ namespace fulcrum {
 
 /// Karmarkar-Karp on any random-access range of items, priced by `cost(proj(item))`.
 template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
-requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] partition karmarkar_karp(R&& items, std::size_t k, Cost cost = {}, Proj proj = {}) {
   detail::require_parts("karmarkar_karp", k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "karmarkar_karp");

@@ -40,9 +40,7 @@ inline std::vector<index_type> order_by_cost_descending(std::span<const cost_t> 
 }
 
 /// 1 <= k <= max_parts, n within index_type (core/validate.hpp).
-inline void require_parts(std::string_view where, std::size_t k, std::size_t n) {
-  validate_parts(where, "k", k, n);
-}
+inline void require_parts(std::string_view where, std::size_t k, std::size_t n) { validate_parts(where, "k", k, n); }
 }  // namespace detail
 
 namespace detail {
@@ -79,17 +77,15 @@ inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> 
 /// (n = |order|). A part is open while it holds fewer than floor(n/k) items, or exactly that many
 /// and fewer than n mod k parts already hold the extra item. Full parts leave the heap lazily.
 /// O(|order| log k + k).
-inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order,
-                                  std::span<cost_t> loads, std::span<index_type> part_of) {
+inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
+                                  std::span<index_type> part_of) {
   const std::size_t k = loads.size(), n = order.size();
   const std::size_t f = n / k, r = n % k;
   struct entry {
     cost_t load;
     index_type part;
   };
-  const auto lighter = [](const entry& a, const entry& b) {
-    return a.load < b.load || (a.load == b.load && a.part < b.part);
-  };
+  const auto lighter = [](const entry& a, const entry& b) { return a.load < b.load || (a.load == b.load && a.part < b.part); };
   std::vector<entry> heap(k);
   std::vector<std::size_t> count(k, 0);
   std::size_t size = k, ceil_used = 0;
@@ -156,7 +152,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
 
 /// LPT on any random-access range of items, priced by `cost(proj(item))`.
 template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
-requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] partition lpt(R&& items, std::size_t k, Cost cost = {}, Proj proj = {}) {
   detail::require_parts("lpt", k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "lpt");

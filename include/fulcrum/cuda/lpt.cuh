@@ -6,7 +6,8 @@
 ///
 /// What: per problem, items sorted by cost descending (ties: lower index first), each given to
 /// the currently lightest part (ties: lower part index); then the part loads are summed in item
-/// index order, the makespan and the sound lower bound (balance/detail/sums.hpp) are computed, exactly as the CPU.
+/// index order, the makespan and the sound lower bound (balance/detail/sums.hpp) are
+/// computed, exactly as the CPU.
 /// How: a device-wide stable radix sort of the cost bits (CUB through Thrust) and a second stable
 /// sort by problem id give every problem's LPT order; then one block per problem runs the greedy
 /// with its k (load, part) pairs as a min-heap in shared memory (k <= 3072, else global memory).
@@ -67,20 +68,19 @@ struct device_partition {
 
 /// Many independent partitions (problem p covers items offsets[p] .. offsets[p+1]), on the device.
 struct batched_partition {
-  std::size_t k = 0;                          ///< parts per problem
-  std::vector<std::size_t> offsets{0};        ///< problems+1 item offsets (host copy)
-  thrust::device_vector<index_type> part_of;  ///< n: part (0..k-1) of item i within its problem
-  thrust::device_vector<cost_t> loads;        ///< problems*k: load of part q of problem p at p*k+q
-  thrust::device_vector<cost_t> makespan;     ///< problems
-  thrust::device_vector<cost_t> lower_bound;  ///< problems
+  std::size_t k = 0;                           ///< parts per problem
+  std::vector<std::size_t> offsets{0};         ///< problems+1 item offsets (host copy)
+  thrust::device_vector<index_type> part_of;   ///< n: part (0..k-1) of item i within its problem
+  thrust::device_vector<cost_t> loads;         ///< problems*k: load of part q of problem p at p*k+q
+  thrust::device_vector<cost_t> makespan;      ///< problems
+  thrust::device_vector<cost_t> lower_bound;   ///< problems
 
   [[nodiscard]] std::size_t problems() const noexcept { return offsets.size() - 1; }
 
   /// Problem p as the fulcrum::partition the CPU returns for that problem alone (item indices
   /// local to the problem, 0 .. offsets[p+1]-offsets[p]-1).
   [[nodiscard]] partition to_host(std::size_t p) const {
-    if (p >= problems())
-      throw invalid_input(fulcrum::detail::describe("batched_partition::to_host", "problem", p, "is out of range"));
+    if (p >= problems()) throw invalid_input(fulcrum::detail::describe("batched_partition::to_host", "problem", p, "is out of range"));
     const std::vector<index_type> assignment = detail::to_host(part_of, offsets[p], offsets[p + 1] - offsets[p]);
     partition out;
     out.parts = grouping::from_assignment(assignment, k);
@@ -119,17 +119,15 @@ FULCRUM_HD inline void sift_down(load_entry* heap, std::size_t k, std::size_t at
 }
 
 /// std::max(a, b) for doubles, with its exact tie semantics (returns a unless a < b).
-FULCRUM_HD inline cost_t max_of(cost_t a, cost_t b) {
-  return a < b ? b : a;
-}
+FULCRUM_HD inline cost_t max_of(cost_t a, cost_t b) { return a < b ? b : a; }
 
 /// fulcrum::detail::make_partition + detail::sound_makespan_lower_bound for one problem of a
 /// batch: part loads summed in item index order, the makespan, and the sound bound
 /// max(sum/k, max, c_k + c_(k+1)) of balance/detail/sums.hpp, sum in index order, sum/k shrunk
 /// by its rounding margin unless every sum is exact (order[] gives the items by cost descending).
-FULCRUM_HD inline void summarize_problem(const cost_t* costs, const index_type* order, std::size_t begin,
-                                         std::size_t end, std::size_t k, const index_type* part_of, cost_t* load,
-                                         cost_t* makespan, cost_t* lower_bound) {
+FULCRUM_HD inline void summarize_problem(const cost_t* costs, const index_type* order, std::size_t begin, std::size_t end,
+                                         std::size_t k, const index_type* part_of, cost_t* load, cost_t* makespan,
+                                         cost_t* lower_bound) {
   const std::size_t n = end - begin;
   for (std::size_t q = 0; q < k; ++q) load[q] = 0;
   cost_t sum = 0, largest = 0;
@@ -155,11 +153,11 @@ struct lpt_problem {
   const index_type* order;     // global indices, per problem by cost descending
   const std::size_t* offsets;  // problems+1
   std::size_t k;
-  index_type* part_of;  // global item -> part within its problem
-  cost_t* loads;        // problems*k
-  cost_t* makespan;     // problems
-  cost_t* lower_bound;  // problems
-  load_entry* scratch;  // problems*k (used when no shared memory was granted)
+  index_type* part_of;   // global item -> part within its problem
+  cost_t* loads;         // problems*k
+  cost_t* makespan;      // problems
+  cost_t* lower_bound;   // problems
+  load_entry* scratch;   // problems*k (used when no shared memory was granted)
 
   FULCRUM_HD void operator()(std::size_t p, void* shared) const {
     const std::size_t begin = offsets[p], end = offsets[p + 1];

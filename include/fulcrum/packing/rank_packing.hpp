@@ -75,8 +75,8 @@
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
-#include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/step_grid.hpp"
+#include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/validate.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
@@ -156,10 +156,8 @@ template <std::size_t D>
         throw infeasible(describe(where, "sizes[" + std::to_string(i) + "]", d, sizes[i][d],
                                   "exceeds the bin capacity " + std::to_string(capacity[d]) +
                                       " in this dimension (oversize policy error; use oversize::truncate or own_bin)"));
-      if (opts.oversize_policy == oversize::truncate)
-        sizes[i][d] = capacity[d];
-      else
-        over = true;
+      if (opts.oversize_policy == oversize::truncate) sizes[i][d] = capacity[d];
+      else over = true;
     }
     (over ? own : regular).push_back(static_cast<index_type>(i));
   }
@@ -219,18 +217,19 @@ template <std::size_t D>
     if (opts.shuffle) gen.shuffle(std::span<std::size_t>(rank_order));
     for (std::size_t r = 0; r < ranks; ++r) bins[s * ranks + r] = std::move(st.bins[from * ranks + rank_order[r]]);
   }
-  return make_rank_packing<D>(bins, steps, ranks, std::span<const size_vector<D>>(sizes), capacity, costs, lower_bound);
+  return make_rank_packing<D>(bins, steps, ranks, std::span<const size_vector<D>>(sizes), capacity, costs,
+                              lower_bound);
 }
 
 }  // namespace detail
 
 /// Rank-aware packing (see file docs).
 template <std::ranges::random_access_range R, class Capacity, class Cost = balance_sizes, class Proj = std::identity>
-requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std::ranges::range_reference_t<R>> &&
-    (std::same_as<Cost, balance_sizes> ||
-     cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>)
-        [[nodiscard]] rank_packing pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks,
-                                                  rank_pack_options opts = {}, Cost cost = {}, Proj proj = {}) {
+  requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std::ranges::range_reference_t<R>> &&
+           (std::same_as<Cost, balance_sizes> ||
+            cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>)
+[[nodiscard]] rank_packing pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks, rank_pack_options opts = {},
+                                          Cost cost = {}, Proj proj = {}) {
   constexpr const char* where = "pack_for_ranks";
   using projected = std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>;
   const auto n = static_cast<std::size_t>(std::ranges::size(items));
@@ -248,9 +247,8 @@ requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std:
     return sizes;
   };
   if constexpr (detail::is_std_array<projected>::value) {
-    static_assert(
-        detail::is_std_array<Capacity>::value,
-        "pack_for_ranks: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
+    static_assert(detail::is_std_array<Capacity>::value,
+                  "pack_for_ranks: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
     constexpr std::size_t D = std::tuple_size_v<projected>;
     static_assert(std::tuple_size_v<Capacity> == D, "pack_for_ranks: sizes and capacity have mismatched dimensions");
     size_vector<D> cap{};
