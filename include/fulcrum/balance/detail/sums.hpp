@@ -31,6 +31,7 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
@@ -92,7 +93,7 @@ inline bool sums_are_exact(std::span<const cost_t> costs) {
 
 /// Relative rounding margin for sums of up to n terms: (4 n + 8) 2^-53.
 constexpr cost_t rounding_margin(std::size_t n) {
-  return (4.0 * static_cast<cost_t>(n) + 8.0) * 0x1p-53;
+  return (mul(4.0, static_cast<cost_t>(n)) + 8.0) * 0x1p-53;
 }
 
 /// The next double below a positive finite x (std::nextafter(x, 0.0), constexpr).

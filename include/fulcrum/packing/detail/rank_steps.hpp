@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
@@ -201,12 +202,12 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
         for (std::size_t e = 0; e < E; ++e) {
           const double diff = st.bin_value(x, e) - st.bin_value(y, e);
           dir_e[e] = diff * inv2[e];
-          target += diff * diff * inv2[e] / 2.0;
+          target += mul(mul(diff, diff), inv2[e]) / 2.0;
         }
         keyed.clear();
         for (std::size_t pj = 0; pj < st.bins[y].size(); ++pj) {
           double key = 0;
-          for (std::size_t e = 0; e < E; ++e) key += st.item_value(st.bins[y][pj], e) * dir_e[e];
+          for (std::size_t e = 0; e < E; ++e) key += mul(st.item_value(st.bins[y][pj], e), dir_e[e]);
           keyed.emplace_back(key, pj);
         }
         std::sort(keyed.begin(), keyed.end());
@@ -240,7 +241,7 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
             continue;
           }
           double key_i = 0;
-          for (std::size_t e = 0; e < E; ++e) key_i += st.item_value(i, e) * dir_e[e];
+          for (std::size_t e = 0; e < E; ++e) key_i += mul(st.item_value(i, e), dir_e[e]);
           const auto at = static_cast<std::size_t>(
               std::lower_bound(keyed.begin(), keyed.end(), std::pair<double, std::size_t>{key_i - target, 0}) -
               keyed.begin());
