@@ -6,9 +6,21 @@
 //                    interleaved, then unit-ish items {2, 2} that fit no heavy bin although every
 //                    subtree's per-dimension maximum admits them (quadratic for plain first fit).
 //  - pack_for_ranks: the same heavy items, then {300 + i % 7, 300 + i % 5} (13 per bin), through
-//                    pack_for_ranks (its multi-constraint fallback). Not covered: bins holding
-//                    thousands of items ({2, 2} here), where the rank balancing's swap scan costs
-//                    O(m^2) per pair of bins (packing/detail/rank_steps.hpp).
+//                    pack_for_ranks (its multi-constraint fallback).
+//  - pack_for_ranks_large_bins: pack_for_ranks one-dimensional, capacity 65536, sizes 1..64
+//                    (about 2000 items per bin) onto 8 ranks: the rank balancing's swap search
+//                    between two bins (O(m^2) per pair before the sorted search of
+//                    packing/detail/rank_steps.hpp).
+//  - select_recompute: n / 16 layers x 3 options {2m, 0}, {m, t}, {0, 3t} with distinct m and t
+//                    per layer and a budget of half the largest memory (a large Pareto frontier,
+//                    so the default limits switch from the DP to the branch and bound). n / 16:
+//                    0.8 s CPU at 4096 layers already, and 65536 layers overflow the stack in the
+//                    recursive branch and bound (recompute/branch_and_bound.hpp, open).
+//  - partition_stages: n layers of sevenths onto 16 stages, default options (Nicol's search).
+// glibc: main() fixes the mmap and trim thresholds at 32 MiB, so that every size allocates the
+// same way. By default an array above 128 KiB (16384 doubles) is fresh mmap'd pages on every
+// call (page faults) and the threshold then moves with the history of frees, which put the
+// partition_stages slope anywhere from 1.1 to 1.66 between runs of the same build.
 //  - pack_1d:        pack() one-dimensional, capacity 2^23 (best-fit decreasing path), sizes
 //                    just above C/3 and C/2 (many bins, many distinct rooms).
 //  - balance:        balance() automatic on sevenths (non-integer costs, no exact sums) onto n/8
@@ -28,6 +40,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string>
 #include <vector>
 
@@ -36,6 +51,8 @@
 #include <fulcrum/balance/two_level.hpp>
 #include <fulcrum/packing/pack.hpp>
 #include <fulcrum/packing/rank_packing.hpp>
+#include <fulcrum/pipeline/partition.hpp>
+#include <fulcrum/recompute/select.hpp>
 
 namespace {
 
@@ -108,6 +125,31 @@ void bm_two_level(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(fulcrum::balance_two_level(c, 8, std::max<std::size_t>(1, n / 64)));
 }
 
+void bm_pack_for_ranks_large_bins(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<std::uint64_t> s(n);
+  for (std::size_t i = 0; i < n; ++i) s[i] = 1 + (i * 7919) % 64;
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::pack_for_ranks(s, std::uint64_t{65536}, 8));
+}
+
+void bm_select_recompute(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)) / 16;  // layers: 256 .. 4096 in the CTest range
+  std::vector<std::vector<fulcrum::recompute_option>> layers(n);
+  std::uint64_t full = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t m = 1000 + (i * 7919) % 997;
+    const double t = 1.0 + static_cast<double>((i * 104729) % 1009) / 7.0;
+    layers[i] = {{2 * m, 0.0}, {m, t}, {0, 3.0 * t}};
+    full += 2 * m;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::select_recompute(layers, full / 2));
+}
+
+void bm_partition_stages(benchmark::State& state) {
+  const auto c = sevenths(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::partition_stages(c, 16));
+}
+
 /// Keeps the fastest repetition of every (front door, n), in CPU time (stable when other jobs
 /// share the cores; every front door here is single-threaded).
 class growth_reporter : public benchmark::ConsoleReporter {
@@ -145,6 +187,10 @@ std::int64_t take_flag(int& argc, char** argv, const char* name, std::int64_t fa
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
   const std::int64_t lo = take_flag(argc, argv, "--growth_min", 4096);
   const std::int64_t hi = take_flag(argc, argv, "--growth_max", 65536);
   double limit = 1.3;
@@ -154,6 +200,9 @@ int main(int argc, char** argv) {
   const std::pair<const char*, fn> doors[] = {
       {"pack_2d", bm_pack_2d},
       {"pack_for_ranks", bm_pack_for_ranks},
+      {"pack_for_ranks_large_bins", bm_pack_for_ranks_large_bins},
+      {"select_recompute", bm_select_recompute},
+      {"partition_stages", bm_partition_stages},
       {"pack_1d", bm_pack_1d},
       {"balance", bm_balance},
       {"balance_equal_counts", bm_balance_equal_counts},
@@ -179,10 +228,16 @@ int main(int argc, char** argv) {
     const auto& [n0, t0] = *times.begin();
     const auto& [n1, t1] = *times.rbegin();
     const double slope = std::log(t1 / t0) / std::log(static_cast<double>(n1) / static_cast<double>(n0));
-    const bool ok = slope < limit;
+    // select_recompute is reported, not asserted: between 256 and 4096 layers its default limits
+    // go from an exact DP that finishes to the node-capped branch and bound, and its slope read
+    // 1.09 .. 1.34 between runs (docs/benchmarks.md, "Worst-case growth"; recompute's defaults
+    // belong to recompute/plan.hpp).
+    const bool asserted = door != "select_recompute";
+    const bool ok = slope < limit || !asserted;
     failures += ok ? 0 : 1;
-    std::printf("  %-22s slope %.3f  (%lld: %.3g s, %lld: %.3g s)%s\n", door.c_str(), slope, static_cast<long long>(n0),
-                t0, static_cast<long long>(n1), t1, ok ? "" : "  <-- at or above the limit");
+    std::printf("  %-26s slope %.3f  (%lld: %.3g s, %lld: %.3g s)%s\n", door.c_str(), slope, static_cast<long long>(n0),
+                t0, static_cast<long long>(n1), t1,
+                ok ? (asserted ? "" : "  (reported only)") : "  <-- at or above the limit");
   }
   benchmark::Shutdown();
   return failures == 0 ? 0 : 1;

@@ -377,6 +377,37 @@ TEST_SUITE(FULCRUM_CUDA_TEST_SUITE) {
       CHECK(same_partition(batch.to_host(s), karmarkar_karp(std::span<const cost_t>(costs.data() + s * 256, 256), 32)));
   }
 
+  TEST_CASE("cuda: lpt and karmarkar_karp report the CPU's sound bound bit for bit on non-integer costs") {
+    // The bound is detail::sound_makespan_bound on both sides: sum/k shrunk by its rounding margin
+    // unless every sum is exact (sevenths, tenths, 1e9 + 0.1 are not; halves are).
+    rng gen(15);
+    for (int shape = 0; shape < 4; ++shape)
+      for (std::size_t n : {2u, 6u, 7u, 65u, 1000u})
+        for (std::size_t k : {1u, 2u, 3u, 64u}) {
+          std::vector<double> costs(n);
+          for (auto& c : costs) {
+            const auto r = static_cast<double>(1 + gen.below(30));
+            c = shape == 0 ? r / 7.0 : shape == 1 ? r / 10.0 : shape == 2 ? 1e9 + r + 0.1 : r / 2.0;
+          }
+          const thrust::device_vector<double> d(costs.begin(), costs.end());
+          const std::span<const cost_t> cs(costs);
+          const auto cpu_lpt = lpt(cs, k), cpu_kk = karmarkar_karp(cs, k);
+          CHECK_MESSAGE(same_partition(fc::lpt(fc::par, d, k).to_host(), cpu_lpt), "n=" << n << " k=" << k);
+          CHECK_MESSAGE(same_partition(fc::karmarkar_karp(fc::par, d, k).to_host(), cpu_kk), "n=" << n << " k=" << k);
+          const std::vector<std::size_t> offsets{0, n / 2, n};
+          const auto bl = fc::batched_lpt(fc::par, d, std::span<const std::size_t>(offsets), k);
+          const auto bk = fc::batched_karmarkar_karp(fc::par, d, std::span<const std::size_t>(offsets), k);
+          for (std::size_t p = 0; p < 2; ++p) {
+            const auto slice = cs.subspan(offsets[p], offsets[p + 1] - offsets[p]);
+            if (slice.empty()) continue;
+            CHECK(same_partition(bl.to_host(p), lpt(slice, k)));
+            CHECK(same_partition(bk.to_host(p), karmarkar_karp(slice, k)));
+          }
+          CHECK(cpu_lpt.gap() >= 0);
+          CHECK(cpu_kk.gap() >= 0);
+        }
+  }
+
   TEST_CASE("cuda: failures inside Thrust/CUB and the CUDA runtime become cuda_error with the error string") {
     try {
       fc::detail::translate_thrust_errors("fulcrum::cuda::test", [] {

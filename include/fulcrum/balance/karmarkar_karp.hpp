@@ -29,6 +29,7 @@
 #include "fulcrum/balance/detail/karmarkar_karp.hpp"
 #include "fulcrum/balance/detail/karmarkar_karp_equal.hpp"
 #include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
@@ -51,10 +52,12 @@ namespace fulcrum {
   return detail::karmarkar_karp_equal_counts(costs, k);
 }
 
-/// Karmarkar-Karp on precomputed costs, with loads, makespan and lower bound.
+/// Karmarkar-Karp on precomputed costs, with loads, makespan and lower bound
+/// (detail::sound_makespan_lower_bound: never above the optimum under the arithmetic rule of
+/// docs/balance.md, so gap() >= 0, also for non-integer costs).
 [[nodiscard]] inline partition karmarkar_karp(std::span<const cost_t> costs, std::size_t k) {
   const auto part_of = karmarkar_karp_assign(costs, k);
-  return detail::make_partition(part_of, costs, k, makespan_lower_bound(costs, k));
+  return detail::make_partition(part_of, costs, k, detail::sound_makespan_lower_bound(costs, k));
 }
 
 /// Karmarkar-Karp on any random-access range of items, priced by `cost(proj(item))`.

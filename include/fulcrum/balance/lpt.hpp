@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
@@ -141,10 +142,12 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
   return part_of;
 }
 
-/// LPT on precomputed costs, with loads, makespan and lower bound.
+/// LPT on precomputed costs, with loads, makespan and lower bound
+/// (detail::sound_makespan_lower_bound: never above the optimum under the arithmetic rule of
+/// docs/balance.md, so gap() >= 0, also for non-integer costs).
 [[nodiscard]] inline partition lpt(std::span<const cost_t> costs, std::size_t k) {
   const auto part_of = lpt_assign(costs, k);
-  return detail::make_partition(part_of, costs, k, makespan_lower_bound(costs, k));
+  return detail::make_partition(part_of, costs, k, detail::sound_makespan_lower_bound(costs, k));
 }
 
 /// LPT on any random-access range of items, priced by `cost(proj(item))`.

@@ -11,7 +11,7 @@
 /// in cost-descending, index-ascending order come before tuples, tuples by creation order); the
 /// tuple with more stored parts is "A" (ties: the first popped); parts inside a tuple are ordered
 /// by sum descending, then smallest item index. Part p of the result is the p-th heaviest part of
-/// the last tuple. Loads (index order), makespan and makespan_lower_bound as the CPU.
+/// the last tuple. Loads (index order), makespan and the sound lower bound as the CPU.
 /// How: the device radix sort gives each problem's singleton order (as for LPT); then one block per
 /// problem runs the differencing sequentially on sparse sorted tuples in a per-problem arena
 /// (4n + 2k entries, compacted when full), a binary heap of (difference, id) and item lists.

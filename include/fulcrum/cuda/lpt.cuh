@@ -6,7 +6,8 @@
 ///
 /// What: per problem, items sorted by cost descending (ties: lower index first), each given to
 /// the currently lightest part (ties: lower part index); then the part loads are summed in item
-/// index order, the makespan and fulcrum::makespan_lower_bound are computed, exactly as the CPU.
+/// index order, the makespan and the sound lower bound (balance/detail/sums.hpp) are
+/// computed, exactly as the CPU.
 /// How: a device-wide stable radix sort of the cost bits (CUB through Thrust) and a second stable
 /// sort by problem id give every problem's LPT order; then one block per problem runs the greedy
 /// with its k (load, part) pairs as a min-heap in shared memory (k <= 3072, else global memory).
@@ -27,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/checked.hpp"
@@ -46,7 +48,7 @@ struct device_partition {
   thrust::device_vector<index_type> part_of;  ///< n: part of item i
   thrust::device_vector<cost_t> loads;        ///< k: cost of each part, summed in item index order
   cost_t makespan = 0;                        ///< max load
-  cost_t lower_bound = 0;                     ///< fulcrum::makespan_lower_bound(costs, k)
+  cost_t lower_bound = 0;                     ///< detail::sound_makespan_lower_bound(costs, k)
   bool proven_optimal = false;                ///< makespan <= lower_bound
 
   /// (makespan - lower_bound) / lower_bound: 0 when proven optimal (as fulcrum::partition::gap).
@@ -119,31 +121,30 @@ FULCRUM_HD inline void sift_down(load_entry* heap, std::size_t k, std::size_t at
 /// std::max(a, b) for doubles, with its exact tie semantics (returns a unless a < b).
 FULCRUM_HD inline cost_t max_of(cost_t a, cost_t b) { return a < b ? b : a; }
 
-/// fulcrum::detail::make_partition + makespan_lower_bound for one problem of a batch: part loads
-/// summed in item index order, the makespan, and max(sum/k, max, c_k + c_(k+1)) with the sum in
-/// index order (order[] gives the problem's items by cost descending).
+/// fulcrum::detail::make_partition + detail::sound_makespan_lower_bound for one problem of a
+/// batch: part loads summed in item index order, the makespan, and the sound bound
+/// max(sum/k, max, c_k + c_(k+1)) of balance/detail/sums.hpp, sum in index order, sum/k shrunk
+/// by its rounding margin unless every sum is exact (order[] gives the items by cost descending).
 FULCRUM_HD inline void summarize_problem(const cost_t* costs, const index_type* order, std::size_t begin, std::size_t end,
                                          std::size_t k, const index_type* part_of, cost_t* load, cost_t* makespan,
                                          cost_t* lower_bound) {
   const std::size_t n = end - begin;
   for (std::size_t q = 0; q < k; ++q) load[q] = 0;
   cost_t sum = 0, largest = 0;
+  fulcrum::detail::exact_sums_check exact;
   for (std::size_t i = begin; i < end; ++i) {
     const cost_t c = costs[i];
     load[part_of[i]] += c;
     sum += c;
     largest = max_of(largest, c);
+    exact.add(c);
   }
   cost_t worst = load[0];
   for (std::size_t q = 1; q < k; ++q)
     if (worst < load[q]) worst = load[q];
   *makespan = worst;
-  cost_t bound = 0;
-  if (n != 0) {
-    bound = max_of(sum / static_cast<cost_t>(k), largest);
-    if (n > k) bound = max_of(bound, costs[order[begin + k - 1]] + costs[order[begin + k]]);
-  }
-  *lower_bound = bound;
+  const cost_t pair = n > k && k > 1 ? costs[order[begin + k - 1]] + costs[order[begin + k]] : cost_t{0};
+  *lower_bound = fulcrum::detail::sound_makespan_bound(sum, largest, pair, n, k, exact.exact(sum));
 }
 
 /// The LPT greedy, loads, makespan and lower bound of problem p (one thread).

@@ -32,8 +32,12 @@
 ///     its mirror position in the step's order by deviation (heavy with light), O(ranks) pairs.
 ///  5. Steps (all but a last step that holds empty bins) and the ranks inside each step are shuffled
 ///     with opts.seed when opts.shuffle is true, so training does not see steps sorted by size.
-/// Time O(n K log C + n log n + steps * passes * P * m^2) for m items per bin and P pairs per pass
-/// (ranks^2 / 2 up to 16 ranks, about 9 ranks beyond).
+///     Swaps between two bins try every pair of items while |A| * |B| <= 16384; larger bins
+///     (thousands of small items) use a sorted search: each item of A tries the 8 items of B
+///     nearest the best swap partner by a key (exact in one balance dimension), O(m log m) per pair.
+/// Time O(n K log C + n log n + steps * passes * P * m * (log m + D)) worst case for m items per bin
+/// and P pairs per pass (ranks^2 / 2 up to 16 ranks, about 9 ranks beyond); with m^2 <= 16384
+/// the full O(m^2 D) swap scan runs, which is the same order.
 ///
 /// Metrics (OmniBal): DistRatio per step = sum_r (X_max - X_r) / (X_max * ranks), averaged over
 /// steps (`dist_ratio`, `dist_ratio_of_loads`); PadRatio = 1 - used / (bins * capacity) per

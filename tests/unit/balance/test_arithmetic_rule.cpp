@@ -16,11 +16,14 @@
 
 #include <fulcrum/balance/balance.hpp>
 #include <fulcrum/balance/complete.hpp>
+#include <fulcrum/balance/karmarkar_karp.hpp>
 #include <fulcrum/balance/local_search.hpp>
+#include <fulcrum/balance/lpt.hpp>
 #include <fulcrum/balance/multifit.hpp>
 #include <fulcrum/balance/phases.hpp>
 #include <fulcrum/balance/post_balance.hpp>
 #include <fulcrum/balance/two_level.hpp>
+#include <fulcrum/core/bounds.hpp>
 #include <fulcrum/core/validate.hpp>
 
 #include "balance_brute_force.hpp"
@@ -217,6 +220,64 @@ TEST_CASE("arithmetic rule: the free heuristics report sound bounds with non-int
     CHECK(multifit(c, k).lower_bound <= opt);
     CHECK(local_search(c, k).lower_bound <= opt);
   }
+}
+
+TEST_CASE("arithmetic rule: lpt and karmarkar_karp report a bound at most the optimum") {
+  // lpt() and karmarkar_karp() reported core's max(sum/k, ...), whose index-order sum / k can
+  // exceed the optimum by an ulp: 2.8000000000000003 > 2.8 here, and gap() < 0.
+  struct instance {
+    std::vector<double> c;
+    std::size_t k;
+  };
+  const std::vector<instance> cases{
+      {{0.5, 1.8, 1.0, 1.6, 0.7, 2.8}, 3},
+      {{29 / 7.0, 1 / 7.0, 22 / 7.0, 30 / 7.0, 20 / 7.0, 2 / 7.0}, 2},
+  };
+  for (const auto& t : cases) {
+    fulcrum_test::brute_force bf(t.c, t.k);
+    const double opt = bf.solve();
+    for (const partition& p : {lpt(t.c, t.k), karmarkar_karp(t.c, t.k)}) {
+      CHECK(p.lower_bound <= opt);
+      CHECK(p.lower_bound <= p.makespan);
+      CHECK(p.gap() >= 0);
+    }
+  }
+}
+
+TEST_CASE("arithmetic rule: lpt and karmarkar_karp bounds are sound on sevenths tenths and 1e9 + 0.1") {
+  std::mt19937_64 rng(15);
+  int checked = 0;
+  for (int t = 0; t < 3000; ++t) {
+    const std::size_t n = 2 + rng() % 7, k = 1 + rng() % 3;
+    std::vector<double> c(n);
+    for (auto& x : c) {
+      switch (t % 4) {
+        case 0:
+          x = static_cast<double>(1 + rng() % 30) / 7.0;
+          break;
+        case 1:
+          x = static_cast<double>(1 + rng() % 30) / 10.0;
+          break;
+        case 2:
+          x = 1e9 + static_cast<double>(rng() % 5) + 0.1;
+          break;
+        default:
+          x = static_cast<double>(rng() % 4) * 0.5;
+          break;  // exact sums: bound unchanged
+      }
+    }
+    fulcrum_test::brute_force bf(c, k);
+    const double opt = bf.solve();
+    for (const partition& p : {lpt(c, k), karmarkar_karp(c, k)}) {
+      INFO("t = " << t << " k = " << k);
+      REQUIRE(p.lower_bound <= opt);
+      REQUIRE(p.gap() >= 0);
+      if (k == 1) CHECK(p.proven_optimal);
+      if (t % 4 == 3) CHECK(p.lower_bound == makespan_lower_bound(c, k));
+      ++checked;
+    }
+  }
+  CHECK(checked == 6000);
 }
 
 TEST_CASE("validation: one item onto 2^31 parts is invalid_input before any allocation") {

@@ -2,6 +2,7 @@
 // the multi-constraint fallback of pack() / pack_for_ranks (packing/multi.hpp).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -22,8 +23,7 @@ using size2 = std::array<std::uint64_t, 2>;
 /// Near-complementary large items {4095, 1000} / {1000, 4095} interleaved (each alone in a bin,
 /// rooms {1, 3096} and {3096, 1}), then {2, 2} items that fit no heavy bin although every
 /// subtree's per-dimension maximum admits them: plain first fit inspects every heavy bin per item.
-/// `medium`: {300 + i % 7, 300 + i % 5} instead of {2, 2} (13 per bin, not 2048: pack_for_ranks'
-/// rank balancing examines every pair of items of two bins, O(m^2) for m items per bin).
+/// `medium`: {300 + i % 7, 300 + i % 5} instead of {2, 2} (13 per bin instead of 2048).
 std::vector<size2> adversarial(std::size_t n, bool medium = false) {
   std::vector<size2> s;
   for (std::size_t i = 0; i < n / 2; ++i) s.push_back(i % 2 ? size2{4095, 1000} : size2{1000, 4095});
@@ -99,4 +99,37 @@ TEST_CASE("pack_for_ranks: near-complementary items are not quadratic") {
   const auto r = pack_for_ranks(s, size2{4096, 4096}, 8);
   CHECK(seconds_since(t) < 5.0);
   CHECK(r.used_bins >= 40000);
+}
+
+TEST_CASE("pack_for_ranks: bins of thousands of items are not quadratic") {
+  // Rank balancing examined every pair of items of two bins (O(m^2) per bin pair: minutes here);
+  // beyond 16384 item pairs it uses the sorted swap search (packing/detail/rank_steps.hpp).
+  // 131072 items of sizes 1..64 into bins of 2^18: about 8000 items per bin, 16 bins.
+  const std::size_t n = 131072;
+  constexpr std::uint64_t cap = std::uint64_t{1} << 18;
+  std::vector<std::uint64_t> s(n);
+  for (std::size_t i = 0; i < n; ++i) s[i] = 1 + (i * 7919) % 64;
+  auto t = std::chrono::steady_clock::now();
+  const auto r = pack_for_ranks(s, cap, 8);
+  CHECK(seconds_since(t) < 5.0);
+  std::vector<int> seen(n, 0);
+  std::size_t most = 0;
+  const auto& groups = r.bins.groups();
+  for (std::size_t b = 0; b < groups.size(); ++b) {
+    std::uint64_t load = 0;
+    for (index_type i : groups[b]) {
+      ++seen[i];
+      load += s[i];
+    }
+    CHECK(load <= cap);
+    most = std::max(most, groups[b].size());
+  }
+  for (int x : seen) REQUIRE(x == 1);
+  CHECK(most > 4000);  // the family really has thousands of items per bin
+  // 2-D: the {2, 2} items, 2048 per bin.
+  const auto s2 = adversarial(40000);
+  t = std::chrono::steady_clock::now();
+  const auto r2 = pack_for_ranks(s2, size2{4096, 4096}, 8);
+  CHECK(seconds_since(t) < 5.0);
+  CHECK(r2.used_bins >= 20000);
 }
