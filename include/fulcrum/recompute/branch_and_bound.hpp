@@ -58,7 +58,7 @@ class recompute_bnb {
     choice_.assign(in_.options.size(), 0);
     start_ = std::chrono::steady_clock::now();
     complete_ = true;
-    dfs(0, 0, 0.0);
+    search();
     best_.proven_optimal = complete_;
     best_.lower_bound = complete_ ? best_.time : std::min(root_bound_, best_.time);
     return best_;
@@ -82,27 +82,55 @@ class recompute_bnb {
     return t;
   }
 
-  void dfs(std::size_t l, std::uint64_t mem, double time) {
-    if (!complete_) return;
+  /// Visits the node (l, mem, time): counts it, checks the limits, records a complete plan and
+  /// applies the cut. True when its children are to be searched.
+  bool enter(std::size_t l, std::uint64_t mem, double time) {
+    if (!complete_) return false;
     if (++nodes_ > limits_.nodes ||
         ((nodes_ & 1023) == 0 &&
          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_) > limits_.time)) {
       complete_ = false;
-      return;
+      return false;
     }
-    const std::size_t n = in_.options.size();
-    if (l == n) {
+    if (l == in_.options.size()) {
       if (time < best_.time) best_ = evaluate_choice(in_, choice_);
-      return;
+      return false;
     }
     const double slack = mul(1e-12, std::max(1.0, std::abs(best_.time)));  // subtracted below: never contracted
-    if (time + suffix_bound(l, in_.budget - mem) - slack >= best_.time) return;
-    for (std::size_t k : frontier_[l]) {
-      const std::uint64_t m = mem + in_.options[l][k].memory;  // <= budget checked below: no overflow past it
-      if (m < mem || m > in_.budget - rest_min_[l + 1]) continue;
-      choice_[l] = k;
-      dfs(l + 1, m, time + in_.options[l][k].time);
-      if (!complete_) return;
+    return time + suffix_bound(l, in_.budget - mem) - slack < best_.time;
+  }
+
+  /// Depth-first search with an explicit stack (one frame per layer: no recursion, so any number of
+  /// layers is safe); children in frontier order, fastest option first.
+  void search() {
+    struct frame {
+      std::size_t layer;
+      std::uint64_t mem;
+      double time;
+      std::size_t next;  // next position in frontier_[layer]
+    };
+    std::vector<frame> stack;
+    if (!enter(0, 0, 0.0)) return;
+    stack.push_back({0, 0, 0.0, 0});
+    while (!stack.empty() && complete_) {
+      frame& f = stack.back();
+      const auto& options = frontier_[f.layer];
+      bool descended = false;
+      while (f.next < options.size()) {
+        const std::size_t k = options[f.next++];
+        const std::uint64_t m = f.mem + in_.options[f.layer][k].memory;  // <= budget checked below: no overflow past it
+        if (m < f.mem || m > in_.budget - rest_min_[f.layer + 1]) continue;
+        choice_[f.layer] = k;
+        const std::size_t child = f.layer + 1;
+        const double t = f.time + in_.options[f.layer][k].time;
+        if (enter(child, m, t)) {
+          stack.push_back({child, m, t, 0});  // invalidates f: leave the loop at once
+          descended = true;
+          break;
+        }
+        if (!complete_) return;
+      }
+      if (!descended) stack.pop_back();
     }
   }
 
