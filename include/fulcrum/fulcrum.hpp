@@ -1,10 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file fulcrum.hpp
-/// Umbrella header: everything CPU-only (no CUDA, MPI or NCCL include). GPU backends are in
-/// <fulcrum/cuda/*.cuh>, the NCCL communicator in <fulcrum/nccl/...>, MPI in <fulcrum/comm/mpi.hpp>.
-/// Workload generators and checkers (fulcrum/testing/) are not included: include them explicitly.
+/// Umbrella header: the CPU-only planning library, kept cheap to include. No CUDA, MPI or NCCL,
+/// and no <filesystem>, <thread> or <iostream> in its closure.
+///
+/// Not included here (include them explicitly):
+///  - <fulcrum/io/*.hpp>                 datasets (JSONL/CSV readers), layer files, plan files, SVG
+///                                        charts: files and <filesystem> (what fulcrum-plan uses)
+///  - <fulcrum/comm/thread_world.hpp>    the in-process, one-thread-per-rank communicator (tests,
+///                                        simulations; pulls <thread>)
+///  - <fulcrum/comm/fault_injecting.hpp> the fault-injecting communicator wrapper (tests)
+///  - <fulcrum/comm/mpi.hpp>, <fulcrum/nccl/nccl_communicator.hpp>, <fulcrum/cuda/*.cuh>: backends
+///  - <fulcrum/testing/*.hpp>            workload generators and checkers
+/// Compile cost: pack() and balance() lower the items once to spans of fixed types and call
+/// span-level workers; link fulcrum::compiled (FULCRUM_COMPILED, fulcrum/config.hpp) to build
+/// those workers once instead of in every TU. Figures: docs/benchmarks.md, "Compile time".
 #pragma once
 
+#include "fulcrum/config.hpp"
 #include "fulcrum/version.hpp"
 
 // core vocabulary
@@ -62,16 +74,8 @@
 // communicators and dispatch
 #include "fulcrum/comm/any_communicator.hpp"
 #include "fulcrum/comm/collectives.hpp"
-#include "fulcrum/comm/fault_injecting.hpp"
 #include "fulcrum/comm/single_rank.hpp"
-#include "fulcrum/comm/thread_world.hpp"
 #include "fulcrum/dispatch/dispatch.hpp"
 #include "fulcrum/dispatch/node_aware.hpp"
 #include "fulcrum/dispatch/return_results.hpp"
 
-// datasets, plans and charts
-#include "fulcrum/io/dataset.hpp"
-#include "fulcrum/io/file.hpp"
-#include "fulcrum/io/layers.hpp"
-#include "fulcrum/io/plan.hpp"
-#include "fulcrum/io/svg_chart.hpp"

@@ -35,31 +35,25 @@
 /// (detail/bounds.hpp: core bound, rounded up for integral costs, plus an equal-counts bound) and
 /// proven_optimal (makespan meets the bound, or the complete search proved it).
 /// Errors: k == 0, NaN/negative/infinite costs, NaN or non-positive part_capacity -> invalid_input.
-/// Deterministic: no algorithm here uses time limits except `complete` when opts.limits.time is set.
+/// Limits: opts.limits bounds `complete`, the improvement phase of `automatic` (nodes = local-search
+/// steps, summed over its phases; `nodes = 0` gives plain LPT) and the complete search deciding
+/// part_capacity; proven_optimal stays a proof (makespan at the bound, or an exhausted search).
+/// Deterministic: nothing here uses the clock unless opts.limits.time is set.
+/// Compile cost: the costs are evaluated once into a std::vector<cost_t> and handed to one
+/// non-template worker (`detail::balance_costs`), defined in balance/detail/balance_impl.hpp
+/// (header-only mode) or built once in the fulcrum::compiled library (fulcrum/config.hpp).
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <functional>
-#include <limits>
 #include <ranges>
 #include <span>
-#include <sstream>
-#include <string>
-#include <vector>
+#include <string_view>
+#include <type_traits>
 
-#include "fulcrum/balance/complete.hpp"
-#include "fulcrum/balance/detail/bounds.hpp"
-#include "fulcrum/balance/detail/ffd.hpp"
-#include "fulcrum/balance/detail/order.hpp"
-#include "fulcrum/balance/detail/sums.hpp"
-#include "fulcrum/balance/karmarkar_karp.hpp"
-#include "fulcrum/balance/local_search.hpp"
-#include "fulcrum/balance/lpt.hpp"
-#include "fulcrum/balance/multifit.hpp"
 #include "fulcrum/balance/options.hpp"
 #include "fulcrum/balance/partition.hpp"
+#include "fulcrum/config.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
 
@@ -67,176 +61,14 @@ namespace fulcrum {
 
 namespace detail {
 
-/// Largest part load of an assignment under the arithmetic rule (detail/sums.hpp: index order,
-/// as make_partition sums).
-inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
-                                  std::vector<cost_t>& loads) {
-  loads.assign(k, 0.0);
-  part_loads(costs, part_of, loads);
-  return max_load(loads);
-}
-
-/// Validates the balance inputs shared by every algorithm; returns the lower bound.
-inline cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
-                                   const balance_options& opts) {
-  require_parts(where, k, costs.size());
-  require_costs(where, costs);
-  cost_t total = 0;
-  for (cost_t c : costs) total += c;
-  if (!std::isfinite(total))
-    throw invalid_input(describe(where, "costs", costs.size(), "their sum overflows a double: rescale the cost model"));
-  const cost_t cap = opts.part_capacity;
-  if (std::isnan(cap) || !(cap > 0))
-    throw invalid_input(describe(where, "part_capacity", cap, "must be positive (infinity means no limit)"));
-  const cost_t lb = balance_lower_bound(costs, k, opts.equal_counts);
-  if (cap < std::numeric_limits<cost_t>::infinity()) {
-    for (std::size_t i = 0; i < costs.size(); ++i)
-      if (costs[i] > cap) {
-        std::ostringstream os;
-        os.precision(17);
-        os << "exceeds part_capacity = " << cap << ": no part can hold it";
-        throw infeasible(describe(where, "cost", i, costs[i], os.str()));
-      }
-    if (lb > cap) {
-      std::ostringstream os;
-      os.precision(17);
-      os << "is below the makespan lower bound " << lb
-         << " (max of sum/k, the largest cost, two of the k+1 largest, the equal-counts bound): no plan fits";
-      throw infeasible(describe(where, "part_capacity", cap, os.str()));
-    }
-  }
-  return lb;
-}
-
-/// The plan of one heuristic, by algorithm, on items already in cost-descending order.
-inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs, std::span<const index_type> order,
-                              std::size_t k, const balance_options& opts, cost_t lb, std::span<index_type> part_of) {
-  const std::size_t n = costs.size();
-  std::vector<cost_t> loads(k, 0.0);
-  const auto greedy = [&] {
-    std::fill(loads.begin(), loads.end(), 0.0);
-    if (opts.equal_counts) lpt_equal_counts_into(costs, order, loads, part_of);
-    else lpt_into(costs, order, loads, part_of);
-  };
-  const auto kk = [&] {
-    if (!opts.equal_counts) {
-      const auto a = karmarkar_karp_solver(costs, k).run();
-      std::copy(a.begin(), a.end(), part_of.begin());
-      return;
-    }
-    // The chunked equal-count variant is coarse when n/k is small: polish with count-keeping
-    // local search.
-    const auto a = karmarkar_karp_equal_counts(costs, k);
-    local_search_engine engine(costs, k, a, order);
-    engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), true});
-    engine.assignment(part_of);
-  };
-  switch (algorithm) {
-    case balance_algorithm::greedy:
-      greedy();
-      return;
-    case balance_algorithm::karmarkar_karp:
-      kk();
-      return;
-    case balance_algorithm::multifit:
-      multifit_ordered(costs, order, k, multifit_options{16, opts.equal_counts}, lb, part_of);
-      return;
-    case balance_algorithm::local_search: {
-      greedy();
-      local_search_engine engine(costs, k, part_of, order);
-      engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts});
-      engine.assignment(part_of);
-      return;
-    }
-    case balance_algorithm::automatic: {
-      greedy();
-      if (assignment_makespan(costs, part_of, k, loads) <= lb) return;
-      const local_search_options quick{64 + 8 * static_cast<std::uint64_t>(k), 8, opts.equal_counts};
-      {
-        local_search_engine engine(costs, k, part_of, order);
-        engine.run(quick);
-        engine.assignment(part_of);
-      }
-      if (n > 16384) return;
-      const cost_t first = assignment_makespan(costs, part_of, k, loads);
-      if (first <= lb) return;
-      std::vector<index_type> other(n);
-      const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
-      local_search_engine engine(costs, k, a, order);
-      engine.run(quick);
-      engine.assignment(other);
-      if (assignment_makespan(costs, other, k, loads) < first) std::copy(other.begin(), other.end(), part_of.begin());
-      return;
-    }
-    case balance_algorithm::complete:
-      break;  // handled by the caller
-  }
-}
-
-inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
-  std::ostringstream os;
-  os.precision(17);
-  os << "no plan with every part within it was found (best makespan " << best << ", lower bound " << lb << ")";
-  (void)cap;
-  return os.str();
-}
-
-/// balance() on precomputed costs.
-inline partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
-  constexpr std::string_view where = "balance";
-  const cost_t lb = balance_check_inputs(where, costs, k, opts);
-  if (opts.algorithm == balance_algorithm::complete) {
-    partition p = complete_balance(costs, k, opts);
-    p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
-    p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
-    return p;
-  }
-  const std::size_t n = costs.size();
-  const auto order = radix_order_descending(costs);
-  std::vector<index_type> part_of(n, 0);
-  balance_heuristic(opts.algorithm, costs, order, k, opts, lb, part_of);
-
-  const cost_t cap = opts.part_capacity;
-  std::vector<cost_t> loads;
-  if (cap < std::numeric_limits<cost_t>::infinity() && assignment_makespan(costs, part_of, k, loads) > cap) {
-    const local_search_options polish{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts};
-    const cost_t best_before = assignment_makespan(costs, part_of, k, loads);
-    bool found = false;
-    // 1. FFD at exactly the capacity (the multifit test), then local search.
-    std::vector<index_type> trial(n, 0);
-    first_fit_decreasing ffd(k);
-    const count_limits limits = opts.equal_counts ? count_limits::equal(n, k) : count_limits{};
-    if (ffd.run(costs, order, cap, limits, trial)) {
-      local_search_engine engine(costs, k, trial, order);
-      engine.run(polish);
-      engine.assignment(trial);
-      found = assignment_makespan(costs, trial, k, loads) <= cap;
-    }
-    // 2. Karmarkar-Karp + local search.
-    if (!found) {
-      trial = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
-      local_search_engine engine(costs, k, trial, order);
-      engine.run(polish);
-      engine.assignment(trial);
-      found = assignment_makespan(costs, trial, k, loads) <= cap;
-    }
-    if (found) {
-      part_of.swap(trial);
-    } else {
-      // 3. The complete search decides (it throws infeasible with its reason if nothing fits).
-      try {
-        partition p = complete_balance(costs, k, opts);
-        p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
-        p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
-        return p;
-      } catch (const infeasible& e) {
-        throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) + "; complete search: " +
-                         e.what());
-      }
-    }
-  }
-  return make_partition(part_of, costs, k, lb);
-}
+/// k >= 1 and k, n addressable by index_type (invalid_input otherwise).
+FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n);
+/// Validates the balance inputs shared by every algorithm (k, costs, part_capacity); returns the
+/// makespan lower bound.
+FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
+                                           const balance_options& opts);
+/// balance() on precomputed costs (validated here): the span-level worker.
+FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts);
 
 }  // namespace detail
 
@@ -244,9 +76,13 @@ inline partition balance_costs(std::span<const cost_t> costs, std::size_t k, con
 template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
   requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] partition balance(R&& items, std::size_t k, balance_options opts = {}, Cost cost = {}, Proj proj = {}) {
-  detail::require_parts("balance", k, static_cast<std::size_t>(std::ranges::size(items)));
+  detail::balance_check_parts(k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "balance");
   return detail::balance_costs(costs, k, opts);
 }
 
 }  // namespace fulcrum
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/balance/detail/balance_impl.hpp"
+#endif

@@ -8,7 +8,6 @@
 
 #include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/options.hpp"
-#include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum {
@@ -33,8 +32,11 @@ struct balance_options {
   bool equal_counts = false;
   /// Maximum cost per part (e.g. max tokens per micro-batch); infinity = none.
   cost_t part_capacity = std::numeric_limits<cost_t>::infinity();
-  search_limits limits{};             ///< for complete (and the improvement phase of automatic)
-  std::uint64_t seed = default_seed;  ///< for randomised restarts; same seed, same plan
+  /// Bounds `complete` (search nodes = items placed) and the improvement phase of `automatic`
+  /// (nodes = local-search steps over all its phases; time checked every 1024 steps); also the
+  /// complete search that decides part_capacity. `nodes = 0` makes `automatic` plain LPT.
+  search_limits limits{};
+  // No seed: every balancing algorithm is deterministic without one (ties break by item index).
 };
 
 }  // namespace fulcrum

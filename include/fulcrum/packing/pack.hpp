@@ -26,8 +26,14 @@
 ///   lower_bound = L2 (max over dimensions of L2 for multi-constraint; better for `exact`),
 ///   proven_optimal only when bins == lower_bound (or proved by `exact`), `algorithm` = the
 ///   algorithm that ran.
-/// - Zero copy: a contiguous range of unsigned integers with the identity projection is read in
-///   place (no copy of the sizes), which is what keeps `automatic` within 16 bytes per item.
+/// - Zero copy: a contiguous range of std::uint32_t or std::uint64_t with the identity projection
+///   is read in place (no copy of the sizes), which is what keeps `automatic` within 16 bytes per
+///   item; other ranges are lowered once to std::vector<std::uint64_t>.
+/// - Compile cost: the sizes are lowered to a span of a fixed type and handed to a span-level
+///   worker (`detail::pack_sizes`, one per element type; multi-constraint: one per D), so each
+///   algorithm is instantiated once per element type, not per item type, projection or policy.
+///   In compiled mode (fulcrum/config.hpp, CMake target fulcrum::compiled) the one-dimensional
+///   workers are declared here and built once in the library.
 #pragma once
 
 #include <array>
@@ -38,23 +44,17 @@
 #include <functional>
 #include <limits>
 #include <ranges>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "fulcrum/config.hpp"
 #include "fulcrum/core/error.hpp"
-#include "fulcrum/packing/best_fit.hpp"
-#include "fulcrum/packing/best_fit_decreasing.hpp"
-#include "fulcrum/packing/bounds.hpp"
-#include "fulcrum/packing/exact.hpp"
-#include "fulcrum/packing/first_fit.hpp"
-#include "fulcrum/packing/first_fit_decreasing.hpp"
-#include "fulcrum/packing/histogram.hpp"
+#include "fulcrum/packing/detail/oversize.hpp"
 #include "fulcrum/packing/multi.hpp"
-#include "fulcrum/packing/next_fit.hpp"
 #include "fulcrum/packing/packing.hpp"
-
 
 namespace fulcrum {
 
@@ -98,79 +98,11 @@ template <class T>
 /// Capacity at or below which `automatic` picks the histogram algorithm.
 inline constexpr std::uint64_t histogram_capacity_limit = std::uint64_t{1} << 22;
 
-/// Runs the chosen one-dimensional algorithm on validated sizes (all <= capacity).
-template <class SizeFn>
-[[nodiscard]] packing run_1d(std::size_t n, SizeFn&& size, std::uint64_t capacity, const pack_options& opts) {
-  pack_algorithm a = opts.algorithm;
-  if (a == pack_algorithm::automatic)
-    a = capacity <= histogram_capacity_limit ? pack_algorithm::histogram : pack_algorithm::best_fit_decreasing;
-  switch (a) {
-    case pack_algorithm::next_fit: return next_fit_impl(n, size, capacity);
-    case pack_algorithm::first_fit: return first_fit_impl(n, size, capacity);
-    case pack_algorithm::best_fit: return best_fit_impl(n, size, capacity);
-    case pack_algorithm::first_fit_decreasing: return first_fit_decreasing_impl(n, size, capacity);
-    case pack_algorithm::best_fit_decreasing: return best_fit_decreasing_impl(n, size, capacity);
-    case pack_algorithm::histogram: return histogram_impl(n, size, capacity);
-    case pack_algorithm::exact: {
-      std::vector<std::uint64_t> sizes(n);
-      for (std::size_t i = 0; i < n; ++i) sizes[i] = size(i);
-      return pack_exact(sizes, capacity, opts);
-    }
-    case pack_algorithm::automatic: break;
-  }
-  throw invalid_input(describe("pack", "opts.algorithm", static_cast<int>(opts.algorithm), "unknown algorithm"));
-}
-
-/// Own bins: pack the regular items, then append one bin per oversize item.
-template <class Load, class Regular, class Pack, class LoadOf>
-[[nodiscard]] basic_packing<Load> with_own_bins(std::size_t n, Regular&& is_regular, Pack&& pack_regular,
-                                                LoadOf&& load_of) {
-  std::vector<index_type> regular, oversized;
-  for (std::size_t i = 0; i < n; ++i) (is_regular(i) ? regular : oversized).push_back(static_cast<index_type>(i));
-  basic_packing<Load> inner = pack_regular(regular);
-  std::vector<std::size_t> offsets(inner.bins.offsets().begin(), inner.bins.offsets().end());
-  std::vector<index_type> indices;
-  indices.reserve(n);
-  for (const index_type k : inner.bins.indices()) indices.push_back(regular[k]);  // increasing map: order kept
-  for (const index_type i : oversized) {
-    indices.push_back(i);
-    offsets.push_back(indices.size());
-    inner.loads.push_back(load_of(i));
-  }
-  inner.bins = grouping(std::move(offsets), std::move(indices));
-  inner.lower_bound += oversized.size();
-  // Own bins are forced by the policy, so an optimal inner packing stays optimal.
-  if (inner.bins.size() == inner.lower_bound) inner.proven_optimal = true;
-  return inner;
-}
-
-/// One dimension, sizes given by `size(i)` (already converted, any value).
-template <class SizeFn>
-[[nodiscard]] packing pack_1d(std::size_t n, SizeFn&& size, std::uint64_t capacity, const pack_options& opts) {
-  if (n > std::numeric_limits<index_type>::max())
-    throw invalid_input(describe("pack", "items", n, "more items than index_type can address"));
-  std::size_t oversize_count = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t s = size(i);
-    if (s <= capacity) continue;
-    if (opts.oversize_policy == oversize::error)
-      throw infeasible(describe("pack", "sizes", i, s,
-                                "exceeds the bin capacity " + std::to_string(capacity) +
-                                    " (oversize policy error; use oversize::truncate or own_bin)"));
-    ++oversize_count;
-  }
-  if (oversize_count == 0) return run_1d(n, size, capacity, opts);
-  if (opts.oversize_policy == oversize::truncate)
-    return run_1d(
-        n, [&](std::size_t i) { return std::min<std::uint64_t>(size(i), capacity); }, capacity, opts);
-  return with_own_bins<std::uint64_t>(
-      n, [&](std::size_t i) { return size(i) <= capacity; },
-      [&](const std::vector<index_type>& regular) {
-        return run_1d(
-            regular.size(), [&](std::size_t k) { return static_cast<std::uint64_t>(size(regular[k])); }, capacity, opts);
-      },
-      [&](index_type i) { return static_cast<std::uint64_t>(size(i)); });
-}
+/// pack() on one-dimensional sizes: the oversize policy, then the algorithm (packing/detail/pack_impl.hpp).
+FULCRUM_WORKER packing pack_sizes(std::span<const std::uint64_t> sizes, std::uint64_t capacity,
+                                  const pack_options& opts);
+FULCRUM_WORKER packing pack_sizes(std::span<const std::uint32_t> sizes, std::uint64_t capacity,
+                                  const pack_options& opts);
 
 template <std::size_t D>
 [[nodiscard]] multi_packing<D> run_multi(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity,
@@ -193,37 +125,22 @@ template <std::size_t D>
                                           const pack_options& opts) {
   if (sizes.size() > std::numeric_limits<index_type>::max())
     throw invalid_input(describe("pack", "items", sizes.size(), "more items than index_type can address"));
-  std::size_t oversize_count = 0;
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    bool over = false;
-    for (std::size_t d = 0; d < D; ++d) {
-      if (sizes[i][d] <= capacity[d]) continue;
-      if (opts.oversize_policy == oversize::error)
-        throw infeasible(describe("pack", "sizes[" + std::to_string(i) + "]", d, sizes[i][d],
-                                  "exceeds the bin capacity " + std::to_string(capacity[d]) +
-                                      " in this dimension (oversize policy error; use oversize::truncate or own_bin)"));
-      if (opts.oversize_policy == oversize::truncate) sizes[i][d] = capacity[d];
-      over = true;
-    }
-    oversize_count += over ? 1 : 0;
-  }
-  if (oversize_count == 0 || opts.oversize_policy == oversize::truncate)
-    return run_multi<D>(sizes, capacity, opts);
-  return with_own_bins<size_vector<D>>(
-      sizes.size(),
-      [&](std::size_t i) {
-        for (std::size_t d = 0; d < D; ++d)
-          if (sizes[i][d] > capacity[d]) return false;
-        return true;
-      },
-      [&](const std::vector<index_type>& regular) {
-        std::vector<size_vector<D>> compact;
-        compact.reserve(regular.size());
-        for (const index_type i : regular) compact.push_back(sizes[i]);
-        return run_multi<D>(compact, capacity, opts);
-      },
-      [&](index_type i) { return sizes[i]; });
+  const oversize_split split =
+      split_oversize<D>("pack", std::span<size_vector<D>>(sizes), capacity, opts.oversize_policy, false);
+  if (split.own.empty()) return run_multi<D>(sizes, capacity, opts);
+  std::vector<size_vector<D>> compact;
+  compact.reserve(split.regular.size());
+  for (const index_type i : split.regular) compact.push_back(sizes[i]);
+  return with_own_bins<size_vector<D>>(run_multi<D>(compact, capacity, opts), split,
+                                       [&](index_type i) { return sizes[i]; });
 }
+
+#if defined(FULCRUM_COMPILED)
+// Built once in fulcrum::compiled (src/pack.cpp) for the common dimension counts.
+extern template multi_packing<2> pack_multi<2>(std::vector<size_vector<2>>, const size_vector<2>&, const pack_options&);
+extern template multi_packing<3> pack_multi<3>(std::vector<size_vector<3>>, const size_vector<3>&, const pack_options&);
+extern template multi_packing<4> pack_multi<4>(std::vector<size_vector<4>>, const size_vector<4>&, const pack_options&);
+#endif
 
 }  // namespace detail
 
@@ -259,18 +176,20 @@ template <std::ranges::random_access_range R, class Capacity, class Proj = std::
                   "pack: one-dimensional sizes need an arithmetic capacity");
     const std::uint64_t cap = detail::to_capacity("pack", capacity);
     using value = std::remove_cv_t<std::ranges::range_value_t<R>>;
-    if constexpr (std::ranges::contiguous_range<R> && std::unsigned_integral<value> && !std::is_same_v<value, bool> &&
-                  std::is_same_v<Proj, std::identity>) {
-      const value* data = std::ranges::data(items);  // zero copy
-      return detail::pack_1d(n, [data](std::size_t i) { return static_cast<std::uint64_t>(data[i]); }, cap, opts);
+    if constexpr (std::ranges::contiguous_range<R> && std::is_same_v<Proj, std::identity> &&
+                  (std::is_same_v<value, std::uint64_t> || std::is_same_v<value, std::uint32_t>)) {
+      return detail::pack_sizes(std::span<const value>(std::ranges::data(items), n), cap, opts);  // zero copy
     } else {
       std::vector<std::uint64_t> sizes(n);
       auto it = std::ranges::begin(items);
       for (std::size_t i = 0; i < n; ++i, ++it) sizes[i] = detail::to_size("pack", "sizes", i, std::invoke(proj, *it));
-      const std::uint64_t* data = sizes.data();
-      return detail::pack_1d(n, [data](std::size_t i) { return data[i]; }, cap, opts);
+      return detail::pack_sizes(std::span<const std::uint64_t>(sizes), cap, opts);
     }
   }
 }
 
 }  // namespace fulcrum
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/packing/detail/pack_impl.hpp"
+#endif

@@ -14,7 +14,6 @@
 #include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/options.hpp"
-#include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/stats.hpp"
 
 namespace fulcrum {
@@ -52,8 +51,9 @@ enum class oversize {
 struct pack_options {
   pack_algorithm algorithm = pack_algorithm::automatic;
   oversize oversize_policy = oversize::error;
-  search_limits limits{};             ///< for pack_algorithm::exact
-  std::uint64_t seed = default_seed;  ///< for randomised steps (none of the classic algorithms use it)
+  search_limits limits{};  ///< for pack_algorithm::exact
+  // No seed: every packing algorithm is deterministic without one (ties break by item index);
+  // rank_pack_options::seed drives pack_for_ranks' shuffle.
 };
 
 /// Result of packing. `Load` is std::uint64_t (one dimension) or std::array<std::uint64_t, D>.

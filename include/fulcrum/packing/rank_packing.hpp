@@ -79,6 +79,7 @@
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/validate.hpp"
+#include "fulcrum/packing/detail/oversize.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
 #include "fulcrum/packing/detail/rank_fill.hpp"
 #include "fulcrum/packing/detail/rank_steps.hpp"
@@ -144,23 +145,10 @@ template <std::size_t D>
                                                 std::size_t ranks, const rank_pack_options& opts,
                                                 std::span<const cost_t> costs) {
   constexpr const char* where = "pack_for_ranks";
-  const std::size_t n = sizes.size();
-  // Oversize items.
-  std::vector<index_type> regular, own;
-  regular.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    bool over = false;
-    for (std::size_t d = 0; d < D; ++d) {
-      if (sizes[i][d] <= capacity[d]) continue;
-      if (opts.oversize_policy == oversize::error)
-        throw infeasible(describe(where, "sizes[" + std::to_string(i) + "]", d, sizes[i][d],
-                                  "exceeds the bin capacity " + std::to_string(capacity[d]) +
-                                      " in this dimension (oversize policy error; use oversize::truncate or own_bin)"));
-      if (opts.oversize_policy == oversize::truncate) sizes[i][d] = capacity[d];
-      else over = true;
-    }
-    (over ? own : regular).push_back(static_cast<index_type>(i));
-  }
+  // Oversize items (packing/detail/oversize.hpp, shared with pack()).
+  const oversize_split split = split_oversize<D>(where, std::span<size_vector<D>>(sizes), capacity, opts.oversize_policy, true);
+  const std::vector<index_type>& regular = split.regular;
+  const std::vector<index_type>& own = split.own;
   // Lower bound on bins: L2 per dimension over the regular items, plus one per own bin.
   std::vector<size_vector<D>> compact;
   compact.reserve(regular.size());

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file balance/detail/balance_impl.hpp
+/// Definition of balance()'s span-level worker `detail::balance_costs` (declared in
+/// balance/balance.hpp) and its phases: included by balance.hpp in header-only mode, compiled once
+/// into fulcrum::compiled otherwise (src/balance.cpp). Algorithm guide: balance/balance.hpp.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fulcrum/balance/balance.hpp"
+#include "fulcrum/balance/complete.hpp"
+#include "fulcrum/balance/detail/bounds.hpp"
+#include "fulcrum/balance/detail/ffd.hpp"
+#include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/balance/detail/sums.hpp"
+#include "fulcrum/balance/karmarkar_karp.hpp"
+#include "fulcrum/balance/local_search.hpp"
+#include "fulcrum/balance/lpt.hpp"
+#include "fulcrum/balance/multifit.hpp"
+#include "fulcrum/balance/options.hpp"
+#include "fulcrum/balance/partition.hpp"
+#include "fulcrum/config.hpp"
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/core/options.hpp"
+
+namespace fulcrum::detail {
+
+
+/// Largest part load of an assignment under the arithmetic rule (detail/sums.hpp: index order,
+/// as make_partition sums).
+inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
+                                  std::vector<cost_t>& loads) {
+  loads.assign(k, 0.0);
+  part_loads(costs, part_of, loads);
+  return max_load(loads);
+}
+
+/// Validates the balance inputs shared by every algorithm; returns the lower bound.
+FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
+                                   const balance_options& opts) {
+  require_parts(where, k, costs.size());
+  require_costs(where, costs);
+  cost_t total = 0;
+  for (cost_t c : costs) total += c;
+  if (!std::isfinite(total))
+    throw invalid_input(describe(where, "costs", costs.size(), "their sum overflows a double: rescale the cost model"));
+  const cost_t cap = opts.part_capacity;
+  if (std::isnan(cap) || !(cap > 0))
+    throw invalid_input(describe(where, "part_capacity", cap, "must be positive (infinity means no limit)"));
+  const cost_t lb = balance_lower_bound(costs, k, opts.equal_counts);
+  if (cap < std::numeric_limits<cost_t>::infinity()) {
+    for (std::size_t i = 0; i < costs.size(); ++i)
+      if (costs[i] > cap) {
+        std::ostringstream os;
+        os.precision(17);
+        os << "exceeds part_capacity = " << cap << ": no part can hold it";
+        throw infeasible(describe(where, "cost", i, costs[i], os.str()));
+      }
+    if (lb > cap) {
+      std::ostringstream os;
+      os.precision(17);
+      os << "is below the makespan lower bound " << lb
+         << " (max of sum/k, the largest cost, two of the k+1 largest, the equal-counts bound): no plan fits";
+      throw infeasible(describe(where, "part_capacity", cap, os.str()));
+    }
+  }
+  return lb;
+}
+
+/// The improvement budget of `automatic` (balance_options::limits): nodes = local-search steps
+/// summed over its phases; the clock, when limits.time is set, is read before every 1024 steps.
+/// Running the engine in chunks gives the same plan as one run (its state is the assignment).
+class improvement_budget {
+ public:
+  explicit improvement_budget(const search_limits& limits)
+      : limits_(limits), start_(std::chrono::steady_clock::now()) {}
+
+  /// Runs `engine` for at most opts.max_steps steps, within what is left of the budget.
+  void run(local_search_engine& engine, local_search_options opts) {
+    const bool timed = limits_.time != std::chrono::milliseconds::max();
+    std::uint64_t left = std::min(opts.max_steps, limits_.nodes - std::min(used_, limits_.nodes));
+    while (left > 0) {
+      if (timed && out_of_time()) return;
+      opts.max_steps = timed ? std::min<std::uint64_t>(left, 1024) : left;
+      const std::uint64_t steps = engine.run(opts);
+      used_ += steps;
+      left -= steps;
+      if (steps < opts.max_steps) return;  // local optimum
+    }
+  }
+
+  /// Whether no step is left (nodes used up, or the time limit passed).
+  [[nodiscard]] bool spent() const {
+    return used_ >= limits_.nodes || (limits_.time != std::chrono::milliseconds::max() && out_of_time());
+  }
+
+ private:
+  [[nodiscard]] bool out_of_time() const { return std::chrono::steady_clock::now() - start_ >= limits_.time; }
+
+  search_limits limits_;
+  std::chrono::steady_clock::time_point start_;
+  std::uint64_t used_ = 0;
+};
+
+/// The plan of one heuristic, by algorithm, on items already in cost-descending order.
+inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs, std::span<const index_type> order,
+                              std::size_t k, const balance_options& opts, cost_t lb, std::span<index_type> part_of) {
+  const std::size_t n = costs.size();
+  std::vector<cost_t> loads(k, 0.0);
+  const auto greedy = [&] {
+    std::fill(loads.begin(), loads.end(), 0.0);
+    if (opts.equal_counts) lpt_equal_counts_into(costs, order, loads, part_of);
+    else lpt_into(costs, order, loads, part_of);
+  };
+  const auto kk = [&] {
+    if (!opts.equal_counts) {
+      const auto a = karmarkar_karp_solver(costs, k).run();
+      std::copy(a.begin(), a.end(), part_of.begin());
+      return;
+    }
+    // The chunked equal-count variant is coarse when n/k is small: polish with count-keeping
+    // local search.
+    const auto a = karmarkar_karp_equal_counts(costs, k);
+    local_search_engine engine(costs, k, a, order);
+    engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), true});
+    engine.assignment(part_of);
+  };
+  switch (algorithm) {
+    case balance_algorithm::greedy:
+      greedy();
+      return;
+    case balance_algorithm::karmarkar_karp:
+      kk();
+      return;
+    case balance_algorithm::multifit:
+      multifit_ordered(costs, order, k, multifit_options{16, opts.equal_counts}, lb, part_of);
+      return;
+    case balance_algorithm::local_search: {
+      greedy();
+      local_search_engine engine(costs, k, part_of, order);
+      engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts});
+      engine.assignment(part_of);
+      return;
+    }
+    case balance_algorithm::automatic: {
+      greedy();
+      if (assignment_makespan(costs, part_of, k, loads) <= lb) return;
+      improvement_budget budget(opts.limits);
+      const local_search_options quick{64 + 8 * static_cast<std::uint64_t>(k), 8, opts.equal_counts};
+      {
+        local_search_engine engine(costs, k, part_of, order);
+        budget.run(engine, quick);
+        engine.assignment(part_of);
+      }
+      if (n > 16384) return;
+      const cost_t first = assignment_makespan(costs, part_of, k, loads);
+      if (first <= lb || budget.spent()) return;
+      std::vector<index_type> other(n);
+      const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
+      local_search_engine engine(costs, k, a, order);
+      budget.run(engine, quick);
+      engine.assignment(other);
+      if (assignment_makespan(costs, other, k, loads) < first) std::copy(other.begin(), other.end(), part_of.begin());
+      return;
+    }
+    case balance_algorithm::complete:
+      break;  // handled by the caller
+  }
+}
+
+inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "no plan with every part within it was found (best makespan " << best << ", lower bound " << lb << ")";
+  (void)cap;
+  return os.str();
+}
+
+FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n) { require_parts("balance", k, n); }
+
+FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
+  constexpr std::string_view where = "balance";
+  const cost_t lb = balance_check_inputs(where, costs, k, opts);
+  if (opts.algorithm == balance_algorithm::complete) {
+    partition p = complete_balance(costs, k, opts);
+    p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
+    p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
+    return p;
+  }
+  const std::size_t n = costs.size();
+  const auto order = radix_order_descending(costs);
+  std::vector<index_type> part_of(n, 0);
+  balance_heuristic(opts.algorithm, costs, order, k, opts, lb, part_of);
+
+  const cost_t cap = opts.part_capacity;
+  std::vector<cost_t> loads;
+  if (cap < std::numeric_limits<cost_t>::infinity() && assignment_makespan(costs, part_of, k, loads) > cap) {
+    const local_search_options polish{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts};
+    const cost_t best_before = assignment_makespan(costs, part_of, k, loads);
+    bool found = false;
+    // 1. FFD at exactly the capacity (the multifit test), then local search.
+    std::vector<index_type> trial(n, 0);
+    first_fit_decreasing ffd(k);
+    const count_limits limits = opts.equal_counts ? count_limits::equal(n, k) : count_limits{};
+    if (ffd.run(costs, order, cap, limits, trial)) {
+      local_search_engine engine(costs, k, trial, order);
+      engine.run(polish);
+      engine.assignment(trial);
+      found = assignment_makespan(costs, trial, k, loads) <= cap;
+    }
+    // 2. Karmarkar-Karp + local search.
+    if (!found) {
+      trial = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
+      local_search_engine engine(costs, k, trial, order);
+      engine.run(polish);
+      engine.assignment(trial);
+      found = assignment_makespan(costs, trial, k, loads) <= cap;
+    }
+    if (found) {
+      part_of.swap(trial);
+    } else {
+      // 3. The complete search decides (it throws infeasible with its reason if nothing fits).
+      try {
+        partition p = complete_balance(costs, k, opts);
+        p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
+        p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
+        return p;
+      } catch (const infeasible& e) {
+        throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) + "; complete search: " +
+                         e.what());
+      }
+    }
+  }
+  return make_partition(part_of, costs, k, lb);
+}
+
+}  // namespace fulcrum::detail

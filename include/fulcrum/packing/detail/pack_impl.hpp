@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file packing/detail/pack_impl.hpp
+/// Definitions of pack()'s one-dimensional span-level workers (declared in packing/pack.hpp):
+/// included by pack.hpp in header-only mode, compiled once into fulcrum::compiled otherwise
+/// (src/pack.cpp). Each algorithm is instantiated once per element type (std::uint32_t read in
+/// place, std::uint64_t for everything else), whatever the user's item type, projection and
+/// oversize policy: the policy only changes which sizes the one dispatch runs on.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "fulcrum/config.hpp"
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/packing/best_fit.hpp"
+#include "fulcrum/packing/best_fit_decreasing.hpp"
+#include "fulcrum/packing/detail/oversize.hpp"
+#include "fulcrum/packing/exact.hpp"
+#include "fulcrum/packing/first_fit.hpp"
+#include "fulcrum/packing/first_fit_decreasing.hpp"
+#include "fulcrum/packing/histogram.hpp"
+#include "fulcrum/packing/next_fit.hpp"
+#include "fulcrum/packing/pack.hpp"
+#include "fulcrum/packing/packing.hpp"
+
+namespace fulcrum::detail {
+
+/// Size of item i read from a span (the one SizeFn type every packer is instantiated with).
+template <class T>
+struct span_size {
+  const T* data;
+  [[nodiscard]] std::uint64_t operator()(std::size_t i) const noexcept { return static_cast<std::uint64_t>(data[i]); }
+};
+
+/// Runs the chosen one-dimensional algorithm on sizes that are all <= capacity.
+template <class T>
+[[nodiscard]] packing run_1d(std::span<const T> sizes, std::uint64_t capacity, const pack_options& opts) {
+  const std::size_t n = sizes.size();
+  const span_size<T> size{sizes.data()};
+  pack_algorithm a = opts.algorithm;
+  if (a == pack_algorithm::automatic)
+    a = capacity <= histogram_capacity_limit ? pack_algorithm::histogram : pack_algorithm::best_fit_decreasing;
+  switch (a) {
+    case pack_algorithm::next_fit: return next_fit_impl(n, size, capacity);
+    case pack_algorithm::first_fit: return first_fit_impl(n, size, capacity);
+    case pack_algorithm::best_fit: return best_fit_impl(n, size, capacity);
+    case pack_algorithm::first_fit_decreasing: return first_fit_decreasing_impl(n, size, capacity);
+    case pack_algorithm::best_fit_decreasing: return best_fit_decreasing_impl(n, size, capacity);
+    case pack_algorithm::histogram: return histogram_impl(n, size, capacity);
+    case pack_algorithm::exact: {
+      if constexpr (std::is_same_v<T, std::uint64_t>) {
+        return pack_exact(sizes, capacity, opts);
+      } else {
+        const std::vector<std::uint64_t> wide(sizes.begin(), sizes.end());
+        return pack_exact(wide, capacity, opts);
+      }
+    }
+    case pack_algorithm::automatic: break;
+  }
+  throw invalid_input(describe("pack", "opts.algorithm", static_cast<int>(opts.algorithm), "unknown algorithm"));
+}
+
+/// pack() on one-dimensional sizes of type T: the oversize policy, then run_1d<T>.
+template <class T>
+[[nodiscard]] packing pack_span(std::span<const T> sizes, std::uint64_t capacity, const pack_options& opts) {
+  const std::size_t n = sizes.size();
+  if (n > std::numeric_limits<index_type>::max())
+    throw invalid_input(describe("pack", "items", n, "more items than index_type can address"));
+  const oversize_split split = split_oversize<T>("pack", sizes, capacity, opts.oversize_policy);
+  if (split.oversized == 0) return run_1d<T>(sizes, capacity, opts);
+  if (opts.oversize_policy == oversize::truncate) {
+    // Clamped sizes fit in T (they are at most the original size).
+    std::vector<T> clamped(sizes.begin(), sizes.end());
+    for (T& s : clamped) s = static_cast<T>(std::min<std::uint64_t>(s, capacity));
+    return run_1d<T>(clamped, capacity, opts);
+  }
+  std::vector<T> regular;
+  regular.reserve(split.regular.size());
+  for (const index_type i : split.regular) regular.push_back(sizes[i]);
+  return with_own_bins<std::uint64_t>(run_1d<T>(regular, capacity, opts), split,
+                                      [&](index_type i) { return static_cast<std::uint64_t>(sizes[i]); });
+}
+
+FULCRUM_WORKER packing pack_sizes(std::span<const std::uint64_t> sizes, std::uint64_t capacity,
+                                  const pack_options& opts) {
+  return pack_span<std::uint64_t>(sizes, capacity, opts);
+}
+
+FULCRUM_WORKER packing pack_sizes(std::span<const std::uint32_t> sizes, std::uint64_t capacity,
+                                  const pack_options& opts) {
+  return pack_span<std::uint32_t>(sizes, capacity, opts);
+}
+
+}  // namespace fulcrum::detail
