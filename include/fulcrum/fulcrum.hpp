@@ -3,7 +3,17 @@
 /// Umbrella header: the CPU-only planning library, kept cheap to include. No CUDA, MPI or NCCL,
 /// and no <filesystem>, <thread> or <iostream> in its closure.
 ///
+/// What it holds: the vocabulary (core/, concepts/) and the front doors: pack(), pack_for_ranks(),
+/// packing bounds and multi-constraint packing; balance(), balance_two_level(), balance_phases(),
+/// post_balance(); the pipeline and recompute searches; the communicator concepts, any_communicator,
+/// collectives, single_rank; dispatch.
+///
 /// Not included here (include them explicitly):
+///  - the named algorithms behind the front doors, when called by name: <fulcrum/packing/
+///    {next_fit,first_fit,best_fit,first_fit_decreasing,best_fit_decreasing,histogram,exact}.hpp>,
+///    <fulcrum/balance/{lpt,karmarkar_karp,multifit,local_search,complete}.hpp> (in header-only
+///    mode pack() and balance() include them anyway; in compiled mode they are not parsed)
+///  - <fulcrum/packing/lp_export.hpp>, <fulcrum/balance/lp_export.hpp>: LP/MPS model export
 ///  - <fulcrum/io/*.hpp>                 datasets (JSONL/CSV readers), layer files, plan files, SVG
 ///                                        charts: files and <filesystem> (what fulcrum-plan uses)
 ///  - <fulcrum/comm/thread_world.hpp>    the in-process, one-thread-per-rank communicator (tests,
@@ -34,28 +44,14 @@
 #include "fulcrum/core/types.hpp"
 
 // packing
-#include "fulcrum/packing/best_fit.hpp"
-#include "fulcrum/packing/best_fit_decreasing.hpp"
 #include "fulcrum/packing/bounds.hpp"
-#include "fulcrum/packing/first_fit.hpp"
-#include "fulcrum/packing/first_fit_decreasing.hpp"
-#include "fulcrum/packing/histogram.hpp"
 #include "fulcrum/packing/multi.hpp"
-#include "fulcrum/packing/exact.hpp"
-#include "fulcrum/packing/lp_export.hpp"
-#include "fulcrum/packing/next_fit.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
 
 // balancing
 #include "fulcrum/balance/balance.hpp"
-#include "fulcrum/balance/complete.hpp"
-#include "fulcrum/balance/karmarkar_karp.hpp"
-#include "fulcrum/balance/local_search.hpp"
-#include "fulcrum/balance/lp_export.hpp"
-#include "fulcrum/balance/lpt.hpp"
-#include "fulcrum/balance/multifit.hpp"
 #include "fulcrum/balance/options.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/balance/phases.hpp"

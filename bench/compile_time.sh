@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Compile-time figures of the fulcrum headers (docs/benchmarks.md, "Compile time").
+#
+#   bash bench/compile_time.sh [--cxx g++] [--repeats 3] [--out figures.txt] [--check] [--closure-only]
+#
+# Measures compiler user time (/usr/bin/time -f %U, minimum over --repeats runs: the machine may be
+# shared) for
+#   quick_start        bench/compile_time/quick_start.cpp, -O2 -c: <fulcrum/fulcrum.hpp> + one
+#                      pack() + one balance() on a user type with a projection (header-only)
+#   quick_start_compiled   the same TU as a consumer of fulcrum::compiled (-DFULCRUM_COMPILED)
+#   umbrella_syntax    -fsyntax-only of <fulcrum/fulcrum.hpp> (header-only)
+#   umbrella_syntax_compiled   the same with -DFULCRUM_COMPILED
+# and, deterministically, the preprocessed line count of the umbrella and whether <filesystem>,
+# <thread>, <iostream> or <fstream> are in its closure.
+# --check fails (status 1) when the closure holds one of those headers or the preprocessed umbrella
+# exceeds FULCRUM_UMBRELLA_MAX_LINES (default 125000); timings are recorded, never asserted (they
+# depend on the machine and its load). --closure-only skips the timings.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cxx="${CXX:-g++}"
+repeats=3
+out=""
+check=0
+closure_only=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --cxx) cxx="$2"; shift 2 ;;
+    --repeats) repeats="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --check) check=1; shift ;;
+    --closure-only) closure_only=1; shift ;;
+    *) echo "compile_time.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+flags=(-std=c++20 -I"$root/include")
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+report=""
+say() { report+="$1"$'\n'; echo "$1"; }
+
+# Minimum user time over the repeats of one compile command.
+measure() {
+  local best="" t
+  for ((r = 0; r < repeats; ++r)); do
+    /usr/bin/time -f %U -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
+    t="$(tail -n 1 "$tmp/time")"
+    if [[ -z "$best" ]] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best="$t"; fi
+  done
+  echo "$best"
+}
+
+say "# fulcrum compile time: $("$cxx" --version | head -n 1), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+lines="$("$cxx" "${flags[@]}" -E "$here/compile_time/umbrella.cpp" | wc -l)"
+say "umbrella_preprocessed_lines $lines"
+closure="$("$cxx" "${flags[@]}" -M "$here/compile_time/umbrella.cpp" | tr ' \\' '\n\n' |
+  grep -E '/(filesystem|thread|iostream|fstream)$' | sed 's|.*/||' | sort -u | tr '\n' ' ' || true)"
+say "umbrella_heavy_std_headers ${closure:-none}"
+
+if [[ $closure_only -eq 0 ]]; then
+  say "quick_start_user_s $(measure "$cxx" "${flags[@]}" -O2 -c "$here/compile_time/quick_start.cpp" -o "$tmp/q.o")"
+  say "quick_start_compiled_user_s $(measure "$cxx" "${flags[@]}" -DFULCRUM_COMPILED -O2 -c \
+    "$here/compile_time/quick_start.cpp" -o "$tmp/qc.o")"
+  say "umbrella_syntax_user_s $(measure "$cxx" "${flags[@]}" -O2 -fsyntax-only "$here/compile_time/umbrella.cpp")"
+  say "umbrella_syntax_compiled_user_s $(measure "$cxx" "${flags[@]}" -DFULCRUM_COMPILED -O2 -fsyntax-only \
+    "$here/compile_time/umbrella.cpp")"
+fi
+[[ -n "$out" ]] && printf '%s' "$report" >"$out"
+
+if [[ $check -eq 1 ]]; then
+  status=0
+  if [[ -n "$closure" ]]; then
+    echo "FAIL: <fulcrum/fulcrum.hpp> includes $closure" >&2
+    status=1
+  fi
+  if ((lines > ${FULCRUM_UMBRELLA_MAX_LINES:-125000})); then
+    echo "FAIL: <fulcrum/fulcrum.hpp> preprocesses to $lines lines (> ${FULCRUM_UMBRELLA_MAX_LINES:-125000})" >&2
+    status=1
+  fi
+  exit $status
+fi
