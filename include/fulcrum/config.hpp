@@ -7,7 +7,8 @@
 /// - Compiled (FULCRUM_COMPILED defined, which linking the CMake target `fulcrum::compiled` does):
 ///   the headers only declare those workers; their one definition is in the static library built
 ///   from src/*.cpp, so a TU calling pack() or balance() parses and compiles none of the algorithms.
-///   Plans are bit-identical in both modes (the same code runs).
+///   Plans are bit-identical in both modes (the same code runs). Use one mode per program: every
+///   TU that links fulcrum::compiled gets FULCRUM_COMPILED from the target.
 #pragma once
 
 #if defined(FULCRUM_COMPILED)

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "fulcrum/balance/balance.hpp"
+#include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/grouping.hpp"
 
