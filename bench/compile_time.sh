@@ -11,6 +11,8 @@
 #   quick_start_compiled   the same TU as a consumer of fulcrum::compiled (-DFULCRUM_COMPILED)
 #   umbrella_syntax    -fsyntax-only of <fulcrum/fulcrum.hpp> (header-only)
 #   umbrella_syntax_compiled   the same with -DFULCRUM_COMPILED
+#   std_floor_syntax   -fsyntax-only of a TU including just the standard headers that the umbrella
+#                      includes directly or indirectly (what no change to fulcrum can go below)
 # and, deterministically, the preprocessed line count of the umbrella and whether <filesystem>,
 # <thread>, <iostream> or <fstream> are in its closure.
 # --check fails (status 1) when the closure holds one of those headers or the preprocessed umbrella
@@ -65,6 +67,9 @@ if [[ $closure_only -eq 0 ]]; then
   say "quick_start_compiled_user_s $(measure "$cxx" "${flags[@]}" -DFULCRUM_COMPILED -O2 -c \
     "$here/compile_time/quick_start.cpp" -o "$tmp/qc.o")"
   say "umbrella_syntax_user_s $(measure "$cxx" "${flags[@]}" -O2 -fsyntax-only "$here/compile_time/umbrella.cpp")"
+  "$cxx" "${flags[@]}" -M "$here/compile_time/umbrella.cpp" | tr ' \\' '\n\n' | grep -v '^$' | grep -v '/fulcrum/' |
+    grep -E '/c\+\+/[^/]+/[a-z_]+$' | sed 's|.*/||' | sort -u | sed 's|.*|#include <&>|' >"$tmp/std_floor.cpp" || true
+  say "std_floor_syntax_user_s $(measure "$cxx" "${flags[@]}" -O2 -fsyntax-only "$tmp/std_floor.cpp")"
   say "umbrella_syntax_compiled_user_s $(measure "$cxx" "${flags[@]}" -DFULCRUM_COMPILED -O2 -fsyntax-only \
     "$here/compile_time/umbrella.cpp")"
 fi
