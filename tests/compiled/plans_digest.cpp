@@ -48,7 +48,8 @@ void put(std::ostringstream& os, const char* what, const fulcrum::basic_packing<
   os << what << " bins=" << p.bins.size() << " lb=" << p.lower_bound << " opt=" << p.proven_optimal
      << " alg=" << static_cast<int>(p.algorithm) << " loads=";
   for (const auto& l : p.loads) {
-    if constexpr (std::is_same_v<Load, std::uint64_t>) os << l << ' ';
+    if constexpr (std::is_same_v<Load, std::uint64_t>)
+      os << l << ' ';
     else
       for (const auto d : l) os << d << ',';
   }
@@ -77,15 +78,21 @@ std::string plans() {
   std::ostringstream os;
   std::uint64_t state = 20240601;
   std::vector<item> items(3000);
-  for (auto& it : items) it = {static_cast<std::uint32_t>(1 + next(state) % 3000), static_cast<std::uint32_t>(next(state) % 4)};
+  for (auto& it : items)
+    it = {static_cast<std::uint32_t>(1 + next(state) % 3000), static_cast<std::uint32_t>(next(state) % 4)};
   std::vector<std::uint32_t> narrow(items.size());
   std::vector<std::uint64_t> wide(items.size());
-  for (std::size_t i = 0; i < items.size(); ++i) narrow[i] = wide[i] = items[i].tokens;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    narrow[i] = items[i].tokens;
+    wide[i] = items[i].tokens;
+  }
   const auto tokens = [](const item& it) { return it.tokens; };
   const auto both = [](const item& it) { return std::array<std::uint32_t, 2>{it.tokens, it.images}; };
-  const auto five = [](const item& it) { return std::array<std::uint64_t, 5>{it.tokens, it.images, 1, it.tokens % 7, 2}; };
-  using fulcrum::pack_algorithm;
+  const auto five = [](const item& it) {
+    return std::array<std::uint64_t, 5>{it.tokens, it.images, 1, it.tokens % 7, 2};
+  };
   using fulcrum::oversize;
+  using fulcrum::pack_algorithm;
   for (const auto a : {pack_algorithm::automatic, pack_algorithm::next_fit, pack_algorithm::first_fit,
                        pack_algorithm::best_fit, pack_algorithm::first_fit_decreasing,
                        pack_algorithm::best_fit_decreasing, pack_algorithm::histogram, pack_algorithm::exact}) {
@@ -119,13 +126,12 @@ std::string plans() {
       const std::vector<item> some(items.begin(), items.begin() + (a == balance_algorithm::complete ? 40 : 3000));
       os << "balance alg=" << static_cast<int>(a) << " equal=" << equal << '\n';
       guarded(os, "k32", [&] { put(os, "k32", fulcrum::balance(some, 32, opts, fulcrum::identity_cost{}, tokens)); });
-      guarded(os, "k7", [&] {
-        put(os, "k7", fulcrum::balance(some, 7, opts, fulcrum::attention_cost{}, tokens));
-      });
+      guarded(os, "k7", [&] { put(os, "k7", fulcrum::balance(some, 7, opts, fulcrum::attention_cost{}, tokens)); });
       opts.part_capacity = 3000.0 * static_cast<double>(some.size()) / 32.0;
       guarded(os, "cap", [&] { put(os, "cap", fulcrum::balance(some, 33, opts, fulcrum::identity_cost{}, tokens)); });
       opts.part_capacity = 1.0;
-      guarded(os, "tight", [&] { put(os, "tight", fulcrum::balance(some, 4, opts, fulcrum::identity_cost{}, tokens)); });
+      guarded(os, "tight",
+              [&] { put(os, "tight", fulcrum::balance(some, 4, opts, fulcrum::identity_cost{}, tokens)); });
     }
   }
   return os.str();
@@ -157,8 +163,8 @@ int main(int argc, char** argv) {
     const bool ga = static_cast<bool>(std::getline(a, la)), gb = static_cast<bool>(std::getline(b, lb));
     if (!ga && !gb) break;
     if (ga != gb || la != lb) {
-      std::fprintf(stderr, "plans differ at line %zu:\n  header-only: %.300s\n  compiled:    %.300s\n", line, la.c_str(),
-                   lb.c_str());
+      std::fprintf(stderr, "plans differ at line %zu:\n  header-only: %.300s\n  compiled:    %.300s\n", line,
+                   la.c_str(), lb.c_str());
       return 1;
     }
   }

@@ -146,7 +146,8 @@ template <std::size_t D>
                                                 std::span<const cost_t> costs) {
   constexpr const char* where = "pack_for_ranks";
   // Oversize items (packing/detail/oversize.hpp, shared with pack()).
-  const oversize_split split = split_oversize<D>(where, std::span<size_vector<D>>(sizes), capacity, opts.oversize_policy, true);
+  const oversize_split split =
+      split_oversize<D>(where, std::span<size_vector<D>>(sizes), capacity, opts.oversize_policy, true);
   const std::vector<index_type>& regular = split.regular;
   const std::vector<index_type>& own = split.own;
   // Lower bound on bins: L2 per dimension over the regular items, plus one per own bin.

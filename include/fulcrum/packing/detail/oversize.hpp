@@ -64,8 +64,10 @@ template <std::size_t D>
     out.regular.reserve(sizes.size() - out.own.size());
     std::size_t next_own = 0;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
-      if (next_own < out.own.size() && out.own[next_own] == i) ++next_own;
-      else out.regular.push_back(static_cast<index_type>(i));
+      if (next_own < out.own.size() && out.own[next_own] == i)
+        ++next_own;
+      else
+        out.regular.push_back(static_cast<index_type>(i));
     }
   }
   return out;
