@@ -14,8 +14,8 @@
 //  - select_recompute: n / 16 layers x 3 options {2m, 0}, {m, t}, {0, 3t} with distinct m and t
 //                    per layer and a budget of half the largest memory (a large Pareto frontier,
 //                    so the default limits switch from the DP to the branch and bound). n / 16:
-//                    0.8 s CPU at 4096 layers already, and 65536 layers overflow the stack in the
-//                    recursive branch and bound (recompute/branch_and_bound.hpp, open).
+//                    0.8 s CPU at 4096 layers already (the branch and bound searches with an
+//                    explicit stack, so deep instances no longer risk the call stack).
 //  - partition_stages: n layers of sevenths onto 16 stages, default options (Nicol's search).
 // glibc: main() fixes the mmap and trim thresholds at 32 MiB, so that every size allocates the
 // same way. By default an array above 128 KiB (16384 doubles) is fresh mmap'd pages on every
