@@ -29,6 +29,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -231,6 +232,15 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
   }
   out.micro_batches = grouping(std::move(offsets), std::move(indices));
   return out;
+}
+
+/// The library's one argument order (items, options, cost, planner): the same as
+/// dispatch(c, local, cost, opts, planner).
+template <communicator C, transferable Meta, class Cost, class Planner = lpt_planner>
+  requires std::invocable<const Cost&, const Meta&>
+[[nodiscard]] dispatch_result<Meta> dispatch(C& c, const sample_batch<Meta>& local, dispatch_options opts, Cost cost,
+                                             Planner planner = {}) {
+  return dispatch(c, local, std::move(cost), opts, std::move(planner));
 }
 
 /// dispatch with the default LPT planner and options.

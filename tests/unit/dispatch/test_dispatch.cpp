@@ -84,6 +84,18 @@ TEST_SUITE("dispatch") {
     check_plan(r, 1, 4);
   }
 
+  TEST_CASE("dispatch takes options before cost like every front door - same plan as the older order") {
+    fc::single_rank c;
+    const auto local = ft::w1_local_batch(60, 0, 1, small_payload);
+    fulcrum::dispatch_options opts;
+    opts.micro_batches = 3;
+    const auto a = fulcrum::dispatch(c, local, opts, llm_cost);
+    const auto b = fulcrum::dispatch(c, local, llm_cost, opts);
+    REQUIRE(ft::check_dispatch(c, local, a));
+    CHECK(a.plan.bins == b.plan.bins);
+    check_plan(a, 1, 3);
+  }
+
   TEST_CASE("ranks without samples - and no samples at all") {
     fc::thread_world world(4, patient());
     world.run([&](endpoint& c) {
