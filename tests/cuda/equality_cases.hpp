@@ -4,6 +4,7 @@
 // instances of all sizes: empty, one item, n < k, n == k, large n, ties and zero costs.
 #pragma once
 
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -52,7 +53,8 @@ std::vector<T> host(const thrust::device_vector<T>& d) {
 }
 
 inline bool same_grouping(const grouping& a, const grouping& b) {
-  return a.size() == b.size() && std::ranges::equal(a.offsets(), b.offsets()) && std::ranges::equal(a.indices(), b.indices());
+  return a.size() == b.size() && std::equal(a.offsets().begin(), a.offsets().end(), b.offsets().begin(), b.offsets().end()) &&
+         std::equal(a.indices().begin(), a.indices().end(), b.indices().begin(), b.indices().end());
 }
 
 /// Bit-identical partitions (groups, loads, makespan, bound, optimality flag).
