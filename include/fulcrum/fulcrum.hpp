@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file fulcrum.hpp
 /// Umbrella header: the CPU-only planning library, kept cheap to include. No CUDA, MPI or NCCL,
-/// and no <filesystem>, <thread> or <iostream> in its closure.
+/// and no `<filesystem>`, `<thread>` or `<iostream>` in its closure.
 ///
 /// What it holds: the vocabulary (core/, concepts/) and the front doors: pack(), pack_for_ranks(),
 /// packing bounds and multi-constraint packing; balance(), balance_two_level(), balance_phases(),
@@ -15,9 +15,9 @@
 ///    mode pack() and balance() include them anyway; in compiled mode they are not parsed)
 ///  - <fulcrum/packing/lp_export.hpp>, <fulcrum/balance/lp_export.hpp>: LP/MPS model export
 ///  - <fulcrum/io/*.hpp>                 datasets (JSONL/CSV readers), layer files, plan files, SVG
-///                                        charts: files and <filesystem> (what fulcrum-plan uses)
+///                                        charts: files and `<filesystem>` (what fulcrum-plan uses)
 ///  - <fulcrum/comm/thread_world.hpp>    the in-process, one-thread-per-rank communicator (tests,
-///                                        simulations; pulls <thread>)
+///                                        simulations; pulls `<thread>`)
 ///  - <fulcrum/comm/fault_injecting.hpp> the fault-injecting communicator wrapper (tests)
 ///  - <fulcrum/comm/mpi.hpp>, <fulcrum/nccl/nccl_communicator.hpp>, <fulcrum/cuda/*.cuh>: backends
 ///  - <fulcrum/testing/*.hpp>            workload generators and checkers
