@@ -21,7 +21,7 @@ class FulcrumConan(ConanFile):
     topics = ("load-balancing", "bin-packing", "scheduling", "deep-learning", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    exports_sources = "include/*", "cmake/*", "CMakeLists.txt", "LICENSE"
+    exports_sources = "include/*", "cmake/*", "src/*", "CMakeLists.txt", "LICENSE"
     no_copy_source = True
 
     def set_version(self):
