@@ -27,7 +27,7 @@ done
 # Work on a copy of the recipe's inputs, so test_package/build never lands in the source tree.
 rm -rf "$work/src"
 mkdir -p "$work/src"
-cp -r "$src/conanfile.py" "$src/test_package" "$src/include" "$src/cmake" "$src/CMakeLists.txt" "$src/LICENSE" "$work/src/"
+cp -r "$src/conanfile.py" "$src/test_package" "$src/include" "$src/cmake" "$src/src" "$src/CMakeLists.txt" "$src/LICENSE" "$work/src/"
 rm -rf "$work/src/test_package/build"
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-c tools.cmake.cmaketoolchain:generator=Ninja)
