@@ -228,16 +228,11 @@ int main(int argc, char** argv) {
     const auto& [n0, t0] = *times.begin();
     const auto& [n1, t1] = *times.rbegin();
     const double slope = std::log(t1 / t0) / std::log(static_cast<double>(n1) / static_cast<double>(n0));
-    // select_recompute is reported, not asserted: between 256 and 4096 layers its default limits
-    // go from an exact DP that finishes to the node-capped branch and bound, and its slope read
-    // 1.09 .. 1.34 between runs (docs/benchmarks.md, "Worst-case growth"; recompute's defaults
-    // belong to recompute/plan.hpp).
-    const bool asserted = door != "select_recompute";
-    const bool ok = slope < limit || !asserted;
+    const bool ok = slope < limit;
     failures += ok ? 0 : 1;
     std::printf("  %-26s slope %.3f  (%lld: %.3g s, %lld: %.3g s)%s\n", door.c_str(), slope, static_cast<long long>(n0),
                 t0, static_cast<long long>(n1), t1,
-                ok ? (asserted ? "" : "  (reported only)") : "  <-- at or above the limit");
+                ok ? "" : "  <-- at or above the limit");
   }
   benchmark::Shutdown();
   return failures == 0 ? 0 : 1;

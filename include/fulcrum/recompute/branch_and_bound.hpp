@@ -7,7 +7,8 @@
 /// budget (the multiple-choice knapsack LP: convex-hull steps taken greedily, the last one
 /// fractionally; Sinha and Zoltners 1979) cannot beat the best plan so far, or when the least
 /// memory of the remaining layers does not fit. Starts from the greedy plan.
-/// Complexity: exponential in the worst case; each node O(H) for H hull steps. Stops after
+/// Complexity: exponential in the worst case; each node O(1) (the bound looks at no more than 256
+/// hull steps: a weaker but valid bound on very long models). Stops after
 /// `limits.nodes` nodes or `limits.time` with the best plan found (proven_optimal = false,
 /// lower_bound = the LP bound). Use it when memories are large and irregular (the frontier DP's
 /// state count grows with the number of distinct memory totals; this does not).
@@ -67,12 +68,18 @@ class recompute_bnb {
   [[nodiscard]] std::uint64_t nodes() const noexcept { return nodes_; }
 
  private:
-  /// LP bound on the time of layers l..n-1 within `budget`.
+  /// Hull steps looked at per bound: caps a node's cost at O(1) whatever the layer count.
+  static constexpr std::size_t max_bound_steps = 256;
+
+  /// LP bound on the time of layers l..n-1 within `budget`. Every hull step adds time >= 0, so
+  /// stopping after max_bound_steps steps (a weaker bound, never above the LP bound) stays a valid
+  /// lower bound: the search stays exact, each node costs O(max_bound_steps).
   [[nodiscard]] double suffix_bound(std::size_t l, std::uint64_t budget) const {
     double t = rest_fast_time_[l];
     uint128 mem = rest_fast_mem_[l];
+    std::size_t looked = 0;
     for (const auto& st : steps_) {
-      if (mem <= budget) break;
+      if (mem <= budget || ++looked > max_bound_steps) break;
       if (st.layer < l) continue;
       const uint128 excess = mem - budget;
       if (excess <= st.saved) return t + st.added * static_cast<double>(static_cast<std::uint64_t>(excess)) / static_cast<double>(st.saved);
