@@ -63,11 +63,13 @@ fi
 
 cxx=$(command -v clang++-14 || command -v clang++)
 echo "== build: clang + libc++, ASan+UBSan ($cxx) with fuzz targets"
+# The Thrust host-backend tests are left to stage 1 (g++) and the x86-64-v3 stage: CCCL 3's
+# libcu++ does not compile against libc++ 14 (ambiguous __do_deallocate_handle_size).
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_CXX_FLAGS="-stdlib=libc++" -DCMAKE_EXE_LINKER_FLAGS="-stdlib=libc++" \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DFULCRUM_SANITIZE=ON -DFULCRUM_BUILD_FUZZERS=ON \
   -DFULCRUM_FUZZ_SECONDS="${FULCRUM_FUZZ_SECONDS:-45}" -DFULCRUM_WARNINGS_AS_ERRORS=ON \
-  -DFULCRUM_ENABLE_MPI=ON -DFULCRUM_BUILD_BENCHMARKS=OFF >build/configure-asan.log 2>&1 \
+  -DFULCRUM_ENABLE_MPI=ON -DFULCRUM_BUILD_BENCHMARKS=OFF -DFULCRUM_THRUST_HOST_TESTS=OFF >build/configure-asan.log 2>&1 \
   || { cat build/configure-asan.log; exit 1; }
 cmake --build build/asan -j "$jobs"
 echo "== tests (clang + libc++) under ASan+UBSan, then bounded fuzzing"
