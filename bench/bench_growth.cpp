@@ -27,6 +27,7 @@
 //                    parts; then with equal_counts.
 //  - post_balance:   every sample starts on rank 0 of 2 (the old swap_home was quadratic here).
 //  - two_level:      balance_two_level onto 8 ranks x n/64 micro-batches.
+//  - balance_phases: two phases (vision, LLM) of sevenths onto 64 ranks, default options.
 // Usage (the CTest test `bench.growth`, label `growth`, runs a small range):
 //   bench_growth --growth_min=4096 --growth_max=65536 [--growth_limit=1.3] [google benchmark flags]
 // Prints one line per front door with its slope and exits 1 if any slope >= the limit.
@@ -47,6 +48,7 @@
 #include <vector>
 
 #include <fulcrum/balance/balance.hpp>
+#include <fulcrum/balance/phases.hpp>
 #include <fulcrum/balance/post_balance.hpp>
 #include <fulcrum/balance/two_level.hpp>
 #include <fulcrum/packing/pack.hpp>
@@ -117,6 +119,15 @@ void bm_post_balance(benchmark::State& state) {
   fulcrum::post_balance_options o;
   o.ranks_per_node = 2;
   for (auto _ : state) benchmark::DoNotOptimize(fulcrum::post_balance(c, at, bytes, 2, o));
+}
+
+void bm_balance_phases(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto vision = sevenths(n);
+  auto llm = sevenths(n + 1);
+  llm.erase(llm.begin());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(fulcrum::detail::balance_phases_costs(vision, llm, 64, fulcrum::balance_options{}));
 }
 
 void bm_two_level(benchmark::State& state) {
@@ -208,6 +219,7 @@ int main(int argc, char** argv) {
       {"balance_equal_counts", bm_balance_equal_counts},
       {"post_balance", bm_post_balance},
       {"two_level", bm_two_level},
+      {"balance_phases", bm_balance_phases},
   };
   for (const auto& [name, f] : doors)
     for (std::int64_t n = lo; n <= hi; n *= 4)
