@@ -127,7 +127,8 @@ inline std::from_chars_result chars_to_double(const char* first, const char* las
   const double v = std::strtod(copy.c_str(), &end);
   if (end == copy.c_str()) return {first, std::errc::invalid_argument};
   const char* ptr = first + (end - copy.c_str());
-  if (errno == ERANGE) return {ptr, std::errc::result_out_of_range};
+  // strtod reports ERANGE for subnormal results too; from_chars accepts them: only 0 and inf are out of range.
+  if (errno == ERANGE && (v == 0 || !std::isfinite(v))) return {ptr, std::errc::result_out_of_range};
   d = v;
   return {ptr, std::errc()};
 #else
