@@ -17,6 +17,15 @@
 //                    0.8 s CPU at 4096 layers already (the branch and bound searches with an
 //                    explicit stack, so deep instances no longer risk the call stack).
 //  - partition_stages: n layers of sevenths onto 16 stages, default options (Nicol's search).
+//  - search_partition: n / 16 layers (sevenths, backward = 2 x forward, activation and parameter
+//                    memory varying, a device memory 20-30% above the even split) onto 8 stages x
+//                    16 micro-batches, default options: the tolerance window holds very many
+//                    near-balanced partitions (512 layers needed 3.3M outer nodes to prove), so the
+//                    default node budget (default_pipeline_search_nodes) is what bounds it; the
+//                    set-up is banded to the starts and ends the window allows.
+//  - search_partition_recompute: the same with 3 recompute options per layer (keep, selective,
+//                    full) on n / 16 layers: each stage's recompute frontier is large (distinct memories),
+//                    so the set-up budget (stage_search_engine::setup_work, frontier thinning) bounds it.
 // glibc: main() fixes the mmap and trim thresholds at 32 MiB, so that every size allocates the
 // same way. By default an array above 128 KiB (16384 doubles) is fresh mmap'd pages on every
 // call (page faults) and the threshold then moves with the history of frees, which put the
@@ -54,6 +63,8 @@
 #include <fulcrum/packing/pack.hpp>
 #include <fulcrum/packing/rank_packing.hpp>
 #include <fulcrum/pipeline/partition.hpp>
+#include <fulcrum/pipeline/search.hpp>
+#include <fulcrum/recompute/joint.hpp>
 #include <fulcrum/recompute/select.hpp>
 
 namespace {
@@ -161,6 +172,43 @@ void bm_partition_stages(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(fulcrum::partition_stages(c, 16));
 }
 
+struct pipeline_instance {
+  std::vector<fulcrum::pipeline_layer> layers;
+  std::vector<std::vector<fulcrum::recompute_option>> options;
+  fulcrum::pipeline_search_options opts;
+};
+
+pipeline_instance pipeline_family(std::size_t n) {
+  pipeline_instance in;
+  in.layers.resize(n);
+  const auto t = sevenths(n);
+  std::uint64_t params = 0, act = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& l = in.layers[i];
+    l.forward = t[i];
+    l.backward = 2 * t[i];
+    l.activation_memory = 100 + (i * 7919) % 50;
+    l.parameter_memory = 1000 + (i * 104729) % 300;
+    params += l.parameter_memory, act += l.activation_memory;
+    in.options.push_back({{l.activation_memory, 0.0}, {l.activation_memory / 3, 0.3 * t[i]}, {0, t[i]}});
+  }
+  in.opts.stages = 8;
+  in.opts.micro_batches = 16;
+  in.opts.p2p_time = 0.5;
+  in.opts.device_memory = params / 8 * 13 / 10 + act / 8 * 8 * 12 / 10;
+  return in;
+}
+
+void bm_search_partition(benchmark::State& state) {
+  const auto in = pipeline_family(static_cast<std::size_t>(state.range(0)) / 16);
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::search_partition(in.layers, in.opts));
+}
+
+void bm_search_partition_recompute(benchmark::State& state) {
+  const auto in = pipeline_family(static_cast<std::size_t>(state.range(0)) / 16);
+  for (auto _ : state) benchmark::DoNotOptimize(fulcrum::search_partition(in.layers, in.options, in.opts));
+}
+
 /// Keeps the fastest repetition of every (front door, n), in CPU time (stable when other jobs
 /// share the cores; every front door here is single-threaded).
 class growth_reporter : public benchmark::ConsoleReporter {
@@ -214,6 +262,8 @@ int main(int argc, char** argv) {
       {"pack_for_ranks_large_bins", bm_pack_for_ranks_large_bins},
       {"select_recompute", bm_select_recompute},
       {"partition_stages", bm_partition_stages},
+      {"search_partition", bm_search_partition},
+      {"search_partition_recompute", bm_search_partition_recompute},
       {"pack_1d", bm_pack_1d},
       {"balance", bm_balance},
       {"balance_equal_counts", bm_balance_equal_counts},

@@ -10,6 +10,7 @@
 /// stage_recompute all 0. lower_bound is in the unit of the layer times (double).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -22,6 +23,12 @@
 
 namespace fulcrum {
 
+/// Default outer-search node budget of search_partition and joint_partition_recompute. Each node
+/// costs O(w + p m) (w: the window of stage ends, at most n), so the default search is bounded by
+/// about 10^5 x (w + p m) operations after the set-up: 0.1 to 1 s for 64 to 4096 layers. Raise it
+/// (or set it to max) for a proof on large instances; the plan is deterministic either way.
+inline constexpr std::uint64_t default_pipeline_search_nodes = 100'000;
+
 /// Options of the pipeline searches (1F1B schedule).
 struct pipeline_search_options {
   std::size_t stages = 1;                                                   ///< p
@@ -31,7 +38,8 @@ struct pipeline_search_options {
   /// search_partition: consider partitions whose plain bottleneck (forward + backward, no
   /// recompute) is at most (1 + tolerance) x the optimum. joint_partition_recompute ignores it.
   double bottleneck_tolerance = 0.05;
-  search_limits limits{};  ///< nodes of the outer search (and wall time)
+  /// nodes of the outer search (and wall time); default_pipeline_search_nodes by default
+  search_limits limits{std::chrono::milliseconds::max(), default_pipeline_search_nodes};
 };
 
 /// A pipeline plan: stages, recompute per layer, per-stage times and memory, simulated schedule.

@@ -12,9 +12,14 @@
 /// exhaustively by branch and bound against the simulator (see pipeline/detail/stage_search.hpp).
 /// The overload with per-layer recompute options (each stage then uses the least recompute that
 /// fits) is in recompute/joint.hpp: pipeline/ does not depend on recompute/.
-/// Complexity: O(n^2 p) set-up, then the outer search; the tolerance window keeps it small.
-/// Guarantee: optimal over the window (proven_optimal = true) unless `limits` stop the search
-/// (then the best plan found and a lower bound). recompute_choice and stage_recompute are all 0.
+/// Complexity (default options, worst case): O(n + p) for the window's bands, a set-up of at most
+/// stage_search_engine::setup_work (2^24) inner steps (stage starts and ends the window allows;
+/// beyond that budget boundaries are restricted to a stride), then at most limits.nodes
+/// (default_pipeline_search_nodes = 10^5) outer nodes of O(w + p m) each (w: stage ends per start).
+/// Measured: 256 to 4096 layers, 8 stages, 16 micro-batches: 0.01 to 0.1 s (bench/bench_growth.cpp).
+/// Guarantee: optimal over the window (proven_optimal = true) unless `limits` stop the search or
+/// the stride applies (then the best plan found and a lower bound that holds for every plan: the
+/// least open node's bound, or the plain-work relaxation). recompute_choice and stage_recompute are all 0.
 /// Errors: as partition_stages (no layers, negative / NaN times, p == 0, p > n, m == 0 ->
 /// invalid_input); nothing in the window fits -> infeasible naming bottleneck_tolerance.
 #pragma once

@@ -10,10 +10,13 @@
 /// Level 2: exact branch and bound over partitions, bounded by longest-path bounds of the 1F1B
 /// schedule and a suffix DP of the least bottleneck; leaves are simulated.
 /// (pipeline/detail/stage_search.hpp has the bounds and the proof sketch.)
-/// Complexity: O(n^2 (p + F K)) set-up, then the outer search (130 layers, 8 stages, 3 options:
-/// well under a second, see docs/benchmarks.md). Guarantee: the least simulated iteration
-/// time over all partitions and recompute choices (up to a relative 1e-9), proven_optimal = true,
-/// unless `limits` stop the search. Errors: bad sizes, negative / NaN times, p > n, p == 0,
+/// Complexity: set-up O(sum over candidate stages of F K) with F <= least_recompute::max_frontier
+/// (256) frontier states, capped at stage_search_engine::setup_work (2^24) units by restricting
+/// boundaries to a stride; then at most limits.nodes (default 10^5) outer nodes (130 layers, 8
+/// stages, 3 options: well under a second; 4096 layers: about 0.1 s, see bench/bench_growth.cpp).
+/// Guarantee: the least simulated iteration time over all partitions and recompute choices (up to
+/// a relative 1e-9), proven_optimal = true, unless `limits` stop the search, a frontier was thinned
+/// or the stride applies (then a valid plan and a lower bound that holds for every plan). Errors: bad sizes, negative / NaN times, p > n, p == 0,
 /// m == 0 -> invalid_input; nothing fits -> infeasible naming device_memory.
 ///
 /// `search_partition(layers, layer_options, opts)` is the OmniBal-style balanced search of
@@ -92,7 +95,7 @@ template <recompute_layer_range R>
       throw invalid_input(
           detail::describe(where, "boundaries", s + 1, boundaries[s + 1], "stage would be empty (not increasing)"));
   detail::stage_search_engine<detail::least_recompute> engine(where, std::move(in), std::move(inner), opts,
-                                                              std::numeric_limits<double>::infinity());
+                                                              std::numeric_limits<double>::infinity(), false);
   return engine.evaluate(std::vector<std::size_t>(boundaries.begin(), boundaries.end()));
 }
 

@@ -229,4 +229,56 @@ TEST_SUITE("recompute") {
     CHECK_THROWS_WITH_AS((void)evaluate_pipeline(layers, options, std::vector<std::size_t>{0, 1, 2}, o),
                          doctest::Contains("stage = 0: layers [0, 1)"), infeasible);
   }
+
+  // Issue 15: large instances (thousands of layers, a recompute frontier of thousands of states per
+  // stage) stay within the set-up budget: boundaries on a stride, frontiers thinned. The plan must
+  // still fit and price its choices exactly, and the bound must stay below any partition's time.
+  TEST_CASE("search_partition with recompute options on 2048 layers: bounded, valid, sound bound") {
+    const std::size_t n = 2048;
+    std::vector<pipeline_layer> layers(n);
+    std::vector<std::vector<recompute_option>> options;
+    std::uint64_t params = 0, act = 0;
+    rng gen(66);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& l = layers[i];
+      const double t = double(1 + gen.below(1000)) / 7.0;
+      l.forward = t, l.backward = 2 * t;
+      l.activation_memory = 100 + gen.below(50);
+      l.parameter_memory = 1000 + gen.below(300);
+      params += l.parameter_memory, act += l.activation_memory;
+      options.push_back({{l.activation_memory, 0.0}, {l.activation_memory / 3, 0.3 * t}, {0, t}});
+    }
+    pipeline_search_options o;
+    o.stages = 8;
+    o.micro_batches = 16;
+    o.p2p_time = 0.5;
+    o.device_memory = params / 8 * 11 / 10 + act / 8 * 3;  // forces recompute in the early stages
+    const auto plan = search_partition(layers, options, o);
+    CHECK_FALSE(plan.proven_optimal);
+    CHECK(plan.nodes <= default_pipeline_search_nodes + 1);
+    REQUIRE(plan.partition.boundaries.size() == o.stages + 1);
+    REQUIRE(plan.recompute_choice.size() == n);
+    for (std::size_t s = 0; s < o.stages; ++s) {
+      std::uint64_t p_mem = 0, kept = 0;
+      double rec = 0;
+      for (std::size_t l = plan.partition.boundaries[s]; l < plan.partition.boundaries[s + 1]; ++l) {
+        REQUIRE(plan.recompute_choice[l] < options[l].size());
+        const auto& opt = options[l][plan.recompute_choice[l]];
+        p_mem += layers[l].parameter_memory, kept += opt.memory, rec += opt.time;
+      }
+      const std::uint64_t mem = p_mem + std::min<std::uint64_t>(o.micro_batches, o.stages - s) * kept;
+      CHECK(mem == plan.stage_memory[s]);
+      CHECK(mem <= o.device_memory);
+      CHECK(rec == doctest::Approx(plan.stage_recompute[s]).epsilon(1e-9));
+    }
+    CHECK(plan.lower_bound > 0.0);
+    CHECK(plan.lower_bound <= plan.iteration_time);
+    // any partition is at least the optimum, so at least the bound
+    std::vector<std::size_t> even(o.stages + 1);
+    for (std::size_t s = 0; s <= o.stages; ++s) even[s] = s * n / o.stages;
+    CHECK(plan.lower_bound <= evaluate_pipeline(layers, options, even, o).iteration_time);
+    const auto joint = joint_partition_recompute(layers, options, o);
+    CHECK(joint.lower_bound <= joint.iteration_time);
+    CHECK(joint.iteration_time <= evaluate_pipeline(layers, options, even, o).iteration_time * (1 + 1e-9));
+  }
 }
