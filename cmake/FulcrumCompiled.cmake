@@ -19,7 +19,9 @@ endif()
 add_library(fulcrum::compiled ALIAS fulcrum_compiled)
 target_sources(fulcrum_compiled PRIVATE
   "${CMAKE_CURRENT_LIST_DIR}/../src/pack.cpp"
-  "${CMAKE_CURRENT_LIST_DIR}/../src/balance.cpp")
+  "${CMAKE_CURRENT_LIST_DIR}/../src/balance.cpp"
+  "${CMAKE_CURRENT_LIST_DIR}/../src/pipeline.cpp"
+  "${CMAKE_CURRENT_LIST_DIR}/../src/comm.cpp")
 target_link_libraries(fulcrum_compiled PUBLIC fulcrum::fulcrum)
 target_compile_definitions(fulcrum_compiled PUBLIC FULCRUM_COMPILED)
 target_compile_features(fulcrum_compiled PUBLIC cxx_std_20)

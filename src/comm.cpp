@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
+// fulcrum::compiled: the non-template parts of the collectives (comm/collectives.hpp), built once.
+#if !defined(FULCRUM_COMPILED)
+#error "src/comm.cpp is built by the fulcrum::compiled target, which defines FULCRUM_COMPILED"
+#endif
+
+#include "fulcrum/comm/detail/collectives_impl.hpp"
