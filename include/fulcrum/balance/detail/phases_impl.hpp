@@ -44,10 +44,11 @@ inline std::vector<index_type> phase_relabel(std::span<const index_type> vision_
     }
   }
   std::sort(pairs.begin(), pairs.end(), [](const pair_count& a, const pair_count& b) {
-    return a.count > b.count || (a.count == b.count && (a.vision < b.vision || (a.vision == b.vision && a.llm < b.llm)));
+    return a.count > b.count ||
+           (a.count == b.count && (a.vision < b.vision || (a.vision == b.vision && a.llm < b.llm)));
   });
   constexpr index_type unset = std::numeric_limits<index_type>::max();
-  std::vector<index_type> label(k, unset);     // llm part -> new label (= vision rank it pairs with)
+  std::vector<index_type> label(k, unset);  // llm part -> new label (= vision rank it pairs with)
   std::vector<bool> vision_used(k, false);
   for (const auto& p : pairs)
     if (label[p.llm] == unset && !vision_used[p.vision]) label[p.llm] = p.vision, vision_used[p.vision] = true;

@@ -43,7 +43,8 @@ inline two_level_partition two_level_assemble(std::span<const cost_t> costs, std
   std::vector<index_type> local(m);
   for (std::size_t r = 0; r < ranks; ++r) {
     for (std::size_t j = 0; j < m; ++j) local[j] = static_cast<index_type>(r * m + j);
-    std::sort(local.begin(), local.end(), [&](index_type a, index_type b) { return loads[a] > loads[b] || (loads[a] == loads[b] && a < b); });
+    std::sort(local.begin(), local.end(),
+              [&](index_type a, index_type b) { return loads[a] > loads[b] || (loads[a] == loads[b] && a < b); });
     for (std::size_t j = 0; j < m; ++j) cell[local[j]] = static_cast<index_type>(j * ranks + r);
   }
   std::vector<index_type> cell_of(n);
@@ -87,7 +88,9 @@ inline void two_level_deal_equal_counts(std::span<const cost_t> mb_loads, std::s
     cost_t load;
     std::size_t rank;
   };
-  const auto heavier = [](const entry& a, const entry& b) { return a.load > b.load || (a.load == b.load && a.rank > b.rank); };
+  const auto heavier = [](const entry& a, const entry& b) {
+    return a.load > b.load || (a.load == b.load && a.rank > b.rank);
+  };
   std::array<std::vector<entry>, 2> heaps;  // min-heaps by (load, rank); stale entries are skipped lazily
   for (std::size_t r = 0; r < ranks; ++r) heaps[0].push_back({0.0, r}), heaps[1].push_back({0.0, r});
   for (const index_type g : mb_order) {

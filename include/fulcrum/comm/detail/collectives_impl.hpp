@@ -28,10 +28,17 @@ void reduce_typed(std::span<const std::span<const std::byte>> ins, std::span<std
       T v;
       std::memcpy(&v, ins[r].data() + j * sizeof(T), sizeof(T));
       switch (kind) {
-        case reduce_kind::sum: acc = static_cast<T>(acc + v); break;
-        case reduce_kind::max: acc = acc < v ? v : acc; break;
-        case reduce_kind::min: acc = v < acc ? v : acc; break;
-        case reduce_kind::custom: throw invalid_input("all_reduce: custom ops are reduced by the generic fold");
+        case reduce_kind::sum:
+          acc = static_cast<T>(acc + v);
+          break;
+        case reduce_kind::max:
+          acc = acc < v ? v : acc;
+          break;
+        case reduce_kind::min:
+          acc = v < acc ? v : acc;
+          break;
+        case reduce_kind::custom:
+          throw invalid_input("all_reduce: custom ops are reduced by the generic fold");
       }
     }
     std::memcpy(out.data() + j * sizeof(T), &acc, sizeof(T));
@@ -41,16 +48,26 @@ void reduce_typed(std::span<const std::span<const std::byte>> ins, std::span<std
 FULCRUM_WORKER void reduce_bytes(std::span<const std::span<const std::byte>> ins, std::span<std::byte> out, datatype dt,
                                  reduce_kind kind) {
   switch (dt) {
-    case datatype::int8: return reduce_typed<std::int8_t>(ins, out, kind);
-    case datatype::uint8: return reduce_typed<std::uint8_t>(ins, out, kind);
-    case datatype::int16: return reduce_typed<std::int16_t>(ins, out, kind);
-    case datatype::uint16: return reduce_typed<std::uint16_t>(ins, out, kind);
-    case datatype::int32: return reduce_typed<std::int32_t>(ins, out, kind);
-    case datatype::uint32: return reduce_typed<std::uint32_t>(ins, out, kind);
-    case datatype::int64: return reduce_typed<std::int64_t>(ins, out, kind);
-    case datatype::uint64: return reduce_typed<std::uint64_t>(ins, out, kind);
-    case datatype::float32: return reduce_typed<float>(ins, out, kind);
-    case datatype::float64: return reduce_typed<double>(ins, out, kind);
+    case datatype::int8:
+      return reduce_typed<std::int8_t>(ins, out, kind);
+    case datatype::uint8:
+      return reduce_typed<std::uint8_t>(ins, out, kind);
+    case datatype::int16:
+      return reduce_typed<std::int16_t>(ins, out, kind);
+    case datatype::uint16:
+      return reduce_typed<std::uint16_t>(ins, out, kind);
+    case datatype::int32:
+      return reduce_typed<std::int32_t>(ins, out, kind);
+    case datatype::uint32:
+      return reduce_typed<std::uint32_t>(ins, out, kind);
+    case datatype::int64:
+      return reduce_typed<std::int64_t>(ins, out, kind);
+    case datatype::uint64:
+      return reduce_typed<std::uint64_t>(ins, out, kind);
+    case datatype::float32:
+      return reduce_typed<float>(ins, out, kind);
+    case datatype::float64:
+      return reduce_typed<double>(ins, out, kind);
   }
 }
 

@@ -20,10 +20,11 @@
 namespace fulcrum {
 
 FULCRUM_WORKER step_grid split_ranks_into_steps(const grouping& per_rank, std::span<const cost_t> costs,
-                                               std::size_t steps) {
+                                                std::size_t steps) {
   const std::size_t ranks = per_rank.size();
   if (steps == 0 && per_rank.item_count() > 0)
-    throw invalid_input(detail::describe("split_ranks_into_steps", "steps", steps, "need at least one step for the items"));
+    throw invalid_input(
+        detail::describe("split_ranks_into_steps", "steps", steps, "need at least one step for the items"));
   if (ranks != 0 && steps > std::numeric_limits<index_type>::max() / ranks)
     throw invalid_input(detail::describe("split_ranks_into_steps", "steps", steps, "steps * ranks exceeds index_type"));
   std::vector<std::vector<index_type>> bins(steps * ranks);

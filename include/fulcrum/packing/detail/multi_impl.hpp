@@ -350,7 +350,7 @@ template <std::size_t D>
 }
 
 FULCRUM_WORKER flat_multi_packing multi_pack_flat(std::span<const std::uint64_t> sizes, std::size_t dims,
-                                                std::span<const std::uint64_t> capacity) {
+                                                  std::span<const std::uint64_t> capacity) {
   constexpr const char* where = "multi_pack_flat";
   if (dims == 0 || dims > 4) throw invalid_input(detail::describe(where, "dims", dims, "must be 1..4"));
   if (capacity.size() != dims)

@@ -133,8 +133,7 @@ template <std::size_t D>
     if (opts.shuffle) gen.shuffle(std::span<std::size_t>(rank_order));
     for (std::size_t r = 0; r < ranks; ++r) bins[s * ranks + r] = std::move(st.bins[from * ranks + rank_order[r]]);
   }
-  return make_rank_packing<D>(bins, steps, ranks, std::span<const size_vector<D>>(sizes), capacity, costs,
-                              lower_bound);
+  return make_rank_packing<D>(bins, steps, ranks, std::span<const size_vector<D>>(sizes), capacity, costs, lower_bound);
 }
 
 }  // namespace detail

@@ -67,7 +67,7 @@ inline std::vector<sim_op> schedule_order(pipeline_schedule kind, std::size_t d,
 /// Errors (invalid_input, naming field and value): sizes differ or are 0, negative / NaN times,
 /// m == 0, v == 0, v > 1 without the interleaved schedule, interleaved with m % devices != 0.
 FULCRUM_WORKER schedule_result simulate_schedule(std::span<const double> forward, std::span<const double> backward,
-                                                       const schedule_options& opts) {
+                                                 const schedule_options& opts) {
   constexpr std::string_view where = "simulate_schedule";
   using detail::describe;
   const std::size_t Q = forward.size(), m = opts.micro_batches, v = opts.virtual_stages;
@@ -81,7 +81,8 @@ FULCRUM_WORKER schedule_result simulate_schedule(std::span<const double> forward
   if (Q % v != 0) throw invalid_input(describe(where, "forward.size()", Q, "must be a multiple of virtual_stages"));
   const std::size_t p = Q / v;
   if (opts.kind == pipeline_schedule::interleaved_1f1b && m % p != 0)
-    throw invalid_input(describe(where, "micro_batches", m, "interleaved 1F1B needs a multiple of the number of devices"));
+    throw invalid_input(
+        describe(where, "micro_batches", m, "interleaved 1F1B needs a multiple of the number of devices"));
   for (std::size_t q = 0; q < Q; ++q) {
     detail::require_non_negative(where, "forward", q, forward[q]);
     detail::require_non_negative(where, "backward", q, backward[q]);
@@ -89,8 +90,10 @@ FULCRUM_WORKER schedule_result simulate_schedule(std::span<const double> forward
   detail::require_non_negative(where, "p2p_time", 0, opts.p2p_time);
   if (!opts.activation_memory.empty()) {
     if (opts.activation_memory.size() != Q)
-      throw invalid_input(describe(where, "activation_memory.size()", opts.activation_memory.size(), "must equal forward.size()"));
-    for (std::size_t q = 0; q < Q; ++q) detail::require_non_negative(where, "activation_memory", q, opts.activation_memory[q]);
+      throw invalid_input(
+          describe(where, "activation_memory.size()", opts.activation_memory.size(), "must equal forward.size()"));
+    for (std::size_t q = 0; q < Q; ++q)
+      detail::require_non_negative(where, "activation_memory", q, opts.activation_memory[q]);
   }
 
   constexpr double not_done = -1.0;

@@ -42,7 +42,7 @@ template <class Inner>
 
 /// OmniBal-style search without recompute: every layer keeps its activation_memory (see file docs).
 FULCRUM_WORKER pipeline_plan search_partition(std::span<const pipeline_layer> layers,
-                                             const pipeline_search_options& opts) {
+                                              const pipeline_search_options& opts) {
   constexpr std::string_view where = "search_partition";
   auto in = detail::validated_layers(where, layers);
   detail::keep_all_activations inner(in);

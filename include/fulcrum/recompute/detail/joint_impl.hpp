@@ -39,9 +39,9 @@ inline joint_input make_joint_input(std::string_view where, std::span<const pipe
 
 /// Joint search (see file docs): the least simulated iteration time over all partitions and
 /// recompute choices.
-FULCRUM_WORKER pipeline_plan joint_partition_recompute_layers(std::span<const pipeline_layer> layers,
-                                                              const std::vector<std::vector<recompute_option>>& layer_options,
-                                                              const pipeline_search_options& opts) {
+FULCRUM_WORKER pipeline_plan joint_partition_recompute_layers(
+    std::span<const pipeline_layer> layers, const std::vector<std::vector<recompute_option>>& layer_options,
+    const pipeline_search_options& opts) {
   constexpr std::string_view where = "joint_partition_recompute";
   auto [in, inner] = make_joint_input(where, layers, layer_options);
   validate_search_options(where, opts, in.size());
@@ -71,8 +71,7 @@ FULCRUM_WORKER pipeline_plan evaluate_pipeline_layers(std::span<const pipeline_l
     throw invalid_input(describe(where, "boundaries.size()", boundaries.size(), "need at least 2"));
   opts.stages = boundaries.size() - 1;
   validate_search_options(where, opts, in.size());
-  if (boundaries.front() != 0)
-    throw invalid_input(describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
+  if (boundaries.front() != 0) throw invalid_input(describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
   if (boundaries.back() != in.size())
     throw invalid_input(
         describe(where, "boundaries", boundaries.size() - 1, boundaries.back(), "must equal the number of layers"));

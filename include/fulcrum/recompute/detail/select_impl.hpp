@@ -20,12 +20,15 @@ namespace fulcrum {
 namespace detail {
 inline recompute_plan select_recompute(const recompute_instance& in, const recompute_options& opts) {
   switch (opts.algorithm) {
-    case recompute_algorithm::greedy: return greedy_recompute(in).plan;
-    case recompute_algorithm::branch_and_bound: return recompute_bnb(in, opts.limits).solve();
+    case recompute_algorithm::greedy:
+      return greedy_recompute(in).plan;
+    case recompute_algorithm::branch_and_bound:
+      return recompute_bnb(in, opts.limits).solve();
     case recompute_algorithm::dynamic_programming:
       if (auto p = frontier_dp_recompute(in, opts.limits.nodes)) return *p;
       return greedy_recompute(in).plan;
-    case recompute_algorithm::automatic: break;
+    case recompute_algorithm::automatic:
+      break;
   }
   if (auto p = frontier_dp_recompute(in, opts.limits.nodes)) return *p;
   return recompute_bnb(in, opts.limits).solve();
