@@ -6,6 +6,7 @@
 #error "src/pack.cpp is built by the fulcrum::compiled target, which defines FULCRUM_COMPILED"
 #endif
 
+#include "fulcrum/packing/detail/multi_flat_impl.hpp"
 #include "fulcrum/packing/detail/multi_impl.hpp"
 #include "fulcrum/packing/detail/pack_impl.hpp"
 #include "fulcrum/packing/detail/rank_packing_impl.hpp"

@@ -126,5 +126,6 @@ inline constexpr std::size_t multi_compiled_max_dims = 8;
 }  // namespace fulcrum
 
 #if !defined(FULCRUM_COMPILED)
+#include "fulcrum/packing/detail/multi_flat_impl.hpp"
 #include "fulcrum/packing/detail/multi_impl.hpp"
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/detail/multi_impl.hpp
-/// Definitions of the multi-constraint packers declared in packing/multi.hpp: included by multi.hpp
-/// in header-only mode, built once into fulcrum::compiled otherwise (src/pack.cpp, D = 1..8). A
-/// compiled-mode TU needing another dimension count may include this header itself.
+/// Definitions of the multi-constraint packers declared in packing/multi.hpp (templates only, so
+/// any TU may include this header: with FULCRUM_COMPILED the extern declarations in multi.hpp
+/// still send D = 1..8 to fulcrum::compiled, and another D is instantiated here). Included by
+/// multi.hpp in header-only mode. multi_pack_flat is in multi_flat_impl.hpp.
 #pragma once
 
 #include <algorithm>
@@ -349,40 +350,5 @@ template <std::size_t D>
   return lb;
 }
 
-FULCRUM_WORKER flat_multi_packing multi_pack_flat(std::span<const std::uint64_t> sizes, std::size_t dims,
-                                                  std::span<const std::uint64_t> capacity) {
-  constexpr const char* where = "multi_pack_flat";
-  if (dims == 0 || dims > 4) throw invalid_input(detail::describe(where, "dims", dims, "must be 1..4"));
-  if (capacity.size() != dims)
-    throw invalid_input(detail::describe(where, "capacity.size()", capacity.size(), "does not match dims"));
-  if (sizes.size() % dims != 0)
-    throw invalid_input(detail::describe(where, "sizes.size()", sizes.size(), "is not a multiple of dims"));
-  auto run = [&](auto tag) {
-    constexpr std::size_t D = decltype(tag)::value;
-    std::vector<size_vector<D>> items(sizes.size() / D);
-    for (std::size_t i = 0; i < items.size(); ++i)
-      for (std::size_t d = 0; d < D; ++d) items[i][d] = sizes[i * D + d];
-    size_vector<D> cap{};
-    for (std::size_t d = 0; d < D; ++d) cap[d] = capacity[d];
-    auto p = multi_best_fit_decreasing<D>(items, cap);
-    flat_multi_packing out;
-    out.bins = std::move(p.bins);
-    out.dims = D;
-    for (const auto& l : p.loads) out.loads.insert(out.loads.end(), l.begin(), l.end());
-    out.lower_bound = p.lower_bound;
-    out.proven_optimal = p.proven_optimal;
-    return out;
-  };
-  switch (dims) {
-    case 1:
-      return run(std::integral_constant<std::size_t, 1>{});
-    case 2:
-      return run(std::integral_constant<std::size_t, 2>{});
-    case 3:
-      return run(std::integral_constant<std::size_t, 3>{});
-    default:
-      return run(std::integral_constant<std::size_t, 4>{});
-  }
-}
 
 }  // namespace fulcrum

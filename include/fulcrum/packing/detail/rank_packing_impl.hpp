@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/detail/rank_packing_impl.hpp
 /// Definition of pack_for_ranks()'s span-level worker `pack_for_ranks_sized<D>` (declared in
-/// packing/rank_packing.hpp): included by rank_packing.hpp in header-only mode, built once into
-/// fulcrum::compiled otherwise (src/pack.cpp, D = 1..8).
+/// packing/rank_packing.hpp; templates only, so any TU may include it): included by rank_packing.hpp
+/// in header-only mode, built once into fulcrum::compiled otherwise (src/pack.cpp, D = 1..8).
 #pragma once
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/step_grid.hpp"
+#include "fulcrum/packing/detail/multi_impl.hpp"
 #include "fulcrum/packing/detail/oversize.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
 #include "fulcrum/packing/detail/rank_fill.hpp"
