@@ -24,8 +24,8 @@
 /// Compile cost: every front door here lowers its input once to spans / vectors of fixed types and
 /// calls a span-level worker; link fulcrum::compiled (FULCRUM_COMPILED, fulcrum/config.hpp) to build
 /// those workers once instead of in every TU: the umbrella then parses little more than the
-/// vocabulary, options, results, concepts, cost models and front-door declarations (no <sstream>,
-/// <map>, <set>, <queue> behind it; CTest compile_time.umbrella_closure). Figures:
+/// vocabulary, options, results, concepts, cost models and front-door declarations (no `<sstream>`,
+/// `<map>`, `<set>`, `<queue>` behind it; CTest compile_time.umbrella_closure). Figures:
 /// docs/benchmarks.md, "Compile time".
 #pragma once
 
