@@ -1,9 +1,9 @@
 # fulcrum::compiled: the optional compiled mode (like {fmt} without FMT_HEADER_ONLY).
 #
-# A static library holding the span-level workers behind pack() and balance() (src/*.cpp). Linking
-# it defines FULCRUM_COMPILED for the consumer, so the headers only declare those workers
-# (fulcrum/config.hpp) and a TU calling pack()/balance() compiles none of the algorithms. Plans are
-# bit-identical to the header-only default (fulcrum::fulcrum, unchanged).
+# A static library holding the span-level workers behind the CPU front doors (src/*.cpp; the list
+# is in fulcrum/config.hpp). Linking it defines FULCRUM_COMPILED for the consumer, so the headers
+# only declare those workers and a TU calling pack()/balance()/... compiles none of the algorithms.
+# Plans are bit-identical to the header-only default (fulcrum::fulcrum, unchanged).
 #
 # The target always exists in a build tree (built only when something links it); with
 # FULCRUM_BUILD_COMPILED=ON it is part of `all` and installed as the component `compiled`:
@@ -19,7 +19,9 @@ endif()
 add_library(fulcrum::compiled ALIAS fulcrum_compiled)
 target_sources(fulcrum_compiled PRIVATE
   "${CMAKE_CURRENT_LIST_DIR}/../src/pack.cpp"
-  "${CMAKE_CURRENT_LIST_DIR}/../src/balance.cpp")
+  "${CMAKE_CURRENT_LIST_DIR}/../src/balance.cpp"
+  "${CMAKE_CURRENT_LIST_DIR}/../src/pipeline.cpp"
+  "${CMAKE_CURRENT_LIST_DIR}/../src/comm.cpp")
 target_link_libraries(fulcrum_compiled PUBLIC fulcrum::fulcrum)
 target_compile_definitions(fulcrum_compiled PUBLIC FULCRUM_COMPILED)
 target_compile_features(fulcrum_compiled PUBLIC cxx_std_20)

@@ -31,6 +31,13 @@ function(fulcrum_add_test)
                          PROPERTIES TIMEOUT 600 SKIP_REGULAR_EXPRESSION FULCRUM_TEST_SKIPPED)
 endfunction()
 
+# Areas whose tests link fulcrum::compiled (FULCRUM_COMPILED: pack(), balance() and the other
+# front doors call the workers built once in the library instead of instantiating every algorithm
+# in every test file), so each area builds and runs alone in under 2 minutes on a 2-core machine
+# (docs/benchmarks.md, "Compile time"). The same workers run header-only in the compiled.* tests
+# (tests/compiled), which check both modes give identical plans.
+set(FULCRUM_COMPILED_TEST_AREAS packing balance)
+
 # fulcrum_add_unit_dirs(): one test executable per subfolder of tests/unit holding *.cpp files.
 function(fulcrum_add_unit_dirs)
   file(GLOB _dirs LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/tests/unit/*")
@@ -40,7 +47,9 @@ function(fulcrum_add_unit_dirs)
     endif()
     get_filename_component(_area "${_dir}" NAME)
     file(GLOB _sources CONFIGURE_DEPENDS "${_dir}/*.cpp")
-    if(_sources)
+    if(_sources AND _area IN_LIST FULCRUM_COMPILED_TEST_AREAS)
+      fulcrum_add_test(NAME ${_area} SOURCES ${_sources} LIBRARIES fulcrum::compiled)
+    elseif(_sources)
       fulcrum_add_test(NAME ${_area} SOURCES ${_sources})
     endif()
   endforeach()

@@ -2,13 +2,21 @@
 /// @file config.hpp
 /// Header-only (default) or compiled mode, the way {fmt} offers FMT_HEADER_ONLY.
 ///
-/// - Header-only (FULCRUM_COMPILED not defined): the span-level workers behind the front doors
-///   (`pack()`, `balance()`) are `inline` functions defined in the headers; link `fulcrum::fulcrum`.
+/// - Header-only (FULCRUM_COMPILED not defined): the span-level workers behind the front doors are
+///   `inline` functions defined in detail/*_impl.hpp headers, which the public headers include;
+///   link `fulcrum::fulcrum`.
 /// - Compiled (FULCRUM_COMPILED defined, which linking the CMake target `fulcrum::compiled` does):
-///   the headers only declare those workers; their one definition is in the static library built
-///   from src/*.cpp, so a TU calling pack() or balance() parses and compiles none of the algorithms.
-///   Plans are bit-identical in both modes (the same code runs). Use one mode per program: every
-///   TU that links fulcrum::compiled gets FULCRUM_COMPILED from the target.
+///   the public headers only declare those workers; their one definition is in the static library
+///   built from src/*.cpp, so a TU calling the front doors parses and compiles none of the
+///   algorithms. Workers: pack() (one-dimensional, and multi-constraint for 1..8 dimensions), the
+///   multi_* packers, multi_pack_flat, pack_for_ranks(), balance(), balance_two_level(),
+///   balance_phases(), post_balance(), partition_stages(), evaluate_partition(),
+///   uniform_boundaries(), simulate_schedule(), search_partition() (both overloads),
+///   joint_partition_recompute(), evaluate_pipeline(), select_recompute(), the typed reductions of
+///   the collectives and the dispatch plan helpers. The named algorithms (lpt.hpp, first_fit.hpp,
+///   ...) stay inline in both modes. Plans are bit-identical in both modes (the same code runs;
+///   CTest compiled.plans_equal). Use one mode per program: every TU that links fulcrum::compiled
+///   gets FULCRUM_COMPILED from the target.
 #pragma once
 
 #if defined(FULCRUM_COMPILED)

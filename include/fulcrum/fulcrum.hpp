@@ -21,9 +21,12 @@
 ///  - <fulcrum/comm/fault_injecting.hpp> the fault-injecting communicator wrapper (tests)
 ///  - <fulcrum/comm/mpi.hpp>, <fulcrum/nccl/nccl_communicator.hpp>, <fulcrum/cuda/*.cuh>: backends
 ///  - <fulcrum/testing/*.hpp>            workload generators and checkers
-/// Compile cost: pack() and balance() lower the items once to spans of fixed types and call
-/// span-level workers; link fulcrum::compiled (FULCRUM_COMPILED, fulcrum/config.hpp) to build
-/// those workers once instead of in every TU. Figures: docs/benchmarks.md, "Compile time".
+/// Compile cost: every front door here lowers its input once to spans / vectors of fixed types and
+/// calls a span-level worker; link fulcrum::compiled (FULCRUM_COMPILED, fulcrum/config.hpp) to build
+/// those workers once instead of in every TU: the umbrella then parses little more than the
+/// vocabulary, options, results, concepts, cost models and front-door declarations (no `<sstream>`,
+/// `<map>`, `<set>`, `<queue>` behind it; CTest compile_time.umbrella_closure). Figures:
+/// docs/benchmarks.md, "Compile time".
 #pragma once
 
 #include "fulcrum/config.hpp"

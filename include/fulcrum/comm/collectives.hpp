@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "fulcrum/concepts/communicator.hpp"
+#include "fulcrum/config.hpp"
 #include "fulcrum/core/checked.hpp"
 #include "fulcrum/core/error.hpp"
 
@@ -110,6 +111,11 @@ std::size_t size_of_comm(const C& c) {
   return static_cast<std::size_t>(c.size());
 }
 
+/// std::vector<T>, spelled as a type that depends on the communicator C: the fallback paths below
+/// (taken only for a backend without the member) then instantiate nothing until they are used.
+template <class T, class C>
+using buffer = typename fulcrum::detail::dependent_type<std::vector<T>, C>::type;
+
 /// Byte-level all_gather_v with counts in bytes (the one required member).
 template <communicator C>
 void gather_v_bytes(C& c, std::span<const std::byte> in, std::span<std::byte> out, std::span<const std::size_t> counts) {
@@ -122,7 +128,7 @@ void gather_bytes(C& c, std::span<const std::byte> in, std::span<std::byte> out)
   if constexpr (requires { c.all_gather(in, out); }) {
     c.all_gather(in, out);
   } else {
-    const std::vector<std::size_t> counts(size_of_comm(c), in.size());
+    const buffer<std::size_t, C> counts(size_of_comm(c), in.size());
     c.all_gather_v(in, out, std::span<const std::size_t>(counts));
   }
 }
@@ -136,14 +142,14 @@ void all_to_all_v_bytes(C& c, std::span<const std::byte> in, std::span<const std
   } else {
     // Fallback: everyone learns the whole count matrix and all data, then picks its own part.
     const std::size_t p = size_of_comm(c), me = rank_of(c);
-    std::vector<std::size_t> matrix(p * p);
+    buffer<std::size_t, C> matrix(p * p);
     gather_bytes(c, bytes_of(send_counts), bytes_of(std::span<std::size_t>(matrix)));
-    std::vector<std::size_t> totals(p, 0);
+    buffer<std::size_t, C> totals(p, 0);
     for (std::size_t r = 0; r < p; ++r)
       for (std::size_t d = 0; d < p; ++d) totals[r] = checked_add(totals[r], matrix[r * p + d], "all_to_all_v");
     const std::size_t all = std::accumulate(totals.begin(), totals.end(), std::size_t{0},
                                             [](std::size_t a, std::size_t b) { return checked_add(a, b, "all_to_all_v"); });
-    std::vector<std::byte> everything(all);
+    buffer<std::byte, C> everything(all);
     c.all_gather_v(in, std::span<std::byte>(everything), std::span<const std::size_t>(totals));
     std::size_t base = 0, at = 0;
     for (std::size_t r = 0; r < p; ++r) {
@@ -161,42 +167,10 @@ void all_to_all_v_bytes(C& c, std::span<const std::byte> in, std::span<const std
 }
 
 
-/// out[j] = in_0[j] op in_1[j] op ... for a built-in datatype and op (rank order).
-template <class T>
-void reduce_typed(std::span<const std::span<const std::byte>> ins, std::span<std::byte> out, reduce_kind kind) {
-  const std::size_t n = out.size() / sizeof(T);
-  for (std::size_t j = 0; j < n; ++j) {
-    T acc;
-    std::memcpy(&acc, ins[0].data() + j * sizeof(T), sizeof(T));
-    for (std::size_t r = 1; r < ins.size(); ++r) {
-      T v;
-      std::memcpy(&v, ins[r].data() + j * sizeof(T), sizeof(T));
-      switch (kind) {
-        case reduce_kind::sum: acc = static_cast<T>(acc + v); break;
-        case reduce_kind::max: acc = acc < v ? v : acc; break;
-        case reduce_kind::min: acc = v < acc ? v : acc; break;
-        case reduce_kind::custom: throw invalid_input("all_reduce: custom ops are reduced by the generic fold");
-      }
-    }
-    std::memcpy(out.data() + j * sizeof(T), &acc, sizeof(T));
-  }
-}
-
-inline void reduce_bytes(std::span<const std::span<const std::byte>> ins, std::span<std::byte> out, datatype dt,
-                         reduce_kind kind) {
-  switch (dt) {
-    case datatype::int8: return reduce_typed<std::int8_t>(ins, out, kind);
-    case datatype::uint8: return reduce_typed<std::uint8_t>(ins, out, kind);
-    case datatype::int16: return reduce_typed<std::int16_t>(ins, out, kind);
-    case datatype::uint16: return reduce_typed<std::uint16_t>(ins, out, kind);
-    case datatype::int32: return reduce_typed<std::int32_t>(ins, out, kind);
-    case datatype::uint32: return reduce_typed<std::uint32_t>(ins, out, kind);
-    case datatype::int64: return reduce_typed<std::int64_t>(ins, out, kind);
-    case datatype::uint64: return reduce_typed<std::uint64_t>(ins, out, kind);
-    case datatype::float32: return reduce_typed<float>(ins, out, kind);
-    case datatype::float64: return reduce_typed<double>(ins, out, kind);
-  }
-}
+/// out[j] = in_0[j] op in_1[j] op ... for a built-in datatype and op (rank order). Defined in
+/// comm/detail/collectives_impl.hpp (header-only) or in fulcrum::compiled.
+FULCRUM_WORKER void reduce_bytes(std::span<const std::span<const std::byte>> ins, std::span<std::byte> out, datatype dt,
+                                 reduce_kind kind);
 
 
 /// Byte-level barrier.
@@ -206,7 +180,7 @@ void barrier_bytes(C& c) {
     c.barrier();
   } else {
     const std::byte one{1};
-    std::vector<std::byte> sink(size_of_comm(c));
+    buffer<std::byte, C> sink(size_of_comm(c));
     gather_bytes(c, std::span<const std::byte>(&one, 1), std::span<std::byte>(sink));
   }
 }
@@ -217,9 +191,9 @@ void broadcast_bytes(C& c, std::span<std::byte> bytes, std::size_t root) {
   if constexpr (requires { c.broadcast(bytes, root); }) {
     c.broadcast(bytes, root);
   } else {
-    std::vector<std::size_t> counts(size_of_comm(c), 0);
+    buffer<std::size_t, C> counts(size_of_comm(c), 0);
     counts[root] = bytes.size();
-    std::vector<std::byte> out(bytes.size());
+    buffer<std::byte, C> out(bytes.size());
     const bool is_root = rank_of(c) == root;
     c.all_gather_v(is_root ? std::span<const std::byte>(bytes) : std::span<const std::byte>(), std::span<std::byte>(out),
                    std::span<const std::size_t>(counts));
@@ -235,9 +209,9 @@ void all_reduce_bytes(C& c, std::span<const std::byte> in, std::span<std::byte> 
     c.all_reduce(in, out, dt, kind);
   } else {
     const std::size_t p = size_of_comm(c);
-    std::vector<std::byte> all(checked_mul(in.size(), p, "all_reduce"));
+    buffer<std::byte, C> all(checked_mul(in.size(), p, "all_reduce"));
     gather_bytes(c, in, std::span<std::byte>(all));
-    std::vector<std::span<const std::byte>> ins(p);
+    buffer<std::span<const std::byte>, C> ins(p);
     for (std::size_t r = 0; r < p; ++r) ins[r] = std::span<const std::byte>(all).subspan(r * in.size(), in.size());
     reduce_bytes(ins, out, dt, kind);
   }
@@ -323,7 +297,7 @@ struct all_gather_v_t {
     detail::require_count("all_gather_v", "counts.size()", n.size(), p);
     detail::require_count("all_gather_v", "in.size()", i.size(), n[me]);
     std::size_t total = 0;
-    std::vector<std::size_t> byte_counts(p);
+    detail::buffer<std::size_t, C> byte_counts(p);
     for (std::size_t r = 0; r < p; ++r) {
       total = checked_add(total, n[r], "all_gather_v");
       byte_counts[r] = detail::bytes_for("all_gather_v", n[r], sizeof(T));
@@ -337,7 +311,7 @@ struct all_gather_v_t {
     auto i = detail::cspan(in);
     const std::size_t p = detail::size_of_comm(c);
     const std::size_t mine = i.size();
-    std::vector<std::size_t> counts(p);
+    detail::buffer<std::size_t, C> counts(p);
     detail::gather_bytes(c, detail::bytes_of(std::span<const std::size_t>(&mine, 1)),
                          detail::bytes_of(std::span<std::size_t>(counts)));
     gathered<detail::elem_t<In>> g;
@@ -415,7 +389,7 @@ struct all_to_all_v_t {
     const std::size_t p = detail::size_of_comm(c);
     detail::require_count("all_to_all_v", "send_counts.size()", sc.size(), p);
     detail::require_count("all_to_all_v", "recv_counts.size()", rc.size(), p);
-    std::vector<std::size_t> sb(p), rb(p);
+    detail::buffer<std::size_t, C> sb(p), rb(p);
     std::size_t st = 0, rt = 0;
     for (std::size_t r = 0; r < p; ++r) {
       st = checked_add(st, sc[r], "all_to_all_v");
@@ -435,8 +409,8 @@ struct all_to_all_v_t {
     auto sc = detail::cspan(send_counts);
     const std::size_t p = detail::size_of_comm(c);
     detail::require_count("all_to_all_v", "send_counts.size()", sc.size(), p);
-    std::vector<std::size_t> recv(p);
-    const std::vector<std::size_t> ones(p, 1);
+    detail::buffer<std::size_t, C> recv(p);
+    const detail::buffer<std::size_t, C> ones(p, 1);
     (*this)(c, sc, ones, recv, ones);
     gathered<detail::elem_t<In>> g;
     g.offsets.assign(p + 1, 0);
@@ -459,3 +433,7 @@ struct abort_t {
 inline constexpr abort_t abort{};
 
 }  // namespace fulcrum::comm
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/comm/detail/collectives_impl.hpp"
+#endif

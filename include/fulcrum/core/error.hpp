@@ -12,8 +12,9 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <iosfwd>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,16 +39,39 @@ struct comm_error : std::runtime_error {
 
 namespace detail {
 
+template <class T, class...>
+struct dependent_type {
+  using type = T;
+};
+
+/// Appends `value` as `std::ostream <<` prints it in the classic locale (floating point with
+/// max_digits10 significant digits, the "%g" form streams use; character types as numbers),
+/// without <sstream> in the headers. Other streamable types go through a std::ostringstream and
+/// need <sstream> in the calling TU.
 template <class T>
-void append_value(std::ostringstream& os, const T& value) {
+void append_value(std::string& out, const T& value) {
   if constexpr (std::is_floating_point_v<T>) {
-    os.precision(std::numeric_limits<T>::max_digits10);
-    os << value;
-  } else if constexpr (std::is_same_v<T, unsigned char> || std::is_same_v<T, signed char> ||
-                       std::is_same_v<T, char>) {
-    os << static_cast<int>(value);
+    char buf[64];
+    const int len = std::is_same_v<T, long double>
+                        ? std::snprintf(buf, sizeof buf, "%.*Lg", std::numeric_limits<T>::max_digits10,
+                                        static_cast<long double>(value))
+                        : std::snprintf(buf, sizeof buf, "%.*g", std::numeric_limits<T>::max_digits10,
+                                        static_cast<double>(value));
+    out.append(buf, static_cast<std::size_t>(len > 0 ? len : 0));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out += value ? '1' : '0';
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    out += std::to_string(static_cast<long long>(value));
+  } else if constexpr (std::is_integral_v<T>) {
+    out += std::to_string(static_cast<unsigned long long>(value));
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    out += std::string_view(value);
+  } else if constexpr (std::is_enum_v<T> && std::is_convertible_v<T, long long>) {
+    out += std::to_string(static_cast<long long>(value));
   } else {
+    typename dependent_type<std::ostringstream, T>::type os;
     os << value;
+    out += os.str();
   }
 }
 
@@ -55,21 +79,21 @@ void append_value(std::ostringstream& os, const T& value) {
 template <class T>
 std::string describe(std::string_view where, std::string_view field, std::size_t index, const T& value,
                      std::string_view reason) {
-  std::ostringstream os;
-  os << where << ": " << field << '[' << index << "] = ";
-  append_value(os, value);
-  os << ": " << reason;
-  return os.str();
+  std::string out;
+  out.append(where).append(": ").append(field).append("[").append(std::to_string(index)).append("] = ");
+  append_value(out, value);
+  out.append(": ").append(reason);
+  return out;
 }
 
 /// "fn: field = value: reason" for scalar parameters.
 template <class T>
 std::string describe(std::string_view where, std::string_view field, const T& value, std::string_view reason) {
-  std::ostringstream os;
-  os << where << ": " << field << " = ";
-  append_value(os, value);
-  os << ": " << reason;
-  return os.str();
+  std::string out;
+  out.append(where).append(": ").append(field).append(" = ");
+  append_value(out, value);
+  out.append(": ").append(reason);
+  return out;
 }
 
 /// Throws invalid_input naming `field[index] = value` unless `value` is a finite, non-negative number.

@@ -3,9 +3,10 @@
 /// Options shared by the search algorithms.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <limits>
+
+#include "fulcrum/core/detail/chrono.hpp"
 
 namespace fulcrum {
 

@@ -108,18 +108,7 @@ class step_grid {
   [[nodiscard]] static step_grid from_rank_major(const grouping& rank_major, std::size_t steps, std::size_t ranks) {
     check_shape("step_grid::from_rank_major", rank_major.size(), steps, ranks,
                 "must equal steps * ranks (rank-major: group r * steps + s)");
-    std::vector<std::size_t> offsets;
-    offsets.reserve(rank_major.size() + 1);
-    offsets.push_back(0);
-    std::vector<index_type> indices;
-    indices.reserve(rank_major.item_count());
-    for (std::size_t s = 0; s < steps; ++s)
-      for (std::size_t r = 0; r < ranks; ++r) {
-        const auto g = rank_major[r * steps + s];
-        indices.insert(indices.end(), g.begin(), g.end());
-        offsets.push_back(indices.size());
-      }
-    return step_grid(grouping(std::move(offsets), std::move(indices)), steps, ranks);
+    return step_grid(transposed(rank_major, ranks, steps), steps, ranks);
   }
 
   /// Number of steps (micro-batches, rounds).
@@ -158,20 +147,7 @@ class step_grid {
 
   /// The same groups stored rank by rank (group r * steps() + s): the explicit conversion to a
   /// rank-major grouping (e.g. to list one rank's groups contiguously). O(n + steps*ranks).
-  [[nodiscard]] grouping rank_major_groups() const {
-    std::vector<std::size_t> offsets;
-    offsets.reserve(groups_.size() + 1);
-    offsets.push_back(0);
-    std::vector<index_type> indices;
-    indices.reserve(groups_.item_count());
-    for (std::size_t r = 0; r < ranks_; ++r)
-      for (std::size_t s = 0; s < steps_; ++s) {
-        const auto g = (*this)(s, r);
-        indices.insert(indices.end(), g.begin(), g.end());
-        offsets.push_back(indices.size());
-      }
-    return grouping(std::move(offsets), std::move(indices));
-  }
+  [[nodiscard]] grouping rank_major_groups() const { return transposed(groups_, steps_, ranks_); }
 
   /// The underlying step-major grouping (group s * ranks() + r).
   [[nodiscard]] const grouping& groups() const noexcept { return groups_; }
@@ -185,6 +161,23 @@ class step_grid {
     if (mul_overflow(steps, ranks, cells) || cells > SIZE_MAX)
       throw invalid_input(detail::describe(where, "steps", steps, "steps * ranks overflows std::size_t"));
     if (cells != groups) throw invalid_input(detail::describe(where, "groups.size()", groups, reason));
+  }
+
+  /// The groups of a rows x cols grid stored row by row (group r * cols + c), stored column by
+  /// column instead (group c * rows + r). O(n + rows*cols).
+  static grouping transposed(const grouping& g, std::size_t rows, std::size_t cols) {
+    std::vector<std::size_t> offsets;
+    offsets.reserve(g.size() + 1);
+    offsets.push_back(0);
+    std::vector<index_type> indices;
+    indices.reserve(g.item_count());
+    for (std::size_t c = 0; c < cols; ++c)
+      for (std::size_t r = 0; r < rows; ++r) {
+        const auto items = g[r * cols + c];
+        indices.insert(indices.end(), items.begin(), items.end());
+        offsets.push_back(indices.size());
+      }
+    return grouping(std::move(offsets), std::move(indices));
   }
 
   grouping groups_;

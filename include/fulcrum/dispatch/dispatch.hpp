@@ -28,7 +28,6 @@
 /// hash, all_to_all_v of the payloads). Metadata is O(n) on every rank.
 #pragma once
 
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +42,7 @@
 #include "fulcrum/concepts/communicator.hpp"
 #include "fulcrum/core/checked.hpp"
 #include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/dispatch/plan.hpp"

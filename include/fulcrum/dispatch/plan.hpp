@@ -31,8 +31,8 @@
 #include <utility>
 #include <vector>
 
-#include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
+#include "fulcrum/config.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/hash.hpp"
@@ -98,30 +98,13 @@ struct planning_input {
 /// Splits each rank's items (part r of a k = ranks grouping, e.g. a balance() or post_balance()
 /// partition's parts) into `steps` micro-batches by LPT on `costs`: the explicit conversion of a
 /// one-part-per-rank plan to a grid. O(n log n). Deterministic (ties by index).
-[[nodiscard]] inline step_grid split_ranks_into_steps(const grouping& per_rank, std::span<const cost_t> costs,
-                                                      std::size_t steps) {
-  const std::size_t ranks = per_rank.size();
-  if (steps == 0 && per_rank.item_count() > 0)
-    throw invalid_input(detail::describe("split_ranks_into_steps", "steps", steps, "need at least one step for the items"));
-  if (ranks != 0 && steps > std::numeric_limits<index_type>::max() / ranks)
-    throw invalid_input(detail::describe("split_ranks_into_steps", "steps", steps, "steps * ranks exceeds index_type"));
-  std::vector<std::vector<index_type>> bins(steps * ranks);
-  std::vector<cost_t> local;
-  for (std::size_t r = 0; r < ranks; ++r) {
-    const auto items = per_rank[r];
-    local.assign(items.size(), 0);
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (items[i] >= costs.size())
-        throw invalid_input(detail::describe("split_ranks_into_steps", "index", items[i], "has no cost"));
-      local[i] = costs[items[i]];
-    }
-    const auto step_of = lpt_assign(local, steps);
-    for (std::size_t i = 0; i < items.size(); ++i) bins[step_of[i] * ranks + r].push_back(items[i]);
-  }
-  return step_grid(grouping::from_groups(bins), steps, ranks);  // bins[s * ranks + r]: step-major
-}
+[[nodiscard]] FULCRUM_WORKER step_grid split_ranks_into_steps(const grouping& per_rank, std::span<const cost_t> costs,
+                                                              std::size_t steps);
 
 namespace detail {
+
+/// lpt_planner's worker: LPT over ranks * micro_batches parts, read step-major.
+FULCRUM_WORKER step_grid lpt_step_grid(std::span<const cost_t> costs, std::size_t ranks, std::size_t micro_batches);
 
 /// A planner result that holds a grid: `r.grid()` is a const step_grid& (rank_packing,
 /// two_level_partition, dispatch_plan).
@@ -168,7 +151,7 @@ dispatch_plan to_dispatch_plan(R&& result, const planning_input<Meta>& in) {
 struct lpt_planner {
   template <class Meta>
   [[nodiscard]] step_grid operator()(const planning_input<Meta>& in) const {
-    return step_grid(lpt(in.costs, in.ranks * in.micro_batches).parts, in.micro_batches, in.ranks);
+    return detail::lpt_step_grid(in.costs, in.ranks, in.micro_batches);
   }
 };
 
@@ -187,3 +170,7 @@ template <class F>
 partition_planner(F) -> partition_planner<F>;
 
 }  // namespace fulcrum
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/dispatch/detail/plan_impl.hpp"
+#endif

@@ -52,7 +52,6 @@
 
 #include "fulcrum/config.hpp"
 #include "fulcrum/core/error.hpp"
-#include "fulcrum/packing/detail/oversize.hpp"
 #include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/packing.hpp"
 
@@ -104,42 +103,24 @@ FULCRUM_WORKER packing pack_sizes(std::span<const std::uint64_t> sizes, std::uin
 FULCRUM_WORKER packing pack_sizes(std::span<const std::uint32_t> sizes, std::uint64_t capacity,
                                   const pack_options& opts);
 
-template <std::size_t D>
-[[nodiscard]] multi_packing<D> run_multi(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity,
-                                         const pack_options& opts) {
-  switch (opts.algorithm) {
-    case pack_algorithm::automatic:
-    case pack_algorithm::best_fit_decreasing: return multi_best_fit_decreasing<D>(sizes, capacity);
-    case pack_algorithm::first_fit_decreasing: return multi_first_fit_decreasing<D>(sizes, capacity);
-    case pack_algorithm::first_fit: return multi_first_fit<D>(sizes, capacity);
-    case pack_algorithm::next_fit: return multi_next_fit<D>(sizes, capacity);
-    default: break;
-  }
-  throw invalid_input(describe("pack", "opts.algorithm", algorithm_name(opts.algorithm),
-                               "is not available for multi-constraint packing (use automatic, best_fit_decreasing, "
-                               "first_fit_decreasing, first_fit or next_fit)"));
-}
-
+/// pack() on multi-constraint sizes: the oversize policy, then the algorithm (packing/detail/pack_impl.hpp).
 template <std::size_t D>
 [[nodiscard]] multi_packing<D> pack_multi(std::vector<size_vector<D>> sizes, const size_vector<D>& capacity,
-                                          const pack_options& opts) {
-  if (sizes.size() > std::numeric_limits<index_type>::max())
-    throw invalid_input(describe("pack", "items", sizes.size(), "more items than index_type can address"));
-  const oversize_split split =
-      split_oversize<D>("pack", std::span<size_vector<D>>(sizes), capacity, opts.oversize_policy, false);
-  if (split.own.empty()) return run_multi<D>(sizes, capacity, opts);
-  std::vector<size_vector<D>> compact;
-  compact.reserve(split.regular.size());
-  for (const index_type i : split.regular) compact.push_back(sizes[i]);
-  return with_own_bins<size_vector<D>>(run_multi<D>(compact, capacity, opts), split,
-                                       [&](index_type i) { return sizes[i]; });
-}
+                                          const pack_options& opts);
 
 #if defined(FULCRUM_COMPILED)
-// Built once in fulcrum::compiled (src/pack.cpp) for the common dimension counts.
-extern template multi_packing<2> pack_multi<2>(std::vector<size_vector<2>>, const size_vector<2>&, const pack_options&);
-extern template multi_packing<3> pack_multi<3>(std::vector<size_vector<3>>, const size_vector<3>&, const pack_options&);
-extern template multi_packing<4> pack_multi<4>(std::vector<size_vector<4>>, const size_vector<4>&, const pack_options&);
+// Built once in fulcrum::compiled (src/pack.cpp) for D = 1..multi_compiled_max_dims.
+#define FULCRUM_PACK_MULTI_EXTERN(D) \
+  extern template multi_packing<D> pack_multi<D>(std::vector<size_vector<D>>, const size_vector<D>&, const pack_options&);
+FULCRUM_PACK_MULTI_EXTERN(1)
+FULCRUM_PACK_MULTI_EXTERN(2)
+FULCRUM_PACK_MULTI_EXTERN(3)
+FULCRUM_PACK_MULTI_EXTERN(4)
+FULCRUM_PACK_MULTI_EXTERN(5)
+FULCRUM_PACK_MULTI_EXTERN(6)
+FULCRUM_PACK_MULTI_EXTERN(7)
+FULCRUM_PACK_MULTI_EXTERN(8)
+#undef FULCRUM_PACK_MULTI_EXTERN
 #endif
 
 }  // namespace detail
@@ -156,6 +137,11 @@ template <std::ranges::random_access_range R, class Capacity, class Proj = std::
                   "pack: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
     constexpr std::size_t D = std::tuple_size_v<projected>;
     static_assert(std::tuple_size_v<Capacity> == D, "pack: sizes and capacity have mismatched dimensions");
+#if defined(FULCRUM_COMPILED)
+    static_assert(D >= 1 && D <= multi_compiled_max_dims,
+                  "pack: fulcrum::compiled holds multi-constraint packing for 1..8 dimensions; include "
+                  "<fulcrum/packing/detail/multi_impl.hpp> and <fulcrum/packing/detail/pack_impl.hpp> for more");
+#endif
     size_vector<D> cap{};
     for (std::size_t d = 0; d < D; ++d) {
       cap[d] = detail::to_size("pack", "capacity", d, capacity[d]);

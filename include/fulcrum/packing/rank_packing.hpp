@@ -58,13 +58,10 @@
 /// Empty input: 0 steps, 0 bins.
 #pragma once
 
-#include <algorithm>
-#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <ranges>
 #include <span>
 #include <string>
@@ -72,6 +69,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/config.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
@@ -79,10 +77,6 @@
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/validate.hpp"
-#include "fulcrum/packing/detail/oversize.hpp"
-#include "fulcrum/packing/detail/rank_bound.hpp"
-#include "fulcrum/packing/detail/rank_fill.hpp"
-#include "fulcrum/packing/detail/rank_steps.hpp"
 #include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
@@ -102,113 +96,27 @@ struct rank_pack_options {
 
 namespace detail {
 
-/// Builds the result (loads, metrics, bound) from bins already laid out in steps.
-template <std::size_t D>
-[[nodiscard]] rank_packing make_rank_packing(std::vector<std::vector<index_type>>& bins, std::size_t steps,
-                                             std::size_t ranks, std::span<const size_vector<D>> sizes,
-                                             const size_vector<D>& capacity, std::span<const cost_t> costs,
-                                             std::uint64_t lower_bound) {
-  rank_packing out;
-  for (auto& b : bins) std::sort(b.begin(), b.end());
-  out.bins = step_grid(grouping::from_groups(bins), steps, ranks);  // bins[s * ranks + r]: step-major
-  out.dims = D;
-  out.lower_bound = lower_bound;
-  out.loads.assign(bins.size() * D, 0);
-  if (!costs.empty()) out.costs.assign(bins.size(), 0.0);
-  for (std::size_t b = 0; b < bins.size(); ++b) {
-    if (!bins[b].empty()) ++out.used_bins;
-    for (const index_type i : bins[b]) {
-      for (std::size_t d = 0; d < D; ++d) out.loads[b * D + d] += sizes[i][d];
-      if (!costs.empty()) out.costs[b] += costs[i];
-    }
-  }
-  out.proven_optimal = out.used_bins <= out.lower_bound;
-  std::vector<double> v(bins.size());
-  for (std::size_t d = 0; d < D; ++d) {
-    long double used = 0;
-    for (std::size_t b = 0; b < bins.size(); ++b) {
-      v[b] = static_cast<double>(out.loads[b * D + d]);
-      used += static_cast<long double>(out.loads[b * D + d]);
-    }
-    out.dist.push_back(dist_ratio_of_loads(v, steps, ranks));
-    out.pad.push_back(bins.empty() ? 0.0
-                                   : static_cast<double>(1.0L - used / (static_cast<long double>(bins.size()) *
-                                                                        static_cast<long double>(capacity[d]))));
-  }
-  if (!costs.empty()) out.cost_dist = dist_ratio_of_loads(out.costs, steps, ranks);
-  return out;
-}
-
-/// pack_for_ranks on validated sizes (oversize items not yet handled).
+/// pack_for_ranks on validated sizes (packing/detail/rank_packing_impl.hpp).
 template <std::size_t D>
 [[nodiscard]] rank_packing pack_for_ranks_sized(std::vector<size_vector<D>> sizes, const size_vector<D>& capacity,
                                                 std::size_t ranks, const rank_pack_options& opts,
-                                                std::span<const cost_t> costs) {
-  constexpr const char* where = "pack_for_ranks";
-  // Oversize items (packing/detail/oversize.hpp, shared with pack()).
-  const oversize_split split =
-      split_oversize<D>(where, std::span<size_vector<D>>(sizes), capacity, opts.oversize_policy, true);
-  const std::vector<index_type>& regular = split.regular;
-  const std::vector<index_type>& own = split.own;
-  // Lower bound on bins: L2 per dimension over the regular items, plus one per own bin.
-  std::vector<size_vector<D>> compact;
-  compact.reserve(regular.size());
-  for (const index_type i : regular) compact.push_back(sizes[i]);
-  const std::uint64_t lower_bound =
-      std::max(multi_lower_bound<D>(compact, capacity), coupled_lower_bound<D>(compact, capacity)) + own.size();
-  // 1. Fill bins.
-  rank_state<D> st;
-  st.sizes = sizes;
-  st.capacity = capacity;
-  st.costs = costs;
-  st.ranks = ranks;
-  const rank_fill_layout<D> layout = rank_fill_plan<D>(capacity);
-  if (layout.applies) {
-    st.bins = rank_fill<D>(compact, capacity, layout);
-  } else {
-    const multi_packing<D> p = multi_best_fit_decreasing<D>(compact, capacity);
-    for (std::size_t b = 0; b < p.bins.size(); ++b) st.bins.emplace_back(p.bins[b].begin(), p.bins[b].end());
-  }
-  for (auto& b : st.bins)
-    for (auto& i : b) i = regular[i];
-  for (const index_type i : own) st.bins.push_back({i});
-  // 2. Steps.
-  const std::size_t used = st.bins.size();
-  const std::size_t steps = (used + ranks - 1) / ranks;
-  st.bins.resize(steps * ranks);
-  rank_recompute(st);
-  // Normalisers: capacities, or the mean bin cost.
-  if (costs.empty()) {
-    for (std::size_t d = 0; d < D; ++d) st.norm.push_back(static_cast<double>(capacity[d]));
-  } else {
-    double total = 0;
-    for (const double c : st.cost_loads) total += c;
-    st.norm.push_back(used > 0 && total > 0 ? total / static_cast<double>(used) : 1.0);
-  }
-  // 3. Deal sorted bins into steps; 4. balance each step.
-  rank_order_bins(st);
-  for (std::size_t s = 0; s < steps; ++s) rank_balance_step(st, s * ranks, opts.passes);
-  // 5. Shuffle steps (a last step with empty bins stays last) and ranks inside each step.
-  std::vector<std::vector<index_type>> bins(steps * ranks);
-  std::vector<std::size_t> step_order(steps);
-  std::iota(step_order.begin(), step_order.end(), std::size_t{0});
-  rng gen(opts.seed);
-  if (opts.shuffle && steps > 0) {
-    const bool last_partial = used < steps * ranks;
-    gen.shuffle(std::span<std::size_t>(step_order.data(), last_partial ? steps - 1 : steps));
-  }
-  std::vector<std::size_t> rank_order(ranks);
-  for (std::size_t s = 0; s < steps; ++s) {
-    std::iota(rank_order.begin(), rank_order.end(), std::size_t{0});
-    const std::size_t from = step_order[s];
-    // In the last step keep the empty bins at the end only if they are not shuffled apart: they
-    // are legal on any rank, so shuffle there too.
-    if (opts.shuffle) gen.shuffle(std::span<std::size_t>(rank_order));
-    for (std::size_t r = 0; r < ranks; ++r) bins[s * ranks + r] = std::move(st.bins[from * ranks + rank_order[r]]);
-  }
-  return make_rank_packing<D>(bins, steps, ranks, std::span<const size_vector<D>>(sizes), capacity, costs,
-                              lower_bound);
-}
+                                                std::span<const cost_t> costs);
+
+#if defined(FULCRUM_COMPILED)
+// Built once in fulcrum::compiled (src/pack.cpp) for D = 1..multi_compiled_max_dims.
+#define FULCRUM_RANK_PACK_EXTERN(D)                                                                            \
+  extern template rank_packing pack_for_ranks_sized<D>(std::vector<size_vector<D>>, const size_vector<D>&, \
+                                                       std::size_t, const rank_pack_options&, std::span<const cost_t>);
+FULCRUM_RANK_PACK_EXTERN(1)
+FULCRUM_RANK_PACK_EXTERN(2)
+FULCRUM_RANK_PACK_EXTERN(3)
+FULCRUM_RANK_PACK_EXTERN(4)
+FULCRUM_RANK_PACK_EXTERN(5)
+FULCRUM_RANK_PACK_EXTERN(6)
+FULCRUM_RANK_PACK_EXTERN(7)
+FULCRUM_RANK_PACK_EXTERN(8)
+#undef FULCRUM_RANK_PACK_EXTERN
+#endif
 
 }  // namespace detail
 
@@ -240,6 +148,11 @@ template <std::ranges::random_access_range R, class Capacity, class Cost = balan
                   "pack_for_ranks: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
     constexpr std::size_t D = std::tuple_size_v<projected>;
     static_assert(std::tuple_size_v<Capacity> == D, "pack_for_ranks: sizes and capacity have mismatched dimensions");
+#if defined(FULCRUM_COMPILED)
+    static_assert(D >= 1 && D <= multi_compiled_max_dims,
+                  "pack_for_ranks: fulcrum::compiled holds rank packing for 1..8 dimensions; include "
+                  "<fulcrum/packing/detail/rank_packing_impl.hpp> for more");
+#endif
     size_vector<D> cap{};
     for (std::size_t d = 0; d < D; ++d) {
       cap[d] = detail::to_size(where, "capacity", d, capacity[d]);
@@ -266,3 +179,7 @@ template <std::ranges::random_access_range R, class Capacity, class Cost = balan
 }
 
 }  // namespace fulcrum
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/packing/detail/rank_packing_impl.hpp"
+#endif

@@ -25,45 +25,21 @@
 #pragma once
 
 #include <span>
-#include <string>
-#include <string_view>
-#include <utility>
 
-#include "fulcrum/pipeline/detail/stage_search.hpp"
+#include "fulcrum/config.hpp"
 #include "fulcrum/pipeline/partition.hpp"
 #include "fulcrum/pipeline/plan.hpp"
 #include "fulcrum/pipeline/profile.hpp"
 
 namespace fulcrum {
 
-namespace detail {
-/// The balanced search over any inner model (the recompute overload uses it too).
-template <class Inner>
-[[nodiscard]] pipeline_plan balanced_search(std::string_view where, std::vector<pipeline_layer> layers, Inner inner,
-                                            const pipeline_search_options& opts) {
-  validate_search_options(where, opts, layers.size());
-  const auto best = partition_stages(layers, opts.stages, {}, &pipeline_layer::time);
-  const double cap =
-      best.bottleneck * (1.0 + opts.bottleneck_tolerance) * (1.0 + 1e-12);  // no addition: no contraction
-  stage_search_engine<Inner> engine(where, std::move(layers), std::move(inner), opts, cap);
-  try {
-    return engine.solve();
-  } catch (const infeasible&) {
-    throw infeasible(describe(where, "bottleneck_tolerance", opts.bottleneck_tolerance,
-                              "no partition within this tolerance of the optimal bottleneck fits device_memory = " +
-                                  std::to_string(opts.device_memory) + " (raise the tolerance or the memory)"));
-  }
-}
-}  // namespace detail
-
 /// OmniBal-style search without recompute: every layer keeps its activation_memory (see file docs).
-[[nodiscard]] inline pipeline_plan search_partition(std::span<const pipeline_layer> layers,
-                                                    const pipeline_search_options& opts) {
-  constexpr std::string_view where = "search_partition";
-  auto in = detail::validated_layers(where, layers);
-  detail::keep_all_activations inner(in);
-  // the engine keeps its own copy of the layers: the inner model reads `in`, which outlives it
-  return detail::balanced_search(where, in, inner, opts);
-}
+/// Defined in pipeline/detail/search_impl.hpp (header-only) or in fulcrum::compiled.
+[[nodiscard]] FULCRUM_WORKER pipeline_plan search_partition(std::span<const pipeline_layer> layers,
+                                                            const pipeline_search_options& opts);
 
 }  // namespace fulcrum
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/pipeline/detail/search_impl.hpp"
+#endif

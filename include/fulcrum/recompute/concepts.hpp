@@ -9,6 +9,8 @@
 
 #include <concepts>
 #include <ranges>
+#include <utility>
+#include <vector>
 
 #include "fulcrum/recompute/plan.hpp"
 
@@ -19,5 +21,21 @@ template <class R>
 concept recompute_layer_range =
     std::ranges::input_range<R> && std::ranges::input_range<std::ranges::range_reference_t<R>> &&
     std::constructible_from<recompute_option, std::ranges::range_reference_t<std::ranges::range_reference_t<R>>>;
+
+namespace detail {
+
+/// The per-layer options lowered to the one type the recompute workers take (validated there).
+template <recompute_layer_range R>
+[[nodiscard]] std::vector<std::vector<recompute_option>> lower_layer_options(R&& layers) {
+  std::vector<std::vector<recompute_option>> out;
+  for (auto&& layer : layers) {
+    std::vector<recompute_option> o;
+    for (auto&& x : layer) o.push_back(recompute_option(x));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace detail
 
 }  // namespace fulcrum

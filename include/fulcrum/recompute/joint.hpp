@@ -33,44 +33,46 @@
 #pragma once
 
 #include <cstddef>
-#include <limits>
 #include <span>
-#include <string_view>
-#include <utility>
 #include <vector>
 
-#include "fulcrum/core/error.hpp"
-#include "fulcrum/pipeline/detail/stage_search.hpp"
+#include "fulcrum/config.hpp"
 #include "fulcrum/pipeline/plan.hpp"
 #include "fulcrum/pipeline/profile.hpp"
 #include "fulcrum/pipeline/search.hpp"
 #include "fulcrum/recompute/concepts.hpp"
-#include "fulcrum/recompute/detail/joint_engine.hpp"
+#include "fulcrum/recompute/plan.hpp"
 
 namespace fulcrum {
+
+namespace detail {
+/// The workers behind the front doors below, on lowered options (recompute/detail/joint_impl.hpp,
+/// or fulcrum::compiled).
+FULCRUM_WORKER pipeline_plan joint_partition_recompute_layers(std::span<const pipeline_layer> layers,
+                                                              const std::vector<std::vector<recompute_option>>& options,
+                                                              const pipeline_search_options& opts);
+FULCRUM_WORKER pipeline_plan search_partition_layers(std::span<const pipeline_layer> layers,
+                                                     const std::vector<std::vector<recompute_option>>& options,
+                                                     const pipeline_search_options& opts);
+FULCRUM_WORKER pipeline_plan evaluate_pipeline_layers(std::span<const pipeline_layer> layers,
+                                                      const std::vector<std::vector<recompute_option>>& options,
+                                                      std::span<const std::size_t> boundaries,
+                                                      pipeline_search_options opts);
+}  // namespace detail
 
 /// Joint search (see file docs): the least simulated iteration time over all partitions and
 /// recompute choices.
 template <recompute_layer_range R>
 [[nodiscard]] pipeline_plan joint_partition_recompute(std::span<const pipeline_layer> layers, R&& layer_options,
                                                       const pipeline_search_options& opts) {
-  constexpr std::string_view where = "joint_partition_recompute";
-  auto in = detail::validated_layers(where, layers);
-  detail::least_recompute inner(detail::joint_options(where, layer_options, in.size()));
-  detail::validate_search_options(where, opts, in.size());
-  detail::stage_search_engine<detail::least_recompute> engine(where, std::move(in), std::move(inner), opts,
-                                                              std::numeric_limits<double>::infinity());
-  return engine.solve();
+  return detail::joint_partition_recompute_layers(layers, detail::lower_layer_options(layer_options), opts);
 }
 
 /// OmniBal-style balanced search with per-layer recompute options (see file docs).
 template <recompute_layer_range R>
 [[nodiscard]] pipeline_plan search_partition(std::span<const pipeline_layer> layers, R&& layer_options,
                                              const pipeline_search_options& opts) {
-  constexpr std::string_view where = "search_partition";
-  auto in = detail::validated_layers(where, layers);
-  detail::least_recompute inner(detail::joint_options(where, layer_options, in.size()));
-  return detail::balanced_search(where, std::move(in), std::move(inner), opts);
+  return detail::search_partition_layers(layers, detail::lower_layer_options(layer_options), opts);
 }
 
 /// A given partition (boundaries: p + 1 entries from 0 to n, increasing), each stage with its
@@ -78,25 +80,11 @@ template <recompute_layer_range R>
 template <recompute_layer_range R>
 [[nodiscard]] pipeline_plan evaluate_pipeline(std::span<const pipeline_layer> layers, R&& layer_options,
                                               std::span<const std::size_t> boundaries, pipeline_search_options opts) {
-  constexpr std::string_view where = "evaluate_pipeline";
-  auto in = detail::validated_layers(where, layers);
-  detail::least_recompute inner(detail::joint_options(where, layer_options, in.size()));
-  if (boundaries.size() < 2)
-    throw invalid_input(detail::describe(where, "boundaries.size()", boundaries.size(), "need at least 2"));
-  opts.stages = boundaries.size() - 1;
-  detail::validate_search_options(where, opts, in.size());
-  if (boundaries.front() != 0)
-    throw invalid_input(detail::describe(where, "boundaries", 0, boundaries.front(), "must be 0"));
-  if (boundaries.back() != in.size())
-    throw invalid_input(detail::describe(where, "boundaries", boundaries.size() - 1, boundaries.back(),
-                                         "must equal the number of layers"));
-  for (std::size_t s = 0; s + 1 < boundaries.size(); ++s)
-    if (boundaries[s + 1] <= boundaries[s])
-      throw invalid_input(
-          detail::describe(where, "boundaries", s + 1, boundaries[s + 1], "stage would be empty (not increasing)"));
-  detail::stage_search_engine<detail::least_recompute> engine(where, std::move(in), std::move(inner), opts,
-                                                              std::numeric_limits<double>::infinity(), false);
-  return engine.evaluate(std::vector<std::size_t>(boundaries.begin(), boundaries.end()));
+  return detail::evaluate_pipeline_layers(layers, detail::lower_layer_options(layer_options), boundaries, opts);
 }
 
 }  // namespace fulcrum
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/recompute/detail/joint_impl.hpp"
+#endif

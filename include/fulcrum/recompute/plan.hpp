@@ -6,11 +6,11 @@
 /// picks one option per layer.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/stats.hpp"

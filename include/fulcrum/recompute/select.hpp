@@ -20,35 +20,28 @@
 
 #include <cstdint>
 
-#include "fulcrum/recompute/branch_and_bound.hpp"
+#include <vector>
+
+#include "fulcrum/config.hpp"
 #include "fulcrum/recompute/concepts.hpp"
-#include "fulcrum/recompute/detail/instance.hpp"
-#include "fulcrum/recompute/frontier_dp.hpp"
-#include "fulcrum/recompute/greedy.hpp"
 #include "fulcrum/recompute/plan.hpp"
 
 namespace fulcrum {
 
 namespace detail {
-inline recompute_plan select_recompute(const recompute_instance& in, const recompute_options& opts) {
-  switch (opts.algorithm) {
-    case recompute_algorithm::greedy: return greedy_recompute(in).plan;
-    case recompute_algorithm::branch_and_bound: return recompute_bnb(in, opts.limits).solve();
-    case recompute_algorithm::dynamic_programming:
-      if (auto p = frontier_dp_recompute(in, opts.limits.nodes)) return *p;
-      return greedy_recompute(in).plan;
-    case recompute_algorithm::automatic: break;
-  }
-  if (auto p = frontier_dp_recompute(in, opts.limits.nodes)) return *p;
-  return recompute_bnb(in, opts.limits).solve();
-}
+/// select_recompute on lowered options (recompute/detail/select_impl.hpp, or fulcrum::compiled).
+FULCRUM_WORKER recompute_plan select_recompute_layers(const std::vector<std::vector<recompute_option>>& layers,
+                                                      std::uint64_t memory_budget, const recompute_options& opts);
 }  // namespace detail
 
 /// Chooses one option per layer (see file docs). `layers`: a range of ranges of recompute_option.
 template <recompute_layer_range R>
 [[nodiscard]] recompute_plan select_recompute(R&& layers, std::uint64_t memory_budget, recompute_options opts = {}) {
-  const auto in = detail::make_recompute_instance("select_recompute", layers, memory_budget);
-  return detail::select_recompute(in, opts);
+  return detail::select_recompute_layers(detail::lower_layer_options(layers), memory_budget, opts);
 }
 
 }  // namespace fulcrum
+
+#if !defined(FULCRUM_COMPILED)
+#include "fulcrum/recompute/detail/select_impl.hpp"
+#endif

@@ -14,6 +14,10 @@
 
 #include <fulcrum/core/rng.hpp>
 #include <fulcrum/core/sample.hpp>
+#include <fulcrum/packing/best_fit_decreasing.hpp>
+#include <fulcrum/packing/bounds.hpp>
+#include <fulcrum/packing/histogram.hpp>
+#include <fulcrum/packing/multi.hpp>
 #include <fulcrum/packing/pack.hpp>
 #include <fulcrum/testing/checkers.hpp>
 #include <fulcrum/testing/workloads.hpp>

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file balance/detail/post_balance_impl.hpp
 /// Internals of `post_balance` (balance/post_balance.hpp): movement accounting, the shed-and-refill
-/// attempt, the repair and return-home passes, and the Hungarian fallback.
+/// attempt, the repair and return-home passes, the Hungarian fallback, and `post_balance` itself
+/// (included by post_balance.hpp in header-only mode, compiled once into fulcrum::compiled otherwise:
+/// src/balance.cpp).
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -12,6 +15,17 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/balance/complete.hpp"
+#include "fulcrum/balance/detail/bounds.hpp"
+#include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/balance/lpt.hpp"
+#include "fulcrum/balance/options.hpp"
+#include "fulcrum/balance/partition.hpp"
+#include "fulcrum/balance/post_balance.hpp"
+#include "fulcrum/config.hpp"
+#include "fulcrum/core/bounds.hpp"
+#include "fulcrum/core/checked.hpp"
+#include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/wide_int.hpp"
 
@@ -458,3 +472,98 @@ inline std::vector<index_type> map_groups_to_ranks(const post_instance& in, std:
 }
 
 }  // namespace fulcrum::detail
+
+namespace fulcrum {
+
+/// Balances samples over `ranks` starting from `current_rank`, moving as few bytes as possible
+/// (inter-node first, then intra-node). See the file comment.
+FULCRUM_WORKER post_balance_result post_balance(std::span<const cost_t> costs, std::span<const index_type> current_rank,
+                                               std::span<const std::uint64_t> bytes, std::size_t ranks,
+                                               const post_balance_options& opts) {
+  constexpr const char* where = "post_balance";
+  detail::require_parts(where, ranks, costs.size());
+  if (current_rank.size() != costs.size())
+    throw invalid_input(
+        detail::describe(where, "current_rank.size()", current_rank.size(), "differs from costs.size()"));
+  if (bytes.size() != costs.size())
+    throw invalid_input(detail::describe(where, "bytes.size()", bytes.size(), "differs from costs.size()"));
+  if (opts.ranks_per_node == 0) throw invalid_input(detail::describe(where, "ranks_per_node", 0, "must be positive"));
+  if (!(opts.tolerance >= 0) || std::isinf(opts.tolerance))
+    throw invalid_input(detail::describe(where, "tolerance", opts.tolerance, "must be finite and non-negative"));
+  if (opts.balance.equal_counts)
+    throw invalid_input(detail::describe(where, "balance.equal_counts", 1, "is not supported by post_balance"));
+  if (opts.balance.part_capacity < std::numeric_limits<cost_t>::infinity())
+    throw invalid_input(detail::describe(where, "balance.part_capacity", opts.balance.part_capacity,
+                                         "is not supported by post_balance"));
+  detail::require_costs(where, costs);  // the validation balance() uses (core/validate.hpp)
+  std::uint64_t total_bytes = 0;
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    if (current_rank[i] >= ranks)
+      throw invalid_input(detail::describe(where, "current_rank", i, current_rank[i], "is not below ranks"));
+    total_bytes = checked_add(total_bytes, bytes[i], "post_balance: bytes");
+  }
+
+  const partition reference = opts.balance.algorithm == balance_algorithm::complete
+                                  ? complete_balance(costs, ranks, opts.balance)
+                                  : lpt(costs, ranks);
+  detail::post_instance in;
+  in.cost = costs;
+  in.origin = current_rank;
+  in.bytes = bytes;
+  in.ranks = ranks;
+  in.ranks_per_node = opts.ranks_per_node;
+  in.cap = reference.makespan * (1 + opts.tolerance);
+
+  bool have = false;
+  std::vector<index_type> best;
+  detail::movement best_move;
+  auto consider = [&](std::vector<index_type> rank_of) {
+    const auto load = detail::rank_loads(in, rank_of);
+    for (cost_t l : load)
+      if (!in.fits(l)) return;
+    const auto m = detail::measure_movement(in, rank_of);
+    if (!have || m < best_move) {
+      have = true;
+      best_move = m;
+      best = std::move(rank_of);
+    }
+  };
+  consider(std::vector<index_type>(current_rank.begin(), current_rank.end()));  // already balanced?
+  if (!have || best_move.samples > 0) {
+    for (double margin : {0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0})
+      consider(detail::shed_and_refill(in, margin));
+    // The reference's groups mapped onto ranks: always within the cap. Tried when no attempt fits,
+    // or when the best attempt still moves much (k <= 512, where the Hungarian mapping is cheap).
+    const bool costly = have && 4 * (best_move.inter + best_move.intra) > total_bytes;
+    if (!have || (costly && ranks <= detail::hungarian_max_size)) {
+      const auto mapped = detail::map_groups_to_ranks(in, reference.parts.assignment(costs.size()));
+      auto rank_of = mapped;
+      auto load = detail::rank_loads(in, rank_of);
+      detail::return_home(in, rank_of, load);
+      detail::swap_home(in, rank_of, load);
+      detail::return_home(in, rank_of, load);
+      // The passes track loads incrementally; the rule (index-order loads <= cap) decides.
+      for (cost_t l : detail::rank_loads(in, rank_of))
+        if (!in.fits(l)) {
+          rank_of = mapped;  // the reference's groups: index-order loads <= its makespan <= cap
+          break;
+        }
+      const auto m = detail::measure_movement(in, rank_of);
+      if (!have || m < best_move) {
+        have = true;
+        best_move = m;
+        best = std::move(rank_of);
+      }
+    }
+  }
+
+  post_balance_result res;
+  res.plan = detail::make_partition(best, costs, ranks, detail::balance_lower_bound(costs, ranks, false));
+  res.bytes_moved_inter_node = best_move.inter;
+  res.bytes_moved_intra_node = best_move.intra;
+  res.samples_moved = best_move.samples;
+  res.target_makespan = in.cap;
+  return res;
+}
+
+}  // namespace fulcrum

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/detail/pack_impl.hpp
-/// Definitions of pack()'s one-dimensional span-level workers (declared in packing/pack.hpp):
+/// Definitions of pack()'s span-level workers (declared in packing/pack.hpp): one-dimensional
+/// (pack_sizes) and multi-constraint (pack_multi<D>),
 /// included by pack.hpp in header-only mode, compiled once into fulcrum::compiled otherwise
 /// (src/pack.cpp). Each algorithm is instantiated once per element type (std::uint32_t read in
 /// place, std::uint64_t for everything else), whatever the user's item type, projection and
@@ -23,6 +24,7 @@
 #include "fulcrum/packing/first_fit.hpp"
 #include "fulcrum/packing/first_fit_decreasing.hpp"
 #include "fulcrum/packing/histogram.hpp"
+#include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/next_fit.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
@@ -93,6 +95,37 @@ FULCRUM_WORKER packing pack_sizes(std::span<const std::uint64_t> sizes, std::uin
 FULCRUM_WORKER packing pack_sizes(std::span<const std::uint32_t> sizes, std::uint64_t capacity,
                                   const pack_options& opts) {
   return pack_span<std::uint32_t>(sizes, capacity, opts);
+}
+
+template <std::size_t D>
+[[nodiscard]] multi_packing<D> run_multi(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity,
+                                         const pack_options& opts) {
+  switch (opts.algorithm) {
+    case pack_algorithm::automatic:
+    case pack_algorithm::best_fit_decreasing: return multi_best_fit_decreasing<D>(sizes, capacity);
+    case pack_algorithm::first_fit_decreasing: return multi_first_fit_decreasing<D>(sizes, capacity);
+    case pack_algorithm::first_fit: return multi_first_fit<D>(sizes, capacity);
+    case pack_algorithm::next_fit: return multi_next_fit<D>(sizes, capacity);
+    default: break;
+  }
+  throw invalid_input(describe("pack", "opts.algorithm", algorithm_name(opts.algorithm),
+                               "is not available for multi-constraint packing (use automatic, best_fit_decreasing, "
+                               "first_fit_decreasing, first_fit or next_fit)"));
+}
+
+template <std::size_t D>
+[[nodiscard]] multi_packing<D> pack_multi(std::vector<size_vector<D>> sizes, const size_vector<D>& capacity,
+                                          const pack_options& opts) {
+  if (sizes.size() > std::numeric_limits<index_type>::max())
+    throw invalid_input(describe("pack", "items", sizes.size(), "more items than index_type can address"));
+  const oversize_split split =
+      split_oversize<D>("pack", std::span<size_vector<D>>(sizes), capacity, opts.oversize_policy, false);
+  if (split.own.empty()) return run_multi<D>(sizes, capacity, opts);
+  std::vector<size_vector<D>> compact;
+  compact.reserve(split.regular.size());
+  for (const index_type i : split.regular) compact.push_back(sizes[i]);
+  return with_own_bins<size_vector<D>>(run_multi<D>(compact, capacity, opts), split,
+                                       [&](index_type i) { return sizes[i]; });
 }
 
 }  // namespace fulcrum::detail

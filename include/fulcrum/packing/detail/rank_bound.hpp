@@ -26,6 +26,8 @@
 #include <span>
 
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/wide_int.hpp"
+#include "fulcrum/packing/bounds.hpp"
 #include "fulcrum/packing/multi.hpp"
 
 namespace fulcrum::detail {

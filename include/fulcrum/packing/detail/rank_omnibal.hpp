@@ -22,7 +22,9 @@
 
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/rng.hpp"
+#include "fulcrum/packing/detail/multi_impl.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
+#include "fulcrum/packing/detail/rank_packing_impl.hpp"
 #include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
 
