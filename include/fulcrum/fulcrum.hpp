@@ -75,3 +75,6 @@
 #include "fulcrum/dispatch/node_aware.hpp"
 #include "fulcrum/dispatch/return_results.hpp"
 
+
+// long context: packed-sequence layout, sequence and context parallelism
+#include "fulcrum/layout/packed_layout.hpp"
