@@ -78,3 +78,4 @@
 
 // long context: packed-sequence layout, sequence and context parallelism
 #include "fulcrum/layout/packed_layout.hpp"
+#include "fulcrum/parallel/context_parallel.hpp"
