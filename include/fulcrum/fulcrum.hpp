@@ -78,4 +78,6 @@
 
 // long context: packed-sequence layout, sequence and context parallelism
 #include "fulcrum/layout/packed_layout.hpp"
+#include "fulcrum/core/document_cost.hpp"
 #include "fulcrum/parallel/context_parallel.hpp"
+#include "fulcrum/parallel/sequence_parallel.hpp"
