@@ -7,7 +7,7 @@
 // same attention work and the same token count on every rank. Each rank then knows, per chunk, the
 // document and token range it holds (its position ids are begin .. end-1 of that document).
 //
-// expect: fulcrum: max/mean 1\.00[0-9]* .* equal tokens
+// expect: fulcrum: max/mean 1\.00[0-9]*, .*, equal tokens
 #include <cstdint>
 #include <cstdio>
 #include <vector>
