@@ -4,15 +4,18 @@
 /// write per token and array. Included by that header after its public types.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/layout/packed_layout_result.hpp"
 
 namespace fulcrum::detail {
 

@@ -17,6 +17,7 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/validate.hpp"
+#include "fulcrum/parallel/context_parallel_result.hpp"
 
 namespace fulcrum::detail {
 
