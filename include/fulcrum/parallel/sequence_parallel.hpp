@@ -132,12 +132,12 @@ requires std::ranges::sized_range<R>
 }
 
 /// Padded tokens of every bin of a one-dimensional rank_packing (step-major, like its loads).
-[[nodiscard]] inline std::vector<std::uint64_t> sp_padded_tokens(const rank_packing& packing, const sp_spec& sp) {
-  if (packing.dims != 1)
-    throw invalid_input(detail::describe("sp_padded_tokens", "packing.dims", packing.dims, "must be 1 (tokens)"));
+[[nodiscard]] inline std::vector<std::uint64_t> sp_padded_tokens(const rank_packing& packs, const sp_spec& sp) {
+  if (packs.dims != 1)
+    throw invalid_input(detail::describe("sp_padded_tokens", "packs.dims", packs.dims, "must be 1 (tokens)"));
   std::vector<std::uint64_t> out;
-  out.reserve(packing.loads.size());
-  for (const std::uint64_t t : packing.loads) out.push_back(sp.padded(t));
+  out.reserve(packs.loads.size());
+  for (const std::uint64_t t : packs.loads) out.push_back(sp.padded(t));
   return out;
 }
 

@@ -258,7 +258,7 @@ inline void cp_fill(std::span<const std::uint32_t> lengths, std::size_t cp, cons
       throw invalid_input(describe(where, "lengths", d, lengths[d], "exceeds 2^31 - 1"));
     tokens = checked_add(tokens, lengths[d], "plan_context_parallel tokens");
     pairs = checked_add(pairs, causal_pairs(0, lengths[d]), "plan_context_parallel pairs");
-    documents += lengths[d] > 0 ? 1 : 0;
+    documents += lengths[d] > 0 ? 1u : 0u;
     longest = std::max(longest, lengths[d]);
   }
   const bool fill_ok = tokens % cp == 0 || opts.token_slack >= 1;
