@@ -39,10 +39,12 @@
 /// dearest single token, per_token + per_pair L_max + per_chunk: no plan does better, padded or
 /// not), `gap()`, `proven_optimal` (makespan <= lower_bound) and `stats()` over the rank costs.
 /// Guarantee: automatic is never worse than zigzag (when its token spread is within token_slack)
-/// nor than zigzag_padded. Every token of every document is on exactly one rank. The fill plan's
-/// makespan is within 2 (per_token + per_pair (L_max + 1)) + 4 per_chunk of the mean rank cost
-/// plus per_chunk x (whole documents on the rank) - checked against brute force over every
-/// token-to-rank assignment on small cases (tests/unit/parallel).
+/// nor than zigzag_padded. Every token of every document is on exactly one rank. The fill plan
+/// keeps every rank's cost within (per_token T + per_pair P) / cp + 2 (per_token + per_pair
+/// (L_max + 1)) + per_chunk (4 + whole documents on the rank), for T tokens and P pairs in all:
+/// an observed bound (the fill aims each rank at its exact share and splits at most two documents
+/// per rank), checked by the tests against brute force over every token-to-rank assignment on small
+/// cases and on long-tail batches of 32K tokens (tests/unit/parallel), not a proof.
 /// Complexity: O(D log D + cp) for fill, O(D cp) for the zig-zags; memory O(D + chunks).
 /// Errors (invalid_input): cp == 0 or above max_parts; a length above 2^31 - 1; a negative, NaN
 /// or infinite cost coefficient; fill asked for when T % cp != 0 and token_slack == 0.

@@ -195,6 +195,22 @@ TEST_SUITE("properties") {
         CHECK(check_cover(plan, lengths, opts.cost) == "");
         CHECK(plan.gap() < 0.002);
         CHECK(plan.token_spread() <= 1);
+        // The fill's stated additive bound, on large instances too (per_token 1, per_chunk 64).
+        fulcrum::cp_options fill_opts{cp_method::fill, fulcrum::cp_cost{1.0, 1.0, 64.0}, 1};
+        const auto fill = fulcrum::plan_context_parallel(lengths, cp, fill_opts);
+        std::uint32_t longest = 0;
+        double work = 0;
+        for (auto l : lengths) {
+          longest = std::max(longest, l);
+          work += static_cast<double>(l) + static_cast<double>(fulcrum::causal_pairs(0, l));
+        }
+        for (std::size_t r = 0; r < cp; ++r) {
+          std::size_t whole = 0;
+          for (const auto& c : fill.rank_chunks(r)) whole += (c.begin == 0 && c.end == lengths[c.document]) ? 1 : 0;
+          const double bound =
+              work / static_cast<double>(cp) + 2 * (1.0 + (longest + 1.0)) + 64.0 * (4.0 + static_cast<double>(whole));
+          CHECK(fill.rank_costs[r] <= bound * (1 + 1e-12));
+        }
       }
     }
   }
