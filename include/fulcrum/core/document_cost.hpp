@@ -11,6 +11,10 @@
 ///   per_document_cost{...}) with packs given as ranges of lengths balances the per-document sums.
 ///   Balancing by effective tokens (without padding or masked prompt tokens) is the same model on
 ///   the effective lengths with b = 0.
+/// - effective_tokens_cost{}: the tokens that count for the loss: a document_tokens{length, masked}
+///   counts length - masked (masked prompt tokens excluded), a plain length counts itself, a pack
+///   (a range of either) the sum over its documents; padding is never part of a document, so it
+///   never counts. Balance by it when the loss is normalised per token.
 /// - pack_document_costs(packs, lengths, model): the cost of every group of a `grouping` whose
 ///   indices are documents of `lengths`; O(items). Feed it to balance() as plain costs.
 /// Determinism: every product through detail::mul, sums in document order.
@@ -18,8 +22,10 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <ranges>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "fulcrum/concepts/cost_model.hpp"
@@ -49,6 +55,31 @@ struct per_document_cost {
     cost_t total = 0;
     for (auto l : lengths) total += document(l);
     return total + c;
+  }
+};
+
+/// A document's tokens, `masked` of them excluded from the loss (prompt tokens).
+struct document_tokens {
+  std::uint32_t length = 0;
+  std::uint32_t masked = 0;
+};
+
+/// cost = effective tokens: length - masked per document, summed over a pack (see file docs).
+struct effective_tokens_cost {
+  template <arithmetic T>
+  [[nodiscard]] constexpr cost_t operator()(T length) const noexcept {
+    return static_cast<cost_t>(length);
+  }
+  [[nodiscard]] constexpr cost_t operator()(const document_tokens& d) const noexcept {
+    return d.masked >= d.length ? 0.0 : static_cast<cost_t>(d.length - d.masked);
+  }
+  template <std::ranges::input_range R>
+  requires arithmetic<std::ranges::range_value_t<R>> ||
+      std::same_as<std::remove_cvref_t<std::ranges::range_value_t<R>>, document_tokens>
+  [[nodiscard]] constexpr cost_t operator()(R&& documents) const {
+    cost_t total = 0;
+    for (const auto& d : documents) total += (*this)(d);
+    return total;
   }
 };
 

@@ -45,7 +45,7 @@
 /// an observed bound (the fill aims each rank at its exact share and splits at most two documents
 /// per rank), checked by the tests against brute force over every token-to-rank assignment on small
 /// cases and on long-tail batches of 32K tokens (tests/unit/parallel), not a proof.
-/// Complexity: O(D log D + cp) for fill, O(D cp) for the zig-zags; memory O(D + chunks).
+/// Complexity: O((D + cp) log D) for fill, O(D cp) for the zig-zags; memory O(D + chunks).
 /// Errors (invalid_input): cp == 0 or above max_parts; a length above 2^31 - 1; a negative, NaN
 /// or infinite cost coefficient; fill asked for when T % cp != 0 and token_slack == 0.
 /// Deterministic: ties by document index; products through detail::mul.

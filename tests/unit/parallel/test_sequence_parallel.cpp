@@ -167,3 +167,23 @@ TEST_CASE("per-document cost: a pack of short documents costs less than one long
   CHECK(fulcrum::pack_document_costs(grouping, docs, with_c)[1] == doctest::Approx(1536 + 100));
   CHECK(with_c(std::vector<std::uint32_t>{512, 512, 512}) == doctest::Approx(1536 + 100));
 }
+
+TEST_CASE("effective tokens: masked prompt tokens and padding do not count") {
+  const fulcrum::effective_tokens_cost cost;
+  CHECK(cost(fulcrum::document_tokens{100, 30}) == 70.0);
+  CHECK(cost(fulcrum::document_tokens{10, 30}) == 0.0);
+  CHECK(cost(std::vector<fulcrum::document_tokens>{{100, 30}, {50, 0}}) == 120.0);
+  CHECK(cost(std::vector<std::uint32_t>{100, 50}) == 150.0);
+  // Two packs of 200 tokens each: one mostly prompt. By effective tokens, the two mostly-answer
+  // packs go to different parts.
+  const std::vector<std::vector<fulcrum::document_tokens>> packs = {
+      {{200, 0}}, {{200, 0}}, {{200, 190}}, {{100, 90}, {100, 90}}};
+  const auto p = fulcrum::balance(packs, 2, {}, cost);
+  // Effective costs 200, 200, 10, 20: the optimum is {200, 10} and {200, 20}. By total tokens
+  // (200 each) any 2 + 2 split would look balanced.
+  CHECK(p.makespan == 220.0);
+  CHECK(p.proven_optimal);
+  const auto a = p.parts[0];
+  REQUIRE(a.size() == 2);
+  CHECK(((a[0] <= 1) != (a[1] <= 1)));  // one of the two answer-heavy packs on each part
+}
