@@ -235,7 +235,7 @@ TEST_SUITE("properties") {
   }
 }
 
-TEST_CASE("packed_layout: multimodal placement, hand-checked") {
+TEST_CASE("packed_layout: multimodal placement by hand") {
   // One document: 3 text tokens, images of 2 and 1 tokens at text offsets 1 and 3.
   const std::vector<std::uint32_t> text = {3};
   const std::vector<std::size_t> offsets = {0, 2};

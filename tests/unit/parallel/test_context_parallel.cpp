@@ -102,7 +102,7 @@ TEST_CASE("context parallel: causal pairs and a hand-checked zig-zag") {
   CHECK(p.gap() == 0.0);
 }
 
-TEST_CASE("context parallel: short documents stay whole, long ones are split") {
+TEST_CASE("context parallel: short documents stay whole and long ones are split") {
   // One 4096-token document and 32 documents of 128: zig-zag splits all 33 in 8 chunks; fill
   // keeps (nearly) every short document on one rank.
   std::vector<std::uint32_t> lengths(32, 128);
@@ -178,7 +178,7 @@ TEST_SUITE("properties") {
     }
   }
 
-  TEST_CASE("context parallel: random long-tail batches, fill against zig-zag") {
+  TEST_CASE("context parallel: random long-tail batches against zig-zag") {
     fulcrum::rng gen(31);
     for (int round = 0; round < 40; ++round) {
       std::vector<std::uint32_t> lengths;
