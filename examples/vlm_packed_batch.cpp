@@ -12,6 +12,7 @@
 // expect: batch 8 x 8192 tokens: [0-9]+ text, [0-9]+ image, [0-9]+ padding; every token once
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <fulcrum/layout/packed_layout.hpp>
