@@ -78,3 +78,9 @@
 #include "fulcrum/dispatch/node_aware.hpp"
 #include "fulcrum/dispatch/return_results.hpp"
 
+
+// long context: packed-sequence layout, sequence and context parallelism
+#include "fulcrum/layout/packed_layout.hpp"
+#include "fulcrum/core/document_cost.hpp"
+#include "fulcrum/parallel/context_parallel.hpp"
+#include "fulcrum/parallel/sequence_parallel.hpp"

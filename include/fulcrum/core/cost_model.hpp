@@ -9,6 +9,8 @@
 /// - projected_cost{m, proj}  m(proj(item)), e.g. attention cost of a sample's total tokens
 /// - composite_cost{parts...} sum of per-modality models (ViT phase + LLM phase)
 /// - padded_cost{per_token}   a *group* model: longest length x count (batches padded to the longest)
+/// - per_document_cost{a,b,c} (core/document_cost.hpp) a *group* model for packs: the sum over the
+///                            pack's documents of a*L + b*L^2 (+ c once), not the pack's total length
 ///
 /// Evaluation order is fixed ((a*L + (b*L)*L) + c), and every product goes through detail::mul
 /// (core/detail/float.hpp), which no compiler may contract into an FMA: costs are bit-identical
