@@ -266,7 +266,11 @@ TEST_SUITE("runtime") {
     const auto ranked = pack_for_ranks(in.sizes, cap, 8);
     MESSAGE("stream bins " << bins << " offline pack " << offline.bins.size() << " dist " << dist0 << " / " << dist1
                            << " offline " << ranked.dist[0] << " / " << ranked.dist[1]);
-    CHECK(static_cast<double>(bins) <= 1.02 * static_cast<double>(offline.bins.size()));
+    // the targets, at test scale: micro-batches within 1% of pack(), DistRatio within 2x of
+    // pack_for_ranks (docs/benchmarks.md has the 1M figures)
+    CHECK(static_cast<double>(bins) <= 1.01 * static_cast<double>(offline.bins.size()));
+    CHECK(dist0 <= 2 * ranked.dist[0]);
+    CHECK(dist1 <= 2 * ranked.dist[1]);
     CHECK(dist0 <= 0.01);
     CHECK(dist1 <= 0.01);
   }
