@@ -104,10 +104,10 @@ struct stream_options {
   stream_end end = stream_end::flush;          ///< what finish() does with a partial last step
   std::size_t max_wait = 0;                    ///< N: run a round once N items are buffered (0: buffer)
   oversize oversize_policy = oversize::error;  ///< error or truncate (own_bin is not offered)
-  std::size_t passes = 8;                      ///< local-search passes per step
+  std::size_t passes = 4;                      ///< local-search passes per step
   double keep_fill = 0.985;                    ///< bins filled below this go back to the buffer
   double keep_share = 0.25;                    ///< most of a round's items kept for later
-  std::uint32_t max_keep_rounds = 3;           ///< an item kept this often is emitted in its next round
+  std::uint32_t max_keep_rounds = 8;           ///< an item kept this often is emitted in its next round
 };
 
 /// One emitted step: `ranks` micro-batches of item ids (rank r's is micro_batch(r)).
@@ -638,10 +638,11 @@ class streaming_batcher {
   }
 
   /// Steps balance best when their bins agree in the coarse dimensions (all but the one with the
-  /// largest cap, e.g. the image count): per class of coarse loads, the emitted bins beyond a
-  /// multiple of `ranks` (the least full ones) go back to the buffer, unless one of them holds an
-  /// item kept too often or the leftovers would exceed keep_limit(). order[0, emit) is reordered
-  /// so the emitted bins come first; returns the new emit count (a multiple of ranks).
+  /// largest cap, e.g. the image count). Per class of coarse loads, the emitted bins beyond a
+  /// multiple of `ranks` (the least full ones) go back to the buffer; where that is not allowed (an
+  /// item kept too often, or the leftovers would pass keep_limit()) the class is completed with
+  /// not-yet-emitted bins of the same class, else its surplus is emitted in mixed steps (rounded to
+  /// whole steps by keeping or adding the least full bins). order[0, result) are the emitted bins.
   std::size_t cut_by_class(const std::vector<std::vector<index_type>>& bins, const std::vector<size_vector<D>>& loads,
                            const std::vector<char>& forced, std::vector<std::size_t>& order, std::size_t emit,
                            std::size_t left) const {
@@ -650,6 +651,7 @@ class streaming_batcher {
     } else {
       if (cost_mode_ == 2) return emit;
       const std::size_t k = opts_.ranks;
+      const std::size_t nb = order.size();
       std::size_t fine = 0;
       for (std::size_t d = 1; d < D; ++d)
         if (opts_.caps[d] > opts_.caps[fine]) fine = d;
@@ -658,36 +660,68 @@ class streaming_batcher {
           if (d != fine && loads[a][d] != loads[b][d]) return loads[a][d] < loads[b][d];
         return false;
       };
-      // Positions q in [0, emit) grouped by class, each class in fill order.
-      std::vector<std::size_t> pos(emit);
+      // Positions q in [0, nb) by class, each class in order (emitted ones first, fullest first).
+      std::vector<std::size_t> pos(nb);
       std::iota(pos.begin(), pos.end(), std::size_t{0});
       std::stable_sort(pos.begin(), pos.end(),
                        [&](std::size_t a, std::size_t b) { return key_less(order[a], order[b]); });
-      std::vector<char> cut(emit, 0);
-      std::size_t kept_items = left, cuts = 0;
-      for (std::size_t lo = 0; lo < emit;) {
+      std::vector<char> out(nb, 0);  // 1: emitted
+      for (std::size_t q = 0; q < emit; ++q) out[q] = 1;
+      std::size_t kept_items = left;
+      std::vector<std::size_t> mixed;  // positions emitted in mixed steps
+      for (std::size_t lo = 0; lo < nb;) {
         std::size_t hi = lo + 1;
-        while (hi < emit && !key_less(order[pos[lo]], order[pos[hi]])) ++hi;
-        const std::size_t rem = (hi - lo) % k;
-        std::size_t items = 0;
-        bool ok = true;
-        for (std::size_t q = hi - rem; q < hi; ++q) {
-          items += bins[order[pos[q]]].size();
-          ok = ok && forced[order[pos[q]]] == 0;
-        }
-        if (rem > 0 && ok && kept_items + items <= keep_limit()) {
-          for (std::size_t q = hi - rem; q < hi; ++q) cut[pos[q]] = 1;
-          kept_items += items;
-          cuts += rem;
+        while (hi < nb && !key_less(order[pos[lo]], order[pos[hi]])) ++hi;
+        std::size_t e = 0;  // emitted of the class: pos[lo, lo + e)
+        while (lo + e < hi && pos[lo + e] < emit) ++e;
+        const std::size_t rem = e % k;
+        if (rem > 0) {
+          std::size_t items = 0;
+          bool may_cut = true;
+          for (std::size_t q = lo + e - rem; q < lo + e; ++q) {
+            items += bins[order[pos[q]]].size();
+            may_cut = may_cut && forced[order[pos[q]]] == 0;
+          }
+          if (may_cut && kept_items + items <= keep_limit()) {
+            for (std::size_t q = lo + e - rem; q < lo + e; ++q) out[pos[q]] = 0;
+            kept_items += items;
+          } else if (hi - lo - e >= k - rem) {
+            for (std::size_t q = lo + e; q < lo + e + k - rem; ++q) out[pos[q]] = 1;
+          } else {
+            for (std::size_t q = lo + e - rem; q < lo + e; ++q) mixed.push_back(pos[q]);
+          }
         }
         lo = hi;
       }
-      if (cuts % k != 0 || cuts == emit) return emit;  // classes left uncut do not sum to whole steps
+      if (mixed.size() % k != 0) {
+        // Keep the least full non-forced mixed bins, else add the fullest bins not emitted.
+        std::sort(mixed.begin(), mixed.end());
+        const std::size_t need = mixed.size() % k;
+        std::size_t free_bins = 0;
+        for (const std::size_t q : mixed) free_bins += forced[order[q]] == 0 ? 1 : 0;
+        if (free_bins >= need) {
+          std::size_t left_to_keep = need;
+          for (std::size_t q = mixed.size(); q-- > 0 && left_to_keep > 0;)
+            if (forced[order[mixed[q]]] == 0) {
+              out[mixed[q]] = 0;
+              --left_to_keep;
+            }
+        } else {
+          std::size_t add = k - need;
+          for (std::size_t q = 0; q < nb && add > 0; ++q)
+            if (out[q] == 0) {
+              out[q] = 1;
+              --add;
+            }
+          if (add > 0) return emit;
+        }
+      }
       std::vector<std::size_t> head, tail;
-      for (std::size_t q = 0; q < emit; ++q) (cut[q] == 0 ? head : tail).push_back(order[q]);
+      for (std::size_t q = 0; q < nb; ++q) (out[q] != 0 ? head : tail).push_back(order[q]);
+      if (head.size() % k != 0 || head.empty()) return emit;
       std::copy(head.begin(), head.end(), order.begin());
       std::copy(tail.begin(), tail.end(), order.begin() + static_cast<std::ptrdiff_t>(head.size()));
-      return emit - cuts;
+      return head.size();
     }
   }
 
