@@ -44,9 +44,9 @@ namespace fulcrum::io {
 
 /// Which columns/members hold a sample's sizes.
 struct dataset_fields {
-  std::string text = "text_tokens";  ///< text tokens of a sample
-  std::string images = "images";     ///< image count (each image = tokens_per_image tokens); empty: none
-  std::string tokens;                ///< if set: total tokens of a sample (text and images are then ignored)
+  std::string text = "text_tokens";      ///< text tokens of a sample
+  std::string images = "images";         ///< image count (each image = tokens_per_image tokens); empty: none
+  std::string tokens;                    ///< if set: total tokens of a sample (text and images are then ignored)
   std::uint32_t tokens_per_image = 576;  ///< LLM tokens per image (LLaVA-1.5 at 336 px), stored in every sample
 };
 
@@ -94,7 +94,8 @@ inline std::uint32_t json_size_field(const json_value& obj, std::string_view sou
   if (count_lists && v->is_array()) return static_cast<std::uint32_t>(v->values.size());  // <= max_values_per_line
   if (count_lists && v->is_string()) return 1;
   if (count_lists && v->is_null()) return 0;
-  throw invalid_input(field_error(source, line, field, "", std::string("is ") + kind_name(v->type) + ", expected a number"));
+  throw invalid_input(
+      field_error(source, line, field, "", std::string("is ") + kind_name(v->type) + ", expected a number"));
 }
 
 /// Per-line parser of JSON Lines, shared by the text and the stream readers.
@@ -118,20 +119,24 @@ class jsonl_lines {
       s.text_tokens = json_size_field(obj, source_, line_no, fields_.text, false);
       if (!fields_.images.empty()) s.images = json_size_field(obj, source_, line_no, fields_.images, true);
     }
-    if (out_.size() >= limits_.max_samples) {
+    if (count_ >= limits_.max_samples) {
       std::ostringstream os;
       os << where.str() << ": more than " << limits_.max_samples << " samples (the reader's limit)";
       throw invalid_input(os.str());
     }
     out_.push_back(s);
+    ++count_;
   }
   [[nodiscard]] std::vector<multimodal_sample> finish() { return std::move(out_); }
+  /// Samples parsed and not yet taken (for_each_sample drains it after every line).
+  [[nodiscard]] std::vector<multimodal_sample>& pending() noexcept { return out_; }
 
  private:
   const dataset_fields& fields_;
   std::string_view source_;
   reader_limits limits_;
   std::vector<multimodal_sample> out_;
+  std::size_t count_ = 0;
 };
 
 /// Per-line parser of CSV, shared by the text and the stream readers.
@@ -180,13 +185,16 @@ class csv_lines {
       s.text_tokens = number(text_col_, fields_.text);
       if (have_images_) s.images = number(images_col_, fields_.images);
     }
-    if (out_.size() >= limits_.max_samples) {
+    if (count_ >= limits_.max_samples) {
       std::ostringstream os;
       os << source_ << ':' << line_no << ": more than " << limits_.max_samples << " samples (the reader's limit)";
       throw invalid_input(os.str());
     }
     out_.push_back(s);
+    ++count_;
   }
+  /// Samples parsed and not yet taken (for_each_sample drains it after every line).
+  [[nodiscard]] std::vector<multimodal_sample>& pending() noexcept { return out_; }
   [[nodiscard]] std::vector<multimodal_sample> finish() {
     if (header_.empty()) throw invalid_input(std::string(source_) + ":1: missing CSV header row");
     return std::move(out_);
@@ -200,6 +208,7 @@ class csv_lines {
   std::size_t text_col_ = 0, images_col_ = 0, tokens_col_ = 0;
   bool have_images_ = false;
   std::vector<multimodal_sample> out_;
+  std::size_t count_ = 0;
 };
 
 /// Feeds every line of `text` (BOM skipped) to `lines` and returns its samples.
@@ -241,12 +250,36 @@ template <class Lines>
                                                                  const reader_limits& limits = {}) {
   if (format == dataset_format::csv) {
     detail::csv_lines lines(fields, source, limits);
-    detail::for_each_stream_line(in, source, limits.max_line_bytes, [&](std::string_view l, std::size_t n) { lines(l, n); });
+    detail::for_each_stream_line(in, source, limits.max_line_bytes,
+                                 [&](std::string_view l, std::size_t n) { lines(l, n); });
     return lines.finish();
   }
   detail::jsonl_lines lines(fields, source, limits);
-  detail::for_each_stream_line(in, source, limits.max_line_bytes, [&](std::string_view l, std::size_t n) { lines(l, n); });
+  detail::for_each_stream_line(in, source, limits.max_line_bytes,
+                               [&](std::string_view l, std::size_t n) { lines(l, n); });
   return lines.finish();
+}
+
+/// Reads a stream lazily and calls `f(sample)` for every sample as soon as its line is parsed (at
+/// most one line, `limits.max_line_bytes`, held at once: for datasets larger than memory, e.g. the
+/// streaming batcher, runtime/streaming_batcher.hpp). Same formats, errors and limits as
+/// read_dataset; samples before an error have already been passed to `f`.
+template <class F>
+void for_each_sample(std::istream& in, dataset_format format, F&& f, const dataset_fields& fields = {},
+                     std::string_view source = "<input>", const reader_limits& limits = {}) {
+  auto run = [&](auto lines) {
+    detail::for_each_stream_line(in, source, limits.max_line_bytes, [&](std::string_view l, std::size_t n) {
+      lines(l, n);
+      for (const multimodal_sample& s : lines.pending()) f(s);
+      lines.pending().clear();
+    });
+    (void)lines.finish();
+  };
+  if (format == dataset_format::csv) {
+    run(detail::csv_lines(fields, source, limits));
+  } else {
+    run(detail::jsonl_lines(fields, source, limits));
+  }
 }
 
 namespace detail {
@@ -254,7 +287,8 @@ namespace detail {
 inline void open_input(std::ifstream& in, const std::filesystem::path& path) {
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st)) throw invalid_input(path.string() + ": cannot open for reading: no such file");
+  if (ec || !std::filesystem::exists(st))
+    throw invalid_input(path.string() + ": cannot open for reading: no such file");
   if (std::filesystem::is_directory(st)) throw invalid_input(path.string() + ": is a directory, expected a file");
   in.open(path, std::ios::binary);
   if (!in) throw invalid_input(path.string() + ": cannot open for reading");
