@@ -44,9 +44,9 @@ namespace fulcrum::io {
 
 /// Which columns/members hold a sample's sizes.
 struct dataset_fields {
-  std::string text = "text_tokens";      ///< text tokens of a sample
-  std::string images = "images";         ///< image count (each image = tokens_per_image tokens); empty: none
-  std::string tokens;                    ///< if set: total tokens of a sample (text and images are then ignored)
+  std::string text = "text_tokens";  ///< text tokens of a sample
+  std::string images = "images";     ///< image count (each image = tokens_per_image tokens); empty: none
+  std::string tokens;                ///< if set: total tokens of a sample (text and images are then ignored)
   std::uint32_t tokens_per_image = 576;  ///< LLM tokens per image (LLaVA-1.5 at 336 px), stored in every sample
 };
 
@@ -94,8 +94,7 @@ inline std::uint32_t json_size_field(const json_value& obj, std::string_view sou
   if (count_lists && v->is_array()) return static_cast<std::uint32_t>(v->values.size());  // <= max_values_per_line
   if (count_lists && v->is_string()) return 1;
   if (count_lists && v->is_null()) return 0;
-  throw invalid_input(
-      field_error(source, line, field, "", std::string("is ") + kind_name(v->type) + ", expected a number"));
+  throw invalid_input(field_error(source, line, field, "", std::string("is ") + kind_name(v->type) + ", expected a number"));
 }
 
 /// Per-line parser of JSON Lines, shared by the text and the stream readers.
@@ -127,9 +126,9 @@ class jsonl_lines {
     out_.push_back(s);
     ++count_;
   }
-  [[nodiscard]] std::vector<multimodal_sample> finish() { return std::move(out_); }
   /// Samples parsed and not yet taken (for_each_sample drains it after every line).
   [[nodiscard]] std::vector<multimodal_sample>& pending() noexcept { return out_; }
+  [[nodiscard]] std::vector<multimodal_sample> finish() { return std::move(out_); }
 
  private:
   const dataset_fields& fields_;
@@ -250,13 +249,11 @@ template <class Lines>
                                                                  const reader_limits& limits = {}) {
   if (format == dataset_format::csv) {
     detail::csv_lines lines(fields, source, limits);
-    detail::for_each_stream_line(in, source, limits.max_line_bytes,
-                                 [&](std::string_view l, std::size_t n) { lines(l, n); });
+    detail::for_each_stream_line(in, source, limits.max_line_bytes, [&](std::string_view l, std::size_t n) { lines(l, n); });
     return lines.finish();
   }
   detail::jsonl_lines lines(fields, source, limits);
-  detail::for_each_stream_line(in, source, limits.max_line_bytes,
-                               [&](std::string_view l, std::size_t n) { lines(l, n); });
+  detail::for_each_stream_line(in, source, limits.max_line_bytes, [&](std::string_view l, std::size_t n) { lines(l, n); });
   return lines.finish();
 }
 
@@ -287,8 +284,7 @@ namespace detail {
 inline void open_input(std::ifstream& in, const std::filesystem::path& path) {
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st))
-    throw invalid_input(path.string() + ": cannot open for reading: no such file");
+  if (ec || !std::filesystem::exists(st)) throw invalid_input(path.string() + ": cannot open for reading: no such file");
   if (std::filesystem::is_directory(st)) throw invalid_input(path.string() + ": is a directory, expected a file");
   in.open(path, std::ios::binary);
   if (!in) throw invalid_input(path.string() + ": cannot open for reading");
