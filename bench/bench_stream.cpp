@@ -175,7 +175,8 @@ void BM_next_fit(benchmark::State& state) {
   report(state, q, true);
 }
 
-/// The offline planners on the whole dataset (2-D): range(0) = 0 pack() dealt round robin, 1 pack_for_ranks.
+/// The offline planners on the whole dataset: range(0) = 0 pack() dealt round robin (2-D), 1
+/// pack_for_ranks (2-D), 2 pack_for_ranks on the tokens alone (1-D; bins_vs_pack against the 2-D pack()).
 void BM_offline(benchmark::State& state) {
   const auto& w = workload();
   (void)offline_pack_bins(true);
@@ -190,6 +191,13 @@ void BM_offline(benchmark::State& state) {
         loads.push_back(l);
       }
       q = of_loads(loads);
+    } else if (state.range(0) == 2) {
+      std::vector<std::uint64_t> t(w.size());
+      for (std::size_t i = 0; i < w.size(); ++i) t[i] = w[i][1];
+      const auto r = fulcrum::pack_for_ranks(t, cap2[1], ranks);
+      q.bins = r.used_bins;
+      q.dist_vit = 0;
+      q.dist_llm = r.dist[0];
     } else {
       const auto r = fulcrum::pack_for_ranks(w, cap2, ranks);
       q.bins = r.used_bins;
@@ -211,6 +219,6 @@ BENCHMARK(BM_next_fit)
     ->ArgsProduct({{256, 1024, 4096, 16384, 65536}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
-BENCHMARK(BM_offline)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_offline)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 BENCHMARK_MAIN();
