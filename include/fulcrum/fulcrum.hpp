@@ -6,7 +6,7 @@
 /// What it holds: the vocabulary (core/, concepts/) and the front doors: pack(), pack_for_ranks(),
 /// packing bounds and multi-constraint packing; balance(), balance_two_level(), balance_phases(),
 /// post_balance(); the pipeline and recompute searches; the communicator concepts, any_communicator,
-/// collectives, single_rank; dispatch.
+/// collectives, single_rank; dispatch; the streaming batcher (runtime/streaming_batcher.hpp).
 ///
 /// Not included here (include them explicitly):
 ///  - the named algorithms behind the front doors, when called by name: <fulcrum/packing/
@@ -84,3 +84,6 @@
 #include "fulcrum/core/document_cost.hpp"
 #include "fulcrum/parallel/context_parallel.hpp"
 #include "fulcrum/parallel/sequence_parallel.hpp"
+
+// data-loader runtime: the streaming batcher
+#include "fulcrum/runtime/streaming_batcher.hpp"

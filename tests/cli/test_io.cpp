@@ -459,4 +459,30 @@ TEST_SUITE("cli") {
     CHECK(entries(d) == 3);
     fs::remove_all(d);
   }
+
+  TEST_CASE("for_each_sample reads lazily in order with read_dataset's errors and limits") {
+    const std::string jsonl = "{\"text_tokens\": 5, \"images\": 1}\n\n{\"text_tokens\": 7, \"images\": [1, 2]}\n";
+    std::istringstream in(jsonl);
+    std::vector<fulcrum::multimodal_sample> got;
+    fulcrum::io::for_each_sample(in, fulcrum::io::dataset_format::jsonl,
+                                 [&](const fulcrum::multimodal_sample& s) { got.push_back(s); });
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].text_tokens == 5);
+    CHECK(got[1].images == 2);
+    std::istringstream csv("text_tokens,images\n3,0\n4,-1\n");
+    std::size_t before_error = 0;
+    CHECK_THROWS_WITH_AS(fulcrum::io::for_each_sample(
+                             csv, fulcrum::io::dataset_format::csv,
+                             [&](const fulcrum::multimodal_sample&) { ++before_error; }, {}, "d.csv"),
+                         doctest::Contains("d.csv:3: field \"images\" = -1"), fulcrum::invalid_input);
+    CHECK(before_error == 1);
+    std::istringstream many("{\"text_tokens\": 1}\n{\"text_tokens\": 1}\n{\"text_tokens\": 1}\n");
+    fulcrum::io::dataset_fields fields;
+    fields.images = "";
+    fulcrum::io::reader_limits lim;
+    lim.max_samples = 2;
+    CHECK_THROWS_AS(fulcrum::io::for_each_sample(
+                        many, fulcrum::io::dataset_format::jsonl, [](const auto&) {}, fields, "<in>", lim),
+                    fulcrum::invalid_input);
+  }
 }

@@ -105,4 +105,20 @@ struct bench_settings {
 };
 int cmd_bench(const bench_settings& s, const input_options& in, const cost_options& cost, const output_options& out);
 
+// ---- stream ------------------------------------------------------------------------------------
+struct stream_settings {
+  std::size_t ranks = 8;
+  std::uint64_t max_tokens = 8192;  ///< token budget per micro-batch
+  std::uint64_t max_images = 0;     ///< image cap per micro-batch (0: tokens only)
+  std::size_t buffer = 16384;
+  std::size_t max_wait = 0;
+  std::size_t warmup_steps = 0;
+  double warmup_start = 0.25;
+  std::uint64_t seed = fulcrum::default_seed;
+  bool drop_last = false;
+  std::string oversize = "error";  ///< error or truncate
+};
+/// Streams the input through the streaming batcher, micro-batches as JSON lines (docs/cli.md).
+int cmd_stream(const stream_settings& s, const input_options& in, const output_options& out);
+
 }  // namespace fplan

@@ -217,6 +217,46 @@ int main(int argc, char** argv) {
     status = fplan::cmd_bench(bs, in, cost, out);
   });
 
+  // stream
+  fplan::stream_settings st;
+  auto* stream = app.add_subcommand(
+      "stream", "Stream samples through the online batcher; write micro-batches as JSON lines (stdout or --output)");
+  count_option(stream, "-k,--ranks", st.ranks, 1, lim::max_ranks, "Ranks: micro-batches per step");
+  count_option(stream, "-c,--max-tokens", st.max_tokens, 1, lim::exact_double, "Token budget per micro-batch");
+  count_option(stream, "--max-images", st.max_images, 0, lim::exact_double,
+               "Image cap per micro-batch (0: tokens only)");
+  count_option(stream, "-b,--buffer", st.buffer, 1, lim::max_samples, "Samples held by the batcher");
+  count_option(stream, "--max-wait", st.max_wait, 0, lim::max_samples,
+               "Emit once this many samples are buffered (0: --buffer)");
+  count_option(stream, "--warmup-steps", st.warmup_steps, 0, lim::max_steps, "Ramp the caps over the first steps");
+  real_option(stream, "--warmup-start", st.warmup_start, 0.001, 1, "Cap fraction at the first warm-up step");
+  count_option(stream, "--stream-seed", st.seed, 0, UINT64_MAX, "Seed of the batcher's shuffles");
+  stream->add_flag("--drop-last", st.drop_last, "Drop the samples that do not fill a last step (default: flush them)");
+  stream->add_option("--oversize", st.oversize, "Samples over a cap: error (exit 3) or truncate")
+      ->check(CLI::IsMember({"error", "truncate"}))
+      ->capture_default_str();
+  stream->add_option("-i,--input", in.input,
+                     "Dataset: JSON Lines or CSV file, \"-\" for stdin; default: embedded W1 (--samples)");
+  stream->add_option("--format", in.format, "Input format")
+      ->check(CLI::IsMember({"auto", "jsonl", "csv"}))
+      ->capture_default_str();
+  stream->add_option("--text-field", in.text_field, "Field holding a sample's text tokens")->capture_default_str();
+  stream->add_option("--images-field", in.images_field, "Field holding a sample's image count; \"\" for text-only data")
+      ->capture_default_str();
+  stream->add_option("--tokens-field", in.tokens_field,
+                     "Field holding a sample's total tokens (overrides text/images)");
+  count_option(stream, "--samples", in.samples, 1, lim::max_samples, "Samples in the default dataset");
+  count_option(stream, "--seed", in.seed, 0, UINT64_MAX, "Seed of the default dataset");
+  stream->add_option("-o,--output", out.output, "Write the micro-batches (JSON lines) to this file instead of stdout");
+  stream->add_option("--progress", out.progress, "Progress bar on stderr (auto: only when stderr is a terminal)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  stream->add_flag("-q,--quiet", out.quiet, "No summary on stderr");
+  stream->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_stream(st, in, out);
+  });
+
   try {
     try {
       app.parse(argc, argv);

@@ -118,13 +118,16 @@ class jsonl_lines {
       s.text_tokens = json_size_field(obj, source_, line_no, fields_.text, false);
       if (!fields_.images.empty()) s.images = json_size_field(obj, source_, line_no, fields_.images, true);
     }
-    if (out_.size() >= limits_.max_samples) {
+    if (count_ >= limits_.max_samples) {
       std::ostringstream os;
       os << where.str() << ": more than " << limits_.max_samples << " samples (the reader's limit)";
       throw invalid_input(os.str());
     }
     out_.push_back(s);
+    ++count_;
   }
+  /// Samples parsed and not yet taken (for_each_sample drains it after every line).
+  [[nodiscard]] std::vector<multimodal_sample>& pending() noexcept { return out_; }
   [[nodiscard]] std::vector<multimodal_sample> finish() { return std::move(out_); }
 
  private:
@@ -132,6 +135,7 @@ class jsonl_lines {
   std::string_view source_;
   reader_limits limits_;
   std::vector<multimodal_sample> out_;
+  std::size_t count_ = 0;
 };
 
 /// Per-line parser of CSV, shared by the text and the stream readers.
@@ -180,13 +184,16 @@ class csv_lines {
       s.text_tokens = number(text_col_, fields_.text);
       if (have_images_) s.images = number(images_col_, fields_.images);
     }
-    if (out_.size() >= limits_.max_samples) {
+    if (count_ >= limits_.max_samples) {
       std::ostringstream os;
       os << source_ << ':' << line_no << ": more than " << limits_.max_samples << " samples (the reader's limit)";
       throw invalid_input(os.str());
     }
     out_.push_back(s);
+    ++count_;
   }
+  /// Samples parsed and not yet taken (for_each_sample drains it after every line).
+  [[nodiscard]] std::vector<multimodal_sample>& pending() noexcept { return out_; }
   [[nodiscard]] std::vector<multimodal_sample> finish() {
     if (header_.empty()) throw invalid_input(std::string(source_) + ":1: missing CSV header row");
     return std::move(out_);
@@ -200,6 +207,7 @@ class csv_lines {
   std::size_t text_col_ = 0, images_col_ = 0, tokens_col_ = 0;
   bool have_images_ = false;
   std::vector<multimodal_sample> out_;
+  std::size_t count_ = 0;
 };
 
 /// Feeds every line of `text` (BOM skipped) to `lines` and returns its samples.
@@ -247,6 +255,28 @@ template <class Lines>
   detail::jsonl_lines lines(fields, source, limits);
   detail::for_each_stream_line(in, source, limits.max_line_bytes, [&](std::string_view l, std::size_t n) { lines(l, n); });
   return lines.finish();
+}
+
+/// Reads a stream lazily and calls `f(sample)` for every sample as soon as its line is parsed (at
+/// most one line, `limits.max_line_bytes`, held at once: for datasets larger than memory, e.g. the
+/// streaming batcher, runtime/streaming_batcher.hpp). Same formats, errors and limits as
+/// read_dataset; samples before an error have already been passed to `f`.
+template <class F>
+void for_each_sample(std::istream& in, dataset_format format, F&& f, const dataset_fields& fields = {},
+                     std::string_view source = "<input>", const reader_limits& limits = {}) {
+  auto run = [&](auto lines) {
+    detail::for_each_stream_line(in, source, limits.max_line_bytes, [&](std::string_view l, std::size_t n) {
+      lines(l, n);
+      for (const multimodal_sample& s : lines.pending()) f(s);
+      lines.pending().clear();
+    });
+    (void)lines.finish();
+  };
+  if (format == dataset_format::csv) {
+    run(detail::csv_lines(fields, source, limits));
+  } else {
+    run(detail::jsonl_lines(fields, source, limits));
+  }
 }
 
 namespace detail {
