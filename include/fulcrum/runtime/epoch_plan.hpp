@@ -152,7 +152,10 @@ class epoch_planner {
       for (auto& b : part) bins.push_back(std::move(b));
     }
     bins = detail::epoch_repack<D>(sizes, capacity_, std::move(bins), detail::epoch_seed(opts_.seed, epoch, 1),
-                                   {.rounds = opts_.repack_rounds, .slack = opts_.full_slack, .open = 4});
+                                   {.rounds = opts_.repack_rounds,
+                                    .slack = opts_.full_slack,
+                                    .open = 4,
+                                    .lower_bound = lower_bound_ - own_.size()});
     detail::epoch_perturb<D>(sizes, capacity_, bins, detail::epoch_seed(opts_.seed, epoch, 3), opts_.perturb_rounds);
     for (const index_type i : own_) bins.push_back({i});
     // Steps, balanced as pack_for_ranks balances them.

@@ -7,7 +7,9 @@
 /// shuffles the pool (fulcrum::rng), packs it by first fit over the last `open` bins, keeps the new
 /// bins that are full and returns the others' items to the pool; after the rounds the rank-aware
 /// fill packs what is left. The repacked result replaces the first fill only when it has fewer
-/// bins. O(n K log C) for the fill plus O(rounds * pool * open * D) for the repack.
+/// bins. A first fill that meets the lower bound is kept as it is, and the rounds stop after
+/// `patience` rounds in a row that keep no new bin. O(n K log C) for the fill plus
+/// O(rounds * pool * open * D) for the repack.
 #pragma once
 
 #include <cstddef>
@@ -48,16 +50,18 @@ template <std::size_t D>
 }
 
 struct epoch_repack_options {
-  std::size_t rounds = 50;  ///< repack rounds (0: keep the first fill)
-  double slack = 0.022;     ///< a bin is full when within slack * capacity_d of capacity_d in some dimension d
-  std::size_t open = 4;     ///< bins open at once during a round's first fit
+  std::size_t rounds = 50;        ///< repack rounds (0: keep the first fill)
+  double slack = 0.022;           ///< a bin is full when within slack * capacity_d of capacity_d in some dimension d
+  std::size_t open = 4;           ///< bins open at once during a round's first fit
+  std::uint64_t lower_bound = 0;  ///< a first fill with this many bins is kept as it is (optimal)
+  std::size_t patience = 4;       ///< stop after this many rounds in a row that keep no new bin
 };
 
 /// See the file docs. `bins` is the first fill; returns the bins to use.
 template <std::size_t D>
 [[nodiscard]] epoch_bins epoch_repack(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity,
                                       epoch_bins bins, std::uint64_t seed, const epoch_repack_options& opts) {
-  if (opts.rounds == 0 || bins.empty()) return bins;
+  if (opts.rounds == 0 || bins.empty() || bins.size() <= opts.lower_bound) return bins;
   size_vector<D> slack{};
   for (std::size_t d = 0; d < D; ++d)
     slack[d] = static_cast<std::uint64_t>(static_cast<double>(capacity[d]) * opts.slack);
@@ -86,7 +90,9 @@ template <std::size_t D>
   const std::size_t open_max = opts.open == 0 ? 1 : opts.open;
   epoch_bins open, fresh;
   std::vector<size_vector<D>> open_load;
-  for (std::size_t round = 0; round < opts.rounds && !pool.empty(); ++round) {
+  std::size_t idle = 0;
+  for (std::size_t round = 0; round < opts.rounds && !pool.empty() && idle < opts.patience; ++round) {
+    const std::size_t kept_before = kept.size();
     gen.shuffle(std::span<index_type>(pool));
     open.clear();
     open_load.clear();
@@ -114,6 +120,7 @@ template <std::size_t D>
     for (auto& b : open) fresh.push_back(std::move(b));
     pool.clear();
     sift(fresh);
+    idle = kept.size() == kept_before ? idle + 1 : 0;
   }
   epoch_bins rest = epoch_fill<D>(sizes, std::span<const index_type>(pool), capacity);
   if (kept.size() + rest.size() >= bins.size()) return bins;
