@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/step_grid.hpp"
@@ -189,7 +190,7 @@ requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std:
     if (!c.feasible) continue;
     const std::uint64_t bins =
         std::max(multi_lower_bound<2>(s, c.caps), detail::coupled_lower_bound<2>(s, c.caps)) + (own > 0 ? 1 : 0);
-    c.lower_bound = (total_time + opts.overhead * static_cast<double>(bins)) / static_cast<double>(ranks);
+    c.lower_bound = (total_time + detail::mul(opts.overhead, static_cast<double>(bins))) / static_cast<double>(ranks);
   }
   std::vector<std::size_t> order;
   for (std::size_t k = 0; k < out.candidates.size(); ++k)

@@ -76,7 +76,7 @@ struct epoch_plan_options {
   std::size_t repack_rounds = 50;              ///< seeded repack rounds of the bins that are not full (0: fill only)
   double full_slack = 0.022;                   ///< repack: a bin is full within full_slack * capacity of a capacity
   std::size_t chunks = 4;                      ///< the fill packs this many random slices of the items apart
-  std::size_t perturb_rounds = 16;             ///< rounds of seeded swaps between random pairs of bins (0: none)
+  std::size_t perturb_rounds = 4;              ///< rounds of seeded swaps between random pairs of bins (0: none)
   bool shuffle = true;                         ///< shuffle the steps and the ranks inside a step (epoch-seeded)
   std::uint64_t seed = default_seed;           ///< with the epoch, decides the plan
 };

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/packing/multi.hpp"
@@ -73,7 +74,7 @@ void epoch_perturb(std::span<const size_vector<D>> sizes, const size_vector<D>& 
           double dist = 0;
           for (std::size_t d = 0; d < D; ++d) {
             const double c = delta(ib, ia, d);
-            dist += (c < 0 ? -c : c) * inv[d];
+            dist += mul(c < 0 ? -c : c, inv[d]);  // never fused: the same choice everywhere
           }
           if (dist < best) {
             best = dist;

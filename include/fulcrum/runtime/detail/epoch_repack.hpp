@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/packing/detail/rank_fill.hpp"
@@ -64,7 +65,7 @@ template <std::size_t D>
   if (opts.rounds == 0 || bins.empty() || bins.size() <= opts.lower_bound) return bins;
   size_vector<D> slack{};
   for (std::size_t d = 0; d < D; ++d)
-    slack[d] = static_cast<std::uint64_t>(static_cast<double>(capacity[d]) * opts.slack);
+    slack[d] = static_cast<std::uint64_t>(mul(static_cast<double>(capacity[d]), opts.slack));
   const auto full = [&](const std::vector<index_type>& b) {
     size_vector<D> load{};
     for (const index_type i : b)
