@@ -75,7 +75,7 @@ struct epoch_plan_options {
   std::size_t passes = 32;                     ///< in-step local-search passes (as pack_for_ranks)
   std::size_t repack_rounds = 50;              ///< seeded repack rounds of the bins that are not full (0: fill only)
   double full_slack = 0.022;                   ///< repack: a bin is full within full_slack * capacity of a capacity
-  std::size_t chunks = 4;                      ///< the fill packs this many random slices of the items apart
+  std::size_t chunks = 4;                      ///< the fill packs this many random slices apart (0 = 1)
   std::size_t perturb_rounds = 4;              ///< rounds of seeded swaps between random pairs of bins (0: none)
   bool shuffle = true;                         ///< shuffle the steps and the ranks inside a step (epoch-seeded)
   std::uint64_t seed = default_seed;           ///< with the epoch, decides the plan
@@ -112,6 +112,9 @@ class epoch_planner {
       : sizes_(std::move(sizes)), capacity_(capacity), ranks_(ranks), opts_(opts), costs_(std::move(costs)) {
     constexpr const char* where = "make_epoch_planner";
     detail::validate_parts(where, "ranks", ranks_, sizes_.size());
+    for (std::size_t d = 0; d < D; ++d)
+      if (capacity_[d] == 0)
+        throw invalid_input(detail::describe(where, "capacity", d, capacity_[d], "must be positive"));
     if (!(opts_.full_slack >= 0 && opts_.full_slack < 1))
       throw invalid_input(detail::describe(where, "full_slack", opts_.full_slack, "must be in [0, 1)"));
     const detail::oversize_split split =

@@ -203,6 +203,7 @@ TEST_SUITE("runtime") {
     CHECK_THROWS_AS((void)make_epoch_planner(v, 50, 2), infeasible);
     CHECK_THROWS_AS((void)make_epoch_planner(v, 0, 2), invalid_input);
     CHECK_THROWS_AS((void)make_epoch_planner(v, 100, 2, {.full_slack = 1.5}), invalid_input);
+    CHECK_THROWS_AS((void)epoch_planner<1>({{5}}, {0}, 2, {}, {}), invalid_input);
     const auto p = make_epoch_planner(v, 100, 2);
     CHECK_THROWS_AS((void)p.rank_plan(0, 2), invalid_input);
     const auto own = make_epoch_planner(v, 50, 2, {.oversize_policy = oversize::own_bin}).plan(0);
