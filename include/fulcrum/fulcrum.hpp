@@ -52,6 +52,8 @@
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
+#include "fulcrum/runtime/cap_search.hpp"
+#include "fulcrum/runtime/epoch_plan.hpp"
 
 // balancing
 #include "fulcrum/balance/balance.hpp"

@@ -7,11 +7,16 @@
 ///   text = round(lognormal(median 300, sigma 1.0)) clipped to [8, 8192]; tokens = 576*images + text.
 ///   Per sample, one draw for images then one for text, so prefixes of a larger W1 equal a smaller W1.
 /// - W2 (long-tail text SFT): round(lognormal(median 500, sigma 1.2)) clipped to [16, 32768].
+/// - W3 (OmniBal-shaped InternVL instruction data): four sources (`w3_sources`), each with its own
+///   mix of dynamic-resolution images of 1, 3, 4 or 5 tiles (256 LLM tokens per tile, counted in the
+///   sample's tokens) and its own text length, round(lognormal) clipped to [8, 1220]. Per sample one
+///   draw for the source, one for the tiles, one for the text (prefixes equal smaller W3s).
 /// - Pipeline profiles vlm130, vlm130j, vlm520, vlm1040 (see `pipeline_profile`).
 /// O(n) time; default seed 20240601.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +67,64 @@ inline constexpr std::uint32_t llava_tokens_per_image = 576;
   rng gen(seed);
   std::vector<std::uint32_t> out(n);
   for (auto& v : out) v = detail::round_clip(gen.lognormal(500.0, 1.2), 16.0, 32768.0);
+  return out;
+}
+
+/// LLM tokens per dynamic-resolution tile of InternVL (448 px tile, pixel shuffle): W3's
+/// multimodal_sample::tokens_per_image.
+inline constexpr std::uint32_t internvl_tokens_per_tile = 256;
+
+/// One source of W3: its share of the samples, its tile mix and its text length.
+struct w3_source {
+  std::string_view name;
+  double share;                 ///< probability that a sample comes from this source
+  std::array<double, 4> tiles;  ///< probabilities of 1, 3, 4 and 5 tiles
+  double text_median;           ///< text tokens: round(lognormal(text_median, text_sigma)), clipped to [8, 1220]
+  double text_sigma;
+};
+
+/// W3's sources (ai2d-, chartqa-, docvqa- and synthdog-like); overall about 9 % / 32 % / 1 % / 58 %
+/// of samples with 1 / 3 / 4 / 5 tiles.
+inline constexpr std::array<w3_source, 4> w3_sources = {{
+    {"ai2d", 0.20, {0.30, 0.60, 0.05, 0.05}, 60.0, 0.8},
+    {"chartqa", 0.25, {0.10, 0.70, 0.00, 0.20}, 40.0, 0.7},
+    {"docvqa", 0.30, {0.02, 0.08, 0.01, 0.89}, 50.0, 0.9},
+    {"synthdog", 0.25, {0.00, 0.00, 0.00, 1.00}, 140.0, 0.85},
+}};
+
+/// A W3 sample and the index of its source in w3_sources.
+struct w3_sample {
+  multimodal_sample sample;  ///< images = tiles, tokens_per_image = internvl_tokens_per_tile
+  std::uint32_t source = 0;  ///< index into w3_sources
+};
+
+/// W3 samples with their sources (see file docs). O(n).
+[[nodiscard]] inline std::vector<w3_sample> generate_w3_with_sources(std::size_t n, std::uint64_t seed = default_seed) {
+  static constexpr std::array<std::uint32_t, 4> tile_counts = {1, 3, 4, 5};
+  rng gen(seed);
+  std::vector<w3_sample> out(n);
+  for (auto& s : out) {
+    const double u = gen.uniform();
+    std::size_t src = 0;
+    for (double acc = w3_sources[0].share; src + 1 < w3_sources.size() && u >= acc;) acc += w3_sources[++src].share;
+    const double v = gen.uniform();
+    std::size_t t = 0;
+    for (double acc = w3_sources[src].tiles[0]; t + 1 < tile_counts.size() && v >= acc;)
+      acc += w3_sources[src].tiles[++t];
+    s.source = static_cast<std::uint32_t>(src);
+    s.sample.tokens_per_image = internvl_tokens_per_tile;
+    s.sample.images = tile_counts[t];
+    s.sample.text_tokens =
+        detail::round_clip(gen.lognormal(w3_sources[src].text_median, w3_sources[src].text_sigma), 8.0, 1220.0);
+  }
+  return out;
+}
+
+/// W3 samples (images = tiles; tokens() = 256 * tiles + text). O(n).
+[[nodiscard]] inline std::vector<multimodal_sample> generate_w3(std::size_t n, std::uint64_t seed = default_seed) {
+  const auto with = generate_w3_with_sources(n, seed);
+  std::vector<multimodal_sample> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = with[i].sample;
   return out;
 }
 
