@@ -10,7 +10,6 @@
 /// stage_recompute all 0. lower_bound is in the unit of the layer times (double).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>

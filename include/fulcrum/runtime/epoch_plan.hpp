@@ -62,6 +62,7 @@
 #include "fulcrum/packing/detail/oversize.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
 #include "fulcrum/packing/detail/rank_steps.hpp"
+#include "fulcrum/packing/detail/rank_packing_impl.hpp"  // make_rank_packing (also in compiled mode)
 #include "fulcrum/packing/rank_packing.hpp"
 #include "fulcrum/packing/rank_packing_result.hpp"
 #include "fulcrum/runtime/detail/epoch_perturb.hpp"
