@@ -233,7 +233,7 @@ TEST_SUITE("recompute") {
   // Issue 15: large instances (thousands of layers, a recompute frontier of thousands of states per
   // stage) stay within the set-up budget: boundaries on a stride, frontiers thinned. The plan must
   // still fit and price its choices exactly, and the bound must stay below any partition's time.
-  TEST_CASE("search_partition with recompute options on 2048 layers: bounded, valid, sound bound") {
+  TEST_CASE("search_partition with recompute options on 2048 layers: bounded - valid - sound bound") {
     const std::size_t n = 2048;
     std::vector<pipeline_layer> layers(n);
     std::vector<std::vector<recompute_option>> options;

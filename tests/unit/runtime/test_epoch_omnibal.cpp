@@ -24,7 +24,7 @@ using size2 = std::array<std::uint64_t, 2>;
 }  // namespace
 
 TEST_SUITE("runtime") {
-  TEST_CASE("W3 20k, 8 ranks: epoch plans beat OmniBal's ISF in micro-batches, balance and epoch time") {
+  TEST_CASE("W3 20k - 8 ranks: epoch plans beat OmniBal's ISF in micro-batches - balance and epoch time") {
     const auto w = testing::generate_w3(20000);
     std::vector<size2> sizes;
     std::vector<std::uint64_t> tiles, tokens;

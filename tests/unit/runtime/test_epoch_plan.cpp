@@ -85,7 +85,7 @@ double shared_share(const rank_packing& a, const rank_packing& b) {
 }  // namespace
 
 TEST_SUITE("runtime") {
-  TEST_CASE("epoch plans on W1 20k: valid, < 5 % micro-batches shared between epochs, bins within 1 %, Dist <= 0.01") {
+  TEST_CASE("epoch plans on W1 20k: valid - < 5 % micro-batches shared between epochs - bins within 1 % - Dist <= 0.01") {
     const auto w = testing::generate_w1(20000);
     for (const size2 cap : {size2{8, 8192}, size2{4, 4096}}) {
       CAPTURE(cap[0]);
@@ -113,7 +113,7 @@ TEST_SUITE("runtime") {
     }
   }
 
-  TEST_CASE("epoch plans on W1 tokens (one dimension, capacity 8192)") {
+  TEST_CASE("epoch plans on W1 tokens (one dimension - capacity 8192)") {
     const auto w = testing::generate_w1_tokens(20000);
     const auto planner = make_epoch_planner(w, 8192, 8, {.oversize_policy = oversize::truncate});
     std::vector<std::array<std::uint64_t, 1>> sizes;
@@ -127,7 +127,7 @@ TEST_SUITE("runtime") {
     CHECK(shared_share(e0, e1) < 0.05);
   }
 
-  TEST_CASE("epoch plans are deterministic in (seed, epoch) and independent of earlier epochs") {
+  TEST_CASE("epoch plans are deterministic in (seed - epoch) and independent of earlier epochs") {
     const auto w = testing::generate_w1(3000);
     const size2 cap{8, 8192};
     const auto p1 = make_epoch_planner(w, cap, 4, {.oversize_policy = oversize::truncate}, balance_sizes{}, w1_size);
@@ -151,7 +151,7 @@ TEST_SUITE("runtime") {
   }
 
   TEST_CASE(
-      "resume: rank_plan(epoch, rank, step) equals the full plan from that step; the ranks cover the epoch once") {
+      "resume: rank_plan(epoch - rank - step) equals the full plan from that step - the ranks cover the epoch once") {
     const auto w = testing::generate_w3(4000);
     const size2 cap{16, 4672};
     const auto planner = make_epoch_planner(w, cap, 8, {}, balance_sizes{}, w1_size);
@@ -178,7 +178,7 @@ TEST_SUITE("runtime") {
     CHECK(planner.rank_plan(5, 0, full.steps() + 3).micro_batches.empty());
   }
 
-  TEST_CASE("epoch plans with a cost model balance the cost; small and empty inputs") {
+  TEST_CASE("epoch plans with a cost model balance the cost - small and empty inputs") {
     const auto w = testing::generate_w1_tokens(5000);
     const auto planner =
         make_epoch_planner(w, 8192, 8, {.oversize_policy = oversize::truncate}, attention_cost{1, 1.0 / 4096, 0});

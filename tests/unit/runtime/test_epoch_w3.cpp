@@ -16,7 +16,7 @@
 using namespace fulcrum;
 
 TEST_SUITE("runtime") {
-  TEST_CASE("W3 statistics: tiles, tokens per tile, total-token quantiles, four distinct sources") {
+  TEST_CASE("W3 statistics: tiles - tokens per tile - total-token quantiles - four distinct sources") {
     const std::size_t n = 200000;
     const auto w = testing::generate_w3_with_sources(n);
     std::vector<std::uint64_t> totals;
