@@ -4,9 +4,10 @@
 /// (attention heads split over the group, all-to-alls before and after attention), so a group is
 /// one data-parallel unit whose capacity is degree x the per-GPU token budget.
 ///
-///   struct sp_spec { degree, per_gpu_tokens };            // what a batcher or planner takes
+///   struct sp_spec { degree, per_gpu_tokens };            // parallel/sp_spec.hpp: what a batcher or planner takes
 ///   sp_cost make_sp_cost(const sp_spec&, attention_cost model = {}, double all_to_all_per_token = 0);
-///   rank_packing pack_for_sp_groups(items, const sp_spec&, groups, rank_pack_options = {}, cost = balance_sizes{},
+///   sp_document_cost make_sp_document_cost(const sp_spec&, attention_cost model = {}, double all_to_all_per_token =
+///   0); rank_packing pack_for_sp_groups(items, const sp_spec&, groups, rank_pack_options = {}, cost = balance_sizes{},
 ///   proj = {}); partition balance_sp_groups(items, const sp_spec&, groups, balance_options = {}, attention_cost = {},
 ///                               double all_to_all_per_token = 0, proj = {});
 ///
@@ -17,6 +18,9 @@
 ///   group; per document for packs: sum_d a L_d + b L_d^2, padding as one more segment) plus
 ///   all_to_all_per_token x padded length x (degree - 1) / degree (the all-to-all volume a GPU
 ///   sends). With degree 1 it is the model itself;
+/// - `sp_document_cost` prices one document inside a pack without padding (compute / degree plus
+///   the all-to-all term): the per-item model for planners that sum item costs per micro-batch, such
+///   as the streaming batcher under SP (runtime/streaming_batcher.hpp, sp_stream_options);
 /// - `pack_for_sp_groups` lowers to pack_for_ranks(items, capacity(), groups, ...): every bin fits
 ///   one SP group, and after padding to a multiple of degree still fits (the capacity is a
 ///   multiple of degree); bins(s, g) is SP group g's pack at step s, its GPUs are ranks
@@ -44,37 +48,9 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
+#include "fulcrum/parallel/sp_spec.hpp"
 
 namespace fulcrum {
-
-/// A sequence-parallel layout: `degree` GPUs per SP group, each holding up to `per_gpu_tokens`.
-struct sp_spec {
-  std::size_t degree = 1;            ///< GPUs per SP group (the Ulysses degree)
-  std::uint64_t per_gpu_tokens = 0;  ///< token budget of one GPU
-
-  /// Throws invalid_input naming the field unless degree >= 1, per_gpu_tokens >= 1 and the
-  /// capacity fits 64 bits.
-  void validate(std::string_view where = "sp_spec") const {
-    if (degree == 0) throw invalid_input(detail::describe(where, "sp.degree", degree, "must be at least 1"));
-    if (per_gpu_tokens == 0)
-      throw invalid_input(detail::describe(where, "sp.per_gpu_tokens", per_gpu_tokens, "must be at least 1"));
-    (void)checked_mul(static_cast<std::uint64_t>(degree), per_gpu_tokens, "sp capacity");
-  }
-  /// Tokens one SP group holds: degree x per_gpu_tokens.
-  [[nodiscard]] std::uint64_t capacity() const {
-    return checked_mul(static_cast<std::uint64_t>(degree), per_gpu_tokens, "sp capacity");
-  }
-  /// `tokens` rounded up to a multiple of degree (the layout's pad_multiple).
-  [[nodiscard]] constexpr std::uint64_t padded(std::uint64_t tokens) const noexcept {
-    const std::uint64_t d = degree == 0 ? 1 : degree;
-    return (tokens + d - 1) / d * d;
-  }
-};
-
-/// The first global rank of SP group `group` (its GPUs are that rank and the degree - 1 after it).
-[[nodiscard]] constexpr std::size_t sp_group_first_rank(const sp_spec& sp, std::size_t group) noexcept {
-  return group * sp.degree;
-}
 
 /// Cost of a sequence or pack on one GPU of its SP group (see the file comment).
 struct sp_cost {
@@ -112,6 +88,33 @@ struct sp_cost {
     return compute / d + detail::mul(all_to_all_per_token, sent);
   }
 };
+
+/// Cost of one document on one GPU of its SP group, without padding: what a planner that sums item
+/// costs per micro-batch (the streaming batcher, balance() of documents) adds up, so a pack costs
+/// the per-document sum (padding, at most degree - 1 tokens, is left to the pack; the model's c is
+/// dropped because it is the same for every pack). model{a, b, 0}(L) / degree + all_to_all_per_token
+/// x L x (degree - 1) / degree.
+struct sp_document_cost {
+  attention_cost model{};             ///< compute of a document on one GPU without SP
+  double all_to_all_per_token = 0.0;  ///< cost per token a GPU sends in the all-to-alls
+  std::size_t degree = 1;             ///< SP degree
+
+  template <arithmetic T>
+  [[nodiscard]] cost_t operator()(T length) const noexcept {
+    const double l = static_cast<double>(length);
+    const double d = static_cast<double>(degree == 0 ? 1 : degree);
+    const attention_cost document{model.a, model.b, 0.0};
+    return document(l) / d + detail::mul(all_to_all_per_token, detail::mul(l, (d - 1.0) / d));
+  }
+};
+
+/// The per-document SP cost model of `sp` (see sp_document_cost).
+[[nodiscard]] inline sp_document_cost make_sp_document_cost(const sp_spec& sp, attention_cost model = {},
+                                                            double all_to_all_per_token = 0.0) {
+  sp.validate("make_sp_document_cost");
+  detail::require_non_negative("make_sp_document_cost", "all_to_all_per_token", 0, all_to_all_per_token);
+  return sp_document_cost{model, all_to_all_per_token, sp.degree};
+}
 
 /// The SP cost model of `sp`.
 [[nodiscard]] inline sp_cost make_sp_cost(const sp_spec& sp, attention_cost model = {},

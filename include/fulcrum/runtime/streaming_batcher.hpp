@@ -44,8 +44,11 @@
 /// options fingerprint and an FNV-1a checksum; restore() from it continues with exactly the steps the
 /// uninterrupted batcher would have emitted (pending steps not yet taken by next() included). A
 /// truncated, corrupt, other-version or other-options state throws invalid_input.
-/// Errors: caps 0, ranks 0 or above max_parts, buffer < ranks, max_wait > buffer, warmup_start
-/// outside (0, 1], a negative or non-finite cost, mixing pushes with and without cost, push after
+/// Sequence parallelism: `sp_stream_options(sp, groups, base)` makes a batcher whose micro-batches
+/// are SP groups' packs (cap sp.capacity(), padded to a multiple of sp.degree, `ranks` = SP groups);
+/// with make_sp_document_cost as the cost model the groups are balanced in SP cost.
+/// Errors: caps 0, ranks 0 or above max_parts, pad_multiple 0 or not dividing the last cap, buffer < ranks, max_wait >
+/// buffer, warmup_start outside (0, 1], a negative or non-finite cost, mixing pushes with and without cost, push after
 /// finish -> invalid_input; an item over the caps -> infeasible naming its id (unless truncate).
 #pragma once
 
@@ -81,6 +84,7 @@
 #include "fulcrum/packing/packing.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
 #include "fulcrum/packing/rank_packing_result.hpp"
+#include "fulcrum/parallel/sp_spec.hpp"
 #include "fulcrum/runtime/detail/stream_codec.hpp"
 
 namespace fulcrum {
@@ -108,7 +112,25 @@ struct stream_options {
   double keep_fill = 0.985;                    ///< bins filled below this go back to the buffer
   double keep_share = 0.25;                    ///< most of a round's items kept for later
   std::uint32_t max_keep_rounds = 8;           ///< an item kept this often is emitted in its next round
+  std::size_t pad_multiple = 1;  ///< micro-batches are laid out padded to a multiple of this in the last dimension
+                                 ///< (tokens; the SP degree): caps[D - 1] must be a multiple of it
 };
+
+/// Options of a streaming batcher over Ulysses SP groups (parallel/sp_spec.hpp): one micro-batch
+/// per SP group per step, `groups` SP groups (data-parallel units) per step, the token cap of a
+/// micro-batch = sp.capacity() and every micro-batch padded to a multiple of sp.degree
+/// (stream_step::padded_tokens; the capacity is a multiple of the degree, so the padded
+/// micro-batch still fits). The other fields come from `base`. Pair it with the per-document SP
+/// cost (make_sp_document_cost in parallel/sequence_parallel.hpp) to balance the groups' work.
+/// Throws invalid_input for an invalid sp_spec.
+[[nodiscard]] inline stream_options<1> sp_stream_options(const sp_spec& sp, std::size_t groups,
+                                                         stream_options<1> base = {}) {
+  sp.validate("sp_stream_options");
+  base.caps = {sp.capacity()};
+  base.ranks = groups;
+  base.pad_multiple = sp.degree;
+  return base;
+}
 
 /// One emitted step: `ranks` micro-batches of item ids (rank r's is micro_batch(r)).
 struct stream_step {
@@ -120,10 +142,17 @@ struct stream_step {
   std::vector<std::uint64_t> loads;  ///< ranks * dims: load of rank r in dimension d at r * dims + d
   std::vector<double> costs;         ///< per rank cost (empty without costs)
   std::vector<std::uint64_t> caps;   ///< the caps of this step (ramped during warm-up), dims values
+  std::size_t pad_multiple = 1;      ///< stream_options::pad_multiple (the SP degree under SP)
 
   /// Rank r's micro-batch (unchecked: r < ranks).
   [[nodiscard]] std::span<const std::uint64_t> micro_batch(std::size_t r) const {
     return std::span<const std::uint64_t>(ids).subspan(offsets[r], offsets[r + 1] - offsets[r]);
+  }
+  /// Rank r's load in the last dimension (tokens) rounded up to a multiple of pad_multiple: the
+  /// length of its packed sequence (under SP, every GPU of the group holds padded / degree tokens).
+  [[nodiscard]] std::uint64_t padded_tokens(std::size_t r) const noexcept {
+    const std::uint64_t m = pad_multiple == 0 ? 1 : pad_multiple;
+    return (loads[r * dims + dims - 1] + m - 1) / m * m;
   }
   /// Items over all micro-batches.
   [[nodiscard]] std::size_t item_count() const noexcept { return ids.size(); }
@@ -247,6 +276,7 @@ class streaming_batcher {
     h.integer(static_cast<int>(opts_.oversize_policy)).integer(opts_.passes);
     h.integer(std::bit_cast<std::uint64_t>(opts_.keep_fill)).integer(std::bit_cast<std::uint64_t>(opts_.keep_share));
     h.integer(opts_.max_keep_rounds).integer(has_cost_model ? 1 : 0);
+    if (opts_.pad_multiple != 1) h.integer(opts_.pad_multiple);  // states without padding keep their fingerprint
     return h.value();
   }
 
@@ -352,6 +382,7 @@ class streaming_batcher {
       stream_step s;
       s.ranks = b.opts_.ranks;
       s.dims = D;
+      s.pad_multiple = b.opts_.pad_multiple;
       s.index = r.u64("step.index");
       const std::size_t items = r.count("step.items", 8);
       s.offsets.assign(1, 0);
@@ -418,6 +449,10 @@ class streaming_batcher {
       throw invalid_input(detail::describe(where, "keep_fill", opts_.keep_fill, "must be in [0, 1]"));
     if (!(opts_.keep_share >= 0.0 && opts_.keep_share < 1.0))
       throw invalid_input(detail::describe(where, "keep_share", opts_.keep_share, "must be in [0, 1)"));
+    if (opts_.pad_multiple == 0 || opts_.caps[D - 1] % opts_.pad_multiple != 0)
+      throw invalid_input(detail::describe(
+          where, "pad_multiple", opts_.pad_multiple,
+          "must be positive and divide caps[" + std::to_string(D - 1) + "] = " + std::to_string(opts_.caps[D - 1])));
     if (opts_.oversize_policy == oversize::own_bin)
       throw invalid_input(detail::describe(where, "oversize_policy", std::string("own_bin"),
                                            "is not offered by the streaming batcher (error or truncate)"));
@@ -461,6 +496,9 @@ class streaming_batcher {
       c[d] = std::clamp<std::uint64_t>(
           static_cast<std::uint64_t>(std::floor(detail::mul(static_cast<double>(opts_.caps[d]), frac))), 1,
           opts_.caps[d]);
+    // The ramped token cap stays a multiple of pad_multiple so padded micro-batches fit it.
+    const std::uint64_t m = opts_.pad_multiple;
+    c[D - 1] = std::max<std::uint64_t>(c[D - 1] / m * m, m);
     return c;
   }
 
@@ -596,6 +634,7 @@ class streaming_batcher {
         out.index = step_++;
         out.ranks = k;
         out.dims = D;
+        out.pad_multiple = opts_.pad_multiple;
         out.offsets.reserve(k + 1);
         out.offsets.push_back(0);
         out.loads.reserve(k * D);
