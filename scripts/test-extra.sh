@@ -41,7 +41,7 @@ PY
 }
 
 if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && grep -qw bmi2 /proc/cpuinfo; then
-  echo "== build: -march=x86-64-v3 (g++, Release): determinism and Thrust-host bit-equality tests"
+  echo "== $(date -u +%T) build: -march=x86-64-v3 (g++, Release): determinism and Thrust-host bit-equality tests"
   cmake -S . -B build/v3 -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ \
     -DCMAKE_CXX_FLAGS="-march=x86-64-v3" -DFULCRUM_WARNINGS_AS_ERRORS=ON -DFULCRUM_BUILD_EXAMPLES=OFF \
     -DFULCRUM_BUILD_TOOLS=OFF -DFULCRUM_BUILD_BENCHMARKS=OFF >build/configure-v3.log 2>&1 \
@@ -58,11 +58,11 @@ if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && grep -qw bmi2 /p
     echo "   no test carries the label determinism: nothing to build"
   fi
 else
-  echo "== -march=x86-64-v3 stage skipped: this CPU lacks AVX2/FMA/BMI2"
+  echo "== $(date -u +%T) -march=x86-64-v3 stage skipped: this CPU lacks AVX2/FMA/BMI2"
 fi
 
 cxx=$(command -v clang++-14 || command -v clang++)
-echo "== build: clang + libc++, ASan+UBSan ($cxx) with fuzz targets"
+echo "== $(date -u +%T) build: clang + libc++, ASan+UBSan ($cxx) with fuzz targets"
 # The Thrust host-backend tests are left to stage 1 (g++) and the x86-64-v3 stage: CCCL 3's
 # libcu++ does not compile against libc++ 14 (ambiguous __do_deallocate_handle_size).
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$cxx" \
@@ -72,7 +72,8 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=
   -DFULCRUM_ENABLE_MPI=ON -DFULCRUM_BUILD_BENCHMARKS=OFF -DFULCRUM_THRUST_HOST_TESTS=OFF >build/configure-asan.log 2>&1 \
   || { cat build/configure-asan.log; exit 1; }
 cmake --build build/asan -j "$jobs"
-echo "== tests (clang + libc++) under ASan+UBSan, then bounded fuzzing"
+echo "== $(date -u +%T) tests (clang + libc++) under ASan+UBSan, then bounded fuzzing"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build/asan -LE "gpu|nccl|package|docs|compile_fail|example" -j "$jobs" --output-on-failure --timeout 1500
+echo "== $(date -u +%T) done"

@@ -19,12 +19,12 @@ mkdir -p build
 jobs=$(nproc 2>/dev/null || echo 2)
 mapfile -t components < <(fulcrum_component_options)
 
-echo "== build: Release, -Wall -Wextra -Werror, components: ${components[*]}"
+echo "== $(date -u +%T) build: Release, -Wall -Wextra -Werror, components: ${components[*]}"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DFULCRUM_WARNINGS_AS_ERRORS=ON \
   -DFULCRUM_BUILD_BENCHMARKS=ON -DFULCRUM_OLD_CMAKE="$FULCRUM_OLD_CMAKE_VENV/bin/cmake" "${components[@]}" >build/configure-test.log 2>&1 \
   || { cat build/configure-test.log; exit 1; }
 cmake --build build/test -j "$jobs"
-echo "== tests (CPU; gpu and nccl labels skipped)"
+echo "== $(date -u +%T) tests (CPU; gpu and nccl labels skipped)"
 ctest --test-dir build/test -LE "gpu|nccl" -j "$jobs" --output-on-failure --timeout 900
 
 [ "$quick" = 1 ] && exit 0

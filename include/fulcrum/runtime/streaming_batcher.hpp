@@ -24,9 +24,20 @@
 /// The emitted bins are dealt into steps and balanced as in pack_for_ranks (sorted by load,
 /// consecutive groups of `ranks`, in-step local search, runtime of detail/rank_steps.hpp); with
 /// `shuffle` the steps of a round and the ranks inside a step are shuffled with a generator seeded
-/// by (seed, round). Warm-up: during the first `warmup_steps` steps the caps are scaled by a
-/// linear ramp from `warmup_start` to 1 (floor, at least 1), one step per packing, so the early
-/// steps are smaller; items over the ramped cap wait (if none fit, that step uses the full caps).
+/// by (seed, round). Without costs, the steps are then evened in the fine dimension (the largest
+/// cap: tokens) with items the round keeps: micro-batches below their step's largest load are raised
+/// and lone top ones lowered by swapping in kept items of the same other sizes (or adding items
+/// whose other sizes are zero), never changing the coarse loads or passing a cap
+/// (runtime/detail/stream_refine.hpp). With one dimension, one candidate in reserve_stride (8) sits
+/// the packing out to serve this (in rounds of 2 reserve_stride ranks candidates or more), the
+/// evening then replaces the in-step local search, and rounds of regroup_min_steps (16) steps or
+/// more are regrouped by load and evened again. A flush re-deals the items of its last
+/// even_tail_steps (4) steps (LPT or a target fit), so the least full bins do not make one badly
+/// balanced last step. With several dimensions only items kept fewer than movable_keeps (3) rounds
+/// leave a micro-batch.
+/// Warm-up: during the first `warmup_steps` steps the caps are scaled by a linear ramp from
+/// `warmup_start` to 1 (floor, at least 1), one step per packing, so the early steps are smaller;
+/// items over the ramped cap wait (if none fit, that step uses the full caps).
 /// finish() ends the stream: `stream_end::flush` emits everything (the last step may hold empty
 /// micro-batches), `drop_last` emits only full steps and reports the rest in dropped().
 ///
@@ -86,6 +97,7 @@
 #include "fulcrum/packing/rank_packing_result.hpp"
 #include "fulcrum/parallel/sp_spec.hpp"
 #include "fulcrum/runtime/detail/stream_codec.hpp"
+#include "fulcrum/runtime/detail/stream_refine.hpp"
 
 namespace fulcrum {
 
@@ -533,6 +545,10 @@ class streaming_batcher {
     std::vector<std::size_t> cand;
     std::vector<size_vector<D>> sizes;
     std::vector<std::vector<index_type>> bins;
+    std::vector<index_type> reserve;  // candidates held out of the packing for the deficit fill
+    // One dimension only: with several, holding items out unsettles the coarse classes the cut
+    // balances (measured on W1: images DistRatio 4x worse).
+    const bool reserving = D == 1 && !final && !warm && cost_mode_ != 2;
     auto pack_under = [&](const sizes_type& c) {
       cand.clear();
       sizes.clear();
@@ -544,7 +560,32 @@ class streaming_batcher {
           sizes.push_back(buffer_[i].sizes);
         }
       }
-      bins = fill(sizes, c);
+      reserve.clear();
+      if (!reserving || cand.size() < 2 * reserve_stride * k) {
+        bins = fill(sizes, c);
+        return;
+      }
+      // Every reserve_stride-th candidate (arrival order: a sample of the sizes) sits this packing
+      // out and serves the deficit fill; items kept too often are never reserved.
+      std::vector<index_type> packed;
+      std::vector<size_vector<D>> packed_sizes;
+      packed.reserve(cand.size());
+      packed_sizes.reserve(cand.size());
+      for (std::size_t i = 0; i < cand.size(); ++i) {
+        if (i % reserve_stride == reserve_stride - 1 && buffer_[cand[i]].kept + 1 < opts_.max_keep_rounds) {
+          reserve.push_back(static_cast<index_type>(i));
+        } else {
+          packed.push_back(static_cast<index_type>(i));
+          packed_sizes.push_back(sizes[i]);
+        }
+      }
+      bins = fill(packed_sizes, c);
+      for (auto& bin : bins)
+        for (auto& i : bin) i = packed[i];
+      if (bins.size() < k) {  // too few bins for one step without the reserve: pack everything
+        reserve.clear();
+        bins = fill(sizes, c);
+      }
     };
     pack_under(cap);
     if (warm && bins.size() < k && cand.size() < buffer_.size()) {
@@ -620,7 +661,30 @@ class streaming_batcher {
         st.norm.push_back(total > 0 ? total / static_cast<double>(emit) : 1.0);
       }
       detail::rank_order_bins(st);
-      for (std::size_t s = 0; s < steps; ++s) detail::rank_balance_step(st, s * k, opts_.passes);
+      for (std::size_t s = 0; s < steps; ++s) detail::rank_balance_step(st, s * k, reserve.empty() ? opts_.passes : 0);
+      // The last steps of a flush hold the least full bins: re-deal their items evenly.
+      if (final && !warm && opts_.end == stream_end::flush) {
+        const std::size_t tail = std::min<std::size_t>(steps, even_tail_steps);
+        detail::stream_even_steps(st, (steps - tail) * k, tail);
+        for (std::size_t s = steps - tail; s < steps; ++s) detail::rank_balance_step(st, s * k, opts_.passes);
+      }
+      if (costs.empty() && (emit < nb || !reserve.empty())) {
+        // Raise each micro-batch toward its step's largest token load with items not emitted.
+        std::vector<index_type> pool = reserve;
+        for (std::size_t q = emit; q < nb; ++q) pool.insert(pool.end(), bins[order[q]].begin(), bins[order[q]].end());
+        std::vector<char> movable(cand.size(), 0);
+        for (std::size_t i = 0; i < cand.size(); ++i)
+          movable[i] = buffer_[cand[i]].kept < (D == 1 ? opts_.max_keep_rounds : movable_keeps) ? 1 : 0;
+        detail::stream_deficit_fill<D> fill_deficits(st, fine_dim(), pool);
+        fill_deficits.run(st, emit / k, movable, refine_moves);
+        // Regroup (one dimension): bins of equal loads from different steps meet, then fill what
+        // is left. With several dimensions the coarse order comes first and the tokens suffer.
+        const bool regroup = D == 1 && emit / k >= regroup_min_steps;
+        for (std::size_t again = 0; again < (regroup ? regroup_passes : 0); ++again) {
+          detail::rank_order_bins(st);
+          fill_deficits.run(st, emit / k, movable, refine_moves);
+        }
+      }
       // Shuffle the steps (a last step holding empty bins stays last) and the ranks in each step.
       std::vector<std::size_t> step_order(steps);
       std::iota(step_order.begin(), step_order.end(), std::size_t{0});
@@ -676,6 +740,29 @@ class streaming_batcher {
     buffer_ = std::move(rest);
   }
 
+  /// The fine dimension: the one with the largest cap (tokens); the others are coarse.
+  [[nodiscard]] std::size_t fine_dim() const noexcept {
+    std::size_t fine = 0;
+    for (std::size_t d = 1; d < D; ++d)
+      if (opts_.caps[d] > opts_.caps[fine]) fine = d;
+    return fine;
+  }
+  /// Most deficit-fill moves per micro-batch and round (runtime/detail/stream_refine.hpp).
+  static constexpr std::size_t refine_moves = 8;
+  /// Regroup-and-fill passes per round (one dimension), in rounds of at least regroup_min_steps
+  /// steps (fewer steps hold few bins of equal loads to regroup: the passes cost 4x the batcher's
+  /// time at B = 256 for little).
+  static constexpr std::size_t regroup_passes = 3;
+  static constexpr std::size_t regroup_min_steps = 16;
+  /// A flush evens its last this many steps together (runtime/detail/stream_refine.hpp).
+  static constexpr std::size_t even_tail_steps = 4;
+  /// With several dimensions, only items kept fewer rounds than this are swapped out of an emitted
+  /// micro-batch: items pushed toward max_keep_rounds force bins of mixed coarse loads into a round
+  /// (measured on W1 2-D: images DistRatio 1.8x worse when every item may move).
+  static constexpr std::uint32_t movable_keeps = 3;
+  /// One candidate in this many is held out of a round's packing for the deficit fill.
+  static constexpr std::size_t reserve_stride = 8;
+
   /// Steps balance best when their bins agree in the coarse dimensions (all but the one with the
   /// largest cap, e.g. the image count). Per class of coarse loads, the emitted bins beyond a
   /// multiple of `ranks` (the least full ones) go back to the buffer; where that is not allowed (an
@@ -691,9 +778,7 @@ class streaming_batcher {
       if (cost_mode_ == 2) return emit;
       const std::size_t k = opts_.ranks;
       const std::size_t nb = order.size();
-      std::size_t fine = 0;
-      for (std::size_t d = 1; d < D; ++d)
-        if (opts_.caps[d] > opts_.caps[fine]) fine = d;
+      const std::size_t fine = fine_dim();
       auto key_less = [&](std::size_t a, std::size_t b) {
         for (std::size_t d = 0; d < D; ++d)
           if (d != fine && loads[a][d] != loads[b][d]) return loads[a][d] < loads[b][d];
