@@ -31,13 +31,12 @@
 /// (runtime/detail/stream_refine.hpp). With one dimension, one candidate in reserve_stride (8) sits
 /// the packing out to serve this (in rounds of 2 reserve_stride ranks candidates or more), the
 /// evening then replaces the in-step local search, and rounds of regroup_min_steps (16) steps or
-/// more are regrouped by load and evened again. A flush re-deals the items of its last
-/// even_tail_steps (4) steps (LPT or a target fit), so the least full bins do not make one badly
-/// balanced last step. With several dimensions only items kept fewer than movable_keeps (3) rounds
-/// leave a micro-batch.
-/// Warm-up: during the first `warmup_steps` steps the caps are scaled by a linear ramp from
-/// `warmup_start` to 1 (floor, at least 1), one step per packing, so the early steps are smaller;
-/// items over the ramped cap wait (if none fit, that step uses the full caps).
+/// more are regrouped by load and evened again. A flush re-deals, around each of its
+/// even_tail_windows (8) steps least even in tokens, the items of even_tail_steps (4) neighbouring
+/// steps (LPT or a target fit), so the least full bins do not make one badly balanced last step. With several
+/// dimensions only items kept fewer than movable_keeps (3) rounds leave a micro-batch. Warm-up: during the first
+/// `warmup_steps` steps the caps are scaled by a linear ramp from `warmup_start` to 1 (floor, at least 1), one step per
+/// packing, so the early steps are smaller; items over the ramped cap wait (if none fit, that step uses the full caps).
 /// finish() ends the stream: `stream_end::flush` emits everything (the last step may hold empty
 /// micro-batches), `drop_last` emits only full steps and reports the rest in dropped().
 ///
@@ -662,11 +661,28 @@ class streaming_batcher {
       }
       detail::rank_order_bins(st);
       for (std::size_t s = 0; s < steps; ++s) detail::rank_balance_step(st, s * k, reserve.empty() ? opts_.passes : 0);
-      // The last steps of a flush hold the least full bins: re-deal their items evenly.
+      // A flush's last round holds the least full bins: re-deal the items of the worst steps
+      // together with their neighbours in the load order (same coarse class, fuller bins).
       if (final && !warm && opts_.end == stream_end::flush) {
         const std::size_t tail = std::min<std::size_t>(steps, even_tail_steps);
-        detail::stream_even_steps(st, (steps - tail) * k, tail);
-        for (std::size_t s = steps - tail; s < steps; ++s) detail::rank_balance_step(st, s * k, opts_.passes);
+        std::vector<char> tried(steps, 0);
+        for (std::size_t window = 0; window < even_tail_windows; ++window) {
+          std::size_t worst = steps;
+          double worst_spread = 0;
+          for (std::size_t s = 0; s < steps; ++s) {
+            if (tried[s] != 0) continue;
+            const double w = relative_spread(st, s * k);
+            if (w > worst_spread) {
+              worst_spread = w;
+              worst = s;
+            }
+          }
+          if (worst == steps) break;
+          tried[worst] = 1;
+          const std::size_t first = std::min(worst > 0 ? worst - 1 : 0, steps - tail);
+          detail::stream_even_steps(st, first * k, tail);
+          for (std::size_t s = first; s < first + tail; ++s) detail::rank_balance_step(st, s * k, opts_.passes);
+        }
       }
       if (costs.empty() && (emit < nb || !reserve.empty())) {
         // Raise each micro-batch toward its step's largest token load with items not emitted.
@@ -740,6 +756,17 @@ class streaming_batcher {
     buffer_ = std::move(rest);
   }
 
+  /// (max - min) / max of the step at bins [first, first + ranks), in cost or else in the fine
+  /// dimension (a step mixed in a coarse one is not mended by a re-deal with its neighbours).
+  [[nodiscard]] double relative_spread(const detail::rank_state<D>& st, std::size_t first) const {
+    const std::size_t e = st.costs.empty() ? fine_dim() : 0;
+    double hi = 0, lo = std::numeric_limits<double>::max();
+    for (std::size_t b = first; b < first + st.ranks; ++b) {
+      hi = std::max(hi, st.bin_value(b, e));
+      lo = std::min(lo, st.bin_value(b, e));
+    }
+    return hi > 0 ? (hi - lo) / hi : 0.0;
+  }
   /// The fine dimension: the one with the largest cap (tokens); the others are coarse.
   [[nodiscard]] std::size_t fine_dim() const noexcept {
     std::size_t fine = 0;
@@ -754,8 +781,10 @@ class streaming_batcher {
   /// time at B = 256 for little).
   static constexpr std::size_t regroup_passes = 3;
   static constexpr std::size_t regroup_min_steps = 16;
-  /// A flush evens its last this many steps together (runtime/detail/stream_refine.hpp).
+  /// A flush re-deals this many neighbouring steps together (runtime/detail/stream_refine.hpp),
+  /// around each of its even_tail_windows most unbalanced steps.
   static constexpr std::size_t even_tail_steps = 4;
+  static constexpr std::size_t even_tail_windows = 8;
   /// With several dimensions, only items kept fewer rounds than this are swapped out of an emitted
   /// micro-batch: items pushed toward max_keep_rounds force bins of mixed coarse loads into a round
   /// (measured on W1 2-D: images DistRatio 1.8x worse when every item may move).
