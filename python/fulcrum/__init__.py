@@ -25,6 +25,10 @@ from ._core import CommError, Infeasible, InvalidInput
 
 __version__: str = _core.__version__
 
+for _exc in (InvalidInput, Infeasible, CommError):
+    _exc.__module__ = __name__
+del _exc
+
 __all__ = [
     "Groups",
     "Packing",

@@ -151,13 +151,17 @@ nb::dict pack_nd(const in_matrix<T>& sizes, const std::vector<std::int64_t>& cap
   opts.limits = limits_of(max_nodes, time_limit_s);
   const std::size_t dims = sizes.shape(1);
   if (capacity.size() != dims)
-    throw fulcrum::invalid_input(fulcrum::detail::describe("pack", "capacity", capacity.size(),
-                                                           "needs one entry per size column"));
+    throw fulcrum::invalid_input(
+        fulcrum::detail::describe("pack", "capacity", capacity.size(), "needs one entry per size column"));
   switch (dims) {
-    case 1: return pack_multi_d<1>(sizes, capacity, opts);
-    case 2: return pack_multi_d<2>(sizes, capacity, opts);
-    case 3: return pack_multi_d<3>(sizes, capacity, opts);
-    case 4: return pack_multi_d<4>(sizes, capacity, opts);
+    case 1:
+      return pack_multi_d<1>(sizes, capacity, opts);
+    case 2:
+      return pack_multi_d<2>(sizes, capacity, opts);
+    case 3:
+      return pack_multi_d<3>(sizes, capacity, opts);
+    case 4:
+      return pack_multi_d<4>(sizes, capacity, opts);
     default:
       throw fulcrum::invalid_input(
           fulcrum::detail::describe("pack", "sizes.shape[1]", dims, "the Python binding handles 1 to 4 dimensions"));
@@ -273,10 +277,10 @@ nb::dict partition_stages_arr(const in_array<T>& layer_costs, std::size_t stages
 using batcher = fulcrum::streaming_batcher<1>;
 
 fulcrum::stream_options<1> stream_opts(std::uint64_t capacity, std::size_t ranks, std::size_t buffer,
-                                       std::uint64_t seed, bool shuffle, std::size_t warmup_steps,
-                                       double warmup_start, bool drop_last, std::size_t max_wait,
-                                       const std::string& oversize, std::size_t passes, double keep_fill,
-                                       double keep_share, std::uint32_t max_keep_rounds, std::size_t pad_multiple) {
+                                       std::uint64_t seed, bool shuffle, std::size_t warmup_steps, double warmup_start,
+                                       bool drop_last, std::size_t max_wait, const std::string& oversize,
+                                       std::size_t passes, double keep_fill, double keep_share,
+                                       std::uint32_t max_keep_rounds, std::size_t pad_multiple) {
   fulcrum::stream_options<1> o;
   o.caps = {capacity};
   o.ranks = ranks;
@@ -336,9 +340,9 @@ void bind_batcher(nb::module_& m) {
               self->b.emplace(std::move(o));
             }
           },
-          "capacity"_a, "ranks"_a, "buffer"_a, "seed"_a, "shuffle"_a, "warmup_steps"_a, "warmup_start"_a,
-          "drop_last"_a, "max_wait"_a, "oversize"_a, "passes"_a, "keep_fill"_a, "keep_share"_a,
-          "max_keep_rounds"_a, "pad_multiple"_a, "state"_a = nb::none())
+          "capacity"_a, "ranks"_a, "buffer"_a, "seed"_a, "shuffle"_a, "warmup_steps"_a, "warmup_start"_a, "drop_last"_a,
+          "max_wait"_a, "oversize"_a, "passes"_a, "keep_fill"_a, "keep_share"_a, "max_keep_rounds"_a, "pad_multiple"_a,
+          "state"_a = nb::none())
       .def(
           "push", [](py_batcher& self, std::uint64_t id, std::uint64_t size) { self.b->push(id, size); }, "id"_a,
           "size"_a)
@@ -367,8 +371,7 @@ void bind_batcher(nb::module_& m) {
       .def("ready", [](const py_batcher& self) { return self.b->ready(); })
       .def("buffered", [](const py_batcher& self) { return self.b->buffered(); })
       .def("finished", [](const py_batcher& self) { return self.b->finished(); })
-      .def("dropped",
-           [](const py_batcher& self) { return to_numpy_as<std::uint64_t>(std::span(self.b->dropped())); })
+      .def("dropped", [](const py_batcher& self) { return to_numpy_as<std::uint64_t>(std::span(self.b->dropped())); })
       .def("stats",
            [](const py_batcher& self) {
              const auto s = self.b->stats();
@@ -397,21 +400,21 @@ void bind_batcher(nb::module_& m) {
 NB_MODULE(_core, m) {
   m.doc() = "fulcrum._core: the C++ extension behind the fulcrum package (use the fulcrum module).";
   m.attr("__version__") = std::to_string(FULCRUM_VERSION_MAJOR) + "." + std::to_string(FULCRUM_VERSION_MINOR) + "." +
-                           std::to_string(FULCRUM_VERSION_PATCH);
+                          std::to_string(FULCRUM_VERSION_PATCH);
 
   nb::exception<fulcrum::invalid_input>(m, "InvalidInput", PyExc_ValueError);
   nb::exception<fulcrum::infeasible>(m, "Infeasible", PyExc_RuntimeError);
   nb::exception<fulcrum::comm_error>(m, "CommError", PyExc_RuntimeError);
 
-#define FULCRUM_PY_PACK(T)                                                                                  \
-  m.def("pack", &pack_1d<T>, "sizes"_a, "capacity"_a, "algorithm"_a, "oversize"_a, "max_nodes"_a.none(), \
-        "time_limit"_a.none());                                                                             \
-  m.def("pack", &pack_nd<T>, "sizes"_a, "capacity"_a, "algorithm"_a, "oversize"_a, "max_nodes"_a.none(), \
-        "time_limit"_a.none());                                                                             \
-  m.def("pack_for_ranks", &pack_for_ranks_1d<T>, "sizes"_a, "capacity"_a, "ranks"_a, "oversize"_a, "passes"_a, \
-        "shuffle"_a, "seed"_a);                                                                             \
-  m.def("balance", &balance_arr<T>, "values"_a, "k"_a, "algorithm"_a, "equal_counts"_a, "part_capacity"_a.none(), \
-        "max_nodes"_a.none(), "time_limit"_a.none(), "cost"_a, "a"_a, "b"_a, "c"_a);                        \
+#define FULCRUM_PY_PACK(T)                                                                                         \
+  m.def("pack", &pack_1d<T>, "sizes"_a, "capacity"_a, "algorithm"_a, "oversize"_a, "max_nodes"_a.none(),           \
+        "time_limit"_a.none());                                                                                    \
+  m.def("pack", &pack_nd<T>, "sizes"_a, "capacity"_a, "algorithm"_a, "oversize"_a, "max_nodes"_a.none(),           \
+        "time_limit"_a.none());                                                                                    \
+  m.def("pack_for_ranks", &pack_for_ranks_1d<T>, "sizes"_a, "capacity"_a, "ranks"_a, "oversize"_a, "passes"_a,     \
+        "shuffle"_a, "seed"_a);                                                                                    \
+  m.def("balance", &balance_arr<T>, "values"_a, "k"_a, "algorithm"_a, "equal_counts"_a, "part_capacity"_a.none(),  \
+        "max_nodes"_a.none(), "time_limit"_a.none(), "cost"_a, "a"_a, "b"_a, "c"_a);                               \
   m.def("partition_stages", &partition_stages_arr<T>, "layer_costs"_a, "stages"_a, "algorithm"_a, "stage_speed"_a, \
         "stage_fixed_cost"_a, "layer_memory"_a, "stage_memory_cap"_a);
   FULCRUM_PY_PACK(std::uint64_t)
