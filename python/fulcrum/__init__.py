@@ -36,6 +36,7 @@ __all__ = [
     "Partition",
     "StagePartition",
     "StreamStep",
+    "StreamBatcher",
     "StreamingBatcher",
     "pack",
     "pack_for_ranks",
@@ -516,7 +517,7 @@ class _StreamOptions:
     pad_multiple: int = 1
 
 
-class StreamingBatcher:
+class StreamBatcher:
     """Online balanced micro-batches with a bounded buffer (fulcrum::streaming_batcher<1>, docs/streaming.md).
 
     Items (an id and a token count, optionally a cost) are pushed one at a time; at most ``buffer``
@@ -525,7 +526,7 @@ class StreamingBatcher:
     ``drop_last``: only full steps, the rest in ``dropped()``). Every pushed item is emitted exactly
     once or reported as dropped; the same options, seed and pushes give the same steps everywhere.
 
-    The state is picklable: ``pickle.loads(pickle.dumps(b))`` (or ``StreamingBatcher.restore(
+    The state is picklable: ``pickle.loads(pickle.dumps(b))`` (or ``StreamBatcher.restore(
     b.state(), **b.options)``) continues with exactly the steps the original would emit.
     """
 
@@ -549,7 +550,7 @@ class StreamingBatcher:
         pad_multiple: int = 1,
         _state: Optional[bytes] = None,
     ) -> None:
-        where = "StreamingBatcher"
+        where = "StreamBatcher"
         oversize = _choice(oversize, ("error", "truncate"), where, "oversize")
         ints = dict(
             capacity=capacity,
@@ -613,10 +614,10 @@ class StreamingBatcher:
         Either every item carries a ``cost`` or none does. Raises InvalidInput after finish() or
         for a bad cost, Infeasible for an item over the capacity (unless oversize="truncate").
         """
-        i = _int_scalar(id, "StreamingBatcher.push", "id")
-        s = _int_scalar(size, "StreamingBatcher.push", "size")
+        i = _int_scalar(id, "StreamBatcher.push", "id")
+        s = _int_scalar(size, "StreamBatcher.push", "size")
         if i < 0 or s < 0:
-            raise InvalidInput(f"StreamingBatcher.push: {'id' if i < 0 else 'size'} = {min(i, s)}: is negative")
+            raise InvalidInput(f"StreamBatcher.push: {'id' if i < 0 else 'size'} = {min(i, s)}: is negative")
         if cost is None:
             self._b.push(i, s)
         else:
@@ -624,7 +625,7 @@ class StreamingBatcher:
 
     def push_many(self, ids: ArrayLike, sizes: ArrayLike) -> None:
         """Pushes many items (no costs) in one call, with the GIL released."""
-        where = "StreamingBatcher.push_many"
+        where = "StreamBatcher.push_many"
         a = _numeric(ids, where, "ids", allow_float=False)
         s = _numeric(sizes, where, "sizes", allow_float=False)
         for name, arr in (("ids", a), ("sizes", s)):
@@ -659,6 +660,14 @@ class StreamingBatcher:
         """Ends the stream: buffered items are emitted (flush) or dropped (drop_last). Idempotent."""
         self._b.finish()
 
+    def pop(self) -> Optional[StreamStep]:
+        """Same as next() (the contract name, docs/design.md)."""
+        return self.next()
+
+    def flush(self) -> None:
+        """Same as finish() (the contract name, docs/design.md)."""
+        self.finish()
+
     def ready(self) -> bool:
         """Whether a step is ready for next()."""
         return bool(self._b.ready())
@@ -685,7 +694,7 @@ class StreamingBatcher:
         return bytes(self._b.state())
 
     @classmethod
-    def restore(cls, state: bytes, capacity: int, ranks: int = 1, **options: Any) -> "StreamingBatcher":
+    def restore(cls, state: bytes, capacity: int, ranks: int = 1, **options: Any) -> "StreamBatcher":
         """A batcher continuing from ``state()`` bytes; the options must be those that wrote them.
 
         Raises InvalidInput for a truncated, corrupt, other-version or other-options state.
@@ -697,5 +706,9 @@ class StreamingBatcher:
         return (_restore_pickled, (self.state(), opts))
 
 
-def _restore_pickled(state: bytes, opts: dict[str, Any]) -> StreamingBatcher:
-    return StreamingBatcher(_state=state, **opts)
+def _restore_pickled(state: bytes, opts: dict[str, Any]) -> StreamBatcher:
+    return StreamBatcher(_state=state, **opts)
+
+
+#: The C++ class's name (fulcrum::streaming_batcher); the same class as StreamBatcher.
+StreamingBatcher = StreamBatcher

@@ -276,7 +276,7 @@ def step_key(s):
 def test_streaming_exactly_once_and_caps():
     sizes = w1_like(3000, seed=21)
     ids = np.arange(1000, 4000)
-    b = fulcrum.StreamingBatcher(16384, ranks=4, buffer=512)
+    b = fulcrum.StreamBatcher(16384, ranks=4, buffer=512)
     steps = run_stream(b, ids, sizes)
     seen = np.concatenate([np.concatenate([mb for mb in s.micro_batches]) for s in steps])
     assert np.array_equal(np.sort(seen), ids)
@@ -293,10 +293,10 @@ def test_streaming_exactly_once_and_caps():
 def test_streaming_pickle_round_trip_gives_identical_steps():
     sizes = w1_like(2500, seed=22)
     ids = np.arange(2500)
-    ref = fulcrum.StreamingBatcher(16384, ranks=4, buffer=256, warmup_steps=5)
+    ref = fulcrum.StreamBatcher(16384, ranks=4, buffer=256, warmup_steps=5)
     ref_steps = run_stream(ref, ids, sizes)
 
-    b = fulcrum.StreamingBatcher(16384, ranks=4, buffer=256, warmup_steps=5)
+    b = fulcrum.StreamBatcher(16384, ranks=4, buffer=256, warmup_steps=5)
     steps = []
     cut = 1234
     for i in range(cut):
@@ -309,36 +309,36 @@ def test_streaming_pickle_round_trip_gives_identical_steps():
     assert [step_key(s) for s in steps] == [step_key(s) for s in ref_steps]
 
     # restore() from bytes, and a state written under other options is refused
-    again = fulcrum.StreamingBatcher.restore(b.state(), **b.options)
+    again = fulcrum.StreamBatcher.restore(b.state(), **b.options)
     assert again.state() == b.state()
     opts = b.options
     opts["seed"] = 99
     with pytest.raises(ValueError, match="options_fingerprint"):
-        fulcrum.StreamingBatcher.restore(b.state(), **opts)
+        fulcrum.StreamBatcher.restore(b.state(), **opts)
     with pytest.raises(ValueError, match="checksum|truncated"):
-        fulcrum.StreamingBatcher.restore(b.state()[:-3], **b.options)
+        fulcrum.StreamBatcher.restore(b.state()[:-3], **b.options)
 
 
 def test_streaming_push_many_matches_push():
     sizes = w1_like(2000, seed=23)
     ids = np.arange(2000, dtype=np.uint64)
-    a = fulcrum.StreamingBatcher(16384, ranks=2, buffer=300)
+    a = fulcrum.StreamBatcher(16384, ranks=2, buffer=300)
     ref = run_stream(a, ids, sizes)
-    b = fulcrum.StreamingBatcher(16384, ranks=2, buffer=300)
+    b = fulcrum.StreamBatcher(16384, ranks=2, buffer=300)
     b.push_many(ids, sizes)
     b.finish()
     assert [step_key(s) for s in b] == [step_key(s) for s in ref]
 
 
 def test_streaming_drop_last_and_costs():
-    b = fulcrum.StreamingBatcher(100, ranks=4, buffer=16, drop_last=True)
+    b = fulcrum.StreamBatcher(100, ranks=4, buffer=16, drop_last=True)
     for i in range(50):
         b.push(i, 60)
     b.finish()
     steps = list(b)
     emitted = sum(len(s.micro_batches.indices) for s in steps)
     assert emitted + len(b.dropped()) == 50 and all(len(mb) > 0 for s in steps for mb in s.micro_batches)
-    c = fulcrum.StreamingBatcher(1000, ranks=2, buffer=8)
+    c = fulcrum.StreamBatcher(1000, ranks=2, buffer=8)
     for i in range(20):
         c.push(i, 100 + i, cost=float(i))
     c.finish()
@@ -350,14 +350,26 @@ def test_streaming_drop_last_and_costs():
 
 def test_streaming_errors():
     with pytest.raises(ValueError, match="caps|capacity"):
-        fulcrum.StreamingBatcher(0, ranks=2)
+        fulcrum.StreamBatcher(0, ranks=2)
     with pytest.raises(ValueError, match="ranks"):
-        fulcrum.StreamingBatcher(100, ranks=0)
-    b = fulcrum.StreamingBatcher(100, ranks=1, buffer=4)
+        fulcrum.StreamBatcher(100, ranks=0)
+    b = fulcrum.StreamBatcher(100, ranks=1, buffer=4)
     with pytest.raises(fulcrum.Infeasible, match="7"):
         b.push(7, 500)
     with pytest.raises(ValueError, match="size"):
         b.push(1, -3)
+
+
+def test_stream_contract_names():
+    assert fulcrum.StreamingBatcher is fulcrum.StreamBatcher
+    b = fulcrum.StreamBatcher(100, ranks=2, buffer=4)
+    for i in range(9):
+        b.push(i, 30)
+    b.flush()
+    got = []
+    while b.ready():
+        got.append(b.pop())
+    assert b.pop() is None and sum(len(s.micro_batches.indices) for s in got) == 9
 
 
 def test_version_and_docs():
