@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -300,12 +301,23 @@ fulcrum::stream_options<1> stream_opts(std::uint64_t capacity, std::size_t ranks
   return o;
 }
 
-/// The Python-side batcher: the C++ one, re-creatable from (options, state bytes).
+/// The Python-side batcher: the C++ one, re-creatable from (options, state bytes). Every call
+/// releases the GIL (a push may run a packing round) and takes the batcher's mutex, so Python
+/// threads sharing one batcher are serialised rather than racing.
 struct py_batcher {
   std::optional<batcher> b;
+  mutable std::mutex mu;
+
+  /// f(batcher&) with the GIL released and the mutex held (the mutex is released first on return).
+  template <class F>
+  auto locked(F&& f) const {
+    nb::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mu);
+    return f(const_cast<batcher&>(*b));
+  }
 
   nb::object next() {
-    std::optional<fulcrum::stream_step> s = b->next();
+    std::optional<fulcrum::stream_step> s = locked([](batcher& x) { return x.next(); });
     if (!s) return nb::none();
     std::vector<std::uint64_t> offsets(s->offsets.begin(), s->offsets.end());
     nb::dict d;
@@ -344,11 +356,16 @@ void bind_batcher(nb::module_& m) {
           "max_wait"_a, "oversize"_a, "passes"_a, "keep_fill"_a, "keep_share"_a, "max_keep_rounds"_a, "pad_multiple"_a,
           "state"_a = nb::none())
       .def(
-          "push", [](py_batcher& self, std::uint64_t id, std::uint64_t size) { self.b->push(id, size); }, "id"_a,
-          "size"_a)
+          "push",
+          [](py_batcher& self, std::uint64_t id, std::uint64_t size) {
+            self.locked([&](batcher& x) { x.push(id, size); });
+          },
+          "id"_a, "size"_a)
       .def(
           "push_cost",
-          [](py_batcher& self, std::uint64_t id, std::uint64_t size, double cost) { self.b->push(id, size, cost); },
+          [](py_batcher& self, std::uint64_t id, std::uint64_t size, double cost) {
+            self.locked([&](batcher& x) { x.push(id, size, cost); });
+          },
           "id"_a, "size"_a, "cost"_a)
       .def(
           "push_many",
@@ -358,23 +375,21 @@ void bind_batcher(nb::module_& m) {
                                                                      sizes.shape(0), "differs in length from ids"));
             const auto i = span_of(ids);
             const auto s = span_of(sizes);
-            nb::gil_scoped_release release;
-            for (std::size_t k = 0; k < i.size(); ++k) self.b->push(i[k], s[k]);
+            self.locked([&](batcher& x) {
+              for (std::size_t k = 0; k < i.size(); ++k) x.push(i[k], s[k]);
+            });
           },
           "ids"_a, "sizes"_a)
       .def("next", &py_batcher::next)
-      .def("finish",
-           [](py_batcher& self) {
-             nb::gil_scoped_release release;
-             self.b->finish();
-           })
-      .def("ready", [](const py_batcher& self) { return self.b->ready(); })
-      .def("buffered", [](const py_batcher& self) { return self.b->buffered(); })
-      .def("finished", [](const py_batcher& self) { return self.b->finished(); })
-      .def("dropped", [](const py_batcher& self) { return to_numpy_as<std::uint64_t>(std::span(self.b->dropped())); })
+      .def("finish", [](py_batcher& self) { self.locked([](batcher& x) { x.finish(); }); })
+      .def("ready", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.ready(); }); })
+      .def("buffered", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.buffered(); }); })
+      .def("finished", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.finished(); }); })
+      .def("dropped",
+           [](const py_batcher& self) { return to_numpy(self.locked([](batcher& x) { return x.dropped(); })); })
       .def("stats",
            [](const py_batcher& self) {
-             const auto s = self.b->stats();
+             const auto s = self.locked([](batcher& x) { return x.stats(); });
              nb::dict d;
              d["pushed"] = s.pushed;
              d["emitted"] = s.emitted;
@@ -390,7 +405,7 @@ void bind_batcher(nb::module_& m) {
              return d;
            })
       .def("state", [](const py_batcher& self) {
-        const std::vector<std::byte> bytes = self.b->state();
+        const std::vector<std::byte> bytes = self.locked([](batcher& x) { return x.state(); });
         return nb::bytes(bytes.data(), bytes.size());
       });
 }

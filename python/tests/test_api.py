@@ -375,3 +375,29 @@ def test_stream_contract_names():
 def test_version_and_docs():
     assert fulcrum.__version__.count(".") == 2
     assert "balance" in fulcrum.balance.__doc__.lower() and "lower_bound" in fulcrum.Partition.__doc__
+
+
+def test_stream_batcher_shared_by_threads_keeps_exactly_once():
+    import threading
+
+    b = fulcrum.StreamBatcher(16384, ranks=4, buffer=128)
+    sizes = w1_like(4000, seed=31)
+    got, lock = [], threading.Lock()
+
+    def worker(lo, hi):
+        for i in range(lo, hi):
+            b.push(i, int(sizes[i]))
+            for s in b:
+                with lock:
+                    got.append(s)
+
+    threads = [threading.Thread(target=worker, args=(t * 1000, (t + 1) * 1000)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    b.finish()
+    got.extend(b)
+    ids = np.concatenate([s.micro_batches.indices for s in got])
+    assert np.array_equal(np.sort(ids), np.arange(4000))
+    assert sorted(s.index for s in got) == list(range(len(got)))
