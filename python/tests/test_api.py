@@ -373,7 +373,10 @@ def test_stream_contract_names():
 
 
 def test_version_and_docs():
+    from importlib.metadata import version
+
     assert fulcrum.__version__.count(".") == 2
+    assert version("fulcrum") == fulcrum.__version__  # python/pyproject.toml agrees with include/fulcrum/version.hpp
     assert "balance" in fulcrum.balance.__doc__.lower() and "lower_bound" in fulcrum.Partition.__doc__
 
 
