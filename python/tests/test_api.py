@@ -404,3 +404,18 @@ def test_stream_batcher_shared_by_threads_keeps_exactly_once():
     ids = np.concatenate([s.micro_batches.indices for s in got])
     assert np.array_equal(np.sort(ids), np.arange(4000))
     assert sorted(s.index for s in got) == list(range(len(got)))
+
+
+def test_groups_behaves_like_a_list_of_arrays():
+    r = fulcrum.pack([5, 3, 7, 1, 2, 6], 10, algorithm="first_fit")
+    g = r.bins
+    as_list = g.to_list()
+    assert len(g) == len(as_list) and [x.tolist() for x in g] == as_list
+    assert g[-1].tolist() == as_list[-1] and [x.tolist() for x in g[1:]] == as_list[1:]
+    assert g[0].dtype == np.uint32 and g.offsets.dtype == np.uint64
+    assert g.sizes().tolist() == [len(x) for x in as_list]
+    owner = g.assignment(6)
+    for b, items in enumerate(as_list):
+        assert all(owner[i] == b for i in items)
+    with pytest.raises(IndexError):
+        g[len(g)]
