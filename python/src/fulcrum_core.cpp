@@ -140,8 +140,6 @@ nb::dict pack_multi_d(const in_matrix<T>& sizes, const std::vector<std::int64_t>
   return d;
 }
 
-constexpr std::size_t max_python_dims = 4;
-
 template <class T>
 nb::dict pack_nd(const in_matrix<T>& sizes, const std::vector<std::int64_t>& capacity, const std::string& algorithm,
                  const std::string& oversize, std::optional<std::uint64_t> max_nodes,
