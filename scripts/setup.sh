@@ -18,10 +18,11 @@ ensure_packages() {
 # The packages every build of fulcrum uses.
 FULCRUM_BASE_PACKAGES=(cmake g++ make ninja-build doctest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev)
 # Extra packages the full test run uses: CBC as an exact-solver oracle, OpenMPI, clang for fuzzing,
-# doxygen for the API reference, python3-venv for the Conan package test and the old-CMake consumer.
+# doxygen for the API reference, python3-venv for the Conan package test, the old-CMake consumer and
+# the Python package stage, python3-dev for building the Python extension (scripts/test-extra.sh),
 # libc++ for the clang + libc++ sanitizer stage (scripts/test-extra.sh).
 FULCRUM_TEST_PACKAGES=(coinor-cbc libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libc++-14-dev libc++abi-14-dev
-                       doxygen python3-venv)
+                       doxygen python3-venv python3-dev)
 
 # ensure_old_cmake: the oldest CMake a consumer may use (3.16, from PyPI) in a cached venv, for the
 # test package.find_package_old_cmake (skipped when it is missing). Idempotent; never fatal.
@@ -33,6 +34,30 @@ ensure_old_cmake() {
     "$FULCRUM_OLD_CMAKE_VENV/bin/pip" install -q --disable-pip-version-check "cmake==3.16.*"; } >/dev/null 2>&1 \
     || { echo "setup: CMake 3.16 unavailable; package.find_package_old_cmake will be skipped"; rm -rf "$FULCRUM_OLD_CMAKE_VENV"; }
   return 0
+}
+
+# ensure_python_venv: a cached venv with what the Python package stage needs (nanobind,
+# scikit-build-core, numpy, pytest, hypothesis from PyPI), made with Debian's python3 when present.
+# Idempotent: a stamp file records the requirement list, and pip runs only when it changed.
+# Returns 1 (after saying why) when PyPI or venv is unavailable; the caller skips the stage then.
+FULCRUM_PY_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/fulcrum/pyvenv"
+FULCRUM_PY_REQUIREMENTS=("nanobind>=2.0" "scikit-build-core>=0.10" "numpy>=1.21" "pytest" "hypothesis")
+ensure_python_venv() {
+  local stamp="$FULCRUM_PY_VENV/.fulcrum-requirements" want python=python3
+  want=$(printf '%s\n' "${FULCRUM_PY_REQUIREMENTS[@]}")
+  [ -x /usr/bin/python3 ] && python=/usr/bin/python3
+  if [ -x "$FULCRUM_PY_VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "setup: installing ${FULCRUM_PY_REQUIREMENTS[*]} (pip) into $FULCRUM_PY_VENV"
+  if { [ -x "$FULCRUM_PY_VENV/bin/python" ] || "$python" -m venv "$FULCRUM_PY_VENV"; } >/dev/null 2>&1 &&
+    "$FULCRUM_PY_VENV/bin/pip" install -q --disable-pip-version-check "${FULCRUM_PY_REQUIREMENTS[@]}" >/dev/null 2>&1; then
+    printf '%s' "$want" >"$stamp"
+    return 0
+  fi
+  echo "setup: the Python venv could not be made (no python3-venv, or PyPI unreachable)"
+  rm -rf "$FULCRUM_PY_VENV"
+  return 1
 }
 
 # Configure options for the components this machine can build.

@@ -6,9 +6,16 @@
 #  2. clang + libc++ with AddressSanitizer and UndefinedBehaviorSanitizer: the whole test suite,
 #     plus bounded libFuzzer runs of every fuzz target (CTest label "fuzz"; FULCRUM_FUZZ_SECONDS per
 #     target, default 45).
+#  3. the Python package (python/, docs/python.md): `pip install ./python` into a cached venv
+#     (nanobind, scikit-build-core, numpy, pytest, hypothesis from PyPI; the extension's build
+#     directory build/python is kept, so an unchanged binding is not recompiled) and its pytest suite
+#     (unit, hypothesis properties, parity with a C++ driver). Skipped, saying so, when the venv
+#     cannot be made (no PyPI).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=setup.sh
+source scripts/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p build
 
@@ -76,4 +83,15 @@ echo "== $(date -u +%T) tests (clang + libc++) under ASan+UBSan, then bounded fu
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build/asan -LE "gpu|nccl|package|docs|compile_fail|example" -j "$jobs" --output-on-failure --timeout 1500
+echo "== $(date -u +%T) Python package: pip install ./python, then pytest"
+ensure_packages python3-venv python3-dev
+if ensure_python_venv; then
+  # --no-build-isolation: build with the venv's nanobind and scikit-build-core (no download per run).
+  CMAKE_BUILD_PARALLEL_LEVEL="$jobs" "$FULCRUM_PY_VENV/bin/pip" install -q --disable-pip-version-check \
+    --no-build-isolation --force-reinstall --no-deps --config-settings=build-dir="$root/build/python" ./python \
+    || { echo "pip install ./python failed"; exit 1; }
+  (cd build && "$FULCRUM_PY_VENV/bin/python" -m pytest -q -p no:cacheprovider "$root/python/tests")
+else
+  echo "   Python package stage skipped: no venv (see the setup message above)"
+fi
 echo "== $(date -u +%T) done"

@@ -1,0 +1,714 @@
+# SPDX-License-Identifier: Apache-2.0
+"""fulcrum: load balancing for large-model training, from Python (docs/python.md).
+
+Native C++20 solvers (the header-only fulcrum library, bound with nanobind); the GIL is released
+during every solve. Inputs are numpy arrays of any integer (or, where documented, floating) dtype or
+Python sequences; they are converted once to uint64 / int64 / float64 and validated by the C++
+library, whose messages name the field, index and value. Outputs are numpy arrays; groupings
+(bins, parts, micro-batches) are :class:`Groups`, CSR arrays that index and iterate like a list of
+numpy arrays.
+
+Errors: malformed input raises :class:`InvalidInput` (a ``ValueError``); well-formed input with no
+solution (an item over the capacity, a memory cap no split meets) raises :class:`Infeasible`
+(a ``RuntimeError``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional, Sequence, Union, overload
+
+import numpy as np
+
+from . import _core
+from ._core import CommError, Infeasible, InvalidInput
+
+__version__: str = _core.__version__
+
+for _exc in (InvalidInput, Infeasible, CommError):
+    _exc.__module__ = __name__
+del _exc
+
+__all__ = [
+    "Groups",
+    "Packing",
+    "RankPacking",
+    "Partition",
+    "StagePartition",
+    "StreamStep",
+    "StreamBatcher",
+    "StreamingBatcher",
+    "pack",
+    "pack_for_ranks",
+    "balance",
+    "partition_stages",
+    "InvalidInput",
+    "Infeasible",
+    "CommError",
+    "PACK_ALGORITHMS",
+    "BALANCE_ALGORITHMS",
+    "STAGE_ALGORITHMS",
+]
+
+PACK_ALGORITHMS = (
+    "automatic",
+    "next_fit",
+    "first_fit",
+    "best_fit",
+    "first_fit_decreasing",
+    "best_fit_decreasing",
+    "histogram",
+    "exact",
+)
+BALANCE_ALGORITHMS = ("automatic", "greedy", "karmarkar_karp", "multifit", "complete", "local_search")
+STAGE_ALGORITHMS = ("automatic", "nicol", "exact_bisection", "dynamic_programming")
+OVERSIZE_POLICIES = ("error", "truncate", "own_bin")
+
+ArrayLike = Any
+
+
+def _numeric(values: ArrayLike, where: str, name: str, ndim: int = 1, allow_float: bool = True) -> np.ndarray:
+    """Converts `values` once to a C-contiguous uint64 / int64 / float64 array (by dtype kind).
+
+    The C++ library validates the values (negatives, NaN, fractions) and names the offending index.
+    """
+    arr = np.asarray(values)
+    if arr.ndim == 0 or (arr.ndim != ndim and not (arr.size == 0 and ndim == 1)):
+        raise InvalidInput(f"{where}: {name} must be a {ndim}-dimensional array or sequence, got shape {arr.shape}")
+    if arr.size == 0:
+        return np.zeros(arr.shape if arr.ndim == ndim else (0,) * ndim, dtype=np.uint64)
+    kind = arr.dtype.kind
+    if kind == "u":
+        return np.ascontiguousarray(arr, dtype=np.uint64)
+    if kind == "i":
+        return np.ascontiguousarray(arr, dtype=np.int64)
+    if kind == "f" and allow_float:
+        return np.ascontiguousarray(arr, dtype=np.float64)
+    if kind == "f":
+        raise InvalidInput(f"{where}: {name} must have an integer dtype, got {arr.dtype}")
+    raise InvalidInput(f"{where}: {name} must be numeric (integer or float), got dtype {arr.dtype}")
+
+
+def _int_scalar(value: Any, where: str, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InvalidInput(f"{where}: {name} = {value!r}: must be an integer")
+    return int(value)
+
+
+def _choice(value: str, choices: Sequence[str], where: str, name: str) -> str:
+    if value not in choices:
+        raise InvalidInput(f"{where}: {name} = {value!r}: must be one of {', '.join(choices)}")
+    return value
+
+
+class Groups(Sequence[np.ndarray]):
+    """Groups of item indices in CSR form: group ``g`` is ``indices[offsets[g]:offsets[g + 1]]``.
+
+    Indexes, slices and iterates like a list of uint32 numpy arrays (views, no copy);
+    ``len(groups)`` is the number of groups; ``to_list()`` gives lists of Python ints.
+    """
+
+    __slots__ = ("offsets", "indices")
+
+    def __init__(self, offsets: np.ndarray, indices: np.ndarray) -> None:
+        self.offsets: np.ndarray = offsets
+        self.indices: np.ndarray = indices
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, g: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, g: slice) -> list[np.ndarray]: ...
+    def __getitem__(self, g: Union[int, slice]) -> Any:
+        if isinstance(g, slice):
+            return [self[i] for i in range(*g.indices(len(self)))]
+        n = len(self)
+        g = int(g)
+        if g < 0:
+            g += n
+        if not 0 <= g < n:
+            raise IndexError(f"group index out of range (groups: {n})")
+        return self.indices[int(self.offsets[g]) : int(self.offsets[g + 1])]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for g in range(len(self)):
+            yield self.indices[int(self.offsets[g]) : int(self.offsets[g + 1])]
+
+    def sizes(self) -> np.ndarray:
+        """Number of items in every group."""
+        return np.diff(self.offsets)
+
+    def assignment(self, n: Optional[int] = None) -> np.ndarray:
+        """The inverse map: ``result[i]`` = group of item ``i`` (-1 for an item in no group)."""
+        n = int(self.indices.max()) + 1 if n is None and len(self.indices) else (n or 0)
+        out = np.full(n, -1, dtype=np.int64)
+        out[self.indices] = np.repeat(np.arange(len(self), dtype=np.int64), self.sizes().astype(np.int64))
+        return out
+
+    def to_list(self) -> list[list[int]]:
+        """The groups as lists of Python ints."""
+        return [g.tolist() for g in self]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Groups):
+            return NotImplemented
+        return bool(np.array_equal(self.offsets, other.offsets) and np.array_equal(self.indices, other.indices))
+
+    def __repr__(self) -> str:
+        return f"Groups({len(self)} groups, {len(self.indices)} items)"
+
+
+@dataclass(frozen=True)
+class Packing:
+    """Result of :func:`pack`.
+
+    bins: item indices per bin (opening order, own bins last; increasing index order in a bin).
+    loads: total size per bin (uint64; shape (bins,) or (bins, D) for multi-constraint sizes).
+    lower_bound: L2 lower bound on the number of bins (better for ``exact``).
+    proven_optimal: bins == lower_bound, or proved by the exact search.
+    gap: (bins - lower_bound) / lower_bound, 0 when proven optimal.
+    algorithm: the algorithm that ran (``automatic`` resolves to ``histogram`` or ``best_fit_decreasing``).
+    """
+
+    bins: Groups
+    loads: np.ndarray
+    lower_bound: int
+    proven_optimal: bool
+    gap: float
+    algorithm: str
+
+    @property
+    def used_bins(self) -> int:
+        """Number of bins used."""
+        return len(self.bins)
+
+
+@dataclass(frozen=True)
+class RankPacking:
+    """Result of :func:`pack_for_ranks`: ``steps x ranks`` bins.
+
+    bins: flat step-major groups; bin ``s * ranks + r`` is rank r's micro-batch at step s
+    (``micro_batch(s, r)``). Empty bins occur only in the last step.
+    loads: per-bin sizes (uint64, step-major). used_bins: non-empty bins. lower_bound: lower bound
+    on non-empty bins. dist: OmniBal's DistRatio (mean over steps). pad: PadRatio to the capacity.
+    """
+
+    bins: Groups
+    steps: int
+    ranks: int
+    loads: np.ndarray
+    used_bins: int
+    lower_bound: int
+    proven_optimal: bool
+    gap: float
+    dist: float
+    pad: float
+
+    def micro_batch(self, step: int, rank: int) -> np.ndarray:
+        """Item indices of rank ``rank``'s micro-batch at step ``step``."""
+        if not (0 <= step < self.steps and 0 <= rank < self.ranks):
+            raise IndexError(f"(step, rank) = ({step}, {rank}) outside {self.steps} x {self.ranks}")
+        return self.bins[step * self.ranks + rank]
+
+    def rank_batches(self, rank: int) -> list[np.ndarray]:
+        """Rank ``rank``'s micro-batches, step by step."""
+        return [self.micro_batch(s, rank) for s in range(self.steps)]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Result of :func:`balance`.
+
+    parts: k groups of item indices (increasing index order within a part).
+    loads: cost of each part (float64, summed in the part's item order). makespan: max load.
+    lower_bound: best known lower bound on the optimal makespan. proven_optimal: makespan meets the
+    bound or the complete search proved it. gap: (makespan - lower_bound) / lower_bound.
+    """
+
+    parts: Groups
+    loads: np.ndarray
+    makespan: float
+    lower_bound: float
+    proven_optimal: bool
+    gap: float
+
+
+@dataclass(frozen=True)
+class StagePartition:
+    """Result of :func:`partition_stages`.
+
+    boundaries: stages + 1 layer indices; stage s holds layers [boundaries[s], boundaries[s+1]).
+    stage_costs: cost of every stage; bottleneck: the largest; lower_bound, proven_optimal, gap as
+    for every fulcrum result (the bottleneck is always optimal: proven_optimal is True).
+    """
+
+    boundaries: np.ndarray
+    stage_costs: np.ndarray
+    bottleneck: float
+    lower_bound: float
+    proven_optimal: bool
+    gap: float
+
+    @property
+    def stages(self) -> int:
+        return len(self.boundaries) - 1
+
+
+def pack(
+    sizes: ArrayLike,
+    capacity: Union[int, Sequence[int]],
+    *,
+    algorithm: str = "automatic",
+    oversize: str = "error",
+    max_nodes: Optional[int] = None,
+    time_limit: Optional[float] = None,
+) -> Packing:
+    """Packs items into the fewest bins of ``capacity`` (fulcrum::pack, packing/pack.hpp).
+
+    sizes: one size per item (1-D, any integer dtype or whole floats), or a (n, D) array of sizes in
+        D = 1..4 dimensions with ``capacity`` a sequence of D capacities (multi-constraint packing).
+    algorithm: one of PACK_ALGORITHMS. ``automatic`` = ``histogram`` when the capacity is at most
+        2^22 (O(n + C), same bin count as BFD), else ``best_fit_decreasing``; ``exact`` = branch and
+        bound, anytime under ``max_nodes`` (default 5e7) and ``time_limit`` (seconds; not
+        deterministic). Multi-constraint: automatic, best_fit_decreasing, first_fit_decreasing,
+        first_fit, next_fit.
+    oversize: an item larger than the capacity: ``error`` raises Infeasible naming it, ``truncate``
+        counts it as the capacity, ``own_bin`` gives it a bin of its own (appended last).
+    Raises InvalidInput for negative, NaN or fractional sizes, a zero capacity, an unknown algorithm.
+    Deterministic: the same input gives the same bins on every platform.
+    """
+    where = "pack"
+    algorithm = _choice(algorithm, PACK_ALGORITHMS, where, "algorithm")
+    oversize = _choice(oversize, OVERSIZE_POLICIES, where, "oversize")
+    arr = np.asarray(sizes)
+    if arr.ndim == 2:
+        if isinstance(capacity, (int, np.integer)):
+            raise InvalidInput(f"{where}: capacity must be a sequence of {arr.shape[1]} values for 2-D sizes")
+        caps = [_int_scalar(c, where, "capacity") for c in capacity]
+        a = _numeric(arr, where, "sizes", ndim=2)
+        if a.shape[0] == 0:
+            a = np.zeros((0, len(caps)), dtype=np.uint64)
+        r = _core.pack(a, caps, algorithm, oversize, max_nodes, time_limit)
+        loads = r["loads"].reshape(-1, a.shape[1])
+    else:
+        cap = _int_scalar(capacity, where, "capacity")
+        a = _numeric(arr, where, "sizes")
+        r = _core.pack(a, cap, algorithm, oversize, max_nodes, time_limit)
+        loads = r["loads"]
+    return Packing(
+        bins=Groups(r["offsets"], r["indices"]),
+        loads=loads,
+        lower_bound=int(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+        algorithm=str(r["algorithm"]),
+    )
+
+
+def pack_for_ranks(
+    sizes: ArrayLike,
+    capacity: int,
+    ranks: int,
+    *,
+    oversize: str = "error",
+    passes: int = 32,
+    shuffle: bool = True,
+    seed: int = 20240601,
+) -> RankPacking:
+    """Rank-aware packing for data-parallel training (fulcrum::pack_for_ranks, packing/rank_packing.hpp).
+
+    Packs the items into bins of ``capacity`` and deals them into ``steps x ranks`` micro-batches so
+    that every rank runs the same number of micro-batches and the micro-batches of a step are
+    balanced (OmniBal's balanced dynamic mini-batches, without dropping or padding anything). Every
+    item is placed exactly once, every bin holds the capacity, empty bins occur only in the last
+    step. ``shuffle`` shuffles the steps and the ranks inside a step with ``seed`` (deterministic).
+    One size dimension (tokens) in this binding.
+    Raises InvalidInput (ranks 0, bad sizes, zero capacity) or Infeasible (an item over the capacity
+    with ``oversize="error"``).
+    """
+    where = "pack_for_ranks"
+    oversize = _choice(oversize, ("error", "truncate", "own_bin"), where, "oversize")
+    cap = _int_scalar(capacity, where, "capacity")
+    ranks = _int_scalar(ranks, where, "ranks")
+    if ranks < 0:
+        raise InvalidInput(f"{where}: ranks = {ranks}: is negative")
+    passes = _int_scalar(passes, where, "passes")
+    if passes < 0:
+        raise InvalidInput(f"{where}: passes = {passes}: is negative")
+    a = _numeric(sizes, where, "sizes")
+    r = _core.pack_for_ranks(a, cap, ranks, oversize, passes, bool(shuffle), int(seed))
+    return RankPacking(
+        bins=Groups(r["offsets"], r["indices"]),
+        steps=int(r["steps"]),
+        ranks=int(r["ranks"]),
+        loads=r["loads"],
+        used_bins=int(r["used_bins"]),
+        lower_bound=int(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+        dist=float(r["dist"]),
+        pad=float(r["pad"]),
+    )
+
+
+def balance(
+    values: ArrayLike,
+    k: int,
+    *,
+    algorithm: str = "automatic",
+    equal_counts: bool = False,
+    part_capacity: Optional[float] = None,
+    cost: str = "identity",
+    a: Optional[float] = None,
+    b: Optional[float] = None,
+    c: Optional[float] = None,
+    max_nodes: Optional[int] = None,
+    time_limit: Optional[float] = None,
+) -> Partition:
+    """Balances n items onto k parts, minimising the largest part cost (fulcrum::balance, balance/balance.hpp).
+
+    values: one value per item (any integer or float dtype). Its cost is ``cost(value)``:
+        ``identity`` (the value), ``linear`` (a*L + b; defaults a=1, b=0) or ``attention``
+        (a*L + b*L^2 + c; defaults 1, 1/4096, 0), evaluated in C++ so costs are bit-identical to the
+        C++ API.
+    algorithm: one of BALANCE_ALGORITHMS. ``greedy`` = LPT (<= 4/3 OPT); ``karmarkar_karp`` = k-way
+        largest differencing; ``multifit`` (<= 13/11 OPT); ``local_search`` = LPT then moves/swaps;
+        ``complete`` = anytime exact search within ``max_nodes`` / ``time_limit``; ``automatic`` =
+        LPT, local search and (n <= 16384) Karmarkar-Karp, keeping the better plan.
+    equal_counts: every part gets floor(n/k) or ceil(n/k) items.
+    part_capacity: no part above it (Infeasible when no plan is found under it).
+    max_nodes: bounds ``complete`` and the improvement phase of ``automatic`` (0 gives plain LPT).
+    Raises InvalidInput for k == 0, NaN / negative / infinite costs, a non-positive part_capacity.
+    Deterministic (ties break by item index) unless ``time_limit`` is set.
+    """
+    where = "balance"
+    algorithm = _choice(algorithm, BALANCE_ALGORITHMS, where, "algorithm")
+    cost = _choice(cost, ("identity", "linear", "attention"), where, "cost")
+    k = _int_scalar(k, where, "k")
+    if k < 0:
+        raise InvalidInput(f"{where}: k = {k}: is negative")
+    defaults = {"identity": (1.0, 0.0, 0.0), "linear": (1.0, 0.0, 0.0), "attention": (1.0, 1.0 / 4096.0, 0.0)}[cost]
+    ca = defaults[0] if a is None else float(a)
+    cb = defaults[1] if b is None else float(b)
+    cc = defaults[2] if c is None else float(c)
+    arr = _numeric(values, where, "values")
+    r = _core.balance(
+        arr,
+        k,
+        algorithm,
+        bool(equal_counts),
+        None if part_capacity is None else float(part_capacity),
+        max_nodes,
+        time_limit,
+        cost,
+        ca,
+        cb,
+        cc,
+    )
+    return Partition(
+        parts=Groups(r["offsets"], r["indices"]),
+        loads=r["loads"],
+        makespan=float(r["makespan"]),
+        lower_bound=float(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+    )
+
+
+def partition_stages(
+    layer_costs: ArrayLike,
+    stages: int,
+    *,
+    algorithm: str = "automatic",
+    stage_speed: Optional[Sequence[float]] = None,
+    stage_fixed_cost: Optional[Sequence[float]] = None,
+    layer_memory: Optional[Sequence[int]] = None,
+    stage_memory_cap: Optional[Sequence[int]] = None,
+) -> StagePartition:
+    """Exact minimum-bottleneck split of layers into contiguous pipeline stages (fulcrum::partition_stages).
+
+    The cost of stage s holding layers [i, j) is stage_fixed_cost[s] + (c[i] + ... + c[j-1]) /
+    stage_speed[s]; its memory (sum of layer_memory) must not exceed stage_memory_cap[s].
+    ``automatic`` runs Nicol's search for homogeneous stages, else the exact bisection; both exact.
+    Raises InvalidInput (stages 0 or above the layer count, bad costs or option lengths) or
+    Infeasible (a memory cap no split meets, naming the stage).
+    """
+    where = "partition_stages"
+    algorithm = _choice(algorithm, STAGE_ALGORITHMS, where, "algorithm")
+    stages = _int_scalar(stages, where, "stages")
+    if stages < 0:
+        raise InvalidInput(f"{where}: stages = {stages}: is negative")
+    arr = _numeric(layer_costs, where, "layer_costs")
+
+    def floats(v: Optional[Sequence[float]]) -> list[float]:
+        return [] if v is None else [float(x) for x in v]
+
+    def ints(v: Optional[Sequence[int]], name: str) -> list[int]:
+        if v is None:
+            return []
+        out = [_int_scalar(x, where, name) for x in v]
+        for i, x in enumerate(out):
+            if x < 0:
+                raise InvalidInput(f"{where}: {name}[{i}] = {x}: is negative")
+        return out
+
+    r = _core.partition_stages(
+        arr,
+        stages,
+        algorithm,
+        floats(stage_speed),
+        floats(stage_fixed_cost),
+        ints(layer_memory, "layer_memory"),
+        ints(stage_memory_cap, "stage_memory_cap"),
+    )
+    return StagePartition(
+        boundaries=r["boundaries"],
+        stage_costs=r["stage_costs"],
+        bottleneck=float(r["bottleneck"]),
+        lower_bound=float(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+    )
+
+
+@dataclass(frozen=True)
+class StreamStep:
+    """One step of the streaming batcher: ``ranks`` micro-batches of item ids.
+
+    micro_batches[r] is rank r's micro-batch (uint64 ids); loads[r] its tokens; costs[r] its cost
+    (empty without costs); cap the step's token cap (ramped during warm-up).
+    """
+
+    index: int
+    micro_batches: Groups
+    loads: np.ndarray
+    costs: np.ndarray
+    cap: int
+    pad_multiple: int
+
+    @property
+    def ranks(self) -> int:
+        return len(self.micro_batches)
+
+    def padded_tokens(self, rank: int) -> int:
+        """Rank ``rank``'s tokens rounded up to a multiple of pad_multiple."""
+        m = self.pad_multiple or 1
+        return (int(self.loads[rank]) + m - 1) // m * m
+
+
+@dataclass(frozen=True)
+class _StreamOptions:
+    capacity: int
+    ranks: int = 1
+    buffer: int = 16384
+    seed: int = 20240601
+    shuffle: bool = True
+    warmup_steps: int = 0
+    warmup_start: float = 0.25
+    drop_last: bool = False
+    max_wait: int = 0
+    oversize: str = "error"
+    passes: int = 4
+    keep_fill: float = 0.985
+    keep_share: float = 0.25
+    max_keep_rounds: int = 8
+    pad_multiple: int = 1
+
+
+class StreamBatcher:
+    """Online balanced micro-batches with a bounded buffer (fulcrum::streaming_batcher<1>, docs/streaming.md).
+
+    Items (an id and a token count, optionally a cost) are pushed one at a time; at most ``buffer``
+    are held. Each step has ``ranks`` micro-batches, each within ``capacity`` tokens, balanced in
+    tokens (or in cost when every item carries one). ``finish()`` ends the stream (flush, or
+    ``drop_last``: only full steps, the rest in ``dropped()``). Every pushed item is emitted exactly
+    once or reported as dropped; the same options, seed and pushes give the same steps everywhere.
+
+    The state is picklable: ``pickle.loads(pickle.dumps(b))`` (or ``StreamBatcher.restore(
+    b.state(), **b.options)``) continues with exactly the steps the original would emit.
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        ranks: int = 1,
+        *,
+        buffer: int = 16384,
+        seed: int = 20240601,
+        shuffle: bool = True,
+        warmup_steps: int = 0,
+        warmup_start: float = 0.25,
+        drop_last: bool = False,
+        max_wait: int = 0,
+        oversize: str = "error",
+        passes: int = 4,
+        keep_fill: float = 0.985,
+        keep_share: float = 0.25,
+        max_keep_rounds: int = 8,
+        pad_multiple: int = 1,
+        _state: Optional[bytes] = None,
+    ) -> None:
+        where = "StreamBatcher"
+        oversize = _choice(oversize, ("error", "truncate"), where, "oversize")
+        ints = dict(
+            capacity=capacity,
+            ranks=ranks,
+            buffer=buffer,
+            seed=seed,
+            warmup_steps=warmup_steps,
+            max_wait=max_wait,
+            passes=passes,
+            max_keep_rounds=max_keep_rounds,
+            pad_multiple=pad_multiple,
+        )
+        for name, v in ints.items():
+            if _int_scalar(v, where, name) < 0:
+                raise InvalidInput(f"{where}: {name} = {v}: is negative")
+        self._opts = _StreamOptions(
+            capacity=int(capacity),
+            ranks=int(ranks),
+            buffer=int(buffer),
+            seed=int(seed),
+            shuffle=bool(shuffle),
+            warmup_steps=int(warmup_steps),
+            warmup_start=float(warmup_start),
+            drop_last=bool(drop_last),
+            max_wait=int(max_wait),
+            oversize=oversize,
+            passes=int(passes),
+            keep_fill=float(keep_fill),
+            keep_share=float(keep_share),
+            max_keep_rounds=int(max_keep_rounds),
+            pad_multiple=int(pad_multiple),
+        )
+        o = self._opts
+        self._b = _core.StreamingBatcher(
+            o.capacity,
+            o.ranks,
+            o.buffer,
+            o.seed,
+            o.shuffle,
+            o.warmup_steps,
+            o.warmup_start,
+            o.drop_last,
+            o.max_wait,
+            o.oversize,
+            o.passes,
+            o.keep_fill,
+            o.keep_share,
+            o.max_keep_rounds,
+            o.pad_multiple,
+            _state,
+        )
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (what restore() needs)."""
+        return dict(self._opts.__dict__)
+
+    def push(self, id: int, size: int, cost: Optional[float] = None) -> None:
+        """Pushes one item; a packing round runs when the buffer reaches its trigger.
+
+        Either every item carries a ``cost`` or none does. Raises InvalidInput after finish() or
+        for a bad cost, Infeasible for an item over the capacity (unless oversize="truncate").
+        """
+        i = _int_scalar(id, "StreamBatcher.push", "id")
+        s = _int_scalar(size, "StreamBatcher.push", "size")
+        if i < 0 or s < 0:
+            raise InvalidInput(f"StreamBatcher.push: {'id' if i < 0 else 'size'} = {min(i, s)}: is negative")
+        if cost is None:
+            self._b.push(i, s)
+        else:
+            self._b.push_cost(i, s, float(cost))
+
+    def push_many(self, ids: ArrayLike, sizes: ArrayLike) -> None:
+        """Pushes many items (no costs) in one call, with the GIL released."""
+        where = "StreamBatcher.push_many"
+        a = _numeric(ids, where, "ids", allow_float=False)
+        s = _numeric(sizes, where, "sizes", allow_float=False)
+        for name, arr in (("ids", a), ("sizes", s)):
+            if arr.dtype == np.int64 and arr.size and arr.min() < 0:
+                i = int(np.argmax(arr < 0))
+                raise InvalidInput(f"{where}: {name}[{i}] = {int(arr[i])}: is negative")
+        self._b.push_many(a.astype(np.uint64, copy=False), s.astype(np.uint64, copy=False))
+
+    def next(self) -> Optional[StreamStep]:
+        """Takes the next ready step, or None."""
+        d = self._b.next()
+        if d is None:
+            return None
+        return StreamStep(
+            index=int(d["index"]),
+            micro_batches=Groups(d["offsets"], d["ids"]),
+            loads=d["loads"],
+            costs=d["costs"],
+            cap=int(d["cap"]),
+            pad_multiple=int(d["pad_multiple"]),
+        )
+
+    def __iter__(self) -> Iterator[StreamStep]:
+        """The steps ready now (drains them)."""
+        while True:
+            s = self.next()
+            if s is None:
+                return
+            yield s
+
+    def finish(self) -> None:
+        """Ends the stream: buffered items are emitted (flush) or dropped (drop_last). Idempotent."""
+        self._b.finish()
+
+    def pop(self) -> Optional[StreamStep]:
+        """Same as next() (the contract name, docs/design.md)."""
+        return self.next()
+
+    def flush(self) -> None:
+        """Same as finish() (the contract name, docs/design.md)."""
+        self.finish()
+
+    def ready(self) -> bool:
+        """Whether a step is ready for next()."""
+        return bool(self._b.ready())
+
+    @property
+    def buffered(self) -> int:
+        """Items buffered, not yet in an emitted step."""
+        return int(self._b.buffered())
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._b.finished())
+
+    def dropped(self) -> np.ndarray:
+        """Ids dropped by finish() under drop_last."""
+        return self._b.dropped()
+
+    def stats(self) -> dict[str, Any]:
+        """Running figures: pushed, emitted, dropped, steps, micro_batches, rounds, lower_bound, dist, gap, ..."""
+        return dict(self._b.stats())
+
+    def state(self) -> bytes:
+        """The whole state as versioned, checksummed bytes (docs/streaming.md)."""
+        return bytes(self._b.state())
+
+    @classmethod
+    def restore(cls, state: bytes, capacity: int, ranks: int = 1, **options: Any) -> "StreamBatcher":
+        """A batcher continuing from ``state()`` bytes; the options must be those that wrote them.
+
+        Raises InvalidInput for a truncated, corrupt, other-version or other-options state.
+        """
+        return cls(capacity, ranks, _state=bytes(state), **options)
+
+    def __reduce__(self) -> Any:
+        opts = self.options
+        return (_restore_pickled, (self.state(), opts))
+
+
+def _restore_pickled(state: bytes, opts: dict[str, Any]) -> StreamBatcher:
+    return StreamBatcher(_state=state, **opts)
+
+
+#: The C++ class's name (fulcrum::streaming_batcher); the same class as StreamBatcher.
+StreamingBatcher = StreamBatcher

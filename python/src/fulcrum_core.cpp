@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file python/src/fulcrum_core.cpp
+/// `fulcrum._core`: the nanobind extension behind the `fulcrum` Python package (docs/python.md).
+///
+/// Every function takes one-dimensional C-contiguous CPU arrays of a fixed dtype (the Python layer,
+/// python/fulcrum/__init__.py, converts whatever the caller gives once: unsigned -> uint64, signed ->
+/// int64, floating -> float64), hands them to the C++ front door as spans (uint64 sizes are read in
+/// place), releases the GIL for the solve and returns plain numpy arrays that own the C++ vectors'
+/// memory (moved, not copied). Validation and error messages are the C++ library's own:
+/// fulcrum::invalid_input -> fulcrum.InvalidInput (a ValueError), fulcrum::infeasible ->
+/// fulcrum.Infeasible and fulcrum::comm_error -> fulcrum.CommError (RuntimeErrors).
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "fulcrum/balance/balance.hpp"
+#include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/enum_names.hpp"
+#include "fulcrum/core/error.hpp"
+#include "fulcrum/packing/pack.hpp"
+#include "fulcrum/packing/rank_packing.hpp"
+#include "fulcrum/pipeline/partition.hpp"
+#include "fulcrum/runtime/streaming_batcher.hpp"
+#include "fulcrum/version.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+template <class T>
+using in_array = nb::ndarray<const T, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+template <class T>
+using in_matrix = nb::ndarray<const T, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+template <class T>
+using out_array = nb::ndarray<nb::numpy, T, nb::ndim<1>>;
+
+template <class T>
+std::span<const T> span_of(const in_array<T>& a) {
+  return std::span<const T>(a.data(), a.shape(0));
+}
+
+/// A numpy array owning `v`'s memory (the vector is moved onto the heap; a capsule frees it).
+template <class T>
+out_array<T> to_numpy(std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  return out_array<T>(owned->data(), {owned->size()}, owner);
+}
+
+template <class T, class U>
+out_array<T> to_numpy_as(std::span<const U> s) {
+  return to_numpy(std::vector<T>(s.begin(), s.end()));
+}
+
+fulcrum::search_limits limits_of(std::optional<std::uint64_t> max_nodes, std::optional<double> time_limit_s) {
+  fulcrum::search_limits l;
+  if (max_nodes) l.nodes = *max_nodes;
+  if (time_limit_s) {
+    if (!(*time_limit_s >= 0))
+      throw fulcrum::invalid_input(fulcrum::detail::describe("limits", "time_limit", *time_limit_s, "must be >= 0"));
+    l.time = std::chrono::milliseconds(static_cast<std::int64_t>(*time_limit_s * 1000.0));
+  }
+  return l;
+}
+
+// ---- pack ------------------------------------------------------------------------------------
+
+nb::dict packing_dict(fulcrum::packing&& p) {
+  nb::dict d;
+  d["offsets"] = to_numpy_as<std::uint64_t>(p.bins.offsets());
+  d["indices"] = to_numpy_as<std::uint32_t>(p.bins.indices());
+  d["loads"] = to_numpy(std::move(p.loads));
+  d["lower_bound"] = p.lower_bound;
+  d["proven_optimal"] = p.proven_optimal;
+  d["gap"] = p.gap();
+  d["algorithm"] = std::string(fulcrum::to_string(p.algorithm));
+  return d;
+}
+
+template <class T>
+nb::dict pack_1d(const in_array<T>& sizes, std::int64_t capacity, const std::string& algorithm,
+                 const std::string& oversize, std::optional<std::uint64_t> max_nodes,
+                 std::optional<double> time_limit_s) {
+  fulcrum::pack_options opts;
+  opts.algorithm = fulcrum::parse_enum<fulcrum::pack_algorithm>(algorithm, "algorithm");
+  opts.oversize_policy = fulcrum::parse_enum<fulcrum::oversize>(oversize, "oversize");
+  opts.limits = limits_of(max_nodes, time_limit_s);
+  const auto s = span_of(sizes);
+  fulcrum::packing p;
+  {
+    nb::gil_scoped_release release;
+    p = fulcrum::pack(s, capacity, opts);
+  }
+  return packing_dict(std::move(p));
+}
+
+template <std::size_t D, class T>
+nb::dict pack_multi_d(const in_matrix<T>& sizes, const std::vector<std::int64_t>& capacity,
+                      const fulcrum::pack_options& opts) {
+  const std::size_t n = sizes.shape(0);
+  std::array<std::int64_t, D> cap{};
+  for (std::size_t d = 0; d < D; ++d) cap[d] = capacity[d];
+  const T* data = sizes.data();
+  fulcrum::basic_packing<std::array<std::uint64_t, D>> p;
+  {
+    nb::gil_scoped_release release;
+    std::vector<std::array<T, D>> rows(n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t d = 0; d < D; ++d) rows[i][d] = data[i * D + d];
+    p = fulcrum::pack(rows, cap, opts);
+  }
+  std::vector<std::uint64_t> loads;
+  loads.reserve(p.loads.size() * D);
+  for (const auto& l : p.loads) loads.insert(loads.end(), l.begin(), l.end());
+  nb::dict d;
+  d["offsets"] = to_numpy_as<std::uint64_t>(p.bins.offsets());
+  d["indices"] = to_numpy_as<std::uint32_t>(p.bins.indices());
+  d["loads"] = to_numpy(std::move(loads));
+  d["lower_bound"] = p.lower_bound;
+  d["proven_optimal"] = p.proven_optimal;
+  d["gap"] = p.gap();
+  d["algorithm"] = std::string(fulcrum::to_string(p.algorithm));
+  return d;
+}
+
+template <class T>
+nb::dict pack_nd(const in_matrix<T>& sizes, const std::vector<std::int64_t>& capacity, const std::string& algorithm,
+                 const std::string& oversize, std::optional<std::uint64_t> max_nodes,
+                 std::optional<double> time_limit_s) {
+  fulcrum::pack_options opts;
+  opts.algorithm = fulcrum::parse_enum<fulcrum::pack_algorithm>(algorithm, "algorithm");
+  opts.oversize_policy = fulcrum::parse_enum<fulcrum::oversize>(oversize, "oversize");
+  opts.limits = limits_of(max_nodes, time_limit_s);
+  const std::size_t dims = sizes.shape(1);
+  if (capacity.size() != dims)
+    throw fulcrum::invalid_input(
+        fulcrum::detail::describe("pack", "capacity", capacity.size(), "needs one entry per size column"));
+  switch (dims) {
+    case 1:
+      return pack_multi_d<1>(sizes, capacity, opts);
+    case 2:
+      return pack_multi_d<2>(sizes, capacity, opts);
+    case 3:
+      return pack_multi_d<3>(sizes, capacity, opts);
+    case 4:
+      return pack_multi_d<4>(sizes, capacity, opts);
+    default:
+      throw fulcrum::invalid_input(
+          fulcrum::detail::describe("pack", "sizes.shape[1]", dims, "the Python binding handles 1 to 4 dimensions"));
+  }
+}
+
+// ---- pack_for_ranks ----------------------------------------------------------------------------
+
+template <class T>
+nb::dict pack_for_ranks_1d(const in_array<T>& sizes, std::int64_t capacity, std::size_t ranks,
+                           const std::string& oversize, std::size_t passes, bool shuffle, std::uint64_t seed) {
+  fulcrum::rank_pack_options opts;
+  opts.oversize_policy = fulcrum::parse_enum<fulcrum::oversize>(oversize, "oversize");
+  opts.passes = passes;
+  opts.shuffle = shuffle;
+  opts.seed = seed;
+  const auto s = span_of(sizes);
+  fulcrum::rank_packing p;
+  {
+    nb::gil_scoped_release release;
+    p = fulcrum::pack_for_ranks(s, capacity, ranks, opts);
+  }
+  nb::dict d;
+  d["offsets"] = to_numpy_as<std::uint64_t>(p.bins.groups().offsets());
+  d["indices"] = to_numpy_as<std::uint32_t>(p.bins.groups().indices());
+  d["steps"] = p.steps();
+  d["ranks"] = p.ranks();
+  d["loads"] = to_numpy(std::move(p.loads));
+  d["lower_bound"] = p.lower_bound;
+  d["used_bins"] = p.used_bins;
+  d["proven_optimal"] = p.proven_optimal;
+  d["gap"] = p.gap();
+  d["dist"] = p.dist.empty() ? 0.0 : p.dist[0];
+  d["pad"] = p.pad.empty() ? 0.0 : p.pad[0];
+  return d;
+}
+
+// ---- balance -----------------------------------------------------------------------------------
+
+fulcrum::balance_options balance_opts(const std::string& algorithm, bool equal_counts,
+                                      std::optional<double> part_capacity, std::optional<std::uint64_t> max_nodes,
+                                      std::optional<double> time_limit_s) {
+  fulcrum::balance_options opts;
+  opts.algorithm = fulcrum::parse_enum<fulcrum::balance_algorithm>(algorithm, "algorithm");
+  opts.equal_counts = equal_counts;
+  if (part_capacity) opts.part_capacity = *part_capacity;
+  opts.limits = limits_of(max_nodes, time_limit_s);
+  return opts;
+}
+
+template <class T>
+nb::dict balance_arr(const in_array<T>& values, std::size_t k, const std::string& algorithm, bool equal_counts,
+                     std::optional<double> part_capacity, std::optional<std::uint64_t> max_nodes,
+                     std::optional<double> time_limit_s, const std::string& cost, double a, double b, double c) {
+  const auto opts = balance_opts(algorithm, equal_counts, part_capacity, max_nodes, time_limit_s);
+  const auto s = span_of(values);
+  fulcrum::partition p;
+  if (cost == "identity") {
+    nb::gil_scoped_release release;
+    p = fulcrum::balance(s, k, opts, fulcrum::identity_cost{});
+  } else if (cost == "linear") {
+    nb::gil_scoped_release release;
+    p = fulcrum::balance(s, k, opts, fulcrum::linear_cost{a, b});
+  } else if (cost == "attention") {
+    nb::gil_scoped_release release;
+    p = fulcrum::balance(s, k, opts, fulcrum::attention_cost{a, b, c});
+  } else {
+    throw fulcrum::invalid_input(
+        fulcrum::detail::describe("balance", "cost", cost, "is not identity, linear or attention"));
+  }
+  nb::dict d;
+  d["offsets"] = to_numpy_as<std::uint64_t>(p.parts.offsets());
+  d["indices"] = to_numpy_as<std::uint32_t>(p.parts.indices());
+  d["loads"] = to_numpy(std::move(p.loads));
+  d["makespan"] = p.makespan;
+  d["lower_bound"] = p.lower_bound;
+  d["proven_optimal"] = p.proven_optimal;
+  d["gap"] = p.gap();
+  return d;
+}
+
+// ---- partition_stages ----------------------------------------------------------------------------
+
+template <class T>
+nb::dict partition_stages_arr(const in_array<T>& layer_costs, std::size_t stages, const std::string& algorithm,
+                              std::vector<double> stage_speed, std::vector<double> stage_fixed_cost,
+                              std::vector<std::uint64_t> layer_memory, std::vector<std::uint64_t> stage_memory_cap) {
+  fulcrum::pipeline_options opts;
+  opts.algorithm = fulcrum::parse_enum<fulcrum::stage_algorithm>(algorithm, "algorithm");
+  opts.stage_speed = std::move(stage_speed);
+  opts.stage_fixed_cost = std::move(stage_fixed_cost);
+  opts.layer_memory = std::move(layer_memory);
+  opts.stage_memory_cap = std::move(stage_memory_cap);
+  const auto s = span_of(layer_costs);
+  fulcrum::stage_partition p;
+  {
+    nb::gil_scoped_release release;
+    p = fulcrum::partition_stages(s, stages, opts);
+  }
+  std::vector<std::uint64_t> bounds(p.boundaries.begin(), p.boundaries.end());
+  nb::dict d;
+  d["boundaries"] = to_numpy(std::move(bounds));
+  d["stage_costs"] = to_numpy(std::move(p.stage_costs));
+  d["bottleneck"] = p.bottleneck;
+  d["lower_bound"] = p.lower_bound;
+  d["proven_optimal"] = p.proven_optimal;
+  d["gap"] = p.gap();
+  return d;
+}
+
+// ---- streaming batcher (D = 1) ---------------------------------------------------------------------
+
+using batcher = fulcrum::streaming_batcher<1>;
+
+fulcrum::stream_options<1> stream_opts(std::uint64_t capacity, std::size_t ranks, std::size_t buffer,
+                                       std::uint64_t seed, bool shuffle, std::size_t warmup_steps, double warmup_start,
+                                       bool drop_last, std::size_t max_wait, const std::string& oversize,
+                                       std::size_t passes, double keep_fill, double keep_share,
+                                       std::uint32_t max_keep_rounds, std::size_t pad_multiple) {
+  fulcrum::stream_options<1> o;
+  o.caps = {capacity};
+  o.ranks = ranks;
+  o.buffer = buffer;
+  o.seed = seed;
+  o.shuffle = shuffle;
+  o.warmup_steps = warmup_steps;
+  o.warmup_start = warmup_start;
+  o.end = drop_last ? fulcrum::stream_end::drop_last : fulcrum::stream_end::flush;
+  o.max_wait = max_wait;
+  o.oversize_policy = fulcrum::parse_enum<fulcrum::oversize>(oversize, "oversize");
+  o.passes = passes;
+  o.keep_fill = keep_fill;
+  o.keep_share = keep_share;
+  o.max_keep_rounds = max_keep_rounds;
+  o.pad_multiple = pad_multiple;
+  return o;
+}
+
+/// The Python-side batcher: the C++ one, re-creatable from (options, state bytes). Every call
+/// releases the GIL (a push may run a packing round) and takes the batcher's mutex, so Python
+/// threads sharing one batcher are serialised rather than racing.
+struct py_batcher {
+  std::optional<batcher> b;
+  mutable std::mutex mu;
+
+  /// f(batcher&) with the GIL released and the mutex held (the mutex is released first on return).
+  template <class F>
+  auto locked(F&& f) const {
+    nb::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mu);
+    return f(const_cast<batcher&>(*b));
+  }
+
+  nb::object next() {
+    std::optional<fulcrum::stream_step> s = locked([](batcher& x) { return x.next(); });
+    if (!s) return nb::none();
+    std::vector<std::uint64_t> offsets(s->offsets.begin(), s->offsets.end());
+    nb::dict d;
+    d["index"] = s->index;
+    d["ranks"] = s->ranks;
+    d["offsets"] = to_numpy(std::move(offsets));
+    d["ids"] = to_numpy(std::move(s->ids));
+    d["loads"] = to_numpy(std::move(s->loads));
+    d["costs"] = to_numpy(std::move(s->costs));
+    d["cap"] = s->caps.empty() ? std::uint64_t{0} : s->caps[0];
+    d["pad_multiple"] = s->pad_multiple;
+    return d;
+  }
+};
+
+void bind_batcher(nb::module_& m) {
+  nb::class_<py_batcher>(m, "StreamingBatcher",
+                         "Streaming batcher over one size dimension (tokens): fulcrum::streaming_batcher<1>.")
+      .def(
+          "__init__",
+          [](py_batcher* self, std::uint64_t capacity, std::size_t ranks, std::size_t buffer, std::uint64_t seed,
+             bool shuffle, std::size_t warmup_steps, double warmup_start, bool drop_last, std::size_t max_wait,
+             const std::string& oversize, std::size_t passes, double keep_fill, double keep_share,
+             std::uint32_t max_keep_rounds, std::size_t pad_multiple, std::optional<nb::bytes> state) {
+            new (self) py_batcher();
+            auto o = stream_opts(capacity, ranks, buffer, seed, shuffle, warmup_steps, warmup_start, drop_last,
+                                 max_wait, oversize, passes, keep_fill, keep_share, max_keep_rounds, pad_multiple);
+            if (state) {
+              const auto* p = static_cast<const std::byte*>(static_cast<const void*>(state->c_str()));
+              self->b.emplace(batcher::restore(std::span<const std::byte>(p, state->size()), std::move(o)));
+            } else {
+              self->b.emplace(std::move(o));
+            }
+          },
+          "capacity"_a, "ranks"_a, "buffer"_a, "seed"_a, "shuffle"_a, "warmup_steps"_a, "warmup_start"_a, "drop_last"_a,
+          "max_wait"_a, "oversize"_a, "passes"_a, "keep_fill"_a, "keep_share"_a, "max_keep_rounds"_a, "pad_multiple"_a,
+          "state"_a = nb::none())
+      .def(
+          "push",
+          [](py_batcher& self, std::uint64_t id, std::uint64_t size) {
+            self.locked([&](batcher& x) { x.push(id, size); });
+          },
+          "id"_a, "size"_a)
+      .def(
+          "push_cost",
+          [](py_batcher& self, std::uint64_t id, std::uint64_t size, double cost) {
+            self.locked([&](batcher& x) { x.push(id, size, cost); });
+          },
+          "id"_a, "size"_a, "cost"_a)
+      .def(
+          "push_many",
+          [](py_batcher& self, const in_array<std::uint64_t>& ids, const in_array<std::uint64_t>& sizes) {
+            if (ids.shape(0) != sizes.shape(0))
+              throw fulcrum::invalid_input(fulcrum::detail::describe("StreamingBatcher.push_many", "sizes",
+                                                                     sizes.shape(0), "differs in length from ids"));
+            const auto i = span_of(ids);
+            const auto s = span_of(sizes);
+            self.locked([&](batcher& x) {
+              for (std::size_t k = 0; k < i.size(); ++k) x.push(i[k], s[k]);
+            });
+          },
+          "ids"_a, "sizes"_a)
+      .def("next", &py_batcher::next)
+      .def("finish", [](py_batcher& self) { self.locked([](batcher& x) { x.finish(); }); })
+      .def("ready", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.ready(); }); })
+      .def("buffered", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.buffered(); }); })
+      .def("finished", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.finished(); }); })
+      .def("dropped",
+           [](const py_batcher& self) { return to_numpy(self.locked([](batcher& x) { return x.dropped(); })); })
+      .def("stats",
+           [](const py_batcher& self) {
+             const auto s = self.locked([](batcher& x) { return x.stats(); });
+             nb::dict d;
+             d["pushed"] = s.pushed;
+             d["emitted"] = s.emitted;
+             d["dropped"] = s.dropped;
+             d["steps"] = s.steps;
+             d["micro_batches"] = s.micro_batches;
+             d["rounds"] = s.rounds;
+             d["lower_bound"] = s.lower_bound;
+             d["dist"] = s.dist.empty() ? 0.0 : s.dist[0];
+             d["cost_dist"] = s.cost_dist;
+             d["proven_optimal"] = s.proven_optimal;
+             d["gap"] = s.gap();
+             return d;
+           })
+      .def("state", [](const py_batcher& self) {
+        const std::vector<std::byte> bytes = self.locked([](batcher& x) { return x.state(); });
+        return nb::bytes(bytes.data(), bytes.size());
+      });
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "fulcrum._core: the C++ extension behind the fulcrum package (use the fulcrum module).";
+  m.attr("__version__") = std::to_string(FULCRUM_VERSION_MAJOR) + "." + std::to_string(FULCRUM_VERSION_MINOR) + "." +
+                          std::to_string(FULCRUM_VERSION_PATCH);
+
+  nb::exception<fulcrum::invalid_input>(m, "InvalidInput", PyExc_ValueError);
+  nb::exception<fulcrum::infeasible>(m, "Infeasible", PyExc_RuntimeError);
+  nb::exception<fulcrum::comm_error>(m, "CommError", PyExc_RuntimeError);
+
+#define FULCRUM_PY_PACK(T)                                                                                         \
+  m.def("pack", &pack_1d<T>, "sizes"_a, "capacity"_a, "algorithm"_a, "oversize"_a, "max_nodes"_a.none(),           \
+        "time_limit"_a.none());                                                                                    \
+  m.def("pack", &pack_nd<T>, "sizes"_a, "capacity"_a, "algorithm"_a, "oversize"_a, "max_nodes"_a.none(),           \
+        "time_limit"_a.none());                                                                                    \
+  m.def("pack_for_ranks", &pack_for_ranks_1d<T>, "sizes"_a, "capacity"_a, "ranks"_a, "oversize"_a, "passes"_a,     \
+        "shuffle"_a, "seed"_a);                                                                                    \
+  m.def("balance", &balance_arr<T>, "values"_a, "k"_a, "algorithm"_a, "equal_counts"_a, "part_capacity"_a.none(),  \
+        "max_nodes"_a.none(), "time_limit"_a.none(), "cost"_a, "a"_a, "b"_a, "c"_a);                               \
+  m.def("partition_stages", &partition_stages_arr<T>, "layer_costs"_a, "stages"_a, "algorithm"_a, "stage_speed"_a, \
+        "stage_fixed_cost"_a, "layer_memory"_a, "stage_memory_cap"_a);
+  FULCRUM_PY_PACK(std::uint64_t)
+  FULCRUM_PY_PACK(std::int64_t)
+  FULCRUM_PY_PACK(double)
+#undef FULCRUM_PY_PACK
+
+  bind_batcher(m);
+}
