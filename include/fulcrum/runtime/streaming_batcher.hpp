@@ -679,9 +679,9 @@ class streaming_batcher {
           }
           if (worst == steps) break;
           tried[worst] = 1;
-          const std::size_t first = std::min(worst > 0 ? worst - 1 : 0, steps - tail);
-          detail::stream_even_steps(st, first * k, tail);
-          for (std::size_t s = first; s < first + tail; ++s) detail::rank_balance_step(st, s * k, opts_.passes);
+          const std::size_t from = std::min(worst > 0 ? worst - 1 : 0, steps - tail);
+          detail::stream_even_steps(st, from * k, tail);
+          for (std::size_t s = from; s < from + tail; ++s) detail::rank_balance_step(st, s * k, opts_.passes);
         }
       }
       if (costs.empty() && (emit < nb || !reserve.empty())) {
