@@ -53,7 +53,7 @@ enum class bin_packing_family {
 
 /// One generated instance.
 struct family_instance {
-  std::string name;                ///< e.g. "u120_07", "N1C1W1_03"
+  std::string name;  ///< e.g. "u120_07", "N1C1W1_03"
   std::vector<std::uint64_t> sizes;
   std::uint64_t capacity = 0;
   std::uint64_t known_optimum = 0;  ///< 0 when the construction does not fix it
@@ -62,15 +62,24 @@ struct family_instance {
 /// Display name of a family.
 [[nodiscard]] inline const char* family_name(bin_packing_family f) noexcept {
   switch (f) {
-    case bin_packing_family::falkenauer_u: return "falkenauer_u";
-    case bin_packing_family::falkenauer_t: return "falkenauer_t";
-    case bin_packing_family::scholl_1: return "scholl_1";
-    case bin_packing_family::scholl_2: return "scholl_2";
-    case bin_packing_family::scholl_3: return "scholl_3";
-    case bin_packing_family::schwerin_1: return "schwerin_1";
-    case bin_packing_family::schwerin_2: return "schwerin_2";
-    case bin_packing_family::waescher: return "waescher";
-    case bin_packing_family::near_irup: return "near_irup";
+    case bin_packing_family::falkenauer_u:
+      return "falkenauer_u";
+    case bin_packing_family::falkenauer_t:
+      return "falkenauer_t";
+    case bin_packing_family::scholl_1:
+      return "scholl_1";
+    case bin_packing_family::scholl_2:
+      return "scholl_2";
+    case bin_packing_family::scholl_3:
+      return "scholl_3";
+    case bin_packing_family::schwerin_1:
+      return "schwerin_1";
+    case bin_packing_family::schwerin_2:
+      return "schwerin_2";
+    case bin_packing_family::waescher:
+      return "waescher";
+    case bin_packing_family::near_irup:
+      return "near_irup";
   }
   return "?";
 }
@@ -78,15 +87,24 @@ struct family_instance {
 /// Number of instances in a family.
 [[nodiscard]] inline std::size_t family_size(bin_packing_family f) noexcept {
   switch (f) {
-    case bin_packing_family::falkenauer_u: return 80;
-    case bin_packing_family::falkenauer_t: return 80;
-    case bin_packing_family::scholl_1: return 720;
-    case bin_packing_family::scholl_2: return 480;
-    case bin_packing_family::scholl_3: return 10;
-    case bin_packing_family::schwerin_1: return 100;
-    case bin_packing_family::schwerin_2: return 100;
-    case bin_packing_family::waescher: return 17;
-    case bin_packing_family::near_irup: return 28;
+    case bin_packing_family::falkenauer_u:
+      return 80;
+    case bin_packing_family::falkenauer_t:
+      return 80;
+    case bin_packing_family::scholl_1:
+      return 720;
+    case bin_packing_family::scholl_2:
+      return 480;
+    case bin_packing_family::scholl_3:
+      return 10;
+    case bin_packing_family::schwerin_1:
+      return 100;
+    case bin_packing_family::schwerin_2:
+      return 100;
+    case bin_packing_family::waescher:
+      return 17;
+    case bin_packing_family::near_irup:
+      return 28;
   }
   return 0;
 }
@@ -99,7 +117,9 @@ inline std::uint64_t family_seed(bin_packing_family f, std::size_t index, std::u
   return mix.next() ^ (static_cast<std::uint64_t>(index) * 0xd1b54a32d192ed03ULL);
 }
 
-inline std::uint64_t draw(rng& gen, std::uint64_t lo, std::uint64_t hi) { return lo + gen.below(hi - lo + 1); }
+inline std::uint64_t draw(rng& gen, std::uint64_t lo, std::uint64_t hi) {
+  return lo + gen.below(hi - lo + 1);
+}
 
 inline std::string two_digits(std::size_t k) {
   return std::string(1, static_cast<char>('0' + (k / 10) % 10)) + static_cast<char>('0' + k % 10);
@@ -210,8 +230,10 @@ inline std::string two_digits(std::size_t k) {
       // Mixture: a third of the items large (in (C/2, 800]), the rest in [1, 500] with a bias to
       // medium sizes: (a + b) / 2 of two uniform draws.
       for (auto& s : inst.sizes) {
-        if (gen.below(3) == 0) s = detail::draw(gen, 501, 800);
-        else s = (detail::draw(gen, 1, 500) + detail::draw(gen, 1, 500) + 1) / 2;
+        if (gen.below(3) == 0)
+          s = detail::draw(gen, 501, 800);
+        else
+          s = (detail::draw(gen, 1, 500) + detail::draw(gen, 1, 500) + 1) / 2;
       }
       inst.name = "nearIRUP_" + detail::two_digits(index + 1);
       break;
