@@ -38,6 +38,7 @@ struct lp_bound_options {
   std::size_t max_iterations = 2000;                                  ///< column-generation iterations (pricing steps)
   std::chrono::milliseconds time = std::chrono::milliseconds::max();  ///< wall clock (not deterministic)
   std::uint64_t target = std::numeric_limits<std::uint64_t>::max();   ///< stop once the bound reaches it
+  std::uint64_t work = std::numeric_limits<std::uint64_t>::max();     ///< deterministic work cap (simplex flops)
 };
 
 /// Result of `lp_bound`.
@@ -86,6 +87,7 @@ inline void lp_distinct(std::span<const std::uint64_t> sizes, std::uint64_t capa
   detail::gg::limits lim;
   lim.max_iterations = opts.max_iterations;
   lim.stop_at = opts.target;
+  lim.max_work = opts.work;
   if (opts.time != std::chrono::milliseconds::max()) {
     lim.has_deadline = true;
     const auto left = std::chrono::steady_clock::time_point::max() - start;

@@ -43,6 +43,7 @@ struct limits {
   std::size_t max_iterations = 2000;
   std::uint64_t stop_at = std::numeric_limits<std::uint64_t>::max();  ///< stop once bound >= stop_at
   std::uint64_t known = 0;  ///< a bound already proved elsewhere: stop once the LP cannot beat it
+  std::uint64_t max_work = std::numeric_limits<std::uint64_t>::max();  ///< flops-like units (deterministic)
   bool has_deadline = false;
   std::chrono::steady_clock::time_point deadline{};
 };
@@ -72,8 +73,14 @@ class pricer {
     }
     if (parts_.empty()) return 0;
     const double cells = static_cast<double>(capacity_ + 1) * static_cast<double>(parts_.size());
-    if (cells <= 4e7) return dp(y, best);
-    return branch_and_bound(y, best, exact);
+    if (cells <= 1e6) return dp(y, best);
+    // Large capacity: a short branch and bound first; the DP only if it was cut.
+    work_cap_ = cells <= 4e7 ? 100'000 : 2'000'000;
+    const double v = branch_and_bound(y, best, exact);
+    if (exact || cells > 4e7) return v;
+    exact = true;
+    best.assign(m, 0);
+    return dp(y, best);
   }
 
  private:
@@ -143,7 +150,7 @@ class pricer {
 
   void search(std::size_t from, std::uint64_t room, double value) {
     if (cut_) return;
-    if (++work_ > 2'000'000) {
+    if (++work_ > work_cap_) {
       cut_ = true;
       return;
     }
@@ -185,6 +192,7 @@ class pricer {
   std::span<const double> y_;
   double best_value_ = 0;
   std::uint64_t work_ = 0;
+  std::uint64_t work_cap_ = 2'000'000;
   bool cut_ = false;
 };
 
@@ -257,6 +265,7 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
   std::vector<std::uint64_t> pattern;
   pricer price(w, d, capacity);
   std::size_t pivots = 0;
+  std::uint64_t work = 0;
   auto duals = [&]() {
     for (std::size_t i = 0; i < m; ++i) {
       double s = 0;
@@ -284,6 +293,8 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
         if (y[i] < best_rc) best_rc = y[i], enter = -static_cast<long long>(i) - 1, found = true;
       if (!found) return;
       if ((it & 63) == 63 && time_up()) return;
+      work += static_cast<std::uint64_t>(m) * (3 * m + pool.size());
+      if (work > lim.max_work) return;
       column(enter, a);
       for (std::size_t r = 0; r < m; ++r) {
         double s = 0;
@@ -341,7 +352,8 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
     if (out.bound >= lim.stop_at) break;
     // The master value rounds up to the bound already: more columns cannot raise the rounded bound.
     if (static_cast<double>(std::max(out.bound, lim.known)) >= std::ceil(master - 1e-6)) break;
-    if (time_up()) break;
+    if (time_up() || work > lim.max_work) break;
+    work += static_cast<std::uint64_t>(capacity < 4'000'000 ? capacity : 4'000'000) * m / 8;
     std::vector<double> col(m);
     for (std::size_t i = 0; i < m; ++i) col[i] = static_cast<double>(pattern[i]);
     pool.push_back(std::move(col));
