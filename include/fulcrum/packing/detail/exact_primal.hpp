@@ -64,7 +64,7 @@ inline bin_list first_fit_decreasing(std::span<const std::uint64_t> sizes, std::
   std::vector<std::uint64_t> load;
   for (index_type i : sorted_desc(sizes, items)) {
     std::size_t b = 0;
-    while (b < bins.size() && load[b] + sizes[i] > capacity) ++b;
+    while (b < bins.size() && sizes[i] > capacity - load[b]) ++b;
     if (b == bins.size()) bins.emplace_back(), load.push_back(0);
     bins[b].push_back(i);
     load[b] += sizes[i];

@@ -72,7 +72,7 @@ class pricer {
       }
     }
     if (parts_.empty()) return 0;
-    const double cells = static_cast<double>(capacity_ + 1) * static_cast<double>(parts_.size());
+    const double cells = (static_cast<double>(capacity_) + 1.0) * static_cast<double>(parts_.size());
     if (cells <= 1e6) return dp(y, best);
     // Large capacity: a short branch and bound first; the DP only if it was cut.
     work_cap_ = cells <= 4e7 ? 100'000 : 2'000'000;
