@@ -98,11 +98,15 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
   };
   take(first_fit_decreasing(sizes, positive, capacity));
   if (best.size() > bound) take(minimum_bin_slack(sizes, positive, capacity, 2000));
+  // Pool-search work (DP words): scaled to the instance, capped by limits.nodes * 4; a quarter
+  // before the LP bound, the rest after it.
+  const std::uint64_t words = capacity / 64 + 1;
+  const std::uint64_t scaled = words > (std::uint64_t{1} << 20) ? 0 : 20'000 * positive.size() * words + 100'000;
   const std::uint64_t ls_work =
-      limits.nodes > std::numeric_limits<std::uint64_t>::max() / 4 ? limits.nodes : limits.nodes * 4;
-  auto local_search = [&](double fraction) {
+      std::min(scaled, limits.nodes > std::numeric_limits<std::uint64_t>::max() / 4 ? limits.nodes : limits.nodes * 4);
+  auto local_search = [&](double fraction, std::uint64_t work) {
     if (best.size() <= bound) return;
-    primal_budget budget = share(ls_work, limits, start, fraction);
+    primal_budget budget = share(work, limits, start, fraction);
     pool_search ls(sizes, capacity, 0x5eed0001ULL + best.size());
     // One bin fewer at a time: each step starts from a pool of one bin's items.
     while (best.size() > bound) {
@@ -111,7 +115,7 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
       take(std::move(next));
     }
   };
-  local_search(0.35);
+  local_search(0.35, ls_work / 4);
   if (best.size() > bound) {
     std::vector<std::uint64_t> w, d;
     for (index_type i : sorted_desc(sizes, positive)) {
@@ -128,10 +132,8 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     lim.deadline = b.deadline;
     const auto lp = gg::column_generation(w, d, capacity, lim);
     st.lp = lp.bound;
-    if (lp.bound > bound) {
-      bound = std::min<std::uint64_t>(lp.bound, best.size());  // never above a packing (safety net)
-      local_search(0.75);
-    }
+    if (lp.bound > bound) bound = std::min<std::uint64_t>(lp.bound, best.size());  // safety net
+    local_search(0.75, ls_work - ls_work / 4);
   }
 }
 

@@ -350,5 +350,4 @@ template <std::size_t D>
   return lb;
 }
 
-
 }  // namespace fulcrum
