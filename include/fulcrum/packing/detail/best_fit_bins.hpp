@@ -44,9 +44,7 @@ index_type place_by_take_put(Bins& bins, std::uint64_t s, std::uint64_t capacity
 class bucket_best_fit {
  public:
   bucket_best_fit(std::uint64_t capacity, std::uint64_t min_size, std::size_t expected_bins = 0)
-      : capacity_(capacity),
-        min_size_(min_size),
-        heads_(static_cast<std::size_t>(capacity) + 1, no_bin),
+      : capacity_(capacity), min_size_(min_size), heads_(static_cast<std::size_t>(capacity) + 1, no_bin),
         nonempty_(capacity + 1) {
     child_.reserve(expected_bins);
     sibling_.reserve(expected_bins);

@@ -27,8 +27,8 @@ namespace fulcrum {
 /// std::uint64_t>, ...): what the one-dimensional packers take directly, without copying.
 template <class R>
 concept size_range = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
-    std::unsigned_integral<std::remove_cv_t<std::ranges::range_value_t<R>>> &&
-    !std::same_as<std::remove_cv_t<std::ranges::range_value_t<R>>, bool>;
+                     std::unsigned_integral<std::remove_cv_t<std::ranges::range_value_t<R>>> &&
+                     !std::same_as<std::remove_cv_t<std::ranges::range_value_t<R>>, bool>;
 
 namespace detail {
 
@@ -102,8 +102,7 @@ template <class R, class Algo>
 [[nodiscard]] packing run_on_range(const char* where, const R& sizes, std::uint64_t capacity, Algo&& algo) {
   const auto s = size_span(sizes);
   validate_sizes(where, s, capacity);
-  return algo(
-      s.size(), [s](std::size_t i) { return static_cast<std::uint64_t>(s[i]); }, capacity);
+  return algo(s.size(), [s](std::size_t i) { return static_cast<std::uint64_t>(s[i]); }, capacity);
 }
 
 }  // namespace detail

@@ -37,9 +37,7 @@ namespace fulcrum::detail::exact {
 using u128 = uint128;
 
 /// ceil(a / c) for a 128-bit numerator (c > 0).
-inline u128 ceil_div(u128 a, std::uint64_t c) {
-  return a / c + (a % c != 0 ? 1 : 0);
-}
+inline u128 ceil_div(u128 a, std::uint64_t c) { return a / c + (a % c != 0 ? 1 : 0); }
 
 /// Martello–Toth L2 over a multiset: distinct sizes `size` strictly descending with counts `cnt`
 /// (zero counts allowed, skipped). O(D). Returns 0 for an empty multiset.
@@ -83,8 +81,7 @@ inline std::uint64_t l2_multiset(std::span<const std::uint64_t> size, std::span<
 /// Best-fit decreasing on positive sizes <= C; O(n log n). Bins hold item indices (ascending within
 /// a bin). Ties: the fullest bin that fits; among equally full bins the lowest index.
 inline std::vector<std::vector<index_type>> best_fit_decreasing(std::span<const std::uint64_t> sizes,
-                                                                std::span<const index_type> items,
-                                                                std::uint64_t capacity) {
+                                                                std::span<const index_type> items, std::uint64_t capacity) {
   std::vector<index_type> order(items.begin(), items.end());
   std::stable_sort(order.begin(), order.end(), [&](index_type a, index_type b) { return sizes[a] > sizes[b]; });
   std::vector<std::vector<index_type>> bins;
@@ -199,9 +196,9 @@ class bin_completion {
 
  private:
   struct completion {
-    std::size_t lead = 0;                                      ///< distinct-size index of the bin's largest item
+    std::size_t lead = 0;                                    ///< distinct-size index of the bin's largest item
     std::vector<std::pair<std::size_t, std::uint64_t>> parts;  ///< (distinct size, count) besides the lead
-    std::uint64_t fill = 0;                                    ///< sum of parts (lead excluded)
+    std::uint64_t fill = 0;                                  ///< sum of parts (lead excluded)
   };
 
   std::size_t first_remaining() const {
@@ -218,8 +215,7 @@ class bin_completion {
   bool tick() {
     if (stopped_) return false;
     ++nodes_;
-    if (nodes_ > node_limit_ ||
-        (has_deadline_ && (nodes_ & 1023) == 0 && std::chrono::steady_clock::now() >= deadline_))
+    if (nodes_ > node_limit_ || (has_deadline_ && (nodes_ & 1023) == 0 && std::chrono::steady_clock::now() >= deadline_))
       return stopped_ = true, false;
     return true;
   }
@@ -312,10 +308,9 @@ class bin_completion {
     const std::uint64_t need = min_fill > fill ? min_fill - fill : 0;
     const std::uint64_t slack = free - std::min(free, need);
     // First distinct size that fits (sizes are descending).
-    std::size_t d =
-        static_cast<std::size_t>(std::partition_point(size_.begin() + static_cast<std::ptrdiff_t>(from), size_.end(),
-                                                      [&](std::uint64_t s) { return s > free; }) -
-                                 size_.begin());
+    std::size_t d = static_cast<std::size_t>(
+        std::partition_point(size_.begin() + static_cast<std::ptrdiff_t>(from), size_.end(),
+                             [&](std::uint64_t s) { return s > free; }) - size_.begin());
     for (; d < size_.size(); ++d) {
       if (static_cast<u128>(fill) + suffix_[d] < min_fill) return;  // even all the rest cannot reach min_fill
       if (cnt_[d] == 0) continue;
@@ -376,8 +371,7 @@ class bin_completion {
     }
     const std::uint64_t free = capacity_ - size_[lead];
     // Fullest bins first; generation order (larger items first) breaks ties.
-    std::stable_sort(options.begin(), options.end(),
-                     [](const completion& a, const completion& b) { return a.fill > b.fill; });
+    std::stable_sort(options.begin(), options.end(), [](const completion& a, const completion& b) { return a.fill > b.fill; });
     // Nogoods (Korf): once the bin {x} + S has failed, no later sibling's subtree may hold a bin that
     // contains all of S. Such a bin Y = S + R could swap S for the x-bin's T (sum T <= sum S, as
     // siblings are tried fullest first), giving a packing whose x-bin is {x} + S: already refuted.
@@ -409,9 +403,9 @@ class bin_completion {
   bool stopped_ = false;  ///< a limit was hit
   std::uint64_t enumeration_budget_ = 0;
 
-  std::vector<std::uint64_t> size_;               ///< distinct sizes, descending
-  std::vector<std::uint64_t> cnt_;                ///< remaining count per distinct size
-  std::vector<std::vector<index_type>> members_;  ///< item indices per distinct size
+  std::vector<std::uint64_t> size_;                 ///< distinct sizes, descending
+  std::vector<std::uint64_t> cnt_;                  ///< remaining count per distinct size
+  std::vector<std::vector<index_type>> members_;    ///< item indices per distinct size
   u128 total_ = 0;
   std::vector<std::uint64_t> chosen_;
   std::vector<std::pair<std::size_t, std::uint64_t>> current_;

@@ -114,8 +114,7 @@ template <class MakeStore, class SizeFn>
   for (std::size_t i = 0; i < n; ++i) {
     const index_type b = ring[i % lookahead];
     if (i + lookahead < n) {
-      const index_type ahead =
-          placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i + lookahead))]++)];
+      const index_type ahead = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i + lookahead))]++)];
       ring[i % lookahead] = ahead;
       __builtin_prefetch(&cursor[ahead], 1);
     }

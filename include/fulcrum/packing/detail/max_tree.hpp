@@ -79,8 +79,7 @@ class max_tree {
 class first_fit_store {
  public:
   first_fit_store(std::uint64_t capacity, std::size_t expected_bins)
-      : capacity_(capacity),
-        tree_(std::min<std::size_t>(std::max<std::size_t>(expected_bins, 16), std::size_t{1} << 22)) {}
+      : capacity_(capacity), tree_(std::min<std::size_t>(std::max<std::size_t>(expected_bins, 16), std::size_t{1} << 22)) {}
 
   index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
     index_type b = tree_.first_fit(s);

@@ -350,4 +350,5 @@ template <std::size_t D>
   return lb;
 }
 
+
 }  // namespace fulcrum

@@ -47,18 +47,12 @@ template <class T>
   if (a == pack_algorithm::automatic)
     a = capacity <= histogram_capacity_limit ? pack_algorithm::histogram : pack_algorithm::best_fit_decreasing;
   switch (a) {
-    case pack_algorithm::next_fit:
-      return next_fit_impl(n, size, capacity);
-    case pack_algorithm::first_fit:
-      return first_fit_impl(n, size, capacity);
-    case pack_algorithm::best_fit:
-      return best_fit_impl(n, size, capacity);
-    case pack_algorithm::first_fit_decreasing:
-      return first_fit_decreasing_impl(n, size, capacity);
-    case pack_algorithm::best_fit_decreasing:
-      return best_fit_decreasing_impl(n, size, capacity);
-    case pack_algorithm::histogram:
-      return histogram_impl(n, size, capacity);
+    case pack_algorithm::next_fit: return next_fit_impl(n, size, capacity);
+    case pack_algorithm::first_fit: return first_fit_impl(n, size, capacity);
+    case pack_algorithm::best_fit: return best_fit_impl(n, size, capacity);
+    case pack_algorithm::first_fit_decreasing: return first_fit_decreasing_impl(n, size, capacity);
+    case pack_algorithm::best_fit_decreasing: return best_fit_decreasing_impl(n, size, capacity);
+    case pack_algorithm::histogram: return histogram_impl(n, size, capacity);
     case pack_algorithm::exact: {
       if constexpr (std::is_same_v<T, std::uint64_t>) {
         return pack_exact(sizes, capacity, opts);
@@ -67,8 +61,7 @@ template <class T>
         return pack_exact(wide, capacity, opts);
       }
     }
-    case pack_algorithm::automatic:
-      break;
+    case pack_algorithm::automatic: break;
   }
   throw invalid_input(describe("pack", "opts.algorithm", static_cast<int>(opts.algorithm), "unknown algorithm"));
 }
@@ -109,16 +102,11 @@ template <std::size_t D>
                                          const pack_options& opts) {
   switch (opts.algorithm) {
     case pack_algorithm::automatic:
-    case pack_algorithm::best_fit_decreasing:
-      return multi_best_fit_decreasing<D>(sizes, capacity);
-    case pack_algorithm::first_fit_decreasing:
-      return multi_first_fit_decreasing<D>(sizes, capacity);
-    case pack_algorithm::first_fit:
-      return multi_first_fit<D>(sizes, capacity);
-    case pack_algorithm::next_fit:
-      return multi_next_fit<D>(sizes, capacity);
-    default:
-      break;
+    case pack_algorithm::best_fit_decreasing: return multi_best_fit_decreasing<D>(sizes, capacity);
+    case pack_algorithm::first_fit_decreasing: return multi_first_fit_decreasing<D>(sizes, capacity);
+    case pack_algorithm::first_fit: return multi_first_fit<D>(sizes, capacity);
+    case pack_algorithm::next_fit: return multi_next_fit<D>(sizes, capacity);
+    default: break;
   }
   throw invalid_input(describe("pack", "opts.algorithm", algorithm_name(opts.algorithm),
                                "is not available for multi-constraint packing (use automatic, best_fit_decreasing, "

@@ -18,12 +18,12 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
+#include <vector>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
-#include <vector>
 
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/wide_int.hpp"

@@ -38,7 +38,7 @@ namespace fulcrum::detail {
 
 template <std::size_t D>
 struct rank_fill_layout {
-  std::size_t fine = 0;                   ///< dimension with the largest capacity
+  std::size_t fine = 0;                 ///< dimension with the largest capacity
   std::array<std::uint64_t, D> stride{};  ///< class key stride per coarse dimension (0 for fine)
   std::size_t classes = 1;
   bool applies = false;
@@ -95,7 +95,7 @@ template <std::size_t D>
   // Buckets: (class, C_f - s_f) -> stack of items, lowest index on top.
   std::vector<index_type> head(K * width, static_cast<index_type>(-1));
   std::vector<index_type> below(n);
-  std::vector<successor_bitmap> present(K, successor_bitmap(width));    // by C_f - s_f
+  std::vector<successor_bitmap> present(K, successor_bitmap(width));  // by C_f - s_f
   std::vector<successor_bitmap> ascending(K, successor_bitmap(width));  // by s_f
   std::vector<std::size_t> class_count(K, 0);
   std::array<long double, D> remaining{};
@@ -137,8 +137,7 @@ template <std::size_t D>
       double sum = dom;
       for (std::size_t d = 0; d < D; ++d) {
         if (d == f) continue;
-        const double x =
-            fulcrum::detail::mul(static_cast<double>(class_size[k][d]), inv[d]);  // summed: never contracted
+        const double x = fulcrum::detail::mul(static_cast<double>(class_size[k][d]), inv[d]);  // summed: never contracted
         dom = std::max(dom, x);
         sum += x;
       }
@@ -157,8 +156,7 @@ template <std::size_t D>
       long double need = 0;
       for (std::size_t d = 0; d < D; ++d) need = std::max(need, remaining[d] * static_cast<long double>(inv[d]));
       for (std::size_t d = 0; d < D; ++d)
-        target[d] =
-            need > 0 ? std::min(static_cast<double>(capacity[d]), static_cast<double>(remaining[d] / need)) : 0.0;
+        target[d] = need > 0 ? std::min(static_cast<double>(capacity[d]), static_cast<double>(remaining[d] / need)) : 0.0;
       // A coarse dimension well below its capacity on average (tightness < tracked_tightness) only has
       // to fit; tracking it would cost fill in the binding dimension.
       for (std::size_t d = 0; d < D; ++d)

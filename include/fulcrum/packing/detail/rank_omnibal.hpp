@@ -66,10 +66,8 @@ template <std::size_t D>
       for (const index_type i : p)
         for (std::size_t d = 0; d < D; ++d) load[d] += sizes[i][d];
       for (std::size_t d = 0; d < D; ++d) full = full || load[d] >= full_at[d];
-      if (full)
-        out.push_back(std::move(p));
-      else
-        pool.insert(pool.end(), p.begin(), p.end());
+      if (full) out.push_back(std::move(p));
+      else pool.insert(pool.end(), p.begin(), p.end());
     }
     if (pool.empty()) {
       packs.clear();

@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
-#include <span>
 #include <utility>
+#include <span>
 #include <vector>
 
 #include "fulcrum/core/detail/float.hpp"
@@ -63,8 +63,7 @@ template <std::size_t D>
 void rank_order_bins(rank_state<D>& st) {
   std::array<std::size_t, D> dims{};
   std::iota(dims.begin(), dims.end(), std::size_t{0});
-  std::stable_sort(dims.begin(), dims.end(),
-                   [&](std::size_t a, std::size_t b) { return st.capacity[a] < st.capacity[b]; });
+  std::stable_sort(dims.begin(), dims.end(), [&](std::size_t a, std::size_t b) { return st.capacity[a] < st.capacity[b]; });
   std::vector<std::size_t> order(st.bins.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::vector<index_type> first(st.bins.size(), static_cast<index_type>(-1));
@@ -177,8 +176,9 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
         score[r] += (st.bin_value(first + r, e) - mean[e]) * (st.norm[e] > 0 ? 1.0 / st.norm[e] : 0.0);
     }
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return score[a] != score[b] ? score[a] > score[b] : a < b; });
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return score[a] != score[b] ? score[a] > score[b] : a < b;
+    });
     for (std::size_t p = 0; p < k; ++p) {
       const std::size_t mirror = k - 1 - p;
       const std::size_t lo = mirror >= rank_pair_window ? mirror - rank_pair_window : 0;
