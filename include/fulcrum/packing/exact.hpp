@@ -96,8 +96,12 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
       best = std::move(candidate);
     }
   };
-  take(first_fit_decreasing(sizes, positive, capacity));
-  if (best.size() > bound) take(minimum_bin_slack(sizes, positive, capacity, 2000));
+  // FFD and MBS' are O(n * bins) and O(n * 2000 + n * bins): only for instances the search can
+  // face (large inputs keep best-fit decreasing and go straight to the bounded pool search).
+  if (positive.size() <= 20'000) {
+    take(first_fit_decreasing(sizes, positive, capacity));
+    if (best.size() > bound) take(minimum_bin_slack(sizes, positive, capacity, 2000));
+  }
   // Pool-search work (DP words): scaled to the instance, capped by limits.nodes * 4; a quarter
   // before the LP bound, the rest after it.
   const std::uint64_t words = capacity / 64 + 1;
@@ -121,6 +125,11 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     for (index_type i : sorted_desc(sizes, positive)) {
       if (w.empty() || w.back() != sizes[i]) w.push_back(sizes[i]), d.push_back(0);
       ++d.back();
+    }
+    // The dense simplex keeps an m x m inverse: at most 1000 distinct sizes (8 MB).
+    if (w.size() > 1000) {
+      local_search(0.75, ls_work - ls_work / 4);
+      return;
     }
     gg::limits lim;
     lim.max_iterations = 1000;

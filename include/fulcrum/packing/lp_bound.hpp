@@ -14,6 +14,7 @@
 ///   L1 = ceil(sum / C). When `lp_bound_result::converged` is true, lp_value is the LP optimum.
 /// - Complexity: per iteration O(m^2) per simplex pivot (m = distinct sizes) and one pricing step
 ///   (O(C · m log n) by DP). Bounded by `lp_bound_options` (iterations, time, target).
+///   Memory O(m^2) doubles for the basis inverse: meant for up to a few thousand distinct sizes.
 /// - Zero-size items are ignored; a non-empty input gives at least 1.
 /// - Errors: capacity == 0 -> invalid_input; an item larger than the capacity -> invalid_input
 ///   naming the item.
