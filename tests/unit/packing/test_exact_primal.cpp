@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -81,7 +82,8 @@ TEST_CASE("exact_primal.lp_bound_never_above_brute_force") {
   rng gen(2301);
   std::size_t above_l2 = 0;
   for (int trial = 0; trial < 600; ++trial) {
-    const std::uint64_t capacity = trial % 2 == 0 ? 100 : 1000;
+    // C = 100000: the pricing step uses the Pareto lists instead of the DP over the capacity.
+    const std::uint64_t capacity = trial % 3 == 0 ? 100 : trial % 3 == 1 ? 1000 : 100000;
     const std::size_t n = 3 + static_cast<std::size_t>(gen.below(10));  // n <= 12
     const auto sizes = small_instance(gen, capacity, n);
     const std::uint64_t opt = ft::brute_force_bins(sizes, capacity);
@@ -112,6 +114,30 @@ TEST_CASE("exact_primal.lp_bound_beats_l2_where_it_should") {
   }
   MESSAGE("instances with L2 < opt where the LP bound is above L2: " << found);
   CHECK(found > 0);
+}
+
+TEST_CASE("exact_primal.lp_bound_is_scale_invariant") {
+  // The same instance at C = 150 (pricing by DP over the capacity) and scaled by 1000 (pricing by
+  // Pareto lists): converged LP values agree, and so do the rounded bounds.
+  rng gen(4242);
+  std::size_t both = 0;
+  for (int trial = 0; trial < 30; ++trial) {
+    const std::size_t n = 20 + static_cast<std::size_t>(gen.below(40));
+    std::vector<std::uint64_t> small(n), big(n);
+    for (std::size_t i = 0; i < n; ++i) small[i] = 20 + gen.below(81), big[i] = small[i] * 1000;
+    const auto a = lp_bound(small, 150);
+    const auto b = lp_bound(big, 150000);
+    INFO("trial " << trial << " lp " << a.lp_value << " vs " << b.lp_value);
+    if (a.converged && b.converged) {
+      ++both;
+      CHECK(a.bound == b.bound);
+      CHECK(std::abs(a.lp_value - b.lp_value) <= 1e-6 * a.lp_value);
+    }
+    CHECK(a.bound <= pack_exact(small, 150).bins.size());
+    CHECK(b.bound <= pack_exact(small, 150).bins.size());
+  }
+  MESSAGE("both converged on " << both << " of 30");
+  CHECK(both > 0);
 }
 
 TEST_CASE("exact_primal.heuristics_give_valid_packings") {

@@ -74,7 +74,10 @@ class pricer {
     if (parts_.empty()) return 0;
     const double cells = (static_cast<double>(capacity_) + 1.0) * static_cast<double>(parts_.size());
     if (cells <= 1e6) return dp(y, best);
-    // Large capacity: a short branch and bound first; the DP only if it was cut.
+    // Large capacity: the Pareto (Nemhauser–Ullmann) lists first, then a short branch and bound,
+    // the DP only if both were cut.
+    if (pareto(y, best)) return best_value_;
+    best.assign(m, 0);
     work_cap_ = cells <= 4e7 ? 100'000 : 2'000'000;
     const double v = branch_and_bound(y, best, exact);
     if (exact || cells > 4e7) return v;
@@ -112,6 +115,61 @@ class pricer {
       }
     }
     return value_[cap];
+  }
+
+  /// Nemhauser–Ullmann: the list of Pareto-optimal (weight, value) states, part by part; exact.
+  /// False when the lists grow past a cap (then another method runs).
+  bool pareto(std::span<const double> y, std::vector<std::uint64_t>& best) {
+    struct node {
+      std::uint64_t weight;
+      double value;
+      std::uint32_t parent;
+      std::uint32_t part;
+    };
+    constexpr std::uint32_t none = 0xffffffffU;
+    constexpr std::size_t max_nodes = 3'000'000;
+    std::vector<node> nodes{{0, 0.0, none, none}};
+    std::vector<std::uint32_t> front{0}, next;
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
+      const std::uint64_t wt = w_[parts_[p].item] * parts_[p].count;
+      const double v = y[parts_[p].item] * static_cast<double>(parts_[p].count);
+      next.clear();
+      std::size_t a = 0, b = 0;  // a: old states, b: old states shifted by the part
+      double top = -1;
+      while (a < front.size() || b < front.size()) {
+        const bool b_ok = b < front.size() && nodes[front[b]].weight <= capacity_ - wt;
+        if (!b_ok && a >= front.size()) break;
+        bool take_a;
+        if (!b_ok)
+          take_a = true;
+        else if (a >= front.size())
+          take_a = false;
+        else
+          take_a = nodes[front[a]].weight <= nodes[front[b]].weight + wt;
+        if (take_a) {
+          const std::uint32_t i = front[a++];
+          if (nodes[i].value > top) top = nodes[i].value, next.push_back(i);
+        } else {
+          const std::uint32_t i = front[b++];
+          const double nv = nodes[i].value + v;
+          if (nv > top) {
+            if (nodes.size() >= max_nodes) return false;
+            nodes.push_back({nodes[i].weight + wt, nv, i, static_cast<std::uint32_t>(p)});
+            top = nv;
+            next.push_back(static_cast<std::uint32_t>(nodes.size() - 1));
+          }
+        }
+        if (!b_ok && b < front.size()) b = front.size();  // the rest of the shifted list overflows
+      }
+      front.swap(next);
+    }
+    std::uint32_t at = front.back();  // largest value (values increase along the front)
+    best_value_ = nodes[at].value;
+    while (nodes[at].parent != none) {
+      best[parts_[nodes[at].part].item] += parts_[nodes[at].part].count;
+      at = nodes[at].parent;
+    }
+    return true;
   }
 
   double branch_and_bound(std::span<const double> y, std::vector<std::uint64_t>& best, bool& exact) {
