@@ -29,9 +29,10 @@
 /// Guarantee: `proven_optimal` is true only when bins == lower_bound, i.e. with a proof. Every
 /// result satisfies bins >= lower_bound, every item exactly once, every bin within capacity.
 ///
-/// Complexity: O(n log n) for bounds and incumbent; the search is exponential in the worst case
-/// (bin packing is strongly NP-hard) and bounded by `limits`. Zero-size items are set aside and put
-/// into the first bin at the end.
+/// Complexity: O(n log n) for bounds and incumbent; FFD and MBS' O(n · bins) (only up to 20000
+/// items); the pool search and the LP bound (only up to 1000 distinct sizes) are capped by
+/// budgets; the search is exponential in the worst case (bin packing is strongly NP-hard) and
+/// bounded by `limits`. Zero-size items are set aside and put into the first bin at the end.
 ///
 /// Errors: capacity == 0 -> invalid_input; an item larger than the capacity -> infeasible naming
 /// the item (the `pack()` front door applies the oversize policy before calling this); more items

@@ -6,8 +6,8 @@
 ///
 /// - What: min sum_p x_p over bin patterns p (multisets of the distinct item sizes that fit in C),
 ///   covering every size's multiplicity, x >= 0. Restricted master by a small dense simplex on the
-///   distinct sizes; pricing by a bounded-knapsack DP over the capacity (C x parts <= 6e6) or a
-///   branch and bound (larger capacities). No external solver.
+///   distinct sizes; pricing by a bounded-knapsack DP over the capacity (C x parts <= 1e6), else by
+///   Pareto lists / branch and bound / DP (see detail/gg_bound.hpp). No external solver.
 /// - Guarantee: the returned value is a valid lower bound at ANY stopping point: it is the Farley
 ///   bound sum_i d_i y_i / z* of the current (clamped) duals y, where z* is the exact (or an
 ///   over-estimated) best pattern value, less a 1e-7 relative tolerance, rounded up; and at least

@@ -7,9 +7,11 @@
 /// sum_p a_ip x_p >= d_i, x >= 0, where a pattern p is any a with sum_i a_i w_i <= C, 0 <= a_i <= d_i.
 /// - Restricted master: a dense revised simplex (explicit basis inverse, m x m, refactorised
 ///   periodically) starting from the m single-size patterns; Dantzig pricing over the column pool.
-/// - Pricing: max sum_i y_i a_i over patterns, a bounded knapsack, by dynamic programming over the
-///   capacity (binary splitting of the bounds) when C times the number of parts is small, else by a
-///   depth-first branch and bound with a ratio bound (falls back to the bound itself past a work cap).
+/// - Pricing: max sum_i y_i a_i over patterns, a bounded knapsack (bounds split in binary parts):
+///   dynamic programming over the capacity when C times the number of parts is <= 1e6; otherwise
+///   Nemhauser–Ullmann Pareto lists (capped), then a depth-first branch and bound with the
+///   fractional-knapsack bound, then the DP up to 4e7 cells; past every cap, the fractional bound
+///   itself (an over-estimate, so the claimed bound stays valid).
 /// - Validity (Farley 1990): for ANY y >= 0 whose best pattern value is z* > 0, y / z* is dual
 ///   feasible, so z_LP >= sum_i d_i y_i / z*. The bound we claim is that value, computed from the
 ///   clamped duals and the exact (or over-estimated) z*, minus a relative tolerance of 1e-7, rounded
