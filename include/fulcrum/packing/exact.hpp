@@ -109,10 +109,12 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
   const std::uint64_t scaled = words > (std::uint64_t{1} << 20) ? 0 : 20'000 * positive.size() * words + 100'000;
   const std::uint64_t ls_work =
       std::min(scaled, limits.nodes > std::numeric_limits<std::uint64_t>::max() / 4 ? limits.nodes : limits.nodes * 4);
+  std::uint64_t round = 0;  // a different seed per call: the second run does not replay the first
   auto local_search = [&](double fraction, std::uint64_t work) {
+    ++round;
     if (best.size() <= bound) return;
     primal_budget budget = share(work, limits, start, fraction);
-    pool_search ls(sizes, capacity, 0x5eed0001ULL + best.size());
+    pool_search ls(sizes, capacity, 0x5eed0001ULL + best.size() + 0x9e3779b97f4a7c15ULL * round);
     // One bin fewer at a time: each step starts from a pool of one bin's items.
     while (best.size() > bound) {
       bin_list next = ls.run(best, best.size() - 1, budget);
