@@ -82,11 +82,13 @@ fulcrum::search_limits limits_of(std::optional<std::uint64_t> max_nodes, std::op
 
 // ---- pack ------------------------------------------------------------------------------------
 
-nb::dict packing_dict(fulcrum::packing&& p) {
+/// A packing's fields as a dict; `loads` flattened by the caller (one row per bin).
+template <class Packing, class Loads>
+nb::dict packing_dict(const Packing& p, Loads&& loads) {
   nb::dict d;
   d["offsets"] = to_numpy_as<std::uint64_t>(p.bins.offsets());
   d["indices"] = to_numpy_as<std::uint32_t>(p.bins.indices());
-  d["loads"] = to_numpy(std::move(p.loads));
+  d["loads"] = to_numpy(std::forward<Loads>(loads));
   d["lower_bound"] = p.lower_bound;
   d["proven_optimal"] = p.proven_optimal;
   d["gap"] = p.gap();
@@ -108,7 +110,7 @@ nb::dict pack_1d(const in_array<T>& sizes, std::int64_t capacity, const std::str
     nb::gil_scoped_release release;
     p = fulcrum::pack(s, capacity, opts);
   }
-  return packing_dict(std::move(p));
+  return packing_dict(p, std::move(p.loads));
 }
 
 template <std::size_t D, class T>
@@ -129,15 +131,7 @@ nb::dict pack_multi_d(const in_matrix<T>& sizes, const std::vector<std::int64_t>
   std::vector<std::uint64_t> loads;
   loads.reserve(p.loads.size() * D);
   for (const auto& l : p.loads) loads.insert(loads.end(), l.begin(), l.end());
-  nb::dict d;
-  d["offsets"] = to_numpy_as<std::uint64_t>(p.bins.offsets());
-  d["indices"] = to_numpy_as<std::uint32_t>(p.bins.indices());
-  d["loads"] = to_numpy(std::move(loads));
-  d["lower_bound"] = p.lower_bound;
-  d["proven_optimal"] = p.proven_optimal;
-  d["gap"] = p.gap();
-  d["algorithm"] = std::string(fulcrum::to_string(p.algorithm));
-  return d;
+  return packing_dict(p, std::move(loads));
 }
 
 template <class T>
