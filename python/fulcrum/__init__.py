@@ -42,6 +42,8 @@ __all__ = [
     "pack_for_ranks",
     "balance",
     "partition_stages",
+    "PackedLayout",
+    "packed_layout",
     "InvalidInput",
     "Infeasible",
     "CommError",
@@ -712,3 +714,106 @@ def _restore_pickled(state: bytes, opts: dict[str, Any]) -> StreamBatcher:
 
 #: The C++ class's name (fulcrum::streaming_batcher); the same class as StreamBatcher.
 StreamingBatcher = StreamBatcher
+
+
+@dataclass(frozen=True)
+class PackedLayout:
+    """Result of :func:`packed_layout`: what a varlen attention kernel takes for a packed batch.
+
+    sequence_offsets: sequence s is tokens [sequence_offsets[s], sequence_offsets[s+1]) of the
+    per-token arrays (padding included). cu_seqlens (int32): sequence s's entries are
+    cu_seqlens[cu_seqlens_offsets[s]:cu_seqlens_offsets[s+1]], from 0 to its padded length, one
+    segment per document and the padding as one last segment. batch_cu_seqlens: the same for the
+    whole batch flattened into one row (flash_attn_varlen_func with batch size 1). max_seqlen (per
+    sequence) and max_seqlen_overall: longest segment. Per token: position_ids (restart at 0 in
+    every document), document_ids (document number in its sequence, -1 for padding),
+    source_item / source_offset (the gather map: token t is token source_offset[t] of item
+    source_item[t]; padding has source_item == PackedLayout.padding_item).
+    """
+
+    padding_item = 0xFFFFFFFF
+
+    sequence_offsets: np.ndarray
+    cu_seqlens_offsets: np.ndarray
+    cu_seqlens: np.ndarray
+    batch_cu_seqlens: np.ndarray
+    max_seqlen: np.ndarray
+    max_seqlen_overall: int
+    position_ids: np.ndarray
+    document_ids: np.ndarray
+    source_item: np.ndarray
+    source_offset: np.ndarray
+    content_tokens: int
+    padding_tokens: int
+
+    @property
+    def sequences(self) -> int:
+        return len(self.sequence_offsets) - 1
+
+    @property
+    def tokens(self) -> int:
+        return int(self.sequence_offsets[-1])
+
+    def sequence_cu_seqlens(self, s: int) -> np.ndarray:
+        """cu_seqlens of sequence s (a view)."""
+        return self.cu_seqlens[self.cu_seqlens_offsets[s] : self.cu_seqlens_offsets[s + 1]]
+
+
+def packed_layout(
+    groups: Union[Groups, Sequence[Sequence[int]]],
+    sizes: ArrayLike,
+    *,
+    pad_multiple: int = 1,
+    fixed_length: int = 0,
+    fixed_sequences: int = 0,
+) -> PackedLayout:
+    """Packed-sequence layout of text items (fulcrum::make_packed_layout, layout/packed_layout.hpp).
+
+    groups: one group per packed sequence, documents in group order (a :class:`Groups`, e.g.
+    ``pack(...).bins``, or a list of index lists). sizes: tokens per item. pad_multiple: pad every
+    sequence to a multiple of this (tensor-core alignment or the SP degree); fixed_length > 0: every
+    sequence to exactly this many tokens (a multiple of pad_multiple); fixed_sequences > 0: the
+    batch padded with all-padding sequences to exactly this many.
+
+    O(items + tokens + sequences). Every token of every grouped item appears exactly once, in
+    document order. Raises InvalidInput (an index out of range, an item in two groups, pad_multiple
+    = 0, ...) or Infeasible (a sequence longer than fixed_length, more groups than fixed_sequences).
+    """
+    where = "packed_layout"
+    if isinstance(groups, Groups):
+        offsets = np.ascontiguousarray(groups.offsets, dtype=np.uint64)
+        indices = np.ascontiguousarray(groups.indices, dtype=np.uint32)
+    else:
+        lists = [np.asarray(g, dtype=np.int64).reshape(-1) for g in groups]
+        flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+        if flat.size and (flat.min() < 0 or flat.max() > 0xFFFFFFFE):
+            raise InvalidInput(f"{where}: groups: an index is outside 0..4294967294")
+        offsets = np.zeros(len(lists) + 1, dtype=np.uint64)
+        offsets[1:] = np.cumsum([len(g) for g in lists], dtype=np.uint64)
+        indices = np.ascontiguousarray(flat, dtype=np.uint32)
+    arr = _numeric(sizes, where, "sizes", allow_float=False)
+    if arr.dtype.kind == "i":
+        if arr.size and arr.min() < 0:
+            i = int(np.argmin(arr))
+            raise InvalidInput(f"{where}: sizes[{i}] = {int(arr[i])}: is negative")
+        arr = arr.astype(np.uint64)
+    for name, v, hi in (("pad_multiple", pad_multiple, 0xFFFFFFFF), ("fixed_length", fixed_length, 0xFFFFFFFF)):
+        if not 0 <= _int_scalar(v, where, name) <= hi:
+            raise InvalidInput(f"{where}: {name} = {v}: must be in 0..{hi}")
+    if _int_scalar(fixed_sequences, where, "fixed_sequences") < 0:
+        raise InvalidInput(f"{where}: fixed_sequences = {fixed_sequences}: must be >= 0")
+    r = _core.packed_layout(offsets, indices, arr, int(pad_multiple), int(fixed_length), int(fixed_sequences))
+    return PackedLayout(
+        sequence_offsets=r["sequence_offsets"],
+        cu_seqlens_offsets=r["cu_seqlens_offsets"],
+        cu_seqlens=r["cu_seqlens"],
+        batch_cu_seqlens=r["batch_cu_seqlens"],
+        max_seqlen=r["max_seqlen"],
+        max_seqlen_overall=int(r["max_seqlen_overall"]),
+        position_ids=r["position_ids"],
+        document_ids=r["document_ids"],
+        source_item=r["source_item"],
+        source_offset=r["source_offset"],
+        content_tokens=int(r["content_tokens"]),
+        padding_tokens=int(r["padding_tokens"]),
+    )

@@ -68,6 +68,8 @@ def partition_stages(layer_costs: Annotated[NDArray[numpy.int64], dict(shape=(No
 @overload
 def partition_stages(layer_costs: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], stages: int, algorithm: str, stage_speed: Sequence[float], stage_fixed_cost: Sequence[float], layer_memory: Sequence[int], stage_memory_cap: Sequence[int]) -> dict: ...
 
+def packed_layout(offsets: Annotated[NDArray[numpy.uint64], dict(shape=(None,), order='C', device='cpu', writable=False)], indices: Annotated[NDArray[numpy.uint32], dict(shape=(None,), order='C', device='cpu', writable=False)], sizes: Annotated[NDArray[numpy.uint64], dict(shape=(None,), order='C', device='cpu', writable=False)], pad_multiple: int, fixed_length: int, fixed_sequences: int) -> dict: ...
+
 class StreamingBatcher:
     """
     Streaming batcher over one size dimension (tokens): fulcrum::streaming_batcher<1>.

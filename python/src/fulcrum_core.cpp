@@ -33,6 +33,8 @@
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/grouping.hpp"
+#include "fulcrum/layout/packed_layout.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
 #include "fulcrum/pipeline/partition.hpp"
@@ -402,6 +404,47 @@ void bind_batcher(nb::module_& m) {
       });
 }
 
+// ---- packed layout ---------------------------------------------------------------------------
+
+/// The packed-sequence layout (layout/packed_layout.hpp) of text-only items: groups as CSR
+/// (offsets, indices), each item's token count.
+nb::dict packed_layout_csr(const in_array<std::uint64_t>& offsets, const in_array<std::uint32_t>& indices,
+                           const in_array<std::uint64_t>& sizes, std::uint32_t pad_multiple, std::uint32_t fixed_length,
+                           std::size_t fixed_sequences) {
+  fulcrum::packed_layout out;
+  {
+    nb::gil_scoped_release release;
+    std::vector<std::uint32_t> tokens(sizes.shape(0));
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      if (sizes.data()[i] > std::numeric_limits<std::uint32_t>::max())
+        throw fulcrum::invalid_input(
+            fulcrum::detail::describe("packed_layout", "sizes", i, sizes.data()[i], "exceeds 4294967295 tokens"));
+      tokens[i] = static_cast<std::uint32_t>(sizes.data()[i]);
+    }
+    const fulcrum::grouping packs(std::vector<std::size_t>(offsets.data(), offsets.data() + offsets.shape(0)),
+                                  std::vector<fulcrum::index_type>(indices.data(), indices.data() + indices.shape(0)));
+    fulcrum::layout_options opts;
+    opts.pad_multiple = pad_multiple;
+    opts.fixed_length = fixed_length;
+    opts.fixed_sequences = fixed_sequences;
+    fulcrum::make_packed_layout_into(packs, std::span<const std::uint32_t>(tokens), opts, out);
+  }
+  nb::dict d;
+  d["batch_cu_seqlens"] = to_numpy(out.batch_cu_seqlens());
+  d["max_seqlen_overall"] = out.max_seqlen_overall;
+  d["content_tokens"] = out.content_tokens;
+  d["padding_tokens"] = out.padding_tokens;
+  d["sequence_offsets"] = to_numpy_as<std::uint64_t>(std::span<const std::size_t>(out.sequence_offsets));
+  d["cu_seqlens_offsets"] = to_numpy_as<std::uint64_t>(std::span<const std::size_t>(out.cu_seqlens_offsets));
+  d["cu_seqlens"] = to_numpy(std::move(out.cu_seqlens));
+  d["max_seqlen"] = to_numpy(std::move(out.max_seqlen));
+  d["position_ids"] = to_numpy(std::move(out.position_ids));
+  d["document_ids"] = to_numpy(std::move(out.document_ids));
+  d["source_item"] = to_numpy(std::move(out.source_item));
+  d["source_offset"] = to_numpy(std::move(out.source_offset));
+  return d;
+}
+
 }  // namespace
 
 NB_MODULE(_core, m) {
@@ -429,5 +472,7 @@ NB_MODULE(_core, m) {
   FULCRUM_PY_PACK(double)
 #undef FULCRUM_PY_PACK
 
+  m.def("packed_layout", &packed_layout_csr, "offsets"_a, "indices"_a, "sizes"_a, "pad_multiple"_a, "fixed_length"_a,
+        "fixed_sequences"_a);
   bind_batcher(m);
 }
