@@ -98,14 +98,20 @@ nb::dict packing_dict(const Packing& p, Loads&& loads) {
   return d;
 }
 
-template <class T>
-nb::dict pack_1d(const in_array<T>& sizes, std::int64_t capacity, const std::string& algorithm,
-                 const std::string& oversize, std::optional<std::uint64_t> max_nodes,
-                 std::optional<double> time_limit_s) {
+fulcrum::pack_options pack_options_of(const std::string& algorithm, const std::string& oversize,
+                                      std::optional<std::uint64_t> max_nodes, std::optional<double> time_limit_s) {
   fulcrum::pack_options opts;
   opts.algorithm = fulcrum::parse_enum<fulcrum::pack_algorithm>(algorithm, "algorithm");
   opts.oversize_policy = fulcrum::parse_enum<fulcrum::oversize>(oversize, "oversize");
   opts.limits = limits_of(max_nodes, time_limit_s);
+  return opts;
+}
+
+template <class T>
+nb::dict pack_1d(const in_array<T>& sizes, std::int64_t capacity, const std::string& algorithm,
+                 const std::string& oversize, std::optional<std::uint64_t> max_nodes,
+                 std::optional<double> time_limit_s) {
+  const fulcrum::pack_options opts = pack_options_of(algorithm, oversize, max_nodes, time_limit_s);
   const auto s = span_of(sizes);
   fulcrum::packing p;
   {
@@ -140,10 +146,7 @@ template <class T>
 nb::dict pack_nd(const in_matrix<T>& sizes, const std::vector<std::int64_t>& capacity, const std::string& algorithm,
                  const std::string& oversize, std::optional<std::uint64_t> max_nodes,
                  std::optional<double> time_limit_s) {
-  fulcrum::pack_options opts;
-  opts.algorithm = fulcrum::parse_enum<fulcrum::pack_algorithm>(algorithm, "algorithm");
-  opts.oversize_policy = fulcrum::parse_enum<fulcrum::oversize>(oversize, "oversize");
-  opts.limits = limits_of(max_nodes, time_limit_s);
+  const fulcrum::pack_options opts = pack_options_of(algorithm, oversize, max_nodes, time_limit_s);
   const std::size_t dims = sizes.shape(1);
   if (capacity.size() != dims)
     throw fulcrum::invalid_input(
