@@ -26,6 +26,10 @@ cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DFULCRUM_WARNINGS_
 cmake --build build/test -j "$jobs"
 echo "== $(date -u +%T) tests (CPU; gpu and nccl labels skipped)"
 ctest --test-dir build/test -LE "gpu|nccl" -j "$jobs" --output-on-failure --timeout 900
+if grep -q "^FULCRUM_ENABLE_CUDA:BOOL=ON" build/test/CMakeCache.txt; then
+  # The GPU check's CPU part on this build (nothing is rebuilt; the gpu/nccl runs are owed here).
+  scripts/test-gpu.sh --build-dir build/test --no-bench
+fi
 
 [ "$quick" = 1 ] && exit 0
 if [ -x scripts/test-extra.sh ]; then
