@@ -205,10 +205,13 @@ class BalancedBatchSampler:
     # -- Sampler protocol ---------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[list[int]]:
-        batches = self._my_batches()
+        batches = self._my_batches()  # eager: the position is reset when iter() is called
         start, self._resume = self._resume, 0
         self._yielded = start
-        for b in batches[start:]:
+        return self._walk(batches[start:])
+
+    def _walk(self, batches: list[list[int]]) -> Iterator[list[int]]:
+        for b in batches:
             self._yielded += 1
             yield b
 
