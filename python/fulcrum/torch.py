@@ -87,7 +87,8 @@ class BalancedBatchSampler:
     oversize: a sample over ``max_tokens``: ``error`` (Infeasible naming it) or ``own_bin`` (a
         micro-batch of its own, over the cap).
 
-    Every rank yields the same number of micro-batches (``len(sampler)``). Per step (all but the
+    Every rank yields the same number of micro-batches (``len(sampler)``, the whole epoch's count
+    also after ``load_state_dict``). Per step (all but the
     last), with max_tokens and up to 16 x M micro-batches per step, the heaviest and lightest rank
     differ by at most ``micro_batches_per_step`` times the longest sample in that step (in practice
     far less: the tests check the bound).

@@ -54,6 +54,9 @@ def run(rank, world, port, out):
         "same_again": again.ids == d.ids and np.array_equal(again.assignment, d.assignment),
         "list_all_to_all": list_a2a,
     }
+    # the sampler takes num_replicas and rank from the initialised group
+    sampler = ft.BalancedBatchSampler(np.random.default_rng(0).integers(1, 300, size=200), max_tokens=500, seed=3)
+    report["sampler"] = {"num_replicas": sampler.num_replicas, "rank": sampler.rank, "batches": list(sampler)}
     with open(out, "w") as f:
         json.dump(report, f)
     dist.barrier()

@@ -28,6 +28,8 @@ def free_port():
 def gloo_run(tmp_path_factory):
     if not dist.is_available() or not dist.is_gloo_available():
         pytest.skip("torch.distributed with gloo is not available")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method")
     world, tmp, port = 4, tmp_path_factory.mktemp("gloo"), free_port()
     # fork: the children start with torch and fulcrum already imported (no CUDA is initialised here);
     # every child has a 60 s collective timeout and the parent kills what is left after 120 s.
@@ -74,6 +76,17 @@ def test_every_sample_exactly_once_with_its_content(gloo_run):
     assert max(got) == pytest.approx(plan.makespan)
     before = [sum(cost(L) for L in rep["local_lengths"]) for rep in gloo_run]
     assert max(got) < max(before)
+
+
+def test_sampler_defaults_from_the_group(gloo_run):
+    world = len(gloo_run)
+    assert [rep["sampler"]["rank"] for rep in gloo_run] == list(range(world))
+    assert all(rep["sampler"]["num_replicas"] == world for rep in gloo_run)
+    batches = [rep["sampler"]["batches"] for rep in gloo_run]
+    assert len({len(b) for b in batches}) == 1
+    seen = [i for b in batches for mb in b for i in mb]
+    assert sorted(set(seen)) == list(range(200))
+    assert len(seen) - 200 <= world - 1  # DistributedSampler-style repeats fill empty last micro-batches
 
 
 def test_return_to_owner(gloo_run):
