@@ -297,23 +297,24 @@ class PackedCollator:
         self.labels_from_input_ids = bool(labels_from_input_ids)
 
     def __call__(self, samples: Sequence[Any]) -> dict[str, Any]:
-        ids = [_tokens(s, "input_ids") for s in samples]
-        for i, t in enumerate(ids):
+        where = "PackedCollator"
+        ids: list[torch.Tensor] = []
+        for i, s in enumerate(samples):
+            t = _tokens(s, "input_ids")
             if t is None:
-                raise InvalidInput(f"PackedCollator: samples[{i}] has no input_ids")
+                raise InvalidInput(f"{where}: samples[{i}] has no input_ids")
+            ids.append(t)
         labels = [_tokens(s, "labels") for s in samples]
         has_labels = any(x is not None for x in labels)
         if has_labels:
             for i, (a, b) in enumerate(zip(ids, labels)):
-                if b is None or b.numel() != a.numel():  # type: ignore[union-attr]
+                if b is None or b.numel() != a.numel():
                     got = "none" if b is None else b.numel()
-                    raise InvalidInput(f"PackedCollator: samples[{i}] labels: {got} tokens, input_ids: {a.numel()}")  # type: ignore[union-attr]
-        sizes = np.array([t.numel() for t in ids], dtype=np.int64)  # type: ignore[union-attr]
+                    raise InvalidInput(f"{where}: samples[{i}] labels: {got} tokens, input_ids: {a.numel()}")
+        sizes = np.array([t.numel() for t in ids], dtype=np.int64)
         layout = fulcrum.packed_layout([list(range(len(ids)))], sizes, pad_multiple=self.pad_multiple)
-        total = layout.tokens
-        content = int(sizes.sum())
-        pad = total - content
-        flat = torch.cat([t.to(torch.int64) for t in ids]) if ids else torch.zeros(0, dtype=torch.int64)  # type: ignore[union-attr]
+        pad = layout.tokens - int(sizes.sum())
+        flat = torch.cat([t.to(torch.int64) for t in ids]) if ids else torch.zeros(0, dtype=torch.int64)
         # the layout's gather map is the identity on the content tokens (one sequence, documents in
         # order); padding is appended.
         input_ids = torch.cat([flat, torch.full((pad,), self.pad_id, dtype=torch.int64)])
@@ -326,11 +327,11 @@ class PackedCollator:
         }
         if has_labels or self.labels_from_input_ids:
             if has_labels:
-                lab = torch.cat([x.to(torch.int64) for x in labels])  # type: ignore[union-attr]
+                lab = torch.cat([x.to(torch.int64) for x in labels if x is not None])
             else:
                 lab = flat.clone()
                 starts = torch.from_numpy(layout.batch_cu_seqlens[: len(ids)].astype(np.int64))
-                lab[starts[sizes > 0]] = self.label_pad_id
+                lab[starts[torch.from_numpy(sizes > 0)]] = self.label_pad_id
             out["labels"] = torch.cat([lab, torch.full((pad,), self.label_pad_id, dtype=torch.int64)]).unsqueeze(0)
         return out
 
@@ -415,7 +416,9 @@ class Dispatched:
     plan: fulcrum.Partition
     group: Any = None
 
-    def return_to_owner(self, results: Sequence[torch.Tensor], device: Optional[torch.device] = None) -> list[torch.Tensor]:
+    def return_to_owner(
+        self, results: Sequence[torch.Tensor], device: Optional[torch.device] = None
+    ) -> list[torch.Tensor]:
         """Sends ``results[i]`` (one tensor per received sample, any shape, one dtype across ranks)
         back to the owner of ``samples[i]``; returns, on every rank, the results of its own samples in
         its original local order. Collective: every rank calls it."""
@@ -503,7 +506,9 @@ def dispatch(
     dist.all_gather_object(metas, meta, group=group)
     kinds = {(m[1], m[2]) for m in metas if m[1] is not None}
     if len(kinds) > 1:
-        raise InvalidInput(f"{where}: samples differ in dtype or trailing shape across ranks: {sorted(map(str, kinds))}")
+        raise InvalidInput(
+            f"{where}: samples differ in dtype or trailing shape across ranks: {sorted(map(str, kinds))}"
+        )
     dtype_name, trail = kinds.pop() if kinds else ("torch.float32", ())
     dtype = getattr(torch, dtype_name.split(".")[-1])
     counts = [len(m[0]) for m in metas]

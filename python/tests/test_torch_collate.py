@@ -56,7 +56,8 @@ def test_small_examples():
     assert got["position_ids"].tolist() == [[0, 1, 2, 0, 1]]
     assert got["cu_seqlens"].tolist() == [0, 3, 5]
     assert got["max_seqlen"] == 3 and "labels" not in got
-    got = PackedCollator(pad_multiple=4, pad_id=-1)([{"input_ids": [1, 2, 3], "labels": [4, 5, 6]}, {"input_ids": [7, 8], "labels": [9, 10]}])
+    samples = [{"input_ids": [1, 2, 3], "labels": [4, 5, 6]}, {"input_ids": [7, 8], "labels": [9, 10]}]
+    got = PackedCollator(pad_multiple=4, pad_id=-1)(samples)
     assert got["input_ids"].tolist() == [[1, 2, 3, 7, 8, -1, -1, -1]]
     assert got["labels"].tolist() == [[4, 5, 6, 9, 10, -100, -100, -100]]
     assert got["cu_seqlens"].tolist() == [0, 3, 5, 8]
