@@ -29,7 +29,7 @@ import torch.distributed as dist
 import fulcrum
 from fulcrum import InvalidInput
 
-__all__ = ["BalancedBatchSampler", "PackedCollator", "packed_collate", "dispatch", "Dispatched"]
+__all__ = ["BalancedBatchSampler", "PackedCollator", "packed_collate", "dispatch", "Dispatched", "InvalidInput"]
 
 
 def _dist_default(num_replicas: Optional[int], rank: Optional[int], where: str) -> tuple[int, int]:
@@ -351,18 +351,36 @@ def _cost_values(lengths: np.ndarray, cost: Union[str, Callable[[np.ndarray], np
 
 
 def _owner_matching(parts: list[np.ndarray], owner: np.ndarray, lengths: np.ndarray, world: int) -> list[int]:
-    """part -> rank, greedily keeping the most tokens where they are (largest overlap first, ties by
-    index): a permutation of the balanced parts moves less data and keeps the balance."""
-    overlap = np.zeros((world, world), dtype=np.int64)  # [part, rank]
+    """part -> rank keeping many tokens where they are: the balanced parts can go to any rank (the
+    loads stay), so match them to the ranks that already hold most of their tokens. Greedy (largest
+    overlap first, ties by index), then pairwise swaps while one keeps more; never keeps fewer tokens
+    than the identity (part p on rank p). Deterministic. O(world^2 log world + passes * world^2)."""
+    overlap = np.zeros((world, world), dtype=np.int64)  # [part, rank]: tokens (+1 per sample) in place
     for p, items in enumerate(parts):
         if len(items):
             np.add.at(overlap[p], owner[items], lengths[items] + 1)
-    order = sorted(((-int(overlap[p, r]), p, r) for p in range(world) for r in range(world)))
-    to_rank, taken = [-1] * world, [False] * world
-    for _, p, r in order:
+    flat = overlap.ravel()
+    order = np.lexsort((np.arange(flat.size), -flat))
+    to_rank = np.full(world, -1, dtype=np.int64)
+    taken = np.zeros(world, dtype=bool)
+    for k in order.tolist():
+        p, r = divmod(k, world)
         if to_rank[p] < 0 and not taken[r]:
             to_rank[p], taken[r] = r, True
-    return to_rank
+    rows = np.arange(world)
+    for _ in range(16):  # 2-opt: swap the ranks of parts p and q when that keeps more
+        improved = False
+        for p in range(world):
+            gain = overlap[p, to_rank] + overlap[rows, to_rank[p]] - overlap[p, to_rank[p]] - overlap[rows, to_rank]
+            q = int(np.argmax(gain))
+            if gain[q] > 0:
+                to_rank[p], to_rank[q] = to_rank[q], to_rank[p]
+                improved = True
+        if not improved:
+            break
+    if overlap[rows, to_rank].sum() < np.trace(overlap):
+        return list(range(world))
+    return [int(r) for r in to_rank]
 
 
 def _split_flat(buf: torch.Tensor, numels: Sequence[int], shapes: Sequence[tuple[int, ...]]) -> list[torch.Tensor]:
@@ -423,14 +441,20 @@ class Dispatched:
         back to the owner of ``samples[i]``; returns, on every rank, the results of its own samples in
         its original local order. Collective: every rank calls it."""
         where = "Dispatched.return_to_owner"
-        if len(results) != len(self.samples):
-            raise InvalidInput(f"{where}: {len(results)} results for {len(self.samples)} received samples")
         world = dist.get_world_size(self.group)
         me = dist.get_rank(self.group)
-        shapes = [tuple(int(x) for x in t.shape) for t in results]
-        meta = (str(results[0].dtype) if results else None, shapes)
+        error = None
+        if len(results) != len(self.samples):
+            error = f"{len(results)} results for {len(self.samples)} received samples"
+        elif not all(isinstance(t, torch.Tensor) for t in results):
+            error = "results must be tensors"
+        shapes = [tuple(int(x) for x in t.shape) for t in results] if error is None else []
+        meta = (str(results[0].dtype) if results and error is None else None, shapes, error)
         metas: list[Any] = [None] * world
         dist.all_gather_object(metas, meta, group=self.group)
+        for r, m in enumerate(metas):  # raised on every rank, so none waits in a collective
+            if m[2] is not None:
+                raise InvalidInput(f"{where}: rank {r}: {m[2]}")
         dtypes = {m[0] for m in metas if m[0] is not None}
         if len(dtypes) > 1:
             raise InvalidInput(f"{where}: results have different dtypes across ranks: {sorted(dtypes)}")
@@ -490,20 +514,30 @@ def dispatch(
     world = dist.get_world_size(group)
     me = dist.get_rank(group)
     local = list(samples)
+    # a rank's bad input is raised on every rank after the gather (raising before a collective
+    # would leave the other ranks waiting in it)
+    error = None
     for i, t in enumerate(local):
         if not isinstance(t, torch.Tensor) or t.dim() == 0:
-            raise InvalidInput(f"{where}: samples[{i}] must be a tensor with at least one dimension")
-    dtypes = {t.dtype for t in local}
-    trailing = {tuple(t.shape[1:]) for t in local}
-    if len(dtypes) > 1 or len(trailing) > 1:
-        raise InvalidInput(f"{where}: samples must share one dtype and trailing shape, got {dtypes} / {trailing}")
+            error = f"samples[{i}] must be a tensor with at least one dimension"
+            break
+    if error is None:
+        dtypes = sorted({str(t.dtype) for t in local})
+        trailing = sorted({tuple(t.shape[1:]) for t in local})
+        if len(dtypes) > 1 or len(trailing) > 1:
+            error = f"samples must share one dtype and trailing shape, got {dtypes} / {trailing}"
+    ok = error is None and bool(local)
     meta = (
-        [int(t.shape[0]) for t in local],
-        str(local[0].dtype) if local else None,
-        tuple(local[0].shape[1:]) if local else None,
+        [int(t.shape[0]) for t in local] if error is None else [],
+        str(local[0].dtype) if ok else None,
+        tuple(local[0].shape[1:]) if ok else None,
+        error,
     )
     metas: list[Any] = [None] * world
     dist.all_gather_object(metas, meta, group=group)
+    for r, m in enumerate(metas):
+        if m[3] is not None:
+            raise InvalidInput(f"{where}: rank {r}: {m[3]}")
     kinds = {(m[1], m[2]) for m in metas if m[1] is not None}
     if len(kinds) > 1:
         raise InvalidInput(

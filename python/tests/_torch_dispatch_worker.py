@@ -54,6 +54,25 @@ def run(rank, world, port, out):
         "same_again": again.ids == d.ids and np.array_equal(again.assignment, d.assignment),
         "list_all_to_all": list_a2a,
     }
+    # no part-to-rank matching, and a callable cost: the same exactly-once contract
+    plain = ft.dispatch(mine, keep_local=False, cost=lambda L: L.astype(float) ** 1.5)
+    report["plain_ids"] = plain.ids
+    report["plain_assignment"] = plain.assignment.tolist()
+    report["plain_ok"] = all(
+        int(t[0, 0]) == 1000 * src + i and t.shape[0] == plain.lengths[g]
+        for t, (src, i), g in zip(plain.samples, plain.sources, plain.ids)
+    )
+    # bad input on one rank is raised on every rank (nobody is left waiting in a collective)
+    errors = []
+    try:
+        ft.dispatch(mine + ([torch.tensor(1.0)] if rank == 2 else []))
+    except ft.InvalidInput as e:
+        errors.append(str(e))
+    try:
+        d.return_to_owner(results[:-1] if rank == 0 and results else results)
+    except ft.InvalidInput as e:
+        errors.append(str(e))
+    report["errors"] = errors
     # the sampler takes num_replicas and rank from the initialised group
     sampler = ft.BalancedBatchSampler(np.random.default_rng(0).integers(1, 300, size=200), max_tokens=500, seed=3)
     report["sampler"] = {"num_replicas": sampler.num_replicas, "rank": sampler.rank, "batches": list(sampler)}

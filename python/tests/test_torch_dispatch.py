@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """fulcrum.torch.dispatch in a real 4-process gloo group (subprocesses, a free port, timeouts)."""
 
+import itertools
 import json
 import multiprocessing
 import socket
@@ -87,6 +88,47 @@ def test_sampler_defaults_from_the_group(gloo_run):
     seen = [i for b in batches for mb in b for i in mb]
     assert sorted(set(seen)) == list(range(200))
     assert len(seen) - 200 <= world - 1  # DistributedSampler-style repeats fill empty last micro-batches
+
+
+def test_plain_dispatch_and_kept_tokens(gloo_run):
+    lengths = np.array([L for rep in gloo_run for L in rep["local_lengths"]])
+    owner = np.repeat(np.arange(len(gloo_run)), [len(rep["local_lengths"]) for rep in gloo_run])
+    assert sorted(g for rep in gloo_run for g in rep["plain_ids"]) == list(range(len(lengths)))
+    assert all(rep["plain_ok"] for rep in gloo_run)
+    assert all(rep["plain_assignment"] == gloo_run[0]["plain_assignment"] for rep in gloo_run)
+    # keep_local moves no more tokens than part p -> rank p (for the same plan)
+    kept = int(lengths[np.array(gloo_run[0]["assignment"]) == owner].sum())
+    plan = fulcrum.balance(lengths, len(gloo_run), cost="attention")
+    identity = int(lengths[plan.parts.assignment(len(lengths)) == owner].sum())
+    assert kept >= identity
+
+
+def test_bad_input_raises_on_every_rank(gloo_run):
+    for rep in gloo_run:
+        assert len(rep["errors"]) == 2, rep["errors"]
+        assert "rank 2: samples[" in rep["errors"][0] and "at least one dimension" in rep["errors"][0]
+        assert "rank 0:" in rep["errors"][1] and "results for" in rep["errors"][1]
+
+
+def test_owner_matching_against_identity_and_brute_force():
+    rng = np.random.default_rng(4)
+    for world in (1, 2, 3, 4, 5, 6, 16):
+        for _ in range(5):
+            n = 6 * world
+            lengths = rng.integers(1, 100, size=n)
+            owner = rng.integers(0, world, size=n)
+            assign = rng.integers(0, world, size=n)
+            parts = [np.flatnonzero(assign == p) for p in range(world)]
+            w = np.zeros((world, world), dtype=np.int64)  # tokens + 1 per sample of part p on rank r
+            for i in range(n):
+                w[assign[i], owner[i]] += lengths[i] + 1
+            to_rank = ft._owner_matching(parts, owner, lengths, world)
+            assert sorted(to_rank) == list(range(world))
+            kept = sum(int(w[p, to_rank[p]]) for p in range(world))
+            assert kept >= int(np.trace(w))
+            if world <= 6:
+                best = max(sum(int(w[p, q[p]]) for p in range(world)) for q in itertools.permutations(range(world)))
+                assert 2 * kept >= best  # at least half the optimum (greedy's guarantee), usually equal
 
 
 def test_return_to_owner(gloo_run):
