@@ -88,10 +88,10 @@ class BalancedBatchSampler:
         micro-batch of its own, over the cap).
 
     Every rank yields the same number of micro-batches (``len(sampler)``, the whole epoch's count
-    also after ``load_state_dict``). Per step (all but the
-    last), with max_tokens and up to 16 x M micro-batches per step, the heaviest and lightest rank
-    differ by at most ``micro_batches_per_step`` times the longest sample in that step (in practice
-    far less: the tests check the bound).
+    also after ``load_state_dict``). Per step (all but the last), with max_tokens and up to 16
+    micro-batches per step (num_replicas x M), the heaviest and lightest rank differ by at most
+    ``micro_batches_per_step`` times the longest sample in that step once pack_for_ranks' local
+    search has converged (in practice a few tokens: the tests check the bound).
     """
 
     def __init__(
@@ -503,8 +503,8 @@ def dispatch(
     with :func:`fulcrum.balance` over the global samples (``cost``: identity (tokens), linear,
     attention, or a callable from a numpy array of lengths to costs; ``equal_counts``; deterministic),
     and the samples move with one ``all_to_all_single`` on flattened buffers (gloo implements
-    all_to_all_single but not the list ``all_to_all``; the lengths, dtype and shapes travel with one
-    ``all_gather_object``). ``keep_local``: the balanced parts are matched to ranks so that as many
+    all_to_all_single; the list ``all_to_all`` only since 2026, pytorch/pytorch#88245; the lengths,
+    dtype and shapes travel with one ``all_gather_object``). ``keep_local``: the balanced parts are matched to ranks so that as many
     tokens as possible stay where they are (greedy; the loads are unchanged). Collective: every rank
     of the group calls it. Not differentiable (use it on data, before the model).
     """
