@@ -504,9 +504,11 @@ def dispatch(
     attention, or a callable from a numpy array of lengths to costs; ``equal_counts``; deterministic),
     and the samples move with one ``all_to_all_single`` on flattened buffers (gloo implements
     all_to_all_single; the list ``all_to_all`` only since 2026, pytorch/pytorch#88245; the lengths,
-    dtype and shapes travel with one ``all_gather_object``). ``keep_local``: the balanced parts are matched to ranks so that as many
-    tokens as possible stay where they are (greedy; the loads are unchanged). Collective: every rank
-    of the group calls it. Not differentiable (use it on data, before the model).
+    dtype and shapes travel with one ``all_gather_object``). ``keep_local``: the balanced parts are
+    matched to ranks so that many tokens stay where they are (greedy, then pairwise swaps; never
+    fewer than part p on rank p; the loads are unchanged). Bad input on any rank raises InvalidInput
+    on every rank, naming the rank. Collective: every rank of the group calls it. Not
+    differentiable (use it on data, before the model).
     """
     where = "dispatch"
     if not (dist.is_available() and dist.is_initialized()):
