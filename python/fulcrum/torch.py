@@ -19,6 +19,7 @@ Pure Python on top of the fulcrum binding; ``import fulcrum`` never imports torc
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
@@ -230,17 +231,32 @@ class BalancedBatchSampler:
         return {
             "epoch": self.epoch,
             "batches": self._yielded if batches_consumed is None else int(batches_consumed),
+            **self._identity(),
+        }
+
+    def _identity(self) -> dict[str, Any]:
+        """What must match for a state to resume here (the plan depends on all of it but the rank)."""
+        return {
             "seed": self.seed,
             "num_replicas": self.num_replicas,
             "samples": len(self.lengths),
+            "lengths_crc32": zlib.crc32(self.lengths.tobytes()),
+            "max_tokens": self.max_tokens,
+            "batch_size": self.batch_size,
+            "micro_batches_per_step": self.micro_batches_per_step,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+            "pad_empty": self.pad_empty,
+            "cost": self.cost,
+            "oversize": self.oversize,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """The next iteration yields exactly the micro-batches after ``state['batches']`` of its epoch."""
         where = "BalancedBatchSampler.load_state_dict"
-        for key, mine in (("seed", self.seed), ("num_replicas", self.num_replicas), ("samples", len(self.lengths))):
-            if key in state and int(state[key]) != mine:
-                raise InvalidInput(f"{where}: {key} = {state[key]} in the state, {mine} in this sampler")
+        for key, mine in self._identity().items():
+            if key in state and state[key] != mine:
+                raise InvalidInput(f"{where}: {key} = {state[key]!r} in the state, {mine!r} in this sampler")
         batches = int(state["batches"])
         if batches < 0:
             raise InvalidInput(f"{where}: batches = {batches}: is negative")

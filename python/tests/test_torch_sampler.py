@@ -159,8 +159,25 @@ def test_resume_yields_exactly_the_rest(k):
     # an explicit consumed count (a DataLoader with workers runs ahead of the training loop)
     fresh.load_state_dict(s.state_dict(batches_consumed=2))
     assert list(fresh) == full[2:]
-    with pytest.raises(fulcrum.InvalidInput, match="seed"):
+    with pytest.raises(fulcrum.InvalidInput, match="seed = 9 in the state, 1 in this sampler"):
         BalancedBatchSampler(L, num_replicas=4, rank=2, max_tokens=1024, seed=1).load_state_dict(state)
+    with pytest.raises(fulcrum.InvalidInput, match="max_tokens"):
+        BalancedBatchSampler(L, num_replicas=4, rank=2, max_tokens=2048, seed=9).load_state_dict(state)
+    with pytest.raises(fulcrum.InvalidInput, match="lengths_crc32"):
+        BalancedBatchSampler(L + 1, num_replicas=4, rank=2, max_tokens=1024, seed=9).load_state_dict(state)
+    # another rank of the same run may load it (the rank is not part of the state's identity)
+    other = BalancedBatchSampler(L, num_replicas=4, rank=0, max_tokens=1024, seed=9)
+    other.load_state_dict(state)
+    assert len(list(other)) == len(full) - k
+
+
+def test_lengths_as_tensor_list_or_dataset_agree():
+    L = lengths_of(150, seed=8)
+    kw = dict(max_tokens=1500, num_replicas=3, rank=1, seed=2)
+    ref = list(BalancedBatchSampler(L, **kw))
+    assert list(BalancedBatchSampler(torch.from_numpy(L), **kw)) == ref
+    assert list(BalancedBatchSampler(L.tolist(), **kw)) == ref
+    assert list(BalancedBatchSampler(dataset=[torch.zeros(int(n)) for n in L], length_fn=len, **kw)) == ref
 
 
 def test_bad_input_names_the_field():
