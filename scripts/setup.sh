@@ -37,11 +37,14 @@ ensure_old_cmake() {
 }
 
 # ensure_python_venv: a cached venv with what the Python package stage needs (nanobind,
-# scikit-build-core, numpy, pytest, hypothesis from PyPI), made with Debian's python3 when present.
+# scikit-build-core, numpy, pytest, hypothesis, and torch for fulcrum.torch's tests, from PyPI),
+# made with Debian's python3 when present. torch is the big one (about 5 GB installed, a minute or
+# two to download): scripts/test.sh starts this in the background (start_python_venv_background) so
+# it overlaps the C++ build, and scripts/test-extra.sh waits for it (wait_python_venv).
 # Idempotent: a stamp file records the requirement list, and pip runs only when it changed.
 # Returns 1 (after saying why) when PyPI or venv is unavailable; the caller skips the stage then.
 FULCRUM_PY_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/fulcrum/pyvenv"
-FULCRUM_PY_REQUIREMENTS=("nanobind>=2.0" "scikit-build-core>=0.10" "numpy>=1.21" "pytest" "hypothesis")
+FULCRUM_PY_REQUIREMENTS=("nanobind>=2.0" "scikit-build-core>=0.10" "numpy>=1.21" "pytest" "hypothesis" "torch")
 ensure_python_venv() {
   local stamp="$FULCRUM_PY_VENV/.fulcrum-requirements" want python=python3
   want=$(printf '%s\n' "${FULCRUM_PY_REQUIREMENTS[@]}")
@@ -58,6 +61,45 @@ ensure_python_venv() {
   echo "setup: the Python venv could not be made (no python3-venv, or PyPI unreachable)"
   rm -rf "$FULCRUM_PY_VENV"
   return 1
+}
+
+# start_python_venv_background [DIR]: runs ensure_python_venv in the background, its output in
+# DIR/pyvenv.log (DIR defaults to build), its exit status written to DIR/pyvenv.status when it ends.
+# Exports FULCRUM_PYVENV_PID and FULCRUM_PYVENV_DIR so that wait_python_venv, in this shell or in a
+# child script (scripts/test-extra.sh), can wait for it.
+start_python_venv_background() {
+  local dir="${1:-build}"
+  mkdir -p "$dir"
+  rm -f "$dir/pyvenv.status"
+  (
+    rc=0
+    ensure_python_venv || rc=$?
+    printf '%s\n' "$rc" >"$dir/pyvenv.status.tmp" && mv "$dir/pyvenv.status.tmp" "$dir/pyvenv.status"
+  ) >"$dir/pyvenv.log" 2>&1 </dev/null &
+  FULCRUM_PYVENV_PID=$!
+  FULCRUM_PYVENV_DIR="$dir"
+  export FULCRUM_PYVENV_PID FULCRUM_PYVENV_DIR
+}
+
+# wait_python_venv: ensure_python_venv's result. When start_python_venv_background ran (in this
+# shell or a parent: FULCRUM_PYVENV_PID is set), waits for that job (polling its pid: a child script
+# cannot `wait` for its parent's job), shows its log and returns its status; otherwise (the script
+# runs alone, or the job left no status) runs ensure_python_venv in the foreground.
+wait_python_venv() {
+  if [ -n "${FULCRUM_PYVENV_PID:-}" ]; then
+    local dir="${FULCRUM_PYVENV_DIR:-build}" waited=0
+    while kill -0 "$FULCRUM_PYVENV_PID" 2>/dev/null && [ ! -f "$dir/pyvenv.status" ]; do
+      [ "$waited" = 0 ] && echo "   waiting for the Python venv (background job $FULCRUM_PYVENV_PID, log $dir/pyvenv.log)"
+      waited=1
+      sleep 1
+    done
+    if [ -f "$dir/pyvenv.status" ]; then
+      [ -s "$dir/pyvenv.log" ] && sed 's/^/   /' "$dir/pyvenv.log"
+      return "$(cat "$dir/pyvenv.status")"
+    fi
+    echo "   the background Python venv job left no status; running it now"
+  fi
+  ensure_python_venv
 }
 
 # Configure options for the components this machine can build.

@@ -7,10 +7,12 @@
 #     plus bounded libFuzzer runs of every fuzz target (CTest label "fuzz"; FULCRUM_FUZZ_SECONDS per
 #     target, default 45).
 #  3. the Python package (python/, docs/python.md): `pip install ./python` into a cached venv
-#     (nanobind, scikit-build-core, numpy, pytest, hypothesis from PyPI; the extension's build
+#     (nanobind, scikit-build-core, numpy, pytest, hypothesis, torch from PyPI; the extension's build
 #     directory build/python is kept, so an unchanged binding is not recompiled) and its pytest suite
-#     (unit, hypothesis properties, parity with a C++ driver). Skipped, saying so, when the venv
-#     cannot be made (no PyPI).
+#     (unit, hypothesis properties, parity with a C++ driver, fulcrum.torch with a 4-process gloo
+#     group). Skipped, saying so, when the venv cannot be made (no PyPI). Under scripts/test.sh the
+#     venv is made by a background job started before the C++ build; this stage waits for it
+#     (wait_python_venv); run alone, this script makes it itself.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -85,7 +87,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build/asan -LE "gpu|nccl|package|docs|compile_fail|example" -j "$jobs" --output-on-failure --timeout 1500
 echo "== $(date -u +%T) Python package: pip install ./python, then pytest"
 ensure_packages python3-venv python3-dev
-if ensure_python_venv; then
+if wait_python_venv; then
   # --no-build-isolation: build with the venv's nanobind and scikit-build-core (no download per run).
   CMAKE_BUILD_PARALLEL_LEVEL="$jobs" "$FULCRUM_PY_VENV/bin/pip" install -q --disable-pip-version-check \
     --no-build-isolation --force-reinstall --no-deps --config-settings=build-dir="$root/build/python" ./python \

@@ -13,6 +13,13 @@ source scripts/setup.sh
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
+if [ "$quick" = 0 ]; then
+  # The Python stage's venv (torch is ~5 GB from PyPI) downloads in the background while C++ builds;
+  # scripts/test-extra.sh waits for it (wait_python_venv). python3-venv first: the venv needs it.
+  ensure_packages python3-venv python3-dev
+  start_python_venv_background build
+  echo "== $(date -u +%T) Python venv: installing in the background (job $FULCRUM_PYVENV_PID, log build/pyvenv.log)"
+fi
 ensure_packages "${FULCRUM_BASE_PACKAGES[@]}" "${FULCRUM_TEST_PACKAGES[@]}"
 ensure_old_cmake
 mkdir -p build
