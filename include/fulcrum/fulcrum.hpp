@@ -4,7 +4,8 @@
 /// and no `<filesystem>`, `<thread>` or `<iostream>` in its closure.
 ///
 /// What it holds: the vocabulary (core/, concepts/) and the front doors: pack(), pack_for_ranks(),
-/// packing bounds and multi-constraint packing; balance(), balance_two_level(), balance_phases(),
+/// packing bounds and multi-constraint packing; balance() (additive and group cost models),
+/// balance_two_level(), balance_phases(),
 /// post_balance(); the pipeline and recompute searches; the communicator concepts, any_communicator,
 /// collectives, single_rank; dispatch.
 ///
@@ -55,6 +56,7 @@
 
 // balancing
 #include "fulcrum/balance/balance.hpp"
+#include "fulcrum/balance/grouped.hpp"
 #include "fulcrum/balance/options.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/balance/phases.hpp"
@@ -77,8 +79,6 @@
 #include "fulcrum/dispatch/dispatch.hpp"
 #include "fulcrum/dispatch/node_aware.hpp"
 #include "fulcrum/dispatch/return_results.hpp"
-
-
 
 // Opt-in modules, included by name (they stay out of the umbrella so that its compiled-mode parse
 // keeps within bench/compile_time.sh --check): runtime/streaming_batcher.hpp, runtime/epoch_plan.hpp,

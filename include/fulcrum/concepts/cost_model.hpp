@@ -5,7 +5,8 @@
 /// cost_model_for<M, Item>:
 ///   1. `m(item)` is callable on a `const M&` with a `const Item&`, without side effects;
 ///   2. it returns an arithmetic type (not bool), the cost of that item;
-///   3. a group's cost is the sum of its items' costs (use a group model such as padded_cost otherwise).
+///   3. a group's cost is the sum of its items' costs (otherwise use a group model such as padded_cost,
+///      balance/grouped.hpp).
 /// A model returning anything else is rejected at compile time with this concept in the message.
 /// @see linear_cost, attention_cost, composite_cost, projected_cost in core/cost_model.hpp
 #pragma once
