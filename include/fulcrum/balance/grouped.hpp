@@ -9,8 +9,8 @@
 ///
 /// The same front door as balance.hpp (items, k, options, cost, proj; the same `partition`
 /// result), chosen when `cost` is a group_cost_model: callable on a std::span<const double> (the
-/// values proj(item) of one part, in index order) and NOT on a single value. The model must be
-/// monotone: adding an item to a part never lowers its cost.
+/// values proj(item) of one part, in index order) and NOT on a single value (core/group_cost.hpp).
+/// The model must be monotone: adding an item to a part never lowers its cost.
 ///
 /// Padded-form models (padded_cost, padded_attention_cost, any model with `cost_of(count,
 /// longest)`): EXACT for every algorithm but karmarkar_karp and multifit. Some optimal plan gives
@@ -65,116 +65,12 @@
 #include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/enum_names.hpp"
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/group_cost.hpp"
 #include "fulcrum/core/validate.hpp"
 
 namespace fulcrum {
 
-/// M prices a whole part from its items' values (see file docs); it does not price one value.
-template <class M>
-concept group_cost_model = std::regular_invocable<const M&, std::span<const double>> &&
-    arithmetic<std::invoke_result_t<const M&, std::span<const double>>> && !cost_model_for<M, double>;
-
-/// A group model with an O(1) incremental form: `cost(state)` after `add(state, v)` for each value
-/// of a part equals the model on that part's values, bit for bit.
-template <class M>
-concept incremental_group_cost = group_cost_model<M> && std::default_initializable<typename M::group_state> &&
-    requires(const M& m, typename M::group_state& s, const typename M::group_state& cs, double v) {
-  m.add(s, v);
-  { m.cost(cs) } -> std::convertible_to<cost_t>;
-};
-
-/// A group model that states a lower bound on the best makespan over k parts, given the values
-/// sorted descending.
-template <class M>
-concept group_cost_with_bound = requires(const M& m, std::span<const double> sorted_desc, std::size_t k) {
-  { m.lower_bound(sorted_desc, k) } -> std::convertible_to<cost_t>;
-};
-
-/// A group model of the padded form: a part of `count` items whose longest value is `longest`
-/// costs `m.cost_of(count, longest)` (bit for bit what the model gives on the part's values),
-/// non-decreasing in both. For these, balance() is exact (see file docs).
-template <class M>
-concept padded_group_cost = group_cost_model<M> && requires(const M& m, std::size_t count, double longest) {
-  { m.cost_of(count, longest) } -> std::convertible_to<cost_t>;
-};
-
 namespace detail {
-
-/// max over m of ceil(m/k) * f(v_m) and (sum_i f(v_i)) / k (less a 1e-12 margin): a lower bound for
-/// any model whose part cost is count * f(longest) with f non-decreasing (padded models).
-template <class F>
-cost_t padded_lower_bound(std::span<const double> sorted_desc, std::size_t k, F f) {
-  cost_t best = 0, sum = 0;
-  for (std::size_t m = 1; m <= sorted_desc.size(); ++m) {
-    const double fv = f(sorted_desc[m - 1]);
-    const double count = static_cast<double>((m + k - 1) / k);
-    best = std::max(best, count * fv);
-    sum += fv;
-  }
-  return std::max(best, sum / static_cast<double>(k) * (1.0 - 1e-12));
-}
-
-}  // namespace detail
-
-/// Padded micro-batch under a length model f: count x f(longest). f = attention_cost{a, b, c}.
-struct padded_attention_cost {
-  double a = 1.0;
-  double b = 1.0 / 4096.0;
-  double c = 0.0;
-
-  struct group_state {
-    double longest = 0;
-    std::size_t count = 0;
-  };
-  void add(group_state& s, double v) const noexcept {
-    s.longest = std::max(s.longest, v);
-    ++s.count;
-  }
-  [[nodiscard]] cost_t cost_of(std::size_t count, double longest) const noexcept {
-    return count == 0 ? 0.0 : static_cast<double>(count) * attention_cost{a, b, c}(longest);
-  }
-  [[nodiscard]] cost_t cost(const group_state& s) const noexcept { return cost_of(s.count, s.longest); }
-  [[nodiscard]] cost_t operator()(std::span<const double> values) const noexcept {
-    group_state s;
-    for (double v : values) add(s, v);
-    return cost(s);
-  }
-  [[nodiscard]] cost_t lower_bound(std::span<const double> sorted_desc, std::size_t k) const {
-    return detail::padded_lower_bound(sorted_desc, k, [this](double v) { return attention_cost{a, b, c}(v); });
-  }
-};
-
-namespace detail {
-
-/// The padded-model hooks for padded_cost (core/cost_model.hpp), which keeps its range form.
-struct padded_cost_group {
-  double per_token = 1.0;
-  struct group_state {
-    double longest = 0;
-    std::size_t count = 0;
-  };
-  void add(group_state& s, double v) const noexcept {
-    s.longest = std::max(s.longest, v);
-    ++s.count;
-  }
-  [[nodiscard]] cost_t cost_of(std::size_t count, double longest) const noexcept {
-    return per_token * longest * static_cast<double>(count);
-  }
-  [[nodiscard]] cost_t cost(const group_state& s) const noexcept { return cost_of(s.count, s.longest); }
-  [[nodiscard]] cost_t operator()(std::span<const double> values) const { return padded_cost{per_token}(values); }
-  [[nodiscard]] cost_t lower_bound(std::span<const double> sorted_desc, std::size_t k) const {
-    return padded_lower_bound(sorted_desc, k, [this](double v) { return per_token * v; });
-  }
-};
-
-/// padded_cost is balanced through its hooks; any other model as it is.
-template <class M>
-auto group_model_of(const M& m) {
-  if constexpr (std::same_as<M, padded_cost>)
-    return padded_cost_group{m.per_token};
-  else
-    return m;
-}
 
 /// Exact balancing under a padded-form model. Some optimal plan gives each part an interval of
 /// the values sorted descending (parts ordered by their longest item: the items longer than a
@@ -281,7 +177,7 @@ template <group_cost_model M>
 class grouped_balancer {
  public:
   grouped_balancer(std::span<const double> values, std::size_t k, const balance_options& opts, const M& model)
-      : values_(values), k_(k), opts_(opts), model_(model), part_of_(values.size(), 0), members_(k) {}
+      : values_(values), k_(k), opts_(opts), model_(model), part_of_(values.size(), 0), parts_(values, model, k) {}
 
   partition run() {
     const std::size_t n = values_.size();
@@ -311,7 +207,7 @@ class grouped_balancer {
     partition p;
     p.parts = grouping::from_assignment(std::span<const index_type>(part_of_), k_);
     p.loads.resize(k_);
-    for (std::size_t g = 0; g < k_; ++g) p.loads[g] = part_cost(g);
+    for (std::size_t g = 0; g < k_; ++g) p.loads[g] = parts_.cost(g);
     p.makespan = *std::max_element(p.loads.begin(), p.loads.end());
     p.lower_bound = exact ? p.makespan : bound;  // the interval search proves its makespan optimal
     p.proven_optimal = exact || p.makespan <= bound;
@@ -339,31 +235,11 @@ class grouped_balancer {
     return bound;
   }
 
-  /// The model on part g's values in index order (members_ is kept sorted).
-  cost_t part_cost(std::size_t g) {
-    scratch_.clear();
-    for (index_type i : members_[g]) scratch_.push_back(values_[i]);
-    return checked(static_cast<cost_t>(model_(std::span<const double>(scratch_))), g);
-  }
-  /// The model on part g's values with `out` removed (if not none) and `in` added (if not none).
-  cost_t part_cost_with(std::size_t g, index_type out, index_type in) {
-    scratch_.clear();
-    bool placed = in == none;
-    for (index_type i : members_[g]) {
-      if (!placed && in < i) {
-        scratch_.push_back(values_[in]);
-        placed = true;
-      }
-      if (i != out) scratch_.push_back(values_[i]);
-    }
-    if (!placed) scratch_.push_back(values_[in]);
-    return checked(static_cast<cost_t>(model_(std::span<const double>(scratch_))), g);
-  }
-
   bool may_grow(std::size_t g, std::size_t at_ceil) const {
     if (!opts_.equal_counts) return true;
     const std::size_t n = values_.size(), floor = n / k_, extra = n % k_;
-    return members_[g].size() < floor || (members_[g].size() == floor && at_ceil < extra);
+    const std::size_t size = parts_.members()[g].size();
+    return size < floor || (size == floor && at_ceil < extra);
   }
 
   void greedy(std::span<const index_type> order) {
@@ -390,7 +266,7 @@ class grouped_balancer {
         cost_t best_cost = 0;
         for (std::size_t g = 0; g < k_; ++g) {
           if (!may_grow(g, at_ceil)) continue;
-          const cost_t c = part_cost_with(g, none, i);
+          const cost_t c = parts_.cost_with(g, group_parts<M>::none, i);
           if (best == k_ || c < best_cost) best = g, best_cost = c;
         }
         place(i, best, at_ceil, n);
@@ -399,71 +275,26 @@ class grouped_balancer {
   }
 
   void place(index_type i, std::size_t g, std::size_t& at_ceil, std::size_t n) {
-    auto& m = members_[g];
-    m.insert(std::upper_bound(m.begin(), m.end(), i), i);
+    parts_.insert(i, g);
     part_of_[i] = static_cast<index_type>(g);
-    if (opts_.equal_counts && n % k_ != 0 && m.size() == n / k_ + 1) ++at_ceil;
+    if (opts_.equal_counts && n % k_ != 0 && parts_.members()[g].size() == n / k_ + 1) ++at_ceil;
   }
 
-  void move(index_type i, std::size_t from, std::size_t to) {
-    auto& f = members_[from];
-    f.erase(std::lower_bound(f.begin(), f.end(), i));
-    auto& t = members_[to];
-    t.insert(std::upper_bound(t.begin(), t.end(), i), i);
-    part_of_[i] = static_cast<index_type>(to);
-  }
-
-  /// Moves and swaps out of the costliest part while one lowers it (see file docs).
+  /// Moves (not under equal_counts) and swaps out of the costliest part (file docs).
   void improve(cost_t bound) {
-    const auto start = std::chrono::steady_clock::now();
-    const bool timed = opts_.limits.time != std::chrono::milliseconds::max();
-    std::vector<cost_t> cost(k_);
-    for (std::size_t g = 0; g < k_; ++g) cost[g] = part_cost(g);
-    for (std::uint64_t step = 0; step < opts_.limits.nodes; ++step) {
-      if (timed && step % 64 == 0 && std::chrono::steady_clock::now() - start >= opts_.limits.time) return;
-      const auto top = static_cast<std::size_t>(std::max_element(cost.begin(), cost.end()) - cost.begin());
-      if (cost[top] <= bound) return;
-      if (!improve_once(top, cost)) return;
-    }
+    const bool moves = !opts_.equal_counts;
+    parts_.improve(
+        bound, opts_.limits.nodes, opts_.limits.time, [&](index_type, std::size_t, std::size_t) { return moves; },
+        [](index_type, std::size_t, index_type, std::size_t) { return true; },
+        [&](index_type i, std::size_t, std::size_t to) { part_of_[i] = static_cast<index_type>(to); });
   }
 
-  bool improve_once(std::size_t top, std::vector<cost_t>& cost) {
-    const std::vector<index_type> from = members_[top];
-    for (std::size_t g = 0; g < k_; ++g) {
-      if (g == top) continue;
-      for (index_type a : from) {
-        if (!opts_.equal_counts) {  // move a: top -> g
-          const cost_t ct = part_cost_with(top, a, none), cg = part_cost_with(g, none, a);
-          if (std::max(ct, cg) < cost[top]) {
-            move(a, top, g);
-            cost[top] = ct, cost[g] = cg;
-            return true;
-          }
-        }
-        const std::vector<index_type> other = members_[g];
-        for (index_type b : other) {  // swap a <-> b
-          if (values_[b] >= values_[a]) continue;
-          const cost_t ct = part_cost_with(top, a, b), cg = part_cost_with(g, b, a);
-          if (std::max(ct, cg) < cost[top]) {
-            move(a, top, g);
-            move(b, g, top);
-            cost[top] = ct, cost[g] = cg;
-            return true;
-          }
-        }
-      }
-    }
-    return false;
-  }
-
-  static constexpr index_type none = std::numeric_limits<index_type>::max();
   std::span<const double> values_;
   std::size_t k_;
   const balance_options& opts_;
   const M& model_;
   std::vector<index_type> part_of_;
-  std::vector<std::vector<index_type>> members_;
-  std::vector<double> scratch_;
+  group_parts<M> parts_;
 };
 
 }  // namespace detail
