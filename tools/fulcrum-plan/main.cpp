@@ -257,6 +257,28 @@ int main(int argc, char** argv) {
     status = fplan::cmd_stream(st, in, out);
   });
 
+  // calibrate
+  fplan::calibrate_settings cal;
+  auto* calibrate = app.add_subcommand(
+      "calibrate", "Fit a cost model (a*L + b*L^2 + c) to measured timings; write it as JSON and plot fit vs data");
+  calibrate->add_option("-i,--input", cal.input,
+                        "Timings CSV: columns tokens,time or text_tokens,image_tiles,time; default: embedded timings");
+  count_option(calibrate, "--samples", cal.samples, 3, lim::max_samples, "Timings in the embedded default data");
+  count_option(calibrate, "--seed", cal.seed, 0, UINT64_MAX, "Seed of the embedded default data");
+  calibrate->add_option("--robust", cal.robust, "Outlier handling: huber (IRLS), trimmed, none")
+      ->check(CLI::IsMember({"huber", "trimmed", "none"}))
+      ->capture_default_str();
+  calibrate->add_flag("--absolute", cal.absolute, "Fit absolute residuals t - pred (default: relative (t - pred)/t)");
+  real_option(calibrate, "--tokens-per-tile", cal.tokens_per_tile, 0, 1e6,
+              "LLM tokens per image tile (text_tokens,image_tiles input)");
+  calibrate->add_option("-o,--output", out.output, "Write the fitted cost model as JSON");
+  calibrate->add_option("--svg", out.svg, "Write a plot of the fit against the timings (SVG)");
+  calibrate->add_flag("-q,--quiet", out.quiet, "Print nothing but errors");
+  calibrate->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_calibrate(cal, out);
+  });
+
   try {
     try {
       app.parse(argc, argv);
