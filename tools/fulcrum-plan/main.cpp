@@ -69,9 +69,14 @@ void add_input_options(CLI::App* cmd, fplan::input_options& in) {
 }
 
 void add_cost_options(CLI::App* cmd, fplan::cost_options& c) {
-  cmd->add_option("--cost", c.model, "Cost of a sample of L tokens: tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c)")
-      ->check(CLI::IsMember({"tokens", "linear", "attention"}))
+  cmd->add_option("--cost", c.model,
+                  "Cost of a sample of L tokens: tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c), flops "
+                  "(training FLOPs of --model-config)")
+      ->check(CLI::IsMember({"tokens", "linear", "attention", "flops"}))
       ->capture_default_str();
+  cmd->add_option(
+      "--model-config", c.model_config,
+      "--cost flops: the model's Hugging Face config.json (llama, mistral, qwen2/3, mixtral, gpt_neox, llava)");
   real_option(cmd, "--cost-a", c.a, 0, lim::max_cost_coefficient, "Cost coefficient a");
   real_option(cmd, "--cost-b", c.b, 0, lim::max_cost_coefficient, "Cost coefficient b");
   real_option(cmd, "--cost-c", c.c, 0, lim::max_cost_coefficient, "Cost coefficient c");
