@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include <fulcrum/balance/balance.hpp>
+#include <fulcrum/balance/padded.hpp>
 #include <fulcrum/core/document_cost.hpp>
 #include <fulcrum/core/flops_model.hpp>
 #include <fulcrum/core/rng.hpp>
@@ -111,5 +113,81 @@ TEST_SUITE("cost") {
     // A pack padded to its longest document: count x longest.
     static_assert(cost_model_for<padded_cost, pack>);
     check_instances(padded_cost{1.0}, 3);
+  }
+}
+
+TEST_SUITE("cost") {
+  TEST_CASE("balance_padded is optimal against brute force") {
+    rng g(4);
+    for (int trial = 0; trial < 400; ++trial) {
+      const std::size_t n = g.below(9);
+      const std::size_t k = 1 + g.below(4);
+      std::vector<std::uint32_t> len(n);
+      for (auto& l : len) l = static_cast<std::uint32_t>(g.below(g.uniform() < 0.3 ? 4 : 300));  // ties, zeros
+      const double per_token = trial % 2 == 0 ? 1.0 : 0.5;
+      const partition plan = balance_padded(len, k, per_token);
+      CAPTURE(trial);
+      REQUIRE(plan.parts.size() == k);
+      std::vector<int> seen(n, 0);
+      double makespan = 0;
+      for (std::size_t r = 0; r < k; ++r) {
+        std::uint32_t mx = 0;
+        for (auto i : plan.parts[r]) ++seen[i], mx = std::max(mx, len[i]);
+        const double load = per_token * static_cast<double>(mx) * static_cast<double>(plan.parts[r].size());
+        CHECK(load == plan.loads[r]);
+        makespan = std::max(makespan, load);
+      }
+      for (int s : seen) CHECK(s == 1);
+      CHECK(makespan == plan.makespan);
+      // Every assignment of the n items to k parts.
+      std::size_t total = 1;
+      for (std::size_t i = 0; i < n; ++i) total *= k;
+      double best = 1e300;
+      for (std::size_t code = 0; code < total; ++code) {
+        std::vector<std::uint32_t> mx(k, 0);
+        std::vector<std::size_t> count(k, 0);
+        std::size_t c = code;
+        for (std::size_t i = 0; i < n; ++i, c /= k) mx[c % k] = std::max(mx[c % k], len[i]), ++count[c % k];
+        double worst = 0;
+        for (std::size_t r = 0; r < k; ++r)
+          worst = std::max(worst, per_token * static_cast<double>(mx[r]) * static_cast<double>(count[r]));
+        best = std::min(best, worst);
+      }
+      CHECK(plan.makespan == best);
+      CHECK(plan.lower_bound == best);
+      CHECK(plan.proven_optimal);
+    }
+  }
+
+  TEST_CASE("balance_padded beats balancing by tokens on padded micro-batches") {
+    // W2-like lengths onto 64 micro-batches: balancing the token sums ignores the padding, the
+    // padded optimum puts long items together.
+    rng g(8);
+    std::vector<std::uint32_t> len(4096);
+    for (auto& l : len) l = static_cast<std::uint32_t>(std::clamp(std::round(g.lognormal(500, 1.2)), 16.0, 32768.0));
+    const partition padded = balance_padded(len, 64);
+    const partition by_tokens = balance(len, 64);
+    double by_tokens_padded = 0;
+    for (std::size_t r = 0; r < 64; ++r) {
+      std::uint32_t mx = 0;
+      for (auto i : by_tokens.parts[r]) mx = std::max(mx, len[i]);
+      by_tokens_padded =
+          std::max(by_tokens_padded, static_cast<double>(mx) * static_cast<double>(by_tokens.parts[r].size()));
+    }
+    CHECK(padded.makespan < by_tokens_padded);
+  }
+
+  TEST_CASE("balance_padded rejects bad input naming the field") {
+    const std::vector<int> len{3, -1, 2};
+    CHECK_THROWS_WITH_AS(static_cast<void>(balance_padded(len, 2)), doctest::Contains("lengths[1] = -1: is negative"),
+                         invalid_input);
+    const std::vector<int> ok{3, 1, 2};
+    CHECK_THROWS_WITH_AS(static_cast<void>(balance_padded(ok, 0)), doctest::Contains("k = 0"), invalid_input);
+    CHECK_THROWS_WITH_AS(static_cast<void>(balance_padded(ok, 2, -1.0)), doctest::Contains("per_token = -1"),
+                         invalid_input);
+    const std::vector<std::uint64_t> huge{std::uint64_t{1} << 52, 1, 1};
+    CHECK_THROWS_WITH_AS(static_cast<void>(balance_padded(huge, 2)), doctest::Contains("exceeds 2^53"), invalid_input);
+    const std::vector<int> none;
+    CHECK(balance_padded(none, 3).makespan == 0.0);
   }
 }
