@@ -11,8 +11,10 @@
 //                       samples of the workload: true FLOPs / 400 TFLOP/s, 5% noise, 1% stragglers;
 //                       W2 features [L, L^2, 1], W1 [L, L^2, image tiles, 1].
 // Then how closely the fit recovers the hidden truth's coefficients. Plain program (no Google
-// Benchmark timing loop): prints two markdown tables. Run: build/bench/bench_cost_models [n]
+// Benchmark timing loop): prints three markdown tables, the last one balance_padded against
+// balance() by tokens on padded W2 micro-batches. Run: build/bench/bench_cost_models [n]
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include <fulcrum/balance/balance.hpp>
+#include <fulcrum/balance/padded.hpp>
 #include <fulcrum/core/cost_fit.hpp>
 #include <fulcrum/core/flops_model.hpp>
 #include <fulcrum/testing/cost_timings.hpp>
@@ -173,6 +176,27 @@ int main(int argc, char** argv) {
     std::printf("| %s | c (fixed; truth 0) | %.3g%% of the mean time | 0 | |\n", r.name.c_str(), 100 * r.c_share);
     std::printf("| %s | fit error | RMS rel. %.2f%% (inliers %.2f%%), %zu outliers | | |\n", r.name.c_str(),
                 100 * r.rms, 100 * r.inlier_rms, r.outliers);
+  }
+  // Padded micro-batches: balance_padded's optimum vs balance() by tokens, then padded.
+  std::printf("\nPadded micro-batches, W2: largest count x longest over the mean tokens per part\n\n");
+  std::printf("| k | balance_padded (optimal) | balance() by tokens, then padded | balance_padded time |\n");
+  std::printf("|---:|---:|---:|---:|\n");
+  const auto w2 = testing::generate_w2(n);
+  double tokens = 0;
+  for (auto l : w2) tokens += l;
+  for (std::size_t k : ks) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const partition padded = balance_padded(w2, k);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const partition by_tokens = balance(w2, k);
+    double worst = 0;
+    for (std::size_t r = 0; r < k; ++r) {
+      std::uint32_t mx = 0;
+      for (auto i : by_tokens.parts[r]) mx = std::max(mx, w2[i]);
+      worst = std::max(worst, static_cast<double>(mx) * static_cast<double>(by_tokens.parts[r].size()));
+    }
+    const double mean = tokens / static_cast<double>(k);
+    std::printf("| %zu | %.3f | %.1f | %.1f ms |\n", k, padded.makespan / mean, worst / mean, ms);
   }
   return 0;
 }
