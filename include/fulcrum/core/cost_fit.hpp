@@ -140,6 +140,9 @@ inline void check_fit_value(std::string_view field, std::size_t i, double v) {
         "fit_cost", "samples", n, "fewer than the " + std::to_string(p) + " features (the fit is underdetermined)"));
   if (!(options.huber_k > 0) || !std::isfinite(options.huber_k))
     throw invalid_input(detail::describe("fit_cost", "huber_k", options.huber_k, "must be positive"));
+  if (!(options.outlier_threshold > 0) || !std::isfinite(options.outlier_threshold))
+    throw invalid_input(
+        detail::describe("fit_cost", "outlier_threshold", options.outlier_threshold, "must be positive"));
   if (!(options.trim_fraction >= 0 && options.trim_fraction < 0.5))
     throw invalid_input(detail::describe("fit_cost", "trim_fraction", options.trim_fraction, "must be in [0, 0.5)"));
   for (std::size_t i = 0; i < n; ++i) {

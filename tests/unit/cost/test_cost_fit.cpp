@@ -215,6 +215,14 @@ TEST_SUITE("cost") {
                          doctest::Contains("features[3] = -2: is negative"), invalid_input);
     CHECK_THROWS_AS(static_cast<void>(fit_cost(std::vector<double>{1, 2, 3}, 2, std::vector<double>{1, 2})),
                     invalid_input);
+    fit_options bad;
+    bad.outlier_threshold = 0;
+    CHECK_THROWS_WITH_AS(static_cast<void>(fit_attention_cost(l, std::vector<double>{1, 2, 3, 4}, bad)),
+                         doctest::Contains("outlier_threshold = 0"), invalid_input);
+    bad = {};
+    bad.trim_fraction = 0.5;
+    CHECK_THROWS_WITH_AS(static_cast<void>(fit_attention_cost(l, std::vector<double>{1, 2, 3, 4}, bad)),
+                         doctest::Contains("trim_fraction = 0.5"), invalid_input);
     CHECK_THROWS_AS(online_cost_fit(3, 1.5), invalid_input);
     online_cost_fit on(2);
     const double x[2] = {1, 1};
