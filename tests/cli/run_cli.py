@@ -11,6 +11,8 @@
               group; with --input, the sample count and (for --cost tokens) each group's load
               recomputed from the input file
 --svg         the chart must parse as XML, be an <svg> root, and have a title and axis labels
+--cost-model  validate a calibrate cost model file: JSON with model, non-negative a, b, c and a fit
+              report; each --expect KEY=VALUE must hold within a relative 1e-6
 
   run_cli.py --contract FULCRUM_PLAN OUT_DIR DATA_DIR
 
@@ -270,6 +272,26 @@ def contract(plan_exe, out_dir, data_dir):
     return failed
 
 
+def check_cost_model(path, expects):
+    try:
+        with open(path) as f:
+            m = json.load(f)
+    except Exception as e:  # noqa: BLE001
+        fail("cost model %s: %s" % (path, e))
+    if m.get("model") not in ("attention", "attention_plus_tiles"):
+        fail("cost model: model = %r" % m.get("model"))
+    for k in ("a", "b", "c") + (("per_tile", "tokens_per_tile") if m["model"] == "attention_plus_tiles" else ()):
+        if not isinstance(m.get(k), (int, float)) or m[k] < 0:
+            fail("cost model: %s = %r is not a non-negative number" % (k, m.get(k)))
+    fit = m.get("fit", {})
+    if not fit.get("samples") or not (0 <= fit.get("rms_relative_error", -1)) or "r_squared" not in fit:
+        fail("cost model: incomplete fit report %r" % fit)
+    for e in expects:
+        key, value = e.split("=")
+        if abs(m[key] - float(value)) > 1e-6 * abs(float(value)):
+            fail("cost model: %s = %r, expected %s" % (key, m[key], value))
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--contract":
         failed = contract(sys.argv[2], sys.argv[3], sys.argv[4])
@@ -287,10 +309,12 @@ def main():
     p.add_argument("--images-field", default="images")
     p.add_argument("--tokens-field", default="")
     p.add_argument("--cost", default="")
+    p.add_argument("--cost-model")
+    p.add_argument("--expect", action="append", default=[])
     p.add_argument("command", nargs=argparse.REMAINDER)
     args = p.parse_args()
     cmd = args.command[1:] if args.command and args.command[0] == "--" else args.command
-    for path in args.absent + [x for x in (args.plan, args.svg) if x]:
+    for path in args.absent + [x for x in (args.plan, args.svg, args.cost_model) if x]:
         if os.path.exists(path):
             os.remove(path)
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -309,6 +333,8 @@ def main():
         check_plan(args.plan, args)
     if args.svg:
         check_svg(args.svg)
+    if args.cost_model:
+        check_cost_model(args.cost_model, args.expect)
     print("PASS")
 
 

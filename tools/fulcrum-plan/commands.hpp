@@ -121,4 +121,16 @@ struct stream_settings {
 /// Streams the input through the streaming batcher, micro-batches as JSON lines (docs/cli.md).
 int cmd_stream(const stream_settings& s, const input_options& in, const output_options& out);
 
+// ---- calibrate ---------------------------------------------------------------------------------
+struct calibrate_settings {
+  std::string input;            ///< timings CSV; empty: the embedded default timings
+  std::size_t samples = 20000;  ///< embedded timings: how many
+  std::uint64_t seed = fulcrum::default_seed;
+  std::string robust = "huber";  ///< huber, trimmed, none
+  bool absolute = false;         ///< absolute instead of relative residuals
+  double tokens_per_tile = 576;  ///< text_tokens,image_tiles input: LLM tokens per tile
+};
+/// Fits a cost model to timings; writes it as JSON and a fit-vs-data SVG (docs/cli.md).
+int cmd_calibrate(const calibrate_settings& s, const output_options& out);
+
 }  // namespace fplan

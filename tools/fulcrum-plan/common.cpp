@@ -11,9 +11,11 @@
 #include <iostream>
 #include <sstream>
 
+#include <fulcrum/core/flops_model.hpp>
 #include <fulcrum/io/dataset.hpp>
 #include <fulcrum/io/detail/number.hpp>
 #include <fulcrum/io/file.hpp>
+#include <fulcrum/io/model_config.hpp>
 #include <fulcrum/testing/workloads.hpp>
 #include <fulcrum/version.hpp>
 
@@ -116,6 +118,16 @@ std::vector<double> costs_of(const dataset& d, const cost_options& c) {
   if (c.model == "tokens") return fulcrum::evaluate_costs(d.samples, fulcrum::identity_cost{}, fulcrum::tokens_of{}, "cost");
   if (c.model == "linear")
     return fulcrum::evaluate_costs(d.samples, fulcrum::linear_cost{c.a, c.b}, fulcrum::tokens_of{}, "cost");
+  if (c.model == "flops") {  // training FLOPs of the model in --model-config (docs/cost_models.md)
+    if (c.model_config.empty())
+      throw fulcrum::invalid_input("--cost flops: needs --model-config FILE (a Hugging Face config.json)");
+    const auto config = fulcrum::io::read_model_config(c.model_config);
+    const fulcrum::flops_model llm(config.llm);
+    if (config.vision)
+      return fulcrum::evaluate_costs(d.samples, fulcrum::multimodal_flops_model(llm, *config.vision), std::identity{},
+                                     "cost");
+    return fulcrum::evaluate_costs(d.samples, llm, fulcrum::tokens_of{}, "cost");
+  }
   return fulcrum::evaluate_costs(d.samples, fulcrum::attention_cost{c.a, c.b, c.c}, fulcrum::tokens_of{}, "cost");
 }
 
@@ -134,6 +146,7 @@ std::string describe_cost(const cost_options& c) {
     }
   };
   if (c.model == "tokens") return "L (tokens)";
+  if (c.model == "flops") return "training FLOPs of " + c.model_config;
   if (c.model == "linear") {
     coef(c.a, "L", true);
     coef(c.b, "", c.a == 0);

@@ -71,10 +71,11 @@ struct input_options {
 
 /// Cost of one sample as a function of its total tokens L.
 struct cost_options {
-  std::string model = "attention";  ///< tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c)
+  std::string model = "attention";  ///< tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c), flops
   double a = 1.0;
   double b = 1.0 / 4096.0;
   double c = 0.0;
+  std::string model_config;  ///< --cost flops: a Hugging Face config.json (io/model_config.hpp)
 };
 
 /// Where results go.

@@ -69,9 +69,14 @@ void add_input_options(CLI::App* cmd, fplan::input_options& in) {
 }
 
 void add_cost_options(CLI::App* cmd, fplan::cost_options& c) {
-  cmd->add_option("--cost", c.model, "Cost of a sample of L tokens: tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c)")
-      ->check(CLI::IsMember({"tokens", "linear", "attention"}))
+  cmd->add_option("--cost", c.model,
+                  "Cost of a sample of L tokens: tokens (L), linear (a*L + b), attention (a*L + b*L^2 + c), flops "
+                  "(training FLOPs of --model-config)")
+      ->check(CLI::IsMember({"tokens", "linear", "attention", "flops"}))
       ->capture_default_str();
+  cmd->add_option(
+      "--model-config", c.model_config,
+      "--cost flops: the model's Hugging Face config.json (llama, mistral, qwen2/3, mixtral, gpt_neox, llava)");
   real_option(cmd, "--cost-a", c.a, 0, lim::max_cost_coefficient, "Cost coefficient a");
   real_option(cmd, "--cost-b", c.b, 0, lim::max_cost_coefficient, "Cost coefficient b");
   real_option(cmd, "--cost-c", c.c, 0, lim::max_cost_coefficient, "Cost coefficient c");
@@ -255,6 +260,28 @@ int main(int argc, char** argv) {
   stream->callback([&] {
     fplan::check_outputs(out);
     status = fplan::cmd_stream(st, in, out);
+  });
+
+  // calibrate
+  fplan::calibrate_settings cal;
+  auto* calibrate = app.add_subcommand(
+      "calibrate", "Fit a cost model (a*L + b*L^2 + c) to measured timings; write it as JSON and plot fit vs data");
+  calibrate->add_option("-i,--input", cal.input,
+                        "Timings CSV: columns tokens,time or text_tokens,image_tiles,time; default: embedded timings");
+  count_option(calibrate, "--samples", cal.samples, 3, lim::max_samples, "Timings in the embedded default data");
+  count_option(calibrate, "--seed", cal.seed, 0, UINT64_MAX, "Seed of the embedded default data");
+  calibrate->add_option("--robust", cal.robust, "Outlier handling: huber (IRLS), trimmed, none")
+      ->check(CLI::IsMember({"huber", "trimmed", "none"}))
+      ->capture_default_str();
+  calibrate->add_flag("--absolute", cal.absolute, "Fit absolute residuals t - pred (default: relative (t - pred)/t)");
+  real_option(calibrate, "--tokens-per-tile", cal.tokens_per_tile, 0, 1e6,
+              "LLM tokens per image tile (text_tokens,image_tiles input)");
+  calibrate->add_option("-o,--output", out.output, "Write the fitted cost model as JSON");
+  calibrate->add_option("--svg", out.svg, "Write a plot of the fit against the timings (SVG)");
+  calibrate->add_flag("-q,--quiet", out.quiet, "Print nothing but errors");
+  calibrate->callback([&] {
+    fplan::check_outputs(out);
+    status = fplan::cmd_calibrate(cal, out);
   });
 
   try {

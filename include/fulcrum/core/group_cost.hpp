@@ -137,13 +137,26 @@ struct padded_cost_group {
   }
 };
 
-/// padded_cost is balanced through its hooks; any other model as it is.
+/// padded_cost is balanced through its hooks; any other model as it is (padded coefficients checked).
+/// Throws invalid_input naming a padded model's coefficient that is negative or not finite.
+inline void check_coefficient(std::string_view field, double v) {
+  if (!(v >= 0) || std::isinf(v))
+    throw invalid_input(describe("group cost model", field, v, "must be finite and >= 0"));
+}
+
 template <class M>
 auto group_model_of(const M& m) {
-  if constexpr (std::same_as<M, padded_cost>)
+  if constexpr (std::same_as<M, padded_cost>) {
+    check_coefficient("per_token", m.per_token);
     return padded_cost_group{m.per_token};
-  else
+  } else {
+    if constexpr (std::same_as<M, padded_attention_cost>) {
+      check_coefficient("a", m.a);
+      check_coefficient("b", m.b);
+      check_coefficient("c", m.c);
+    }
     return m;
+  }
 }
 
 /// Parts of items (index order within a part) priced by a group model, and the min-max local
