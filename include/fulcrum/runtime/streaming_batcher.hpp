@@ -57,6 +57,9 @@
 /// Sequence parallelism: `sp_stream_options(sp, groups, base)` makes a batcher whose micro-batches
 /// are SP groups' packs (cap sp.capacity(), padded to a multiple of sp.degree, `ranks` = SP groups);
 /// with make_sp_document_cost as the cost model the groups are balanced in SP cost.
+/// Group cost models (core/group_cost.hpp; Cost = padded_cost, padded_attention_cost or any
+/// group_cost_model): each step's micro-batches are evened under the model on their fine sizes
+/// by the min-max search of core/group_cost.hpp, and the step's costs are the group costs.
 /// Errors: caps 0, ranks 0 or above max_parts, pad_multiple 0 or not dividing the last cap, buffer < ranks, max_wait >
 /// buffer, warmup_start outside (0, 1], a negative or non-finite cost, mixing pushes with and without cost, push after
 /// finish -> invalid_input; an item over the caps -> infeasible naming its id (unless truncate).
@@ -83,6 +86,7 @@
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/group_cost.hpp"
 #include "fulcrum/core/hash.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/stats.hpp"
@@ -203,9 +207,12 @@ class streaming_batcher {
  public:
   using sizes_type = std::array<std::uint64_t, D>;
   using projected_type = std::conditional_t<D == 1, std::uint64_t, sizes_type>;
-  static constexpr bool has_cost_model = !std::is_same_v<Cost, balance_sizes>;
+  /// A group model (core/group_cost.hpp) prices a whole micro-batch from its items' fine sizes.
+  static constexpr bool has_group_model = group_cost_model<Cost>;
+  static constexpr bool has_cost_model = !std::is_same_v<Cost, balance_sizes> && !has_group_model;
   static_assert(!has_cost_model || cost_model_for<Cost, projected_type>,
-                "streaming_batcher: Cost must be balance_sizes or a cost_model_for the projected sizes");
+                "streaming_batcher: Cost must be balance_sizes, a cost_model_for the projected sizes or a "
+                "group_cost_model");
   /// Version of the state() byte format.
   static constexpr std::uint32_t state_version = 1;
 
@@ -227,12 +234,17 @@ class streaming_batcher {
       push_item(id, sizes, 0.0, false);
     }
   }
-  /// Pushes one item with an explicit cost (every item of the stream must then carry one).
-  void push(std::uint64_t id, const sizes_type& sizes, double cost) { push_item(id, sizes, cost, true); }
+  /// Pushes one item with an explicit cost (every item of the stream must then carry one; not with
+  /// a group model, which prices micro-batches itself).
+  void push(std::uint64_t id, const sizes_type& sizes, double cost) requires(!has_group_model) {
+    push_item(id, sizes, cost, true);
+  }
   /// One-dimensional convenience: push(id, tokens).
   void push(std::uint64_t id, std::uint64_t size) requires(D == 1) { push(id, sizes_type{size}); }
   /// One-dimensional convenience: push(id, tokens, cost).
-  void push(std::uint64_t id, std::uint64_t size, double cost) requires(D == 1) { push(id, sizes_type{size}, cost); }
+  void push(std::uint64_t id, std::uint64_t size, double cost) requires(D == 1 && !has_group_model) {
+    push(id, sizes_type{size}, cost);
+  }
 
   /// Whether a step is ready for next().
   [[nodiscard]] bool ready() const noexcept { return !queue_.empty(); }
@@ -287,6 +299,7 @@ class streaming_batcher {
     h.integer(static_cast<int>(opts_.oversize_policy)).integer(opts_.passes);
     h.integer(std::bit_cast<std::uint64_t>(opts_.keep_fill)).integer(std::bit_cast<std::uint64_t>(opts_.keep_share));
     h.integer(opts_.max_keep_rounds).integer(has_cost_model ? 1 : 0);
+    if (has_group_model) h.integer(2);                           // states without a group model keep their fingerprint
     if (opts_.pad_multiple != 1) h.integer(opts_.pad_multiple);  // states without padding keep their fingerprint
     return h.value();
   }
@@ -701,6 +714,8 @@ class streaming_batcher {
           fill_deficits.run(st, emit / k, movable, refine_moves);
         }
       }
+      std::vector<cost_t> group_costs;
+      if constexpr (has_group_model) group_costs = even_under_group_model(st, sizes, cap, steps);
       // Shuffle the steps (a last step holding empty bins stays last) and the ranks in each step.
       std::vector<std::size_t> step_order(steps);
       std::iota(step_order.begin(), step_order.end(), std::size_t{0});
@@ -730,6 +745,7 @@ class streaming_batcher {
           out.offsets.push_back(out.ids.size());
           for (std::size_t d = 0; d < D; ++d) out.loads.push_back(st.loads[b][d]);
           if (!costs.empty()) out.costs.push_back(st.cost_loads[b]);
+          if (!group_costs.empty()) out.costs.push_back(group_costs[b]);
           if (!bin.empty()) ++stat_bins_;
         }
         account(out);
@@ -754,6 +770,47 @@ class streaming_batcher {
       rest.clear();
     }
     buffer_ = std::move(rest);
+  }
+
+  /// Group model: each step's micro-batches evened by the min-max search of core/group_cost.hpp
+  /// on their fine sizes (within every cap, never emptying or filling a micro-batch); returns every
+  /// bin's group cost.
+  std::vector<cost_t> even_under_group_model(detail::rank_state<D>& st, std::span<const size_vector<D>> sizes,
+                                             const sizes_type& cap, std::size_t steps) const {
+    const std::size_t k = opts_.ranks;
+    std::vector<double> values(sizes.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i) values[i] = static_cast<double>(sizes[i][D - 1]);
+    const auto model = detail::group_model_of(cost_);
+    std::vector<cost_t> group_costs(st.bins.size());
+    for (std::size_t s = 0; s < steps; ++s) {
+      detail::group_parts<decltype(model)> parts(values, model, k, "streaming_batcher");
+      for (std::size_t r = 0; r < k; ++r)
+        for (const index_type i : st.bins[s * k + r]) parts.insert(i, r);
+      auto fits = [&](std::size_t bin, index_type out, index_type in) {
+        for (std::size_t d = 0; d < D; ++d)
+          if (st.loads[bin][d] - (out == parts.none ? 0 : sizes[out][d]) + sizes[in][d] > cap[d]) return false;
+        return true;
+      };
+      parts.improve(
+          0.0, static_cast<std::uint64_t>(opts_.passes) * k, std::chrono::milliseconds::max(),
+          [&](index_type i, std::size_t from, std::size_t to) {
+            return parts.members()[from].size() > 1 && !parts.members()[to].empty() && fits(s * k + to, parts.none, i);
+          },
+          [&](index_type a, std::size_t from, index_type b, std::size_t to) {
+            return fits(s * k + from, a, b) && fits(s * k + to, b, a);
+          },
+          [&](index_type i, std::size_t from, std::size_t to) {
+            for (std::size_t d = 0; d < D; ++d) {
+              st.loads[s * k + from][d] -= sizes[i][d];
+              st.loads[s * k + to][d] += sizes[i][d];
+            }
+          });
+      for (std::size_t r = 0; r < k; ++r) {
+        st.bins[s * k + r] = parts.members()[r];
+        group_costs[s * k + r] = parts.cost(r);
+      }
+    }
+    return group_costs;
   }
 
   /// (max - min) / max of the step at bins [first, first + ranks), in cost or else in the fine
