@@ -179,8 +179,12 @@ def bench_balance(n, lengths, k, limit, verl):
             q, counts = partition_quality(list(plan.parts), w, k)
             if equal and (max(counts) - min(counts)) > 0:
                 raise AssertionError("fulcrum: unequal counts")
+            t_kk, plan_kk = time_inline(lambda: fulcrum.balance(w, k, equal_counts=equal, algorithm="karmarkar_karp"), reps)
+            q_kk, counts = partition_quality(list(plan_kk.parts), w, k)
+            if equal and (max(counts) - min(counts)) > 0:
+                raise AssertionError("fulcrum karmarkar_karp: unequal counts")
             row = {"kind": "balance", "n": n, "k": k, "cost": cost_name, "equal": equal,
-                   "fulcrum_s": t, "fulcrum_q": q, "peers": []}
+                   "fulcrum_s": t, "fulcrum_q": q, "fulcrum_kk_s": t_kk, "fulcrum_kk_q": q_kk, "peers": []}
             if verl is not None:
                 def call(w_list=w_list, equal=equal):
                     return verl.get_seqlen_balanced_partitions(w_list, k, equal_size=equal)
@@ -373,21 +377,27 @@ def report(results, args, machine):
     if bal:
         lines.append(f"### Balancing n W1 samples onto k = {args.k} parts: time, max part load / max(ceil(total/k), max item)")
         lines.append("")
-        lines.append("| n | cost | equal counts | fulcrum.balance | verl KK | speed-up | quality fulcrum / verl |")
+        lines.append("| n | cost | equal counts | fulcrum.balance (automatic) | fulcrum.balance (karmarkar_karp) | verl KK "
+                     "| speed-up of the fastest fulcrum at <= verl's ratio |")
         lines.append("|---|---|---|---|---|---|---|")
         for r in bal:
             p = r["peers"][0] if r["peers"] else None
-            pc = peer_cell(p, lambda p: f"{p['q']:.6f}") if p else "-"
+            pc = peer_cell(p, lambda p: f"{p['q']:.7f}") if p else "-"
+            variants = [("automatic", r["fulcrum_s"], r["fulcrum_q"]), ("karmarkar_karp", r["fulcrum_kk_s"], r["fulcrum_kk_q"])]
             if p and p["status"] == "ok":
-                sp = f"x{p['s'] / r['fulcrum_s']:.0f}"
-                qq = "equal" if abs(r["fulcrum_q"] - p["q"]) < 1e-12 else ("better" if r["fulcrum_q"] < p["q"] else "worse")
+                fit = [v for v in variants if v[2] <= p["q"] * (1 + 1e-12)]
+                if fit:
+                    name, t, qv = min(fit, key=lambda v: v[1])
+                    sp = f"x{p['s'] / t:.0f} ({name}{', better' if qv < p['q'] * (1 - 1e-12) else ', equal'})"
+                else:
+                    sp = "**none**: both fulcrum algorithms above verl's ratio"
             elif p:
-                sp = f"> x{args.limit / r['fulcrum_s']:.0f}"
-                qq = "-"
+                sp = f"> x{args.limit / min(v[1] for v in variants):.0f} (verl {pc})"
             else:
-                sp, qq = "-", "-"
+                sp = "-"
             lines.append(f"| {r['n']:,} | {r['cost']} | {'yes' if r['equal'] else 'no'} | "
-                         f"{fmt_time(r['fulcrum_s'])}, {r['fulcrum_q']:.6f} | {pc} | {sp} | {qq} |")
+                         f"{fmt_time(r['fulcrum_s'])}, {r['fulcrum_q']:.7f} | {fmt_time(r['fulcrum_kk_s'])}, {r['fulcrum_kk_q']:.7f} "
+                         f"| {pc} | {sp} |")
         lines.append("")
     pk = [r for r in results if r["kind"] == "pack"]
     if pk:

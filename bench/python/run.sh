@@ -13,7 +13,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 smoke=0
 [ "${1:-}" = "--smoke" ] && smoke=1
-out=${FULCRUM_PYBENCH_BUILD:-build/python-bench}
+out=build/python-bench
 mkdir -p "$out"
 py=${FULCRUM_PYBENCH_PYTHON:-}
 if [ -z "$py" ]; then
@@ -34,9 +34,9 @@ fi
 machine=${FULCRUM_MACHINE:-$(nproc)-core build machine ($(uname -m))}
 if [ "$smoke" = 1 ]; then
   "$py" bench/python/bench_peers.py --sizes 4096 --limit 20 --step-calls 200 \
-    --json "$out/smoke.json" --markdown "$out/smoke.md" --machine "$machine"
+    --json build/python-bench/smoke.json --markdown build/python-bench/smoke.md --machine "$machine"
 else
   "$py" bench/python/bench_peers.py --sizes 4096,65536,1000000 --limit "${FULCRUM_PYBENCH_LIMIT:-120}" \
-    --step-calls 2000 --json "$out/peers.json" --markdown "$out/peers.md" --machine "$machine" \
+    --step-calls 2000 --json build/python-bench/peers.json --markdown build/python-bench/peers.md --machine "$machine" \
     --into docs/benchmarks.md ${FULCRUM_PYBENCH_DATE:+--date "$FULCRUM_PYBENCH_DATE"}
 fi
