@@ -391,8 +391,10 @@ def report(results, args, machine):
                     sp = f"x{p['s'] / t:.0f} ({name}{', better' if qv < p['q'] * (1 - 1e-12) else ', equal'})"
                 else:
                     sp = "**none**: both fulcrum algorithms above verl's ratio"
+            elif p and p["status"] == "limit":
+                sp = f"> x{args.limit / min(v[1] for v in variants):.0f} (verl past the limit)"
             elif p:
-                sp = f"> x{args.limit / min(v[1] for v in variants):.0f} (verl {pc})"
+                sp = f"- (verl: {pc})"
             else:
                 sp = "-"
             lines.append(f"| {r['n']:,} | {r['cost']} | {'yes' if r['equal'] else 'no'} | "
@@ -444,7 +446,48 @@ def report(results, args, machine):
                      f"{r['over_capacity']} over the budget (20 batches)")
             lines.append(f"| {r['case']} | {r['impl']} | {r['median_us']:.1f} us | {r['p99_us']:.1f} us | {q} |")
         lines.append("")
+    lines += targets(results, args)
     return "\n".join(lines)
+
+
+def targets(results, args):
+    """The issue's targets, met or missed, from the measured rows."""
+    out = ["### Against the targets (issue 18)", ""]
+    bal = [r for r in results if r["kind"] == "balance" and r["n"] >= 65536 and r["peers"]]
+    for r in bal:
+        p = r["peers"][0]
+        what = f"balance n = {r['n']:,}, cost {r['cost']}, equal counts {'yes' if r['equal'] else 'no'}"
+        variants = [("automatic", r["fulcrum_s"], r["fulcrum_q"]), ("karmarkar_karp", r["fulcrum_kk_s"], r["fulcrum_kk_q"])]
+        if p["status"] != "ok":
+            t = min(v[1] for v in variants)
+            out.append(f"- {what}: **met**: verl did not finish ({'> ' + format(args.limit, 'g') + ' s' if p['status'] == 'limit' else 'out of memory at ' + str(MEMORY_LIMIT >> 30) + ' GiB' if p['status'] == 'memory' else p['status']}), fulcrum {fmt_time(t)}.")
+            continue
+        fit = [v for v in variants if v[2] <= p["q"] * (1 + 1e-12)]
+        if not fit:
+            best = min(variants, key=lambda v: v[2])
+            out.append(f"- {what}: **missed on quality**: verl's KK reaches {p['q']:.10f}, fulcrum's best "
+                       f"{best[2]:.10f} ({best[0]}, x{p['s'] / best[1]:.0f} faster); the difference is "
+                       f"{(best[2] / p['q'] - 1):.1e} of the makespan.")
+            continue
+        name, t, _ = min(fit, key=lambda v: v[1])
+        ratio = p["s"] / t
+        out.append(f"- {what}: {'**met**' if ratio >= 50 else '**missed**'}: x{ratio:.0f} faster ({name}) at equal or better quality.")
+    for r in (r for r in results if r["kind"] == "pack" and r["n"] >= 65536):
+        ok = [p for p in r["peers"] if p["status"] == "ok"]
+        if not ok:
+            out.append(f"- pack n = {r['n']:,}: **met**: no peer finished within {args.limit:g} s; fulcrum {fmt_time(r['fulcrum_s'])}, L2+{r['fulcrum_bins'] - r['l2']}.")
+            continue
+        fastest = min(ok, key=lambda p: p["s"])
+        ratio = fastest["s"] / r["fulcrum_s"]
+        good = r["fulcrum_bins"] <= fastest["bins"]
+        out.append(f"- pack n = {r['n']:,}: {'**met**' if ratio >= 50 and good else '**missed**'}: x{ratio:.0f} faster than the "
+                   f"fastest peer ({fastest['name']}), {'equal or fewer' if good else 'more'} bins (L2+{r['fulcrum_bins'] - r['l2']} "
+                   f"vs L2+{fastest['bins'] - r['l2']}).")
+    for r in (r for r in results if r["kind"] == "step" and r["impl"].startswith("fulcrum")):
+        out.append(f"- < 50 us per call, {r['case']}, {r['impl']}: {'**met**' if r['median_us'] < 50 else '**missed**'} "
+                   f"(median {r['median_us']:.1f} us, p99 {r['p99_us']:.1f} us on the loaded machine).")
+    out.append("")
+    return out
 
 
 def into_doc(path, section):
@@ -472,7 +515,17 @@ def main():
     ap.add_argument("--into")
     ap.add_argument("--machine", default=f"{os.cpu_count()}-core machine ({platform.machine()})")
     ap.add_argument("--date", default=datetime.date.today().isoformat())
+    ap.add_argument("--from-json", help="only render the report of a saved --json run")
     args = ap.parse_args()
+    if args.from_json:
+        results = json.load(open(args.from_json))
+        md = report(results, args, args.machine)
+        print(md)
+        if args.markdown:
+            open(args.markdown, "w").write(md + "\n")
+        if args.into:
+            into_doc(args.into, md)
+        return
     import peers_verl
 
     verl = peers_verl.load()
