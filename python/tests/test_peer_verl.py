@@ -296,8 +296,8 @@ def test_seqlen_balancing_distributed_params(use_same_dp, min_mb):
             assert len(micros) == max(local, min_mb)
         if use_same_dp:
             assert len(micros) == max(locals_)
-        else:
-            assert len(micros) in (local, max(local, min_mb or 0))
+        else:  # as upstream: without the DP sync the natural count (here above min_mb anyway)
+            assert len(micros) == local
         flat = {key: torch.cat([m[key] for m in micros], dim=0) for key in batch}
         inv = torch.tensor(get_reverse_idx([i for sub in idx_lst for i in sub]))
         for key in batch:
