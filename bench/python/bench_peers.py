@@ -152,6 +152,11 @@ def time_inline(fn, reps):
     return float(np.median(times)), out
 
 
+def fmt_q(q):
+    """A ratio to the lower bound: '1' when it is the bound, else 1 + the excess."""
+    return "1" if q == 1.0 else f"1 + {q - 1:.1e}"
+
+
 def fmt_time(s):
     if s is None:
         return "-"
@@ -382,7 +387,7 @@ def report(results, args, machine):
         lines.append("|---|---|---|---|---|---|---|")
         for r in bal:
             p = r["peers"][0] if r["peers"] else None
-            pc = peer_cell(p, lambda p: f"{p['q']:.7f}") if p else "-"
+            pc = peer_cell(p, lambda p: fmt_q(p["q"])) if p else "-"
             variants = [("automatic", r["fulcrum_s"], r["fulcrum_q"]), ("karmarkar_karp", r["fulcrum_kk_s"], r["fulcrum_kk_q"])]
             if p and p["status"] == "ok":
                 fit = [v for v in variants if v[2] <= p["q"] * (1 + 1e-12)]
@@ -398,7 +403,7 @@ def report(results, args, machine):
             else:
                 sp = "-"
             lines.append(f"| {r['n']:,} | {r['cost']} | {'yes' if r['equal'] else 'no'} | "
-                         f"{fmt_time(r['fulcrum_s'])}, {r['fulcrum_q']:.7f} | {fmt_time(r['fulcrum_kk_s'])}, {r['fulcrum_kk_q']:.7f} "
+                         f"{fmt_time(r['fulcrum_s'])}, {fmt_q(r['fulcrum_q'])} | {fmt_time(r['fulcrum_kk_s'])}, {fmt_q(r['fulcrum_kk_q'])} "
                          f"| {pc} | {sp} |")
         lines.append("")
     pk = [r for r in results if r["kind"] == "pack"]
@@ -440,7 +445,7 @@ def report(results, args, machine):
         lines.append("|---|---|---|---|---|")
         for r in st:
             if "quality" in r:
-                q = f"max rank load / bound {r['quality']:.5f} (mean)"
+                q = f"max rank load / bound {fmt_q(r['quality'])} (mean of 20 batches)"
             else:
                 q = (f"{r['steps']:.2f} micro-batches per rank (mean), largest {r['max_micro_batch']} tokens, "
                      f"{r['over_capacity']} over the budget (20 batches)")
@@ -465,8 +470,8 @@ def targets(results, args):
         fit = [v for v in variants if v[2] <= p["q"] * (1 + 1e-12)]
         if not fit:
             best = min(variants, key=lambda v: v[2])
-            out.append(f"- {what}: **missed on quality**: verl's KK reaches {p['q']:.10f}, fulcrum's best "
-                       f"{best[2]:.10f} ({best[0]}, x{p['s'] / best[1]:.0f} faster); the difference is "
+            out.append(f"- {what}: **missed on quality**: verl's KK reaches {fmt_q(p['q'])}, fulcrum's best "
+                       f"{fmt_q(best[2])} ({best[0]}, x{p['s'] / best[1]:.0f} faster); the difference is "
                        f"{(best[2] / p['q'] - 1):.1e} of the makespan.")
             continue
         name, t, _ = min(fit, key=lambda v: v[1])
