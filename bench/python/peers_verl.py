@@ -5,7 +5,8 @@
 (ray, tensordict, ...) at module level for its DataProto helpers, which the balancing functions never
 use. Instead of vendoring, the installed file is loaded on its own with three tiny stand-in modules
 for those imports, so `karmarkar_karp`, `get_seqlen_balanced_partitions` and `calculate_workload` run
-exactly as shipped. Needs `pip install verl==0.9.1 --no-deps` and torch (seqlen_balancing imports it).
+exactly as shipped. Needs `pip install verl==0.9.1 --no-deps`; torch is used when installed, else a
+stand-in module too (the balancing functions never touch torch; calculate_workload is plain arithmetic).
 """
 import importlib.util
 import os
@@ -30,6 +31,11 @@ def load():
         "verl.utils.tensordict_utils": types.ModuleType("verl.utils.tensordict_utils"),
         "verl.utils.device": types.ModuleType("verl.utils.device"),
     }
+    if importlib.util.find_spec("torch") is None:
+        stubs["torch"] = types.ModuleType("torch")
+        stubs["torch.distributed"] = types.ModuleType("torch.distributed")
+        stubs["torch"].distributed = stubs["torch.distributed"]
+        stubs["torch"].Tensor = object
     stubs["verl.protocol"].DataProto = object
     stubs["verl.utils.device"].get_device_name = lambda: "cpu"
     stubs["verl.utils"].tensordict_utils = stubs["verl.utils.tensordict_utils"]

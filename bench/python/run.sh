@@ -5,9 +5,10 @@
 #                                       About 15-25 minutes on the 2-core build machine.
 #   bash bench/python/run.sh --smoke    n = 4096 only, 20 s limit, 200 calls; report under build/ only.
 # Makes a virtual environment under build/python-bench-venv with the peers pinned from PyPI
-# (verl==0.9.1 without its dependencies, prtpy==0.8.3, binpacking==2.0.1), numpy, torch (verl's file
-# imports it), matplotlib, and fulcrum built from ./python. FULCRUM_PYBENCH_PYTHON=/path/to/python
-# uses an existing interpreter instead (it must import fulcrum; the peers are installed into it).
+# (verl==0.9.1 without its dependencies, prtpy==0.8.3, binpacking==2.0.1), numpy, matplotlib, and
+# fulcrum built from ./python (torch is not needed: peers_verl.py stands in for it when absent).
+# FULCRUM_PYBENCH_PYTHON=/path/to/python uses an existing interpreter instead (it must import fulcrum;
+# the peers are installed into it). FULCRUM_MACHINE and FULCRUM_PYBENCH_DATE label the report.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -24,11 +25,9 @@ if [ -z "$py" ]; then
     "$py" -m pip install -q ./python
   fi
 fi
-if ! "$py" -c "import prtpy, binpacking, matplotlib, torch, verl" 2>/dev/null; then
+if ! "$py" -c "import prtpy, binpacking, matplotlib, numpy; import importlib.util as u; assert u.find_spec('verl')" 2>/dev/null; then
   "$py" -m pip install -q prtpy==0.8.3 binpacking==2.0.1 matplotlib numpy \
     || echo "bench/python: pip install of the peers failed; running what is importable"
-  "$py" -c "import torch" 2>/dev/null || "$py" -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu \
-    || echo "bench/python: no torch; verl's rows are skipped"
   "$py" -m pip install -q --no-deps verl==0.9.1 || echo "bench/python: no verl; its rows are skipped"
 fi
 machine=${FULCRUM_MACHINE:-$(nproc)-core build machine ($(uname -m))}
