@@ -16,7 +16,7 @@ solution (an item over the capacity, a memory cap no split meets) raises :class:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Sequence, Union, overload
+from typing import Any, Callable, Iterator, Optional, Sequence, Union, overload
 
 import numpy as np
 
@@ -41,6 +41,10 @@ __all__ = [
     "pack",
     "pack_for_ranks",
     "balance",
+    "TwoLevelPartition",
+    "balance_two_level",
+    "PostBalance",
+    "post_balance",
     "partition_stages",
     "PackedLayout",
     "packed_layout",
@@ -69,12 +73,36 @@ OVERSIZE_POLICIES = ("error", "truncate", "own_bin")
 ArrayLike = Any
 
 
+_from_dlpack = getattr(np, "from_dlpack", None)
+
+
+def _as_array(values: ArrayLike, where: str, name: str) -> np.ndarray:
+    """`values` as a numpy array, without a copy where possible.
+
+    A numpy array is taken as is; any other object with ``__dlpack__`` (a torch CPU tensor, a JAX or
+    CuPy-on-host array, ...) is read through ``np.from_dlpack`` (zero-copy; torch is never
+    imported); anything else goes through ``np.asarray``. A tensor on a GPU or one that requires
+    grad cannot be read in place: InvalidInput names the field and says what to do.
+    """
+    if isinstance(values, np.ndarray):
+        return values
+    if _from_dlpack is not None and hasattr(values, "__dlpack__") and not isinstance(values, (list, tuple)):
+        try:
+            return _from_dlpack(values)
+        except (BufferError, RuntimeError, TypeError, ValueError) as e:
+            raise InvalidInput(
+                f"{where}: {name}: cannot read this {type(values).__name__} in place through DLPack ({e}); "
+                "pass a CPU tensor without grad (tensor.detach().cpu())"
+            ) from e
+    return np.asarray(values)
+
+
 def _numeric(values: ArrayLike, where: str, name: str, ndim: int = 1, allow_float: bool = True) -> np.ndarray:
     """Converts `values` once to a C-contiguous uint64 / int64 / float64 array (by dtype kind).
 
     The C++ library validates the values (negatives, NaN, fractions) and names the offending index.
     """
-    arr = np.asarray(values)
+    arr = _as_array(values, where, name)
     if arr.ndim == 0 or (arr.ndim != ndim and not (arr.size == 0 and ndim == 1)):
         raise InvalidInput(f"{where}: {name} must be a {ndim}-dimensional array or sequence, got shape {arr.shape}")
     if arr.size == 0:
@@ -284,7 +312,7 @@ def pack(
     where = "pack"
     algorithm = _choice(algorithm, PACK_ALGORITHMS, where, "algorithm")
     oversize = _choice(oversize, OVERSIZE_POLICIES, where, "oversize")
-    arr = np.asarray(sizes)
+    arr = _as_array(sizes, where, "sizes")
     if arr.ndim == 2:
         if isinstance(capacity, (int, np.integer)):
             raise InvalidInput(f"{where}: capacity must be a sequence of {arr.shape[1]} values for 2-D sizes")
@@ -355,6 +383,74 @@ def pack_for_ranks(
     )
 
 
+CostArg = Union[str, Callable[[Any], Any]]
+
+
+def _evaluate_cost(arr: np.ndarray, cost: Callable[[Any], Any], vectorized: Optional[bool], where: str) -> np.ndarray:
+    """float64 costs of the items: cost(arr) in one call (vectorised) or cost(v) once per item."""
+    n = int(arr.shape[0])
+    if vectorized is not False:
+        try:
+            out = cost(arr)
+        except Exception:
+            if vectorized:
+                raise
+            out = None
+        if out is not None:
+            try:
+                res = np.asarray(out, dtype=np.float64)
+            except (TypeError, ValueError):
+                res = None
+            if res is not None and res.shape == (n,):
+                return np.ascontiguousarray(res)
+            if vectorized:
+                shape = None if res is None else res.shape
+                raise InvalidInput(
+                    f"{where}: cost: the callable returned shape {shape} for {n} items; "
+                    "a vectorised cost must return one number per item"
+                )
+    vals = arr.tolist()
+    res = np.empty(n, dtype=np.float64)
+    for i, v in enumerate(vals):
+        try:
+            res[i] = float(cost(v))
+        except (TypeError, ValueError) as e:
+            raise InvalidInput(f"{where}: cost({v!r}) for item {i}: {e}") from e
+    return res
+
+
+def _cost_args(
+    values: ArrayLike,
+    cost: CostArg,
+    a: Optional[float],
+    b: Optional[float],
+    c: Optional[float],
+    vectorized: Optional[bool],
+    where: str,
+) -> tuple[np.ndarray, str, float, float, float]:
+    """(array for C++, cost name, a, b, c): a callable cost is evaluated here into float64 costs."""
+    if callable(cost):
+        arr = _numeric(values, where, "values")
+        return _evaluate_cost(arr, cost, vectorized, where), "identity", 1.0, 0.0, 0.0
+    cost = _choice(cost, ("identity", "linear", "attention"), where, "cost")
+    defaults = {"identity": (1.0, 0.0, 0.0), "linear": (1.0, 0.0, 0.0), "attention": (1.0, 1.0 / 4096.0, 0.0)}[cost]
+    ca = defaults[0] if a is None else float(a)
+    cb = defaults[1] if b is None else float(b)
+    cc = defaults[2] if c is None else float(c)
+    return _numeric(values, where, "values"), cost, ca, cb, cc
+
+
+def _partition_of(r: dict[str, Any]) -> Partition:
+    return Partition(
+        parts=Groups(r["offsets"], r["indices"]),
+        loads=r["loads"],
+        makespan=float(r["makespan"]),
+        lower_bound=float(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+    )
+
+
 def balance(
     values: ArrayLike,
     k: int,
@@ -362,19 +458,21 @@ def balance(
     algorithm: str = "automatic",
     equal_counts: bool = False,
     part_capacity: Optional[float] = None,
-    cost: str = "identity",
+    cost: CostArg = "identity",
     a: Optional[float] = None,
     b: Optional[float] = None,
     c: Optional[float] = None,
+    vectorized: Optional[bool] = None,
     max_nodes: Optional[int] = None,
     time_limit: Optional[float] = None,
 ) -> Partition:
     """Balances n items onto k parts, minimising the largest part cost (fulcrum::balance, balance/balance.hpp).
 
-    values: one value per item (any integer or float dtype). Its cost is ``cost(value)``:
+    values: one value per item (any integer or float dtype, a numpy array, a sequence or any DLPack
+        producer such as a torch CPU tensor). Its cost is ``cost(value)``:
         ``identity`` (the value), ``linear`` (a*L + b; defaults a=1, b=0) or ``attention``
         (a*L + b*L^2 + c; defaults 1, 1/4096, 0), evaluated in C++ so costs are bit-identical to the
-        C++ API.
+        C++ API; or any Python callable (see "Cost callables").
     algorithm: one of BALANCE_ALGORITHMS. ``greedy`` = LPT (<= 4/3 OPT); ``karmarkar_karp`` = k-way
         largest differencing; ``multifit`` (<= 13/11 OPT); ``local_search`` = LPT then moves/swaps;
         ``complete`` = anytime exact search within ``max_nodes`` / ``time_limit``; ``automatic`` =
@@ -382,20 +480,24 @@ def balance(
     equal_counts: every part gets floor(n/k) or ceil(n/k) items.
     part_capacity: no part above it (Infeasible when no plan is found under it).
     max_nodes: bounds ``complete`` and the improvement phase of ``automatic`` (0 gives plain LPT).
+
+    Cost callables: ``cost=f`` evaluates ``f`` once per item into a float64 array, before the solve
+    (the GIL is held only for that), and balances those costs exactly like an array of costs with
+    ``cost="identity"``. ``vectorized=None`` (default) first calls ``f(values_array)`` once with the
+    whole converted array (uint64 / int64 / float64); if that raises or does not return one number
+    per item, ``f`` is called once per item with a Python int or float. ``vectorized=True`` only
+    makes the array call (its errors propagate); ``vectorized=False`` only the per-item calls. Write
+    ``f`` with numpy operations (``lambda L: 2.0 * L + L**2 / 8192``) to get the one-call path.
+    Costs must be finite and non-negative (InvalidInput names the item otherwise).
     Raises InvalidInput for k == 0, NaN / negative / infinite costs, a non-positive part_capacity.
     Deterministic (ties break by item index) unless ``time_limit`` is set.
     """
     where = "balance"
     algorithm = _choice(algorithm, BALANCE_ALGORITHMS, where, "algorithm")
-    cost = _choice(cost, ("identity", "linear", "attention"), where, "cost")
     k = _int_scalar(k, where, "k")
     if k < 0:
         raise InvalidInput(f"{where}: k = {k}: is negative")
-    defaults = {"identity": (1.0, 0.0, 0.0), "linear": (1.0, 0.0, 0.0), "attention": (1.0, 1.0 / 4096.0, 0.0)}[cost]
-    ca = defaults[0] if a is None else float(a)
-    cb = defaults[1] if b is None else float(b)
-    cc = defaults[2] if c is None else float(c)
-    arr = _numeric(values, where, "values")
+    arr, cname, ca, cb, cc = _cost_args(values, cost, a, b, c, vectorized, where)
     r = _core.balance(
         arr,
         k,
@@ -404,18 +506,223 @@ def balance(
         None if part_capacity is None else float(part_capacity),
         max_nodes,
         time_limit,
-        cost,
+        cname,
         ca,
         cb,
         cc,
     )
-    return Partition(
-        parts=Groups(r["offsets"], r["indices"]),
-        loads=r["loads"],
-        makespan=float(r["makespan"]),
-        lower_bound=float(r["lower_bound"]),
-        proven_optimal=bool(r["proven_optimal"]),
-        gap=float(r["gap"]),
+    return _partition_of(r)
+
+
+@dataclass(frozen=True)
+class TwoLevelPartition:
+    """Result of :func:`balance_two_level` (fulcrum::two_level_partition, balance/two_level.hpp).
+
+    rank_partition: the items onto the ranks (a :class:`Partition`; loads = rank totals).
+    micro_batches: the ``steps x ranks`` grid as step-major :class:`Groups` (steps = micro-batches per
+        rank): group ``j * ranks + r`` is rank r's j-th micro-batch (``at(j, r)``,
+        ``micro_batch(r, j)``). Within a rank, micro-batches are ordered by load descending (ties by
+        index), so ranks stepping in lockstep align their j-th heaviest.
+    micro_batch_loads: float64 array of shape (steps, ranks): the load of (j, r).
+    micro_batch_makespan: largest micro-batch load; micro_batch_lower_bound: lower bound on it for
+        ranks * steps micro-batches. lockstep_time: sum over j of max over r of load (j, r).
+    bottom_up: the part capacity forced the bottom-up plan.
+    lower_bound / proven_optimal / gap: those of the rank level (no plan has a smaller largest rank
+        load than lower_bound; lockstep_time >= rank makespan >= lower_bound).
+    """
+
+    rank_partition: Partition
+    micro_batches: Groups
+    steps: int
+    ranks: int
+    micro_batch_loads: np.ndarray
+    micro_batch_makespan: float
+    micro_batch_lower_bound: float
+    lockstep_time: float
+    bottom_up: bool
+
+    @property
+    def lower_bound(self) -> float:
+        return self.rank_partition.lower_bound
+
+    @property
+    def proven_optimal(self) -> bool:
+        return self.rank_partition.proven_optimal
+
+    @property
+    def gap(self) -> float:
+        return self.rank_partition.gap
+
+    def at(self, step: int, rank: int) -> np.ndarray:
+        """Items of rank ``rank``'s micro-batch ``step`` (step_grid::at; IndexError when out of range)."""
+        if not (0 <= step < self.steps and 0 <= rank < self.ranks):
+            raise IndexError(f"(step, rank) = ({step}, {rank}) outside {self.steps} x {self.ranks}")
+        return self.micro_batches[step * self.ranks + rank]
+
+    def micro_batch(self, rank: int, j: int) -> np.ndarray:
+        """Micro-batch ``j`` of rank ``rank`` (the C++ micro_batch(r, j))."""
+        return self.at(j, rank)
+
+    def rank_batches(self, rank: int) -> list[np.ndarray]:
+        """Rank ``rank``'s micro-batches, heaviest first."""
+        return [self.at(j, rank) for j in range(self.steps)]
+
+
+def balance_two_level(
+    values: ArrayLike,
+    ranks: int,
+    micro_batches: int,
+    *,
+    algorithm: str = "automatic",
+    equal_counts: bool = False,
+    part_capacity: Optional[float] = None,
+    cost: CostArg = "identity",
+    a: Optional[float] = None,
+    b: Optional[float] = None,
+    c: Optional[float] = None,
+    vectorized: Optional[bool] = None,
+    max_nodes: Optional[int] = None,
+    time_limit: Optional[float] = None,
+) -> TwoLevelPartition:
+    """Two-level balancing: items onto ``ranks`` ranks, then each rank's share into ``micro_batches``
+    micro-batches, every rank getting the same number (fulcrum::balance_two_level, balance/two_level.hpp).
+
+    Level 1 balances all items onto the ranks (balance() with these options; a part_capacity C
+    applies per micro-batch, so level 1 uses micro_batches * C per rank); level 2 balances each
+    rank's items onto its micro-batches. If level 2 cannot meet the capacity on some rank, the
+    bottom-up plan is tried: all items onto ranks * micro_batches micro-batches under C, then those
+    onto the ranks with exactly micro_batches each. If that fails too: Infeasible.
+    equal_counts holds across ranks and micro-batches: item counts differ by at most one at both
+    levels. values, cost (a name or a callable), a, b, c and vectorized are as in :func:`balance`.
+
+    Returns the steps x ranks grid (steps = micro_batches) as a :class:`TwoLevelPartition`.
+    Complexity: that of the chosen algorithm on n items plus, per rank, on its share; O(n + k m)
+    bookkeeping. Deterministic. Raises InvalidInput (ranks or micro_batches 0, bad costs or options)
+    or Infeasible (no plan under part_capacity).
+    """
+    where = "balance_two_level"
+    algorithm = _choice(algorithm, BALANCE_ALGORITHMS, where, "algorithm")
+    ranks = _int_scalar(ranks, where, "ranks")
+    micro_batches = _int_scalar(micro_batches, where, "micro_batches")
+    for name, v in (("ranks", ranks), ("micro_batches", micro_batches)):
+        if v < 0:
+            raise InvalidInput(f"{where}: {name} = {v}: is negative")
+    arr, cname, ca, cb, cc = _cost_args(values, cost, a, b, c, vectorized, where)
+    r = _core.balance_two_level(
+        arr,
+        ranks,
+        micro_batches,
+        algorithm,
+        bool(equal_counts),
+        None if part_capacity is None else float(part_capacity),
+        max_nodes,
+        time_limit,
+        cname,
+        ca,
+        cb,
+        cc,
+    )
+    steps, nranks = int(r["steps"]), int(r["ranks"])
+    return TwoLevelPartition(
+        rank_partition=_partition_of(r["rank_partition"]),
+        micro_batches=Groups(r["grid_offsets"], r["grid_indices"]),
+        steps=steps,
+        ranks=nranks,
+        micro_batch_loads=r["micro_batch_loads"].reshape(steps, nranks),
+        micro_batch_makespan=float(r["micro_batch_makespan"]),
+        micro_batch_lower_bound=float(r["micro_batch_lower_bound"]),
+        lockstep_time=float(r["lockstep_time"]),
+        bottom_up=bool(r["bottom_up"]),
+    )
+
+
+@dataclass(frozen=True)
+class PostBalance:
+    """Result of :func:`post_balance` (fulcrum::post_balance_result, balance/post_balance.hpp).
+
+    plan: the balanced plan, a :class:`Partition` over the ranks (plan.parts[r] = samples rank r
+    holds afterwards). bytes_moved_inter_node: bytes of samples whose node changes;
+    bytes_moved_intra_node: bytes of samples that change rank within their node; samples_moved:
+    samples whose rank changes; target_makespan: the cap every rank is held to (reference
+    makespan * (1 + tolerance)).
+    """
+
+    plan: Partition
+    bytes_moved_inter_node: int
+    bytes_moved_intra_node: int
+    samples_moved: int
+    target_makespan: float
+
+    @property
+    def bytes_moved(self) -> int:
+        """All bytes moved (inter-node + intra-node)."""
+        return self.bytes_moved_inter_node + self.bytes_moved_intra_node
+
+    def new_rank(self, n: Optional[int] = None) -> np.ndarray:
+        """Each sample's rank after balancing (int64; the inverse of plan.parts)."""
+        return self.plan.parts.assignment(n)
+
+
+def post_balance(
+    costs: ArrayLike,
+    current_rank: ArrayLike,
+    ranks: int,
+    *,
+    bytes: Optional[ArrayLike] = None,
+    ranks_per_node: int = 8,
+    tolerance: float = 0.01,
+    algorithm: str = "automatic",
+    max_nodes: Optional[int] = None,
+    time_limit: Optional[float] = None,
+) -> PostBalance:
+    """Post-balancing with minimal movement (fulcrum::post_balance, balance/post_balance.hpp).
+
+    Samples already sit on ranks (``current_rank[i]`` holds sample i; ranks r and r' share a node
+    iff r // ranks_per_node == r' // ranks_per_node). Returns a balanced plan that keeps as much
+    data where it is as possible, minimising bytes moved between nodes first, then between ranks of
+    a node, then samples moved, and reports the bytes moved.
+
+    costs: the cost of every sample (any numeric dtype, a sequence or a DLPack producer).
+    bytes: the size of every sample in bytes (integers; default: 1 per sample, so the movement is
+        counted in samples).
+    tolerance: allowed makespan over a reference re-dispatch from scratch (LPT, or the complete
+        search when algorithm == "complete"), relative: 0.01 = 1%.
+    Guarantee: every sample placed exactly once; makespan <= target_makespan = reference makespan *
+    (1 + tolerance). Not an optimum of the movement objective (NP-hard). Deterministic.
+    Complexity: O(M (n log n + n C + k)) for M = 12 margins and C = ranks_per_node + nodes, plus
+    bounded repair passes; an O(k^3) assignment fallback for k <= 512.
+    Raises InvalidInput (ranks or ranks_per_node 0, lengths differ, a current rank not below
+    ranks, negative / NaN costs, a bad tolerance).
+    """
+    where = "post_balance"
+    algorithm = _choice(algorithm, BALANCE_ALGORITHMS, where, "algorithm")
+    ranks = _int_scalar(ranks, where, "ranks")
+    ranks_per_node = _int_scalar(ranks_per_node, where, "ranks_per_node")
+    for name, v in (("ranks", ranks), ("ranks_per_node", ranks_per_node)):
+        if v < 0:
+            raise InvalidInput(f"{where}: {name} = {v}: is negative")
+    cst = np.ascontiguousarray(_numeric(costs, where, "costs"), dtype=np.float64)
+    cur = _numeric(current_rank, where, "current_rank", allow_float=False)
+    if cur.size and (int(cur.min()) < 0 or int(cur.max()) > 0xFFFFFFFF):
+        i = int(np.argmin(cur)) if int(cur.min()) < 0 else int(np.argmax(cur))
+        raise InvalidInput(f"{where}: current_rank[{i}] = {int(cur[i])}: is not a rank index")
+    cur = np.ascontiguousarray(cur, dtype=np.uint32)
+    if bytes is None:
+        by = np.ones(len(cst), dtype=np.uint64)
+    else:
+        by = _numeric(bytes, where, "bytes", allow_float=False)
+        if by.dtype.kind == "i" and by.size and int(by.min()) < 0:
+            i = int(np.argmin(by))
+            raise InvalidInput(f"{where}: bytes[{i}] = {int(by[i])}: is negative")
+        by = np.ascontiguousarray(by, dtype=np.uint64)
+    tol = float(tolerance)
+    r = _core.post_balance(cst, cur, by, ranks, ranks_per_node, tol, algorithm, max_nodes, time_limit)
+    return PostBalance(
+        plan=_partition_of(r["plan"]),
+        bytes_moved_inter_node=int(r["bytes_moved_inter_node"]),
+        bytes_moved_intra_node=int(r["bytes_moved_intra_node"]),
+        samples_moved=int(r["samples_moved"]),
+        target_makespan=float(r["target_makespan"]),
     )
 
 

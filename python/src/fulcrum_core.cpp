@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "common.hpp"
 #include "fulcrum/balance/balance.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/enum_names.hpp"
@@ -43,44 +44,9 @@
 
 namespace nb = nanobind;
 using namespace nb::literals;
+using namespace fulcrum_py;
 
 namespace {
-
-template <class T>
-using in_array = nb::ndarray<const T, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
-template <class T>
-using in_matrix = nb::ndarray<const T, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
-template <class T>
-using out_array = nb::ndarray<nb::numpy, T, nb::ndim<1>>;
-
-template <class T>
-std::span<const T> span_of(const in_array<T>& a) {
-  return std::span<const T>(a.data(), a.shape(0));
-}
-
-/// A numpy array owning `v`'s memory (the vector is moved onto the heap; a capsule frees it).
-template <class T>
-out_array<T> to_numpy(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  return out_array<T>(owned->data(), {owned->size()}, owner);
-}
-
-template <class T, class U>
-out_array<T> to_numpy_as(std::span<const U> s) {
-  return to_numpy(std::vector<T>(s.begin(), s.end()));
-}
-
-fulcrum::search_limits limits_of(std::optional<std::uint64_t> max_nodes, std::optional<double> time_limit_s) {
-  fulcrum::search_limits l;
-  if (max_nodes) l.nodes = *max_nodes;
-  if (time_limit_s) {
-    if (!(*time_limit_s >= 0))
-      throw fulcrum::invalid_input(fulcrum::detail::describe("limits", "time_limit", *time_limit_s, "must be >= 0"));
-    l.time = std::chrono::milliseconds(static_cast<std::int64_t>(*time_limit_s * 1000.0));
-  }
-  return l;
-}
 
 // ---- pack ------------------------------------------------------------------------------------
 
@@ -198,17 +164,6 @@ nb::dict pack_for_ranks_1d(const in_array<T>& sizes, std::int64_t capacity, std:
 }
 
 // ---- balance -----------------------------------------------------------------------------------
-
-fulcrum::balance_options balance_opts(const std::string& algorithm, bool equal_counts,
-                                      std::optional<double> part_capacity, std::optional<std::uint64_t> max_nodes,
-                                      std::optional<double> time_limit_s) {
-  fulcrum::balance_options opts;
-  opts.algorithm = fulcrum::parse_enum<fulcrum::balance_algorithm>(algorithm, "algorithm");
-  opts.equal_counts = equal_counts;
-  if (part_capacity) opts.part_capacity = *part_capacity;
-  opts.limits = limits_of(max_nodes, time_limit_s);
-  return opts;
-}
 
 template <class T>
 nb::dict balance_arr(const in_array<T>& values, std::size_t k, const std::string& algorithm, bool equal_counts,
@@ -478,4 +433,5 @@ NB_MODULE(_core, m) {
   m.def("packed_layout", &packed_layout_csr, "offsets"_a, "indices"_a, "sizes"_a, "pad_multiple"_a, "fixed_length"_a,
         "fixed_sequences"_a);
   bind_batcher(m);
+  bind_balance(m);
 }
