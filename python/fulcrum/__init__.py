@@ -701,6 +701,8 @@ def post_balance(
     for name, v in (("ranks", ranks), ("ranks_per_node", ranks_per_node)):
         if v < 0:
             raise InvalidInput(f"{where}: {name} = {v}: is negative")
+    if ranks == 0:
+        raise InvalidInput(f"{where}: ranks = 0: need at least one rank")
     cst = np.ascontiguousarray(_numeric(costs, where, "costs"), dtype=np.float64)
     cur = _numeric(current_rank, where, "current_rank", allow_float=False)
     if cur.size and (int(cur.min()) < 0 or int(cur.max()) > 0xFFFFFFFF):
