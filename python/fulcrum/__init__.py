@@ -38,6 +38,8 @@ __all__ = [
     "StreamStep",
     "StreamBatcher",
     "StreamingBatcher",
+    "EpochPlanner",
+    "RankSchedule",
     "pack",
     "pack_for_ranks",
     "balance",
@@ -221,8 +223,10 @@ class RankPacking:
 
     bins: flat step-major groups; bin ``s * ranks + r`` is rank r's micro-batch at step s
     (``micro_batch(s, r)``). Empty bins occur only in the last step.
-    loads: per-bin sizes (uint64, step-major). used_bins: non-empty bins. lower_bound: lower bound
-    on non-empty bins. dist: OmniBal's DistRatio (mean over steps). pad: PadRatio to the capacity.
+    loads: per-bin sizes (uint64, step-major; shape (bins,) for 1-D sizes, (bins, D) for D-dimensional
+    ones). used_bins: non-empty bins. lower_bound: lower bound on non-empty bins. dist: OmniBal's
+    DistRatio (mean over steps) and pad: PadRatio to the capacity, of dimension 0 (the only one for
+    1-D sizes); dist_per_dim / pad_per_dim: those of every dimension.
     """
 
     bins: Groups
@@ -235,6 +239,13 @@ class RankPacking:
     gap: float
     dist: float
     pad: float
+    dist_per_dim: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pad_per_dim: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def dims(self) -> int:
+        """Size dimensions D."""
+        return 1 if self.loads.ndim == 1 else int(self.loads.shape[1])
 
     def micro_batch(self, step: int, rank: int) -> np.ndarray:
         """Item indices of rank ``rank``'s micro-batch at step ``step``."""
@@ -337,9 +348,38 @@ def pack(
     )
 
 
+def _rank_packing_of(r: dict[str, Any], dims: Optional[int]) -> RankPacking:
+    dist = np.asarray(r["dist"], dtype=np.float64).reshape(-1)
+    pad = np.asarray(r["pad"], dtype=np.float64).reshape(-1)
+    loads = r["loads"] if dims is None else r["loads"].reshape(-1, dims)
+    return RankPacking(
+        bins=Groups(r["offsets"], r["indices"]),
+        steps=int(r["steps"]),
+        ranks=int(r["ranks"]),
+        loads=loads,
+        used_bins=int(r["used_bins"]),
+        lower_bound=int(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+        dist=float(dist[0]) if dist.size else 0.0,
+        pad=float(pad[0]) if pad.size else 0.0,
+        dist_per_dim=dist,
+        pad_per_dim=pad,
+    )
+
+
+def _capacities(capacity: Any, dims: int, where: str) -> list[int]:
+    if isinstance(capacity, (int, np.integer)):
+        raise InvalidInput(f"{where}: capacity must be a sequence of {dims} values for (n, {dims}) sizes")
+    caps = [_int_scalar(c, where, "capacity") for c in capacity]
+    if len(caps) != dims:
+        raise InvalidInput(f"{where}: capacity has {len(caps)} entries: needs one per size column ({dims})")
+    return caps
+
+
 def pack_for_ranks(
     sizes: ArrayLike,
-    capacity: int,
+    capacity: Union[int, Sequence[int]],
     ranks: int,
     *,
     oversize: str = "error",
@@ -352,35 +392,165 @@ def pack_for_ranks(
     Packs the items into bins of ``capacity`` and deals them into ``steps x ranks`` micro-batches so
     that every rank runs the same number of micro-batches and the micro-batches of a step are
     balanced (OmniBal's balanced dynamic mini-batches, without dropping or padding anything). Every
-    item is placed exactly once, every bin holds the capacity, empty bins occur only in the last
-    step. ``shuffle`` shuffles the steps and the ranks inside a step with ``seed`` (deterministic).
-    One size dimension (tokens) in this binding.
-    Raises InvalidInput (ranks 0, bad sizes, zero capacity) or Infeasible (an item over the capacity
-    with ``oversize="error"``).
+    item is placed exactly once, every bin holds the capacity in every dimension, empty bins occur
+    only in the last step. ``shuffle`` shuffles the steps and the ranks inside a step with ``seed``
+    (deterministic).
+    sizes: one size per item (1-D), or an (n, D) array of sizes in D = 1..4 dimensions (e.g. images
+    and tokens per sample) with ``capacity`` a sequence of D capacities; the bins of a step are then
+    balanced in every dimension normalised by its capacity.
+    Raises InvalidInput (ranks 0, bad sizes, zero capacity, a capacity of the wrong length) or
+    Infeasible (an item over the capacity with ``oversize="error"``).
     """
     where = "pack_for_ranks"
     oversize = _choice(oversize, ("error", "truncate", "own_bin"), where, "oversize")
-    cap = _int_scalar(capacity, where, "capacity")
     ranks = _int_scalar(ranks, where, "ranks")
     if ranks < 0:
         raise InvalidInput(f"{where}: ranks = {ranks}: is negative")
     passes = _int_scalar(passes, where, "passes")
     if passes < 0:
         raise InvalidInput(f"{where}: passes = {passes}: is negative")
-    a = _numeric(sizes, where, "sizes")
+    arr = _as_array(sizes, where, "sizes")
+    if arr.ndim == 2:
+        caps = _capacities(capacity, int(arr.shape[1]), where)
+        a = _numeric(arr, where, "sizes", ndim=2)
+        if a.shape[0] == 0:
+            a = np.zeros((0, len(caps)), dtype=np.uint64)
+        r = _core.pack_for_ranks(a, caps, ranks, oversize, passes, bool(shuffle), int(seed))
+        return _rank_packing_of(r, a.shape[1])
+    cap = _int_scalar(capacity, where, "capacity")
+    a = _numeric(arr, where, "sizes")
     r = _core.pack_for_ranks(a, cap, ranks, oversize, passes, bool(shuffle), int(seed))
-    return RankPacking(
-        bins=Groups(r["offsets"], r["indices"]),
-        steps=int(r["steps"]),
-        ranks=int(r["ranks"]),
-        loads=r["loads"],
-        used_bins=int(r["used_bins"]),
-        lower_bound=int(r["lower_bound"]),
-        proven_optimal=bool(r["proven_optimal"]),
-        gap=float(r["gap"]),
-        dist=float(r["dist"]),
-        pad=float(r["pad"]),
-    )
+    return _rank_packing_of(r, None)
+
+
+@dataclass(frozen=True)
+class RankSchedule:
+    """Result of :meth:`EpochPlanner.rank_plan` (fulcrum::rank_schedule): one rank's micro-batches
+    of an epoch from ``first_step`` on; ``micro_batches[k]`` is the rank's micro-batch at step
+    ``first_step + k`` (item indices, increasing). ``steps``: steps of the whole epoch."""
+
+    epoch: int
+    rank: int
+    first_step: int
+    steps: int
+    micro_batches: Groups
+
+
+class EpochPlanner:
+    """Rank-aware packing of a map-style dataset that changes every epoch and that every rank
+    computes alone (fulcrum::epoch_planner, runtime/epoch_plan.hpp, docs/epoch_plans.md).
+
+    ``plan(e)`` is a :class:`RankPacking` with the guarantees of :func:`pack_for_ranks`: every item
+    exactly once, every capacity held in every dimension, every rank the same number of
+    micro-batches, empty bins only in the last step, the bins of a step balanced. It is a function
+    of (sizes, capacity, ranks, options, seed, e) only, the same on every platform, so each rank
+    derives it alone and no epoch depends on an earlier one. Different epochs give different
+    packs: epoch e orders the items by a permutation drawn from (seed, e), the rank-aware fill packs
+    them in ``chunks`` slices, a seeded repack (``repack_rounds`` rounds, OmniBal's ISF) re-packs
+    the bins not full within ``full_slack`` and keeps the result only with fewer bins, and
+    ``perturb_rounds`` rounds of seeded swaps vary the bins; steps are balanced as pack_for_ranks
+    does (``passes``) and shuffled with the epoch's seed (``shuffle``).
+
+    Resume: ``plan(e)`` replays nothing, so resuming at (epoch e, step s) costs one plan
+    (near-linear time, O(n) memory); ``rank_plan(e, r, s)`` returns only rank r's micro-batches of
+    steps s, s+1, ...  sizes: 1-D (tokens) or (n, D) for D = 1..4 with ``capacity`` a sequence of D.
+    Picklable (the sizes and options are kept; the C++ planner is rebuilt on load).
+    Raises InvalidInput (ranks 0, bad sizes or options, full_slack outside [0, 1)) or Infeasible (an
+    item over the capacity with ``oversize="error"``) from the constructor; rank_plan: a rank not
+    below ranks -> InvalidInput.
+    """
+
+    def __init__(
+        self,
+        sizes: ArrayLike,
+        capacity: Union[int, Sequence[int]],
+        ranks: int,
+        *,
+        oversize: str = "error",
+        passes: int = 32,
+        repack_rounds: int = 50,
+        full_slack: float = 0.022,
+        chunks: int = 4,
+        perturb_rounds: int = 4,
+        shuffle: bool = True,
+        seed: int = 20240601,
+    ) -> None:
+        where = "EpochPlanner"
+        oversize = _choice(oversize, OVERSIZE_POLICIES, where, "oversize")
+        ranks = _int_scalar(ranks, where, "ranks")
+        ints = dict(ranks=ranks, passes=passes, repack_rounds=repack_rounds, chunks=chunks,
+                    perturb_rounds=perturb_rounds, seed=seed)
+        for name, v in ints.items():
+            if _int_scalar(v, where, name) < 0:
+                raise InvalidInput(f"{where}: {name} = {v}: is negative")
+        arr = _as_array(sizes, where, "sizes")
+        if arr.ndim == 2:
+            caps = _capacities(capacity, int(arr.shape[1]), where)
+            a = _numeric(arr, where, "sizes", ndim=2)
+            if a.shape[0] == 0:
+                a = np.zeros((0, len(caps)), dtype=np.uint64)
+            self._dims: Optional[int] = int(a.shape[1])
+        else:
+            caps = [_int_scalar(capacity, where, "capacity")]
+            a = _numeric(arr, where, "sizes").reshape(-1, 1)
+            self._dims = None
+        self._sizes = a
+        self._capacity = capacity if self._dims is not None else caps[0]
+        self._options: dict[str, Any] = dict(
+            oversize=oversize,
+            passes=int(passes),
+            repack_rounds=int(repack_rounds),
+            full_slack=float(full_slack),
+            chunks=int(chunks),
+            perturb_rounds=int(perturb_rounds),
+            shuffle=bool(shuffle),
+            seed=int(seed),
+        )
+        o = self._options
+        self.ranks = ranks
+        self._p = _core.EpochPlanner(
+            a, caps, ranks, oversize, o["passes"], o["repack_rounds"], o["full_slack"], o["chunks"],
+            o["perturb_rounds"], o["shuffle"], o["seed"],
+        )
+
+    @property
+    def lower_bound(self) -> int:
+        """Lower bound on non-empty bins of any epoch."""
+        return int(self._p.lower_bound())
+
+    def __len__(self) -> int:
+        return int(self._sizes.shape[0])
+
+    def plan(self, epoch: int) -> RankPacking:
+        """The plan of epoch ``epoch``: steps x ranks micro-batches (see the class docs)."""
+        e = _int_scalar(epoch, "EpochPlanner.plan", "epoch")
+        if e < 0:
+            raise InvalidInput(f"EpochPlanner.plan: epoch = {e}: is negative")
+        return _rank_packing_of(self._p.plan(e), self._dims)
+
+    def rank_plan(self, epoch: int, rank: int, first_step: int = 0) -> RankSchedule:
+        """Rank ``rank``'s micro-batches of epoch ``epoch`` from step ``first_step`` on (a resume point)."""
+        where = "EpochPlanner.rank_plan"
+        e, r, f = (_int_scalar(v, where, n) for v, n in ((epoch, "epoch"), (rank, "rank"), (first_step, "first_step")))
+        for name, v in (("epoch", e), ("rank", r), ("first_step", f)):
+            if v < 0:
+                raise InvalidInput(f"{where}: {name} = {v}: is negative")
+        d = self._p.rank_plan(e, r, f)
+        return RankSchedule(
+            epoch=int(d["epoch"]),
+            rank=int(d["rank"]),
+            first_step=int(d["first_step"]),
+            steps=int(d["steps"]),
+            micro_batches=Groups(d["offsets"], d["indices"]),
+        )
+
+    def __reduce__(self) -> Any:
+        sizes = self._sizes if self._dims is not None else self._sizes.reshape(-1)
+        return (_restore_epoch_planner, (sizes, self._capacity, self.ranks, dict(self._options)))
+
+
+def _restore_epoch_planner(sizes: Any, capacity: Any, ranks: int, options: dict[str, Any]) -> EpochPlanner:
+    return EpochPlanner(sizes, capacity, ranks, **options)
 
 
 CostArg = Union[str, Callable[[Any], Any]]
@@ -788,8 +958,10 @@ def partition_stages(
 class StreamStep:
     """One step of the streaming batcher: ``ranks`` micro-batches of item ids.
 
-    micro_batches[r] is rank r's micro-batch (uint64 ids); loads[r] its tokens; costs[r] its cost
-    (empty without costs); cap the step's token cap (ramped during warm-up).
+    micro_batches[r] is rank r's micro-batch (uint64 ids); loads[r] its tokens (for a batcher over D
+    size dimensions, loads has shape (ranks, D) and loads[r, d] is its size in dimension d);
+    costs[r] its cost (empty without costs); cap the step's cap in the last dimension (tokens) and
+    caps those of every dimension (ramped during warm-up).
     """
 
     index: int
@@ -798,6 +970,7 @@ class StreamStep:
     costs: np.ndarray
     cap: int
     pad_multiple: int
+    caps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
     @property
     def ranks(self) -> int:
@@ -806,12 +979,13 @@ class StreamStep:
     def padded_tokens(self, rank: int) -> int:
         """Rank ``rank``'s tokens rounded up to a multiple of pad_multiple."""
         m = self.pad_multiple or 1
-        return (int(self.loads[rank]) + m - 1) // m * m
+        tokens = self.loads[rank] if self.loads.ndim == 1 else self.loads[rank, -1]
+        return (int(tokens) + m - 1) // m * m
 
 
 @dataclass(frozen=True)
 class _StreamOptions:
-    capacity: int
+    capacity: Union[int, tuple[int, ...]]
     ranks: int = 1
     buffer: int = 16384
     seed: int = 20240601
@@ -837,13 +1011,19 @@ class StreamBatcher:
     ``drop_last``: only full steps, the rest in ``dropped()``). Every pushed item is emitted exactly
     once or reported as dropped; the same options, seed and pushes give the same steps everywhere.
 
+    Size dimensions: ``capacity`` an int gives one dimension (tokens); a sequence of two caps
+    (e.g. ``(images, tokens)``) gives fulcrum::streaming_batcher<2>: every item then has a size in
+    both dimensions (``push(id, (images, tokens))``, ``push_many(ids, sizes_n_by_2)``), every
+    micro-batch holds both caps and the steps are balanced in both dimensions normalised by their
+    caps (or in cost). pad_multiple applies to the last dimension.
+
     The state is picklable: ``pickle.loads(pickle.dumps(b))`` (or ``StreamBatcher.restore(
     b.state(), **b.options)``) continues with exactly the steps the original would emit.
     """
 
     def __init__(
         self,
-        capacity: int,
+        capacity: Union[int, Sequence[int]],
         ranks: int = 1,
         *,
         buffer: int = 16384,
@@ -863,8 +1043,19 @@ class StreamBatcher:
     ) -> None:
         where = "StreamBatcher"
         oversize = _choice(oversize, ("error", "truncate"), where, "oversize")
+        if isinstance(capacity, (int, np.integer)):
+            caps: tuple[int, ...] = (_int_scalar(capacity, where, "capacity"),)
+            cap_opt: Union[int, tuple[int, ...]] = int(capacity)
+        else:
+            caps = tuple(_int_scalar(c, where, "capacity") for c in capacity)
+            if len(caps) not in (1, 2):
+                raise InvalidInput(f"{where}: capacity has {len(caps)} entries: the binding handles 1 or 2 dimensions")
+            for d, c in enumerate(caps):
+                if c < 0:
+                    raise InvalidInput(f"{where}: capacity[{d}] = {c}: is negative")
+            cap_opt = caps
+        self._dims = len(caps)
         ints = dict(
-            capacity=capacity,
             ranks=ranks,
             buffer=buffer,
             seed=seed,
@@ -877,8 +1068,10 @@ class StreamBatcher:
         for name, v in ints.items():
             if _int_scalar(v, where, name) < 0:
                 raise InvalidInput(f"{where}: {name} = {v}: is negative")
+        if caps[0] < 0:
+            raise InvalidInput(f"{where}: capacity = {caps[0]}: is negative")
         self._opts = _StreamOptions(
-            capacity=int(capacity),
+            capacity=cap_opt,
             ranks=int(ranks),
             buffer=int(buffer),
             seed=int(seed),
@@ -895,8 +1088,9 @@ class StreamBatcher:
             pad_multiple=int(pad_multiple),
         )
         o = self._opts
-        self._b = _core.StreamingBatcher(
-            o.capacity,
+        cls = _core.StreamingBatcher if self._dims == 1 else _core.StreamingBatcher2
+        self._b = cls(
+            list(caps),
             o.ranks,
             o.buffer,
             o.seed,
@@ -925,25 +1119,36 @@ class StreamBatcher:
         Either every item carries a ``cost`` or none does. Raises InvalidInput after finish() or
         for a bad cost, Infeasible for an item over the capacity (unless oversize="truncate").
         """
-        i = _int_scalar(id, "StreamBatcher.push", "id")
-        s = _int_scalar(size, "StreamBatcher.push", "size")
-        if i < 0 or s < 0:
-            raise InvalidInput(f"StreamBatcher.push: {'id' if i < 0 else 'size'} = {min(i, s)}: is negative")
-        if cost is None:
-            self._b.push(i, s)
+        where = "StreamBatcher.push"
+        i = _int_scalar(id, where, "id")
+        if i < 0:
+            raise InvalidInput(f"{where}: id = {i}: is negative")
+        if isinstance(size, (list, tuple, np.ndarray)):
+            sizes = [_int_scalar(x, where, "size") for x in size]
         else:
-            self._b.push_cost(i, s, float(cost))
+            sizes = [_int_scalar(size, where, "size")]
+        if len(sizes) != self._dims:
+            raise InvalidInput(f"{where}: size has {len(sizes)} entries: the batcher has {self._dims} dimensions")
+        for d, x in enumerate(sizes):
+            if x < 0:
+                raise InvalidInput(f"{where}: size = {x}: is negative" if self._dims == 1 else f"{where}: size[{d}] = {x}: is negative")
+        if cost is None:
+            self._b.push(i, sizes)
+        else:
+            self._b.push_cost(i, sizes, float(cost))
 
     def push_many(self, ids: ArrayLike, sizes: ArrayLike) -> None:
         """Pushes many items (no costs) in one call, with the GIL released."""
         where = "StreamBatcher.push_many"
         a = _numeric(ids, where, "ids", allow_float=False)
-        s = _numeric(sizes, where, "sizes", allow_float=False)
+        s = _numeric(sizes, where, "sizes", ndim=1 if self._dims == 1 else 2, allow_float=False)
         for name, arr in (("ids", a), ("sizes", s)):
             if arr.dtype == np.int64 and arr.size and arr.min() < 0:
-                i = int(np.argmax(arr < 0))
-                raise InvalidInput(f"{where}: {name}[{i}] = {int(arr[i])}: is negative")
-        self._b.push_many(a.astype(np.uint64, copy=False), s.astype(np.uint64, copy=False))
+                bad = (arr < 0) if arr.ndim == 1 else (arr < 0).any(axis=1)
+                i = int(np.argmax(bad))
+                raise InvalidInput(f"{where}: {name}[{i}] = {arr[i].tolist()}: is negative")
+        s = np.ascontiguousarray(s, dtype=np.uint64).reshape(-1, self._dims)
+        self._b.push_many(a.astype(np.uint64, copy=False), s)
 
     def next(self) -> Optional[StreamStep]:
         """Takes the next ready step, or None."""
@@ -953,10 +1158,11 @@ class StreamBatcher:
         return StreamStep(
             index=int(d["index"]),
             micro_batches=Groups(d["offsets"], d["ids"]),
-            loads=d["loads"],
+            loads=d["loads"] if self._dims == 1 else d["loads"].reshape(-1, self._dims),
             costs=d["costs"],
             cap=int(d["cap"]),
             pad_multiple=int(d["pad_multiple"]),
+            caps=d["caps"],
         )
 
     def __iter__(self) -> Iterator[StreamStep]:
@@ -1005,7 +1211,7 @@ class StreamBatcher:
         return bytes(self._b.state())
 
     @classmethod
-    def restore(cls, state: bytes, capacity: int, ranks: int = 1, **options: Any) -> "StreamBatcher":
+    def restore(cls, state: bytes, capacity: Union[int, Sequence[int]], ranks: int = 1, **options: Any) -> "StreamBatcher":
         """A batcher continuing from ``state()`` bytes; the options must be those that wrote them.
 
         Raises InvalidInput for a truncated, corrupt, other-version or other-options state.

@@ -84,6 +84,10 @@ inline fulcrum::balance_options balance_opts(const std::string& algorithm, bool 
   return opts;
 }
 
+/// Multi-dimensional pack_for_ranks, the epoch planner and the streaming batchers
+/// (python/src/bind_runtime.cpp).
+void bind_runtime(nb::module_& m);
+
 /// Two-level balance and post_balance (python/src/bind_balance.cpp).
 void bind_balance(nb::module_& m);
 

@@ -39,7 +39,6 @@
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
 #include "fulcrum/pipeline/partition.hpp"
-#include "fulcrum/runtime/streaming_batcher.hpp"
 #include "fulcrum/version.hpp"
 
 namespace nb = nanobind;
@@ -225,143 +224,6 @@ nb::dict partition_stages_arr(const in_array<T>& layer_costs, std::size_t stages
   return d;
 }
 
-// ---- streaming batcher (D = 1) ---------------------------------------------------------------------
-
-using batcher = fulcrum::streaming_batcher<1>;
-
-fulcrum::stream_options<1> stream_opts(std::uint64_t capacity, std::size_t ranks, std::size_t buffer,
-                                       std::uint64_t seed, bool shuffle, std::size_t warmup_steps, double warmup_start,
-                                       bool drop_last, std::size_t max_wait, const std::string& oversize,
-                                       std::size_t passes, double keep_fill, double keep_share,
-                                       std::uint32_t max_keep_rounds, std::size_t pad_multiple) {
-  fulcrum::stream_options<1> o;
-  o.caps = {capacity};
-  o.ranks = ranks;
-  o.buffer = buffer;
-  o.seed = seed;
-  o.shuffle = shuffle;
-  o.warmup_steps = warmup_steps;
-  o.warmup_start = warmup_start;
-  o.end = drop_last ? fulcrum::stream_end::drop_last : fulcrum::stream_end::flush;
-  o.max_wait = max_wait;
-  o.oversize_policy = fulcrum::parse_enum<fulcrum::oversize>(oversize, "oversize");
-  o.passes = passes;
-  o.keep_fill = keep_fill;
-  o.keep_share = keep_share;
-  o.max_keep_rounds = max_keep_rounds;
-  o.pad_multiple = pad_multiple;
-  return o;
-}
-
-/// The Python-side batcher: the C++ one, re-creatable from (options, state bytes). Every call
-/// releases the GIL (a push may run a packing round) and takes the batcher's mutex, so Python
-/// threads sharing one batcher are serialised rather than racing.
-struct py_batcher {
-  std::optional<batcher> b;
-  mutable std::mutex mu;
-
-  /// f(batcher&) with the GIL released and the mutex held (the mutex is released first on return).
-  template <class F>
-  auto locked(F&& f) const {
-    nb::gil_scoped_release release;
-    std::lock_guard<std::mutex> lock(mu);
-    return f(const_cast<batcher&>(*b));
-  }
-
-  nb::object next() {
-    std::optional<fulcrum::stream_step> s = locked([](batcher& x) { return x.next(); });
-    if (!s) return nb::none();
-    std::vector<std::uint64_t> offsets(s->offsets.begin(), s->offsets.end());
-    nb::dict d;
-    d["index"] = s->index;
-    d["ranks"] = s->ranks;
-    d["offsets"] = to_numpy(std::move(offsets));
-    d["ids"] = to_numpy(std::move(s->ids));
-    d["loads"] = to_numpy(std::move(s->loads));
-    d["costs"] = to_numpy(std::move(s->costs));
-    d["cap"] = s->caps.empty() ? std::uint64_t{0} : s->caps[0];
-    d["pad_multiple"] = s->pad_multiple;
-    return d;
-  }
-};
-
-void bind_batcher(nb::module_& m) {
-  nb::class_<py_batcher>(m, "StreamingBatcher",
-                         "Streaming batcher over one size dimension (tokens): fulcrum::streaming_batcher<1>.")
-      .def(
-          "__init__",
-          [](py_batcher* self, std::uint64_t capacity, std::size_t ranks, std::size_t buffer, std::uint64_t seed,
-             bool shuffle, std::size_t warmup_steps, double warmup_start, bool drop_last, std::size_t max_wait,
-             const std::string& oversize, std::size_t passes, double keep_fill, double keep_share,
-             std::uint32_t max_keep_rounds, std::size_t pad_multiple, std::optional<nb::bytes> state) {
-            new (self) py_batcher();
-            auto o = stream_opts(capacity, ranks, buffer, seed, shuffle, warmup_steps, warmup_start, drop_last,
-                                 max_wait, oversize, passes, keep_fill, keep_share, max_keep_rounds, pad_multiple);
-            if (state) {
-              const auto* p = static_cast<const std::byte*>(static_cast<const void*>(state->c_str()));
-              self->b.emplace(batcher::restore(std::span<const std::byte>(p, state->size()), std::move(o)));
-            } else {
-              self->b.emplace(std::move(o));
-            }
-          },
-          "capacity"_a, "ranks"_a, "buffer"_a, "seed"_a, "shuffle"_a, "warmup_steps"_a, "warmup_start"_a, "drop_last"_a,
-          "max_wait"_a, "oversize"_a, "passes"_a, "keep_fill"_a, "keep_share"_a, "max_keep_rounds"_a, "pad_multiple"_a,
-          "state"_a = nb::none())
-      .def(
-          "push",
-          [](py_batcher& self, std::uint64_t id, std::uint64_t size) {
-            self.locked([&](batcher& x) { x.push(id, size); });
-          },
-          "id"_a, "size"_a)
-      .def(
-          "push_cost",
-          [](py_batcher& self, std::uint64_t id, std::uint64_t size, double cost) {
-            self.locked([&](batcher& x) { x.push(id, size, cost); });
-          },
-          "id"_a, "size"_a, "cost"_a)
-      .def(
-          "push_many",
-          [](py_batcher& self, const in_array<std::uint64_t>& ids, const in_array<std::uint64_t>& sizes) {
-            if (ids.shape(0) != sizes.shape(0))
-              throw fulcrum::invalid_input(fulcrum::detail::describe("StreamingBatcher.push_many", "sizes",
-                                                                     sizes.shape(0), "differs in length from ids"));
-            const auto i = span_of(ids);
-            const auto s = span_of(sizes);
-            self.locked([&](batcher& x) {
-              for (std::size_t k = 0; k < i.size(); ++k) x.push(i[k], s[k]);
-            });
-          },
-          "ids"_a, "sizes"_a)
-      .def("next", &py_batcher::next)
-      .def("finish", [](py_batcher& self) { self.locked([](batcher& x) { x.finish(); }); })
-      .def("ready", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.ready(); }); })
-      .def("buffered", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.buffered(); }); })
-      .def("finished", [](const py_batcher& self) { return self.locked([](batcher& x) { return x.finished(); }); })
-      .def("dropped",
-           [](const py_batcher& self) { return to_numpy(self.locked([](batcher& x) { return x.dropped(); })); })
-      .def("stats",
-           [](const py_batcher& self) {
-             const auto s = self.locked([](batcher& x) { return x.stats(); });
-             nb::dict d;
-             d["pushed"] = s.pushed;
-             d["emitted"] = s.emitted;
-             d["dropped"] = s.dropped;
-             d["steps"] = s.steps;
-             d["micro_batches"] = s.micro_batches;
-             d["rounds"] = s.rounds;
-             d["lower_bound"] = s.lower_bound;
-             d["dist"] = s.dist.empty() ? 0.0 : s.dist[0];
-             d["cost_dist"] = s.cost_dist;
-             d["proven_optimal"] = s.proven_optimal;
-             d["gap"] = s.gap();
-             return d;
-           })
-      .def("state", [](const py_batcher& self) {
-        const std::vector<std::byte> bytes = self.locked([](batcher& x) { return x.state(); });
-        return nb::bytes(bytes.data(), bytes.size());
-      });
-}
-
 // ---- packed layout ---------------------------------------------------------------------------
 
 /// The packed-sequence layout (layout/packed_layout.hpp) of text-only items: groups as CSR
@@ -432,6 +294,6 @@ NB_MODULE(_core, m) {
 
   m.def("packed_layout", &packed_layout_csr, "offsets"_a, "indices"_a, "sizes"_a, "pad_multiple"_a, "fixed_length"_a,
         "fixed_sequences"_a);
-  bind_batcher(m);
+  bind_runtime(m);
   bind_balance(m);
 }
