@@ -50,6 +50,18 @@ __all__ = [
     "partition_stages",
     "PackedLayout",
     "packed_layout",
+    "multimodal_layout",
+    "IMAGE_PLACEMENTS",
+    "RecomputePlan",
+    "select_recompute",
+    "Schedule",
+    "simulate_schedule",
+    "PipelinePlan",
+    "joint_partition_recompute",
+    "search_partition",
+    "evaluate_pipeline",
+    "RECOMPUTE_ALGORITHMS",
+    "PIPELINE_SCHEDULES",
     "InvalidInput",
     "Infeasible",
     "CommError",
@@ -954,6 +966,361 @@ def partition_stages(
     )
 
 
+RECOMPUTE_ALGORITHMS = ("automatic", "dynamic_programming", "branch_and_bound", "greedy")
+PIPELINE_SCHEDULES = ("gpipe", "one_f_one_b", "interleaved_1f1b")
+
+
+def _layer_options(layer_options: Any, where: str, n: Optional[int] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-layer recompute options [(memory, time), ...] as CSR (offsets, memory uint64, time float64)."""
+    try:
+        layers = [list(layer) for layer in layer_options]
+    except TypeError as e:
+        raise InvalidInput(f"{where}: recompute_options must be one list of (memory, time) pairs per layer") from e
+    if n is not None and len(layers) != n:
+        raise InvalidInput(f"{where}: recompute_options has {len(layers)} layers: needs one list per layer ({n})")
+    offsets = np.zeros(len(layers) + 1, dtype=np.uint64)
+    mem: list[int] = []
+    tim: list[float] = []
+    for l, layer in enumerate(layers):
+        for k, opt in enumerate(layer):
+            try:
+                m, t = opt
+            except (TypeError, ValueError) as e:
+                raise InvalidInput(f"{where}: recompute_options[{l}][{k}] = {opt!r}: must be a (memory, time) pair") from e
+            m = _int_scalar(m, where, f"recompute_options[{l}][{k}].memory")
+            if m < 0:
+                raise InvalidInput(f"{where}: recompute_options[{l}][{k}].memory = {m}: is negative")
+            mem.append(m)
+            tim.append(float(t))
+        offsets[l + 1] = len(mem)
+    return offsets, np.asarray(mem, dtype=np.uint64), np.asarray(tim, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class RecomputePlan:
+    """Result of :func:`select_recompute` (fulcrum::recompute_plan, recompute/plan.hpp).
+
+    choice[l]: index of the option taken for layer l. memory: total memory kept (<= the budget).
+    time: total time added (summed in layer order). lower_bound: no plan within the budget adds
+    less time. proven_optimal / gap as for every fulcrum result.
+    """
+
+    choice: np.ndarray
+    memory: int
+    time: float
+    lower_bound: float
+    proven_optimal: bool
+    gap: float
+
+
+def select_recompute(
+    layer_options: Sequence[Sequence[tuple[int, float]]],
+    memory_budget: int,
+    *,
+    algorithm: str = "automatic",
+    max_nodes: Optional[int] = None,
+    time_limit: Optional[float] = None,
+) -> RecomputePlan:
+    """Memory-budgeted recompute selection (fulcrum::select_recompute, recompute/select.hpp).
+
+    layer_options: per layer a list of options ``(memory kept, time added)`` (e.g. keep all /
+    selective / full recompute; memory in any integer unit). Picks one option per layer so that the
+    total memory kept is <= memory_budget and the total time added is least (a multiple-choice
+    knapsack). algorithm: one of RECOMPUTE_ALGORITHMS. ``automatic`` runs the exact Pareto-frontier
+    DP and, past ``max_nodes`` states (default 100000), the exact anytime branch and bound;
+    ``greedy`` is the convex-hull baseline.
+    Guarantee: exact unless a limit is hit (then proven_optimal is False and lower_bound is the LP
+    bound). Deterministic. Worst case with the defaults: O(N K log(N K) + 1e5 (H + K)) for N layers,
+    K options, H <= N K hull steps (about 1 s for 2000 layers x 3 options).
+    Raises InvalidInput (no layers, a layer with no options, negative / NaN / infinite time, naming
+    layer and option) or Infeasible (a budget below the least memory any plan keeps).
+    """
+    where = "select_recompute"
+    algorithm = _choice(algorithm, RECOMPUTE_ALGORITHMS, where, "algorithm")
+    budget = _int_scalar(memory_budget, where, "memory_budget")
+    if budget < 0:
+        raise InvalidInput(f"{where}: memory_budget = {budget}: is negative")
+    off, mem, tim = _layer_options(layer_options, where)
+    r = _core.select_recompute(off, mem, tim, budget, algorithm, max_nodes, time_limit)
+    return RecomputePlan(
+        choice=r["choice"],
+        memory=int(r["memory"]),
+        time=float(r["time"]),
+        lower_bound=float(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+    )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Result of :func:`simulate_schedule` (fulcrum::schedule_result, pipeline/schedule.hpp).
+
+    iteration_time: end of the last operation. bubble_fraction: 1 - busy / (devices *
+    iteration_time). busy_time[d]: sum of device d's operation times. peak_in_flight[d]: most
+    micro-batch activations device d holds at once. peak_activation_memory[d] (empty unless
+    activation_memory was given). With ``timeline=True``, ``timeline`` is a dict of per-operation
+    arrays, device by device in execution order: device, forward (bool), micro_batch,
+    virtual_stage, start, end (empty arrays otherwise).
+    """
+
+    iteration_time: float
+    bubble_fraction: float
+    busy_time: np.ndarray
+    peak_in_flight: np.ndarray
+    peak_activation_memory: np.ndarray
+    timeline: dict[str, np.ndarray]
+
+
+def _schedule_of(r: dict[str, Any]) -> Schedule:
+    return Schedule(
+        iteration_time=float(r["iteration_time"]),
+        bubble_fraction=float(r["bubble_fraction"]),
+        busy_time=r["busy_time"],
+        peak_in_flight=r["peak_in_flight"],
+        peak_activation_memory=r["peak_activation_memory"],
+        timeline={
+            "device": r["op_device"],
+            "forward": r["op_forward"].astype(bool),
+            "micro_batch": r["op_micro_batch"],
+            "virtual_stage": r["op_virtual_stage"],
+            "start": r["op_start"],
+            "end": r["op_end"],
+        },
+    )
+
+
+def _floats(values: ArrayLike, where: str, name: str) -> np.ndarray:
+    return np.ascontiguousarray(_numeric(values, where, name), dtype=np.float64)
+
+
+def simulate_schedule(
+    forward: ArrayLike,
+    backward: ArrayLike,
+    micro_batches: int,
+    *,
+    schedule: str = "one_f_one_b",
+    virtual_stages: int = 1,
+    p2p_time: float = 0.0,
+    activation_memory: Optional[Sequence[float]] = None,
+    timeline: bool = False,
+) -> Schedule:
+    """Simulates one training iteration of a pipeline schedule (fulcrum::simulate_schedule, pipeline/schedule.hpp).
+
+    schedule: ``gpipe`` (all forwards, then all backwards), ``one_f_one_b`` (PipeDream-flush,
+    Megatron's default) or ``interleaved_1f1b`` (Megatron's virtual pipeline, ``virtual_stages``
+    model chunks per device). forward[q], backward[q]: time of one micro-batch on virtual stage q
+    (q = chunk * devices + device; for GPipe / 1F1B simply the stage); devices =
+    len(forward) / virtual_stages. Every device runs its operations in the schedule's fixed order,
+    each as soon as the device is free and its inputs arrived (one ``p2p_time`` per transfer).
+    activation_memory (optional, per virtual stage): activation of one micro-batch, for the peak
+    activation memory per device.
+    Reproduces the closed forms on uniform stages without transfers: 1F1B and GPipe (m + p - 1)(f + b),
+    interleaved (m + (p - 1) / v)(f + b) when m % p == 0. Complexity O(m v p).
+    Raises InvalidInput (lengths differ or are 0, negative / NaN times, micro_batches 0,
+    virtual_stages 0, virtual_stages > 1 without the interleaved schedule, interleaved with
+    micro_batches % devices != 0).
+    """
+    where = "simulate_schedule"
+    schedule = _choice(schedule, PIPELINE_SCHEDULES, where, "schedule")
+    m = _int_scalar(micro_batches, where, "micro_batches")
+    v = _int_scalar(virtual_stages, where, "virtual_stages")
+    for name, x in (("micro_batches", m), ("virtual_stages", v)):
+        if x < 0:
+            raise InvalidInput(f"{where}: {name} = {x}: is negative")
+    act = [] if activation_memory is None else [float(x) for x in activation_memory]
+    r = _core.simulate_schedule(
+        _floats(forward, where, "forward"), _floats(backward, where, "backward"), schedule, m, v, float(p2p_time),
+        act, bool(timeline),
+    )
+    return _schedule_of(r)
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    """Result of the pipeline searches (fulcrum::pipeline_plan, pipeline/plan.hpp).
+
+    boundaries: stages + 1 layer indices (stage s = layers [boundaries[s], boundaries[s+1])).
+    stage_costs / bottleneck: forward + backward per stage with recompute. recompute_choice[l]:
+    index of layer l's recompute option (0 without options). stage_forward, stage_backward
+    (recompute included), stage_recompute: per stage, one micro-batch. stage_memory: per stage,
+    params + in-flight micro-batches x kept activations. schedule: the simulated 1F1B iteration
+    (:class:`Schedule`); iteration_time = schedule.iteration_time. lower_bound: no plan in the
+    searched set is faster; proven_optimal, gap as usual; nodes: outer search nodes visited.
+    """
+
+    boundaries: np.ndarray
+    stage_costs: np.ndarray
+    bottleneck: float
+    recompute_choice: np.ndarray
+    stage_forward: np.ndarray
+    stage_backward: np.ndarray
+    stage_recompute: np.ndarray
+    stage_memory: np.ndarray
+    schedule: Schedule
+    iteration_time: float
+    lower_bound: float
+    proven_optimal: bool
+    gap: float
+    nodes: int
+
+    @property
+    def stages(self) -> int:
+        return len(self.boundaries) - 1
+
+
+def _pipeline(
+    mode: str,
+    where: str,
+    forward: ArrayLike,
+    backward: ArrayLike,
+    parameter_memory: ArrayLike,
+    activation_memory: ArrayLike,
+    recompute_options: Optional[Sequence[Sequence[tuple[int, float]]]],
+    stages: int,
+    micro_batches: int,
+    device_memory: Optional[int],
+    p2p_time: float,
+    bottleneck_tolerance: float,
+    boundaries: Optional[ArrayLike],
+    max_nodes: Optional[int],
+    time_limit: Optional[float],
+) -> PipelinePlan:
+    f = _floats(forward, where, "forward")
+    b = _floats(backward, where, "backward")
+
+    def u64(values: ArrayLike, name: str) -> np.ndarray:
+        arr = _numeric(values, where, name, allow_float=False)
+        if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:
+            i = int(np.argmin(arr))
+            raise InvalidInput(f"{where}: {name}[{i}] = {int(arr[i])}: is negative")
+        return np.ascontiguousarray(arr, dtype=np.uint64)
+
+    pm = u64(parameter_memory, "parameter_memory")
+    am = u64(activation_memory, "activation_memory")
+    if recompute_options is None:
+        off, mem, tim = np.zeros(1, dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0)
+    else:
+        off, mem, tim = _layer_options(recompute_options, where, len(f))
+    p = _int_scalar(stages, where, "stages")
+    m = _int_scalar(micro_batches, where, "micro_batches")
+    for name, x in (("stages", p), ("micro_batches", m)):
+        if x < 0:
+            raise InvalidInput(f"{where}: {name} = {x}: is negative")
+    dm = None if device_memory is None else _int_scalar(device_memory, where, "device_memory")
+    if dm is not None and dm < 0:
+        raise InvalidInput(f"{where}: device_memory = {dm}: is negative")
+    bnd = np.zeros(0, dtype=np.uint64) if boundaries is None else u64(boundaries, "boundaries")
+    r = _core.pipeline_search(
+        mode, f, b, pm, am, off, mem, tim, p, m, dm, float(p2p_time), float(bottleneck_tolerance), bnd, max_nodes,
+        time_limit,
+    )
+    return PipelinePlan(
+        boundaries=r["boundaries"],
+        stage_costs=r["stage_costs"],
+        bottleneck=float(r["bottleneck"]),
+        recompute_choice=r["recompute_choice"],
+        stage_forward=r["stage_forward"],
+        stage_backward=r["stage_backward"],
+        stage_recompute=r["stage_recompute"],
+        stage_memory=r["stage_memory"],
+        schedule=_schedule_of(r["schedule"]),
+        iteration_time=float(r["iteration_time"]),
+        lower_bound=float(r["lower_bound"]),
+        proven_optimal=bool(r["proven_optimal"]),
+        gap=float(r["gap"]),
+        nodes=int(r["nodes"]),
+    )
+
+
+def joint_partition_recompute(
+    forward: ArrayLike,
+    backward: ArrayLike,
+    parameter_memory: ArrayLike,
+    activation_memory: ArrayLike,
+    recompute_options: Optional[Sequence[Sequence[tuple[int, float]]]],
+    stages: int,
+    micro_batches: int,
+    *,
+    device_memory: Optional[int] = None,
+    p2p_time: float = 0.0,
+    max_nodes: Optional[int] = None,
+    time_limit: Optional[float] = None,
+) -> PipelinePlan:
+    """Joint stage partition and per-layer recompute (fulcrum::joint_partition_recompute, recompute/joint.hpp).
+
+    Per layer: forward / backward time of one micro-batch, parameter_memory (params + grads +
+    optimizer state) and activation_memory (kept per micro-batch without recompute), and its
+    recompute_options ``[(memory kept, time added), ...]`` (None: no recompute). Chooses the stage
+    boundaries and one option per layer together (AdaPipe-style), minimising the simulated 1F1B
+    iteration time under the per-device memory: params + min(m, p - s) x kept activations of stage
+    s <= device_memory (None: unlimited).
+    Level 1: per candidate stage the least recompute that fits (exact multiple-choice knapsack);
+    level 2: exact branch and bound over partitions with longest-path bounds, leaves simulated.
+    Guarantee: the least simulated iteration time over all partitions and recompute choices (up to a
+    relative 1e-9), proven_optimal, unless ``max_nodes`` (default 1e5) / ``time_limit`` stop the
+    search (then a valid plan and a lower bound for every plan).
+    Raises InvalidInput (lengths differ, negative / NaN times, stages 0 or above the layers,
+    micro_batches 0) or Infeasible (nothing fits, naming device_memory).
+    """
+    return _pipeline(
+        "joint", "joint_partition_recompute", forward, backward, parameter_memory, activation_memory,
+        recompute_options, stages, micro_batches, device_memory, p2p_time, 0.05, None, max_nodes, time_limit,
+    )
+
+
+def search_partition(
+    forward: ArrayLike,
+    backward: ArrayLike,
+    parameter_memory: ArrayLike,
+    activation_memory: ArrayLike,
+    recompute_options: Optional[Sequence[Sequence[tuple[int, float]]]],
+    stages: int,
+    micro_batches: int,
+    *,
+    device_memory: Optional[int] = None,
+    p2p_time: float = 0.0,
+    bottleneck_tolerance: float = 0.05,
+    max_nodes: Optional[int] = None,
+    time_limit: Optional[float] = None,
+) -> PipelinePlan:
+    """OmniBal-style balanced pipeline search with recompute (fulcrum::search_partition, recompute/joint.hpp).
+
+    The search of :func:`joint_partition_recompute`, restricted to partitions whose plain
+    bottleneck (forward + backward, no recompute) is at most (1 + bottleneck_tolerance) x the
+    optimum; each stage uses the least recompute that fits. Inputs and errors as
+    joint_partition_recompute; nothing in the window fits -> Infeasible naming bottleneck_tolerance.
+    """
+    return _pipeline(
+        "search", "search_partition", forward, backward, parameter_memory, activation_memory, recompute_options,
+        stages, micro_batches, device_memory, p2p_time, bottleneck_tolerance, None, max_nodes, time_limit,
+    )
+
+
+def evaluate_pipeline(
+    forward: ArrayLike,
+    backward: ArrayLike,
+    parameter_memory: ArrayLike,
+    activation_memory: ArrayLike,
+    recompute_options: Optional[Sequence[Sequence[tuple[int, float]]]],
+    boundaries: ArrayLike,
+    micro_batches: int,
+    *,
+    device_memory: Optional[int] = None,
+    p2p_time: float = 0.0,
+) -> PipelinePlan:
+    """Prices a given partition like the searches do (fulcrum::evaluate_pipeline, recompute/joint.hpp):
+    each stage with its least recompute that fits, then the 1F1B simulator. boundaries: p + 1
+    increasing entries from 0 to the number of layers. Use it to compare a uniform or hand-made
+    split with the search results. Raises Infeasible naming a stage that cannot fit.
+    """
+    b = _as_array(boundaries, "evaluate_pipeline", "boundaries")
+    return _pipeline(
+        "evaluate", "evaluate_pipeline", forward, backward, parameter_memory, activation_memory, recompute_options,
+        max(len(b) - 1, 0), micro_batches, device_memory, p2p_time, 0.05, b, None, None,
+    )
+
+
 @dataclass(frozen=True)
 class StreamStep:
     """One step of the streaming batcher: ``ranks`` micro-batches of item ids.
@@ -1243,7 +1610,9 @@ class PackedLayout:
     sequence) and max_seqlen_overall: longest segment. Per token: position_ids (restart at 0 in
     every document), document_ids (document number in its sequence, -1 for padding),
     source_item / source_offset (the gather map: token t is token source_offset[t] of item
-    source_item[t]; padding has source_item == PackedLayout.padding_item).
+    source_item[t]; padding has source_item == PackedLayout.padding_item). kinds (uint8, per token):
+    PackedLayout.TEXT, IMAGE or PADDING (for a multimodal layout, source_offset indexes the item's
+    text tokens or its image tokens by kind).
     """
 
     padding_item = 0xFFFFFFFF
@@ -1260,6 +1629,17 @@ class PackedLayout:
     source_offset: np.ndarray
     content_tokens: int
     padding_tokens: int
+    kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+
+    TEXT = 0
+    IMAGE = 1
+    PADDING = 2
+
+    @property
+    def efficiency(self) -> float:
+        """content / (content + padding); 1 without padding."""
+        total = self.content_tokens + self.padding_tokens
+        return 1.0 if total == 0 else self.content_tokens / total
 
     @property
     def sequences(self) -> int:
@@ -1318,6 +1698,97 @@ def packed_layout(
     if _int_scalar(fixed_sequences, where, "fixed_sequences") < 0:
         raise InvalidInput(f"{where}: fixed_sequences = {fixed_sequences}: must be >= 0")
     r = _core.packed_layout(offsets, indices, arr, int(pad_multiple), int(fixed_length), int(fixed_sequences))
+    return _layout_of(r)
+
+
+def _groups_csr(groups: Union[Groups, Sequence[Sequence[int]]], where: str) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(groups, Groups):
+        return np.ascontiguousarray(groups.offsets, dtype=np.uint64), np.ascontiguousarray(groups.indices, dtype=np.uint32)
+    lists = [np.asarray(g, dtype=np.int64).reshape(-1) for g in groups]
+    flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+    if flat.size and (flat.min() < 0 or flat.max() > 0xFFFFFFFE):
+        raise InvalidInput(f"{where}: groups: an index is outside 0..4294967294")
+    offsets = np.zeros(len(lists) + 1, dtype=np.uint64)
+    offsets[1:] = np.cumsum([len(g) for g in lists], dtype=np.uint64)
+    return offsets, np.ascontiguousarray(flat, dtype=np.uint32)
+
+
+def _u32(values: ArrayLike, where: str, name: str) -> np.ndarray:
+    arr = _numeric(values, where, name, allow_float=False)
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) > 0xFFFFFFFF):
+        i = int(np.argmin(arr)) if int(arr.min()) < 0 else int(np.argmax(arr))
+        raise InvalidInput(f"{where}: {name}[{i}] = {int(arr[i])}: must be in 0..4294967295")
+    return np.ascontiguousarray(arr, dtype=np.uint32)
+
+
+IMAGE_PLACEMENTS = ("before_text", "after_text", "at_offsets")
+
+
+def multimodal_layout(
+    groups: Union[Groups, Sequence[Sequence[int]]],
+    text_tokens: ArrayLike,
+    images: Sequence[Sequence[int]],
+    *,
+    placement: str = "before_text",
+    image_positions: Optional[Sequence[Sequence[int]]] = None,
+    pad_multiple: int = 1,
+    fixed_length: int = 0,
+    fixed_sequences: int = 0,
+) -> PackedLayout:
+    """Packed-sequence layout of multimodal (text + image) items (fulcrum::make_packed_layout with
+    multimodal_documents, layout/packed_layout.hpp; docs/long_context.md).
+
+    groups: one group per packed sequence, documents in group order (a :class:`Groups` or a list of
+    index lists). text_tokens[i]: text tokens of item i. images[i]: the token counts of item i's
+    images, in order (an empty list for a text-only item). placement: where a document's image
+    tokens go: ``before_text`` (all images, then the text: LLaVA-style prompts), ``after_text``,
+    or ``at_offsets``: image j of item i after ``image_positions[i][j]`` text tokens of its document
+    (non-decreasing within a document, at most its text length). pad_multiple, fixed_length,
+    fixed_sequences as in :func:`packed_layout`.
+
+    The result's per-token ``kinds`` says TEXT, IMAGE or PADDING, and the gather map reads
+    ``source_offset[t]`` in item ``source_item[t]``'s text tokens (TEXT) or in the concatenation of
+    its image tokens (IMAGE). An item's text and image tokens form one document (position ids,
+    document ids and the cu_seqlens segment cover both).
+    O(items + images + tokens + sequences). Every token of every grouped item (text and image)
+    appears exactly once. Raises InvalidInput (lengths differ, an index out of range, an item in
+    two groups, image positions beyond the text or decreasing, ...) or Infeasible (a sequence
+    longer than fixed_length, more groups than fixed_sequences).
+    """
+    where = "multimodal_layout"
+    placement = _choice(placement, IMAGE_PLACEMENTS, where, "placement")
+    offsets, indices = _groups_csr(groups, where)
+    text = _u32(text_tokens, where, "text_tokens")
+    if len(images) != len(text):
+        raise InvalidInput(f"{where}: images has {len(images)} entries: needs one per item ({len(text)})")
+    counts = [len(im) for im in images]
+    img_off = np.zeros(len(text) + 1, dtype=np.uint64)
+    img_off[1:] = np.cumsum(counts, dtype=np.uint64)
+    flat = [int(x) for im in images for x in im]
+    img = _u32(flat, where, "images") if flat else np.zeros(0, dtype=np.uint32)
+    if placement == "at_offsets":
+        if image_positions is None or len(image_positions) != len(text):
+            raise InvalidInput(f"{where}: image_positions: needs one list per item with placement='at_offsets'")
+        for i, (pos, im) in enumerate(zip(image_positions, images)):
+            if len(pos) != len(im):
+                raise InvalidInput(f"{where}: image_positions[{i}] has {len(pos)} entries: item {i} has {len(im)} images")
+        flatpos = [int(x) for pos in image_positions for x in pos]
+        positions = _u32(flatpos, where, "image_positions") if flatpos else np.zeros(0, dtype=np.uint32)
+    else:
+        positions = np.zeros(0, dtype=np.uint32)
+    for name, v in (("pad_multiple", pad_multiple), ("fixed_length", fixed_length)):
+        if not 0 <= _int_scalar(v, where, name) <= 0xFFFFFFFF:
+            raise InvalidInput(f"{where}: {name} = {v}: must be in 0..4294967295")
+    if _int_scalar(fixed_sequences, where, "fixed_sequences") < 0:
+        raise InvalidInput(f"{where}: fixed_sequences = {fixed_sequences}: must be >= 0")
+    r = _core.packed_layout_multimodal(
+        offsets, indices, text, img_off, img, positions, placement, int(pad_multiple), int(fixed_length),
+        int(fixed_sequences),
+    )
+    return _layout_of(r)
+
+
+def _layout_of(r: dict[str, Any]) -> PackedLayout:
     return PackedLayout(
         sequence_offsets=r["sequence_offsets"],
         cu_seqlens_offsets=r["cu_seqlens_offsets"],
@@ -1331,4 +1802,5 @@ def packed_layout(
         source_offset=r["source_offset"],
         content_tokens=int(r["content_tokens"]),
         padding_tokens=int(r["padding_tokens"]),
+        kinds=r["kinds"],
     )

@@ -88,6 +88,9 @@ inline fulcrum::balance_options balance_opts(const std::string& algorithm, bool 
 /// (python/src/bind_runtime.cpp).
 void bind_runtime(nb::module_& m);
 
+/// Recompute selection, the pipeline searches and the schedule simulator (python/src/bind_pipeline.cpp).
+void bind_pipeline(nb::module_& m);
+
 /// Two-level balance and post_balance (python/src/bind_balance.cpp).
 void bind_balance(nb::module_& m);
 
