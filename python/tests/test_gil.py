@@ -29,6 +29,26 @@ def _batcher_run():
     return b
 
 
+def _batcher_2d_run():
+    b = fulcrum.StreamBatcher((16, 16384), ranks=8, buffer=4096)
+    sizes = np.stack([SIZES[: N // 4] % 5, SIZES[: N // 4]], axis=1)
+    b.push_many(np.arange(N // 4, dtype=np.uint64), sizes)
+    return b
+
+
+def _multimodal():
+    n = 4000
+    text = SIZES[:n] // 2
+    images = [[int(SIZES[i] % 3) * 64 + 1] for i in range(n)]
+    packs = fulcrum.pack(text + 200, 16384).bins
+    return fulcrum.multimodal_layout(packs, text, images, pad_multiple=64)
+
+
+_LAYERS = 8000
+_OPTS = [[(100, 0.0), (40, 0.3 + (i % 7) * 0.01), (0, 1.0 + (i % 5) * 0.1)] for i in range(_LAYERS)]
+_F = COSTS[:64] / 50 + 0.5
+_G = COSTS[:400] / 50 + 0.5
+
 SOLVES = {
     "pack": lambda: fulcrum.pack(np.tile(SIZES, 5), 16384, algorithm="first_fit"),
     "pack_2d": lambda: fulcrum.pack(np.stack([SIZES[:100_000], SIZES[:100_000][::-1]], axis=1), [16384, 16384]),
@@ -39,6 +59,18 @@ SOLVES = {
     "partition_stages": lambda: fulcrum.partition_stages(COSTS, 64, algorithm="exact_bisection"),
     "packed_layout": lambda: fulcrum.packed_layout(*_layout_input(), pad_multiple=64),
     "stream_push_many": _batcher_run,
+    "stream_2d_push_many": _batcher_2d_run,
+    "pack_for_ranks_2d": lambda: fulcrum.pack_for_ranks(
+        np.stack([SIZES[:150_000] % 5, SIZES[:150_000]], axis=1), [16, 16384], 8, passes=16
+    ),
+    "epoch_plan": lambda: fulcrum.EpochPlanner(SIZES, 16384, 8).plan(3),
+    "multimodal_layout": _multimodal,
+    "select_recompute": lambda: fulcrum.select_recompute(_OPTS, 100 * _LAYERS // 2),
+    "simulate_schedule": lambda: fulcrum.simulate_schedule(_F, 2 * _F, 8_000, timeline=True),
+    "joint_partition_recompute": lambda: fulcrum.joint_partition_recompute(
+        _G, 2 * _G, np.full(400, 10), np.full(400, 100), [[(100, 0.0), (30, 0.2), (0, 0.9)]] * 400, 16, 32,
+        device_memory=40000,
+    ),
 }
 
 
