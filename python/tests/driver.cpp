@@ -7,6 +7,7 @@
 //   driver stages STAGES                 < "n c0 c1 ..."   -> boundaries, bottleneck as %a
 //   driver two_level ALGORITHM RANKS M    < "n v0 v1 ..."   -> "grid S R", one line per (j, r) group, loads as %a,
 //                                                              lockstep %a
+//   driver epoch CAPACITY RANKS SEED EPOCH < "n s0 s1 ..."   -> "steps S", one line per bin (step-major)
 //   driver post_balance RANKS PER_NODE TOL < "n c..." "n r..." "n b..." -> one line per rank, loads as %a,
 //                                                              "moved INTER INTRA SAMPLES", target %a
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
 #include "fulcrum/pipeline/partition.hpp"
+#include "fulcrum/runtime/epoch_plan.hpp"
 
 namespace {
 template <class T>
@@ -84,6 +86,14 @@ int main(int argc, char** argv) {
     for (const auto g : p.micro_batches.groups()) print_group(g);
     for (const double l : p.micro_batch_loads) std::printf("%a\n", l);
     std::printf("lockstep %a\n", p.lockstep_time);
+  } else if (mode == "epoch" && argc == 6) {
+    const auto sizes = read_values<std::uint64_t>();
+    fulcrum::epoch_plan_options opts;
+    opts.seed = std::stoull(argv[4]);
+    const auto planner = fulcrum::make_epoch_planner(sizes, std::stoull(argv[2]), std::stoull(argv[3]), opts);
+    const auto p = planner.plan(std::stoull(argv[5]));
+    std::printf("steps %zu\n", p.steps());
+    for (const auto g : p.bins.groups()) print_group(g);
   } else if (mode == "post_balance" && argc == 5) {
     const auto costs = read_values<double>();
     const auto current = read_values<fulcrum::index_type>();

@@ -98,3 +98,12 @@ def test_post_balance_matches_cpp_bit_for_bit(cpp_driver, tolerance):
     assert [float.fromhex(x) for x in lines[ranks : 2 * ranks]] == r.plan.loads.tolist()
     assert lines[-2] == f"moved {r.bytes_moved_inter_node} {r.bytes_moved_intra_node} {r.samples_moved}"
     assert float.fromhex(lines[-1].split()[1]) == r.target_makespan
+
+
+@pytest.mark.parametrize("epoch", [0, 7])
+def test_epoch_plan_matches_cpp(cpp_driver, epoch):
+    sizes = data(1500, 8)
+    lines = run_driver(cpp_driver, ["epoch", 16384, 8, 99, epoch], sizes.tolist())
+    r = fulcrum.EpochPlanner(sizes, 16384, 8, seed=99).plan(epoch)
+    assert lines[0] == f"steps {r.steps}"
+    assert lines[1:] == groups_lines(r.bins)
