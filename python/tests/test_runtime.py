@@ -20,7 +20,9 @@ def vlm_sizes(n, seed):
 
 
 def check_rank_packing(r, sizes, capacity, ranks):
-    sizes = np.asarray(sizes).reshape(len(sizes), -1)
+    sizes = np.asarray(sizes)
+    if sizes.ndim == 1:
+        sizes = sizes.reshape(-1, 1)
     n, dims = sizes.shape
     assert r.ranks == ranks and len(r.bins) == r.steps * ranks
     flat = sorted(int(i) for g in r.bins for i in g)
