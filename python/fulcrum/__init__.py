@@ -2,9 +2,11 @@
 """fulcrum: load balancing for large-model training, from Python (docs/python.md).
 
 Native C++20 solvers (the header-only fulcrum library, bound with nanobind); the GIL is released
-during every solve. Inputs are numpy arrays of any integer (or, where documented, floating) dtype or
-Python sequences; they are converted once to uint64 / int64 / float64 and validated by the C++
-library, whose messages name the field, index and value. Outputs are numpy arrays; groupings
+during every solve. Inputs are numpy arrays of any integer (or, where documented, floating) dtype,
+Python sequences or DLPack producers (torch CPU tensors, read in place without importing torch);
+they are converted once to uint64 / int64 / float64 (no copy when the dtype already matches) and
+validated by the C++ library, whose messages name the field, index and value. balance() and
+balance_two_level() also take a Python callable as the cost model. Outputs are numpy arrays; groupings
 (bins, parts, micro-batches) are :class:`Groups`, CSR arrays that index and iterate like a list of
 numpy arrays.
 
