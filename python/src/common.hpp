@@ -84,6 +84,12 @@ inline fulcrum::balance_options balance_opts(const std::string& algorithm, bool 
   return opts;
 }
 
+/// pack, one-dimensional pack_for_ranks, balance, partition_stages (python/src/bind_pack.cpp).
+void bind_pack(nb::module_& m);
+
+/// The packed-sequence layouts, text and multimodal (python/src/bind_layout.cpp).
+void bind_layout(nb::module_& m);
+
 /// Multi-dimensional pack_for_ranks, the epoch planner and the streaming batchers
 /// (python/src/bind_runtime.cpp).
 void bind_runtime(nb::module_& m);
