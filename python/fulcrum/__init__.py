@@ -141,6 +141,22 @@ def _int_scalar(value: Any, where: str, name: str) -> int:
     return int(value)
 
 
+def _float_scalar(value: Any, where: str, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidInput(f"{where}: {name} = {value!r}: must be a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError) as e:
+        raise InvalidInput(f"{where}: {name} = {value!r}: must be a number") from e
+
+
+def _u64_scalar(value: Any, where: str, name: str) -> int:
+    v = _int_scalar(value, where, name)
+    if not 0 <= v <= 0xFFFFFFFFFFFFFFFF:
+        raise InvalidInput(f"{where}: {name} = {v}: must be in 0..2**64-1")
+    return v
+
+
 def _choice(value: str, choices: Sequence[str], where: str, name: str) -> str:
     if value not in choices:
         raise InvalidInput(f"{where}: {name} = {value!r}: must be one of {', '.join(choices)}")
@@ -514,7 +530,7 @@ class EpochPlanner:
             oversize=oversize,
             passes=int(passes),
             repack_rounds=int(repack_rounds),
-            full_slack=float(full_slack),
+            full_slack=_float_scalar(full_slack, where, "full_slack"),
             chunks=int(chunks),
             perturb_rounds=int(perturb_rounds),
             shuffle=bool(shuffle),
@@ -687,7 +703,7 @@ def balance(
         k,
         algorithm,
         bool(equal_counts),
-        None if part_capacity is None else float(part_capacity),
+        None if part_capacity is None else _float_scalar(part_capacity, where, "part_capacity"),
         max_nodes,
         time_limit,
         cname,
@@ -798,7 +814,7 @@ def balance_two_level(
         micro_batches,
         algorithm,
         bool(equal_counts),
-        None if part_capacity is None else float(part_capacity),
+        None if part_capacity is None else _float_scalar(part_capacity, where, "part_capacity"),
         max_nodes,
         time_limit,
         cname,
@@ -901,7 +917,7 @@ def post_balance(
             i = int(np.argmin(by))
             raise InvalidInput(f"{where}: bytes[{i}] = {int(by[i])}: is negative")
         by = np.ascontiguousarray(by, dtype=np.uint64)
-    tol = float(tolerance)
+    tol = _float_scalar(tolerance, where, "tolerance")
     r = _core.post_balance(cst, cur, by, ranks, ranks_per_node, tol, algorithm, max_nodes, time_limit)
     return PostBalance(
         plan=_partition_of(r["plan"]),
@@ -993,7 +1009,7 @@ def _layer_options(layer_options: Any, where: str, n: Optional[int] = None) -> t
             if m < 0:
                 raise InvalidInput(f"{where}: recompute_options[{l}][{k}].memory = {m}: is negative")
             mem.append(m)
-            tim.append(float(t))
+            tim.append(_float_scalar(t, where, f"recompute_options[{l}][{k}].time"))
         offsets[l + 1] = len(mem)
     return offsets, np.asarray(mem, dtype=np.uint64), np.asarray(tim, dtype=np.float64)
 
@@ -1039,9 +1055,7 @@ def select_recompute(
     """
     where = "select_recompute"
     algorithm = _choice(algorithm, RECOMPUTE_ALGORITHMS, where, "algorithm")
-    budget = _int_scalar(memory_budget, where, "memory_budget")
-    if budget < 0:
-        raise InvalidInput(f"{where}: memory_budget = {budget}: is negative")
+    budget = _u64_scalar(memory_budget, where, "memory_budget")
     off, mem, tim = _layer_options(layer_options, where)
     r = _core.select_recompute(off, mem, tim, budget, algorithm, max_nodes, time_limit)
     return RecomputePlan(
@@ -1130,10 +1144,10 @@ def simulate_schedule(
     for name, x in (("micro_batches", m), ("virtual_stages", v)):
         if x < 0:
             raise InvalidInput(f"{where}: {name} = {x}: is negative")
-    act = [] if activation_memory is None else [float(x) for x in activation_memory]
+    act = [] if activation_memory is None else [_float_scalar(x, where, "activation_memory") for x in activation_memory]
     r = _core.simulate_schedule(
-        _floats(forward, where, "forward"), _floats(backward, where, "backward"), schedule, m, v, float(p2p_time),
-        act, bool(timeline),
+        _floats(forward, where, "forward"), _floats(backward, where, "backward"), schedule, m, v,
+        _float_scalar(p2p_time, where, "p2p_time"), act, bool(timeline),
     )
     return _schedule_of(r)
 
@@ -1212,10 +1226,12 @@ def _pipeline(
     dm = None if device_memory is None else _int_scalar(device_memory, where, "device_memory")
     if dm is not None and dm < 0:
         raise InvalidInput(f"{where}: device_memory = {dm}: is negative")
+    if dm is not None:
+        dm = _u64_scalar(dm, where, "device_memory")
     bnd = np.zeros(0, dtype=np.uint64) if boundaries is None else u64(boundaries, "boundaries")
     r = _core.pipeline_search(
-        mode, f, b, pm, am, off, mem, tim, p, m, dm, float(p2p_time), float(bottleneck_tolerance), bnd, max_nodes,
-        time_limit,
+        mode, f, b, pm, am, off, mem, tim, p, m, dm, _float_scalar(p2p_time, where, "p2p_time"),
+        _float_scalar(bottleneck_tolerance, where, "bottleneck_tolerance"), bnd, max_nodes, time_limit,
     )
     return PipelinePlan(
         boundaries=r["boundaries"],

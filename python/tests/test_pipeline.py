@@ -234,3 +234,22 @@ def test_joint_errors():
         fulcrum.joint_partition_recompute(fw, bw, params, act, opts[:2], 2, 4)
     with pytest.raises(fulcrum.InvalidInput, match="parameter_memory"):
         fulcrum.joint_partition_recompute(fw, bw, -params, act, opts, 2, 4)
+
+
+@pytest.mark.parametrize(
+    "call,field",
+    [
+        (lambda: fulcrum.select_recompute([[(1, 0.0)]], 2**70), "memory_budget"),
+        (lambda: fulcrum.select_recompute([[(1, "slow")]], 5), r"recompute_options\[0\]\[0\].time"),
+        (lambda: fulcrum.simulate_schedule([1, 2], [1, 2], 2, p2p_time="x"), "p2p_time"),
+        (lambda: fulcrum.simulate_schedule([1, 2], [1, 2], 2, p2p_time=-1), "p2p_time"),
+        (lambda: fulcrum.joint_partition_recompute([1.0], [1.0], [1], [1], None, 1, 1, device_memory=2**65), "device_memory"),
+        (lambda: fulcrum.search_partition([1.0], [1.0], [1], [1], None, 1, 1, bottleneck_tolerance="x"), "bottleneck_tolerance"),
+        (lambda: fulcrum.post_balance([1.0], [0], 1, tolerance="x"), "tolerance"),
+        (lambda: fulcrum.balance_two_level([1, 2], 1, 1, part_capacity="x"), "part_capacity"),
+        (lambda: fulcrum.EpochPlanner([1, 2], 5, 1, full_slack="x"), "full_slack"),
+    ],
+)
+def test_scalar_options_bad_input_names_field(call, field):
+    with pytest.raises(fulcrum.InvalidInput, match=field):
+        call()
