@@ -1396,11 +1396,11 @@ class StreamBatcher:
     ``drop_last``: only full steps, the rest in ``dropped()``). Every pushed item is emitted exactly
     once or reported as dropped; the same options, seed and pushes give the same steps everywhere.
 
-    Size dimensions: ``capacity`` an int gives one dimension (tokens); a sequence of two caps
-    (e.g. ``(images, tokens)``) gives fulcrum::streaming_batcher<2>: every item then has a size in
-    both dimensions (``push(id, (images, tokens))``, ``push_many(ids, sizes_n_by_2)``), every
-    micro-batch holds both caps and the steps are balanced in both dimensions normalised by their
-    caps (or in cost). pad_multiple applies to the last dimension.
+    Size dimensions: ``capacity`` an int gives one dimension (tokens); a sequence of D = 1..4 caps
+    (e.g. ``(images, tokens)``) gives fulcrum::streaming_batcher<D>: every item then has a size in
+    every dimension (``push(id, (images, tokens))``, ``push_many(ids, sizes_n_by_D)``), every
+    micro-batch holds every cap and the steps are balanced in every dimension normalised by its
+    cap (or in cost). pad_multiple applies to the last dimension.
 
     The state is picklable: ``pickle.loads(pickle.dumps(b))`` (or ``StreamBatcher.restore(
     b.state(), **b.options)``) continues with exactly the steps the original would emit.
@@ -1433,8 +1433,8 @@ class StreamBatcher:
             cap_opt: Union[int, tuple[int, ...]] = int(capacity)
         else:
             caps = tuple(_int_scalar(c, where, "capacity") for c in capacity)
-            if len(caps) not in (1, 2):
-                raise InvalidInput(f"{where}: capacity has {len(caps)} entries: the binding handles 1 or 2 dimensions")
+            if not 1 <= len(caps) <= 4:
+                raise InvalidInput(f"{where}: capacity has {len(caps)} entries: the binding handles 1 to 4 dimensions")
             for d, c in enumerate(caps):
                 if c < 0:
                     raise InvalidInput(f"{where}: capacity[{d}] = {c}: is negative")
@@ -1473,7 +1473,7 @@ class StreamBatcher:
             pad_multiple=int(pad_multiple),
         )
         o = self._opts
-        cls = _core.StreamingBatcher if self._dims == 1 else _core.StreamingBatcher2
+        cls = _core.StreamingBatcher if self._dims == 1 else getattr(_core, f"StreamingBatcher{self._dims}")
         self._b = cls(
             list(caps),
             o.ranks,

@@ -3,7 +3,7 @@
 /// `fulcrum._core`: multi-dimensional pack_for_ranks (packing/rank_packing.hpp), the epoch planner
 /// (runtime/epoch_plan.hpp) and the streaming batchers over 1 and 2 size dimensions
 /// (runtime/streaming_batcher.hpp). Multi-dimensional sizes come as an (n, D) C-contiguous matrix,
-/// D = 1..4 for the packers (1..2 for the batcher). The GIL is released for every solve and push.
+/// D = 1..4. The GIL is released for every solve and push.
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
@@ -203,7 +203,7 @@ void bind_epoch_planner(nb::module_& m) {
            [](const py_epoch_planner& self) { return self.visit([](const auto& x) { return x.lower_bound(); }); });
 }
 
-// ---- streaming batchers (D = 1, 2) --------------------------------------------------------------
+// ---- streaming batchers (D = 1..4) --------------------------------------------------------------
 
 template <std::size_t D>
 fulcrum::stream_options<D> stream_opts(const std::vector<std::uint64_t>& caps, std::size_t ranks, std::size_t buffer,
@@ -376,6 +376,8 @@ void bind_runtime(nb::module_& m) {
   bind_epoch_planner(m);
   bind_batcher<1>(m, "StreamingBatcher");
   bind_batcher<2>(m, "StreamingBatcher2");
+  bind_batcher<3>(m, "StreamingBatcher3");
+  bind_batcher<4>(m, "StreamingBatcher4");
 }
 
 }  // namespace fulcrum_py

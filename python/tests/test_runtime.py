@@ -190,6 +190,26 @@ def test_stream_two_dimensions_push_many_matches_push():
     assert [s.micro_batches.to_list() for s in drain(a)] == [s.micro_batches.to_list() for s in drain(b)]
 
 
+@pytest.mark.parametrize("dims", [3, 4])
+def test_stream_three_and_four_dimensions(dims):
+    rng = np.random.default_rng(dims)
+    sizes = rng.integers(0, 60, size=(1200, dims))
+    caps = tuple([200] * dims)
+    b = fulcrum.StreamBatcher(caps, ranks=3, buffer=300)
+    b.push_many(np.arange(600), sizes[:600])
+    steps = drain(b)
+    b2 = pickle.loads(pickle.dumps(b))
+    for i in range(600, 1200):
+        b.push(i, sizes[i])
+        b2.push(i, tuple(int(x) for x in sizes[i]))
+    b.finish()
+    b2.finish()
+    tail, tail2 = drain(b), drain(b2)
+    assert [s.micro_batches.to_list() for s in tail] == [s.micro_batches.to_list() for s in tail2]
+    check_stream(steps + tail, {i: sizes[i] for i in range(1200)}, caps, 3, list(range(1200)))
+    assert tail[0].loads.shape == (3, dims)
+
+
 def test_stream_two_dimensions_errors():
     b = fulcrum.StreamBatcher((4, 100), ranks=1, buffer=8)
     with pytest.raises(fulcrum.InvalidInput, match="size"):
@@ -201,6 +221,6 @@ def test_stream_two_dimensions_errors():
     with pytest.raises(fulcrum.InvalidInput, match="sizes"):
         b.push_many([0, 1], [[1, 2], [3, -4]])
     with pytest.raises(fulcrum.InvalidInput, match="capacity"):
-        fulcrum.StreamBatcher((1, 2, 3), ranks=1)
+        fulcrum.StreamBatcher((1, 2, 3, 4, 5), ranks=1)
     with pytest.raises(fulcrum.InvalidInput, match="caps"):
         fulcrum.StreamBatcher((0, 100), ranks=1)
