@@ -9,8 +9,8 @@ import pytest
 import fulcrum
 
 
-def run_driver(exe, args, values):
-    stdin = f"{len(values)} " + " ".join(str(v) for v in values) + "\n"
+def run_driver(exe, args, values, *more):
+    stdin = "".join(f"{len(v)} " + " ".join(str(x) for x in v) + "\n" for v in (values, *more))
     out = subprocess.run([str(exe), *map(str, args)], input=stdin, capture_output=True, text=True, check=True)
     return out.stdout.splitlines()
 
@@ -63,3 +63,47 @@ def test_partition_stages_matches_cpp(cpp_driver):
     r = fulcrum.partition_stages(costs, 8)
     assert lines[0] == "".join(f" {int(b)}" for b in r.boundaries)
     assert float.fromhex(lines[1].split()[1]) == r.bottleneck
+
+
+@pytest.mark.parametrize("algorithm", ["automatic", "greedy", "karmarkar_karp"])
+def test_balance_two_level_matches_cpp_bit_for_bit(cpp_driver, algorithm):
+    values = data(1200, 5)
+    ranks, m = 8, 4
+    lines = run_driver(cpp_driver, ["two_level", algorithm, ranks, m], values.tolist())
+    r = fulcrum.balance_two_level(values, ranks, m, algorithm=algorithm)
+    assert lines[0] == f"grid {r.steps} {r.ranks}" == f"grid {m} {ranks}"
+    g = ranks * m
+    assert lines[1 : 1 + g] == groups_lines(r.micro_batches)
+    assert [float.fromhex(x) for x in lines[1 + g : 1 + 2 * g]] == r.micro_batch_loads.ravel().tolist()
+    assert float.fromhex(lines[-1].split()[1]) == r.lockstep_time
+
+
+@pytest.mark.parametrize("tolerance", [0.0, 0.01, 0.1])
+def test_post_balance_matches_cpp_bit_for_bit(cpp_driver, tolerance):
+    rng = np.random.default_rng(6)
+    n, ranks = 900, 16
+    costs = rng.random(n) * 100 + (rng.random(n) < 0.05) * 900
+    current = rng.integers(0, ranks, size=n)
+    current[: n // 3] = 0  # a hot rank
+    nbytes = rng.integers(1, 1 << 20, size=n)
+    lines = run_driver(
+        cpp_driver,
+        ["post_balance", ranks, 4, repr(tolerance)],
+        [repr(float(c)) for c in costs],
+        current.tolist(),
+        nbytes.tolist(),
+    )
+    r = fulcrum.post_balance(costs, current, ranks, bytes=nbytes, ranks_per_node=4, tolerance=tolerance)
+    assert lines[:ranks] == groups_lines(r.plan.parts)
+    assert [float.fromhex(x) for x in lines[ranks : 2 * ranks]] == r.plan.loads.tolist()
+    assert lines[-2] == f"moved {r.bytes_moved_inter_node} {r.bytes_moved_intra_node} {r.samples_moved}"
+    assert float.fromhex(lines[-1].split()[1]) == r.target_makespan
+
+
+@pytest.mark.parametrize("epoch", [0, 7])
+def test_epoch_plan_matches_cpp(cpp_driver, epoch):
+    sizes = data(1500, 8)
+    lines = run_driver(cpp_driver, ["epoch", 16384, 8, 99, epoch], sizes.tolist())
+    r = fulcrum.EpochPlanner(sizes, 16384, 8, seed=99).plan(epoch)
+    assert lines[0] == f"steps {r.steps}"
+    assert lines[1:] == groups_lines(r.bins)

@@ -105,3 +105,123 @@ def test_bad_input_names_the_field():
         fulcrum.packed_layout([[0]], [-1])
     with pytest.raises(fulcrum.Infeasible):
         fulcrum.packed_layout([[0]], [9], fixed_length=8)
+
+
+# ---- multimodal (text + image) layout ---------------------------------------------------------
+
+
+def expected_multimodal(groups, text, images, placement, positions=None, pad_multiple=1, fixed_length=0):
+    """Reference: per document its tokens as (kind, offset) in placement order, then padding."""
+    T, I, P = fulcrum.PackedLayout.TEXT, fulcrum.PackedLayout.IMAGE, fulcrum.PackedLayout.PADDING
+    kinds, item, off, pos, doc, cu, seq_off = [], [], [], [], [], [], [0]
+    for g in groups:
+        row = [0]
+        start = len(kinds)
+        for d, i in enumerate(g):
+            toks = []
+            text_runs = [(T, o) for o in range(int(text[i]))]
+            img_runs, base = [], 0
+            for n in images[i]:
+                img_runs.append([(I, base + o) for o in range(int(n))])
+                base += int(n)
+            if placement == "before_text":
+                toks = [t for r in img_runs for t in r] + text_runs
+            elif placement == "after_text":
+                toks = text_runs + [t for r in img_runs for t in r]
+            else:
+                done = 0
+                for j, r in enumerate(img_runs):
+                    toks += text_runs[done : positions[i][j]]
+                    done = positions[i][j]
+                    toks += r
+                toks += text_runs[done:]
+            for p, (k, o) in enumerate(toks):
+                kinds.append(k)
+                item.append(i)
+                off.append(o)
+                pos.append(p)
+                doc.append(d)
+            row.append(row[-1] + len(toks))
+        length = len(kinds) - start
+        target = fixed_length if fixed_length else -(-length // pad_multiple) * pad_multiple
+        pad = target - length
+        if pad:
+            row.append(row[-1] + pad)
+            kinds += [P] * pad
+            item += [fulcrum.PackedLayout.padding_item] * pad
+            off += [0] * pad
+            pos += range(pad)
+            doc += [-1] * pad
+        cu += row
+        seq_off.append(seq_off[-1] + target)
+    return kinds, item, off, pos, doc, cu, seq_off
+
+
+def random_vlm(rng, n):
+    text = rng.integers(0, 40, size=n)
+    images = [rng.integers(1, 12, size=int(rng.integers(0, 4))).tolist() for _ in range(n)]
+    positions = [sorted(rng.integers(0, int(text[i]) + 1, size=len(images[i])).tolist()) for i in range(n)]
+    return text, images, positions
+
+
+@pytest.mark.parametrize("placement", fulcrum.IMAGE_PLACEMENTS)
+@pytest.mark.parametrize("seed", range(4))
+def test_multimodal_layout_against_reference(placement, seed):
+    rng = np.random.default_rng(seed)
+    n = 40
+    text, images, positions = random_vlm(rng, n)
+    sizes = text + np.array([sum(im) for im in images])
+    packs = fulcrum.pack(sizes, 200).bins
+    pad = int(rng.choice([1, 8]))
+    lay = fulcrum.multimodal_layout(packs, text, images, placement=placement, image_positions=positions, pad_multiple=pad)
+    kinds, item, off, pos, doc, cu, seq_off = expected_multimodal(packs, text, images, placement, positions, pad)
+    assert lay.kinds.tolist() == kinds
+    assert lay.source_item.tolist() == item
+    content = np.asarray(kinds) != fulcrum.PackedLayout.PADDING  # padding's source_offset is unspecified
+    assert lay.source_offset[content].tolist() == np.asarray(off)[content].tolist()
+    assert lay.position_ids.tolist() == pos
+    assert lay.document_ids.tolist() == doc
+    assert lay.cu_seqlens.tolist() == cu
+    assert lay.sequence_offsets.tolist() == seq_off
+    # every text and image token of every item exactly once
+    got = sorted(zip(lay.kinds.tolist(), lay.source_item.tolist(), lay.source_offset.tolist()))
+    want = sorted([(0, i, o) for i in range(n) for o in range(int(text[i]))]
+                  + [(1, i, o) for i in range(n) for o in range(sum(images[i]))])
+    assert [g for g in got if g[0] != 2] == want
+    assert lay.content_tokens == int(sizes.sum())
+
+
+def test_multimodal_layout_text_only_equals_packed_layout():
+    rng = np.random.default_rng(9)
+    text = rng.integers(1, 50, size=30)
+    packs = fulcrum.pack(text, 128).bins
+    a = fulcrum.multimodal_layout(packs, text, [[] for _ in range(30)], pad_multiple=16)
+    b = fulcrum.packed_layout(packs, text, pad_multiple=16)
+    for f in ("cu_seqlens", "position_ids", "document_ids", "source_item", "source_offset", "sequence_offsets"):
+        assert np.array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_multimodal_layout_fixed_shape():
+    text = [10, 5, 7]
+    images = [[16], [], [8, 8]]
+    lay = fulcrum.multimodal_layout([[0, 1], [2]], text, images, fixed_length=64, fixed_sequences=4)
+    assert lay.sequences == 4 and lay.tokens == 256
+    assert int((lay.kinds == fulcrum.PackedLayout.IMAGE).sum()) == 32
+    assert lay.efficiency == pytest.approx(54 / 256)
+
+
+def test_multimodal_layout_errors():
+    with pytest.raises(fulcrum.InvalidInput, match="images"):
+        fulcrum.multimodal_layout([[0]], [3, 4], [[1]])
+    with pytest.raises(fulcrum.InvalidInput, match="image_positions"):
+        fulcrum.multimodal_layout([[0]], [3], [[2]], placement="at_offsets", image_positions=[[5]])
+    with pytest.raises(fulcrum.InvalidInput, match="image_positions"):
+        fulcrum.multimodal_layout([[0]], [3], [[2, 2]], placement="at_offsets", image_positions=[[2, 1]])
+    with pytest.raises(fulcrum.InvalidInput, match="image_positions"):
+        fulcrum.multimodal_layout([[0]], [3], [[2]], placement="at_offsets")
+    with pytest.raises(fulcrum.InvalidInput, match="placement"):
+        fulcrum.multimodal_layout([[0]], [3], [[2]], placement="middle")
+    with pytest.raises(fulcrum.InvalidInput, match="text_tokens"):
+        fulcrum.multimodal_layout([[0]], [-3], [[2]])
+    with pytest.raises(fulcrum.Infeasible):
+        fulcrum.multimodal_layout([[0]], [30], [[40]], fixed_length=64)

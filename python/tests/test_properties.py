@@ -68,3 +68,49 @@ def test_pack_for_ranks_properties(sizes, ranks, seed):
         assert sum(sizes[i] for i in b) == int(load) <= cap
     for s in range(max(r.steps - 1, 0)):
         assert all(len(r.micro_batch(s, q)) for q in range(ranks))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    values=st.lists(st.integers(min_value=0, max_value=10**5), min_size=0, max_size=80),
+    ranks=st.integers(min_value=1, max_value=6),
+    m=st.integers(min_value=1, max_value=4),
+    equal=st.booleans(),
+)
+def test_two_level_properties(values, ranks, m, equal):
+    from test_balance_levels import check_two_level
+
+    r = fulcrum.balance_two_level(values, ranks, m, equal_counts=equal)
+    check_two_level(r, np.array(values, dtype=np.int64), ranks, m, equal_counts=equal)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=1e4), st.integers(0, 7), st.integers(1, 10**6)), max_size=100
+    ),
+    per_node=st.integers(min_value=1, max_value=8),
+    tolerance=st.sampled_from([0.0, 0.01, 0.25]),
+)
+def test_post_balance_properties(data, per_node, tolerance):
+    from test_balance_levels import check_post_balance
+
+    costs = np.array([c for c, _, _ in data], dtype=np.float64)
+    current = np.array([r for _, r, _ in data], dtype=np.int64)
+    nbytes = np.array([b for _, _, b in data], dtype=np.int64)
+    r = fulcrum.post_balance(costs, current, 8, bytes=nbytes, ranks_per_node=per_node, tolerance=tolerance)
+    check_post_balance(r, costs, current, nbytes, 8, per_node)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 900)), min_size=0, max_size=80),
+    ranks=st.integers(min_value=1, max_value=5),
+    epoch=st.integers(min_value=0, max_value=3),
+)
+def test_epoch_plan_properties(rows, ranks, epoch):
+    from test_runtime import check_rank_packing
+
+    sizes = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    r = fulcrum.EpochPlanner(sizes, (6, 1000), ranks, repack_rounds=5).plan(epoch)
+    check_rank_packing(r, sizes, [6, 1000], ranks)
