@@ -22,6 +22,7 @@
 #include "fulcrum/balance/detail/bounds.hpp"
 #include "fulcrum/balance/detail/ffd.hpp"
 #include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/balance/detail/pair_resplit.hpp"
 #include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/balance/karmarkar_karp.hpp"
 #include "fulcrum/balance/local_search.hpp"
@@ -35,7 +36,6 @@
 
 namespace fulcrum::detail {
 
-
 /// Largest part load of an assignment under the arithmetic rule (detail/sums.hpp: index order,
 /// as make_partition sums).
 inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
@@ -45,9 +45,10 @@ inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const
   return max_load(loads);
 }
 
-/// Validates the balance inputs shared by every algorithm; returns the lower bound.
-FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
-                                   const balance_options& opts) {
+/// balance_check_inputs; when `order` is given it also receives the items by cost descending
+/// (radix_order_descending, after validation), from which the bound is read without a selection.
+inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<const cost_t> costs, std::size_t k,
+                                           const balance_options& opts, std::vector<index_type>* order) {
   require_parts(where, k, costs.size());
   require_costs(where, costs);
   cost_t total = 0;
@@ -57,7 +58,13 @@ FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<con
   const cost_t cap = opts.part_capacity;
   if (std::isnan(cap) || !(cap > 0))
     throw invalid_input(describe(where, "part_capacity", cap, "must be positive (infinity means no limit)"));
-  const cost_t lb = balance_lower_bound(costs, k, opts.equal_counts);
+  cost_t lb = 0;
+  if (order != nullptr) {
+    *order = radix_order_descending(costs);
+    lb = balance_lower_bound(costs, *order, k, opts.equal_counts);
+  } else {
+    lb = balance_lower_bound(costs, k, opts.equal_counts);
+  }
   if (cap < std::numeric_limits<cost_t>::infinity()) {
     for (std::size_t i = 0; i < costs.size(); ++i)
       if (costs[i] > cap) {
@@ -75,6 +82,12 @@ FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<con
     }
   }
   return lb;
+}
+
+/// Validates the balance inputs shared by every algorithm; returns the lower bound.
+FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
+                                           const balance_options& opts) {
+  return balance_check_inputs_ordered(where, costs, k, opts, nullptr);
 }
 
 /// The improvement budget of `automatic` (balance_options::limits): nodes = local-search steps
@@ -99,6 +112,14 @@ class improvement_budget {
     }
   }
 
+  /// Steps a phase may still take, at most `cap` (0 once the time limit passed).
+  [[nodiscard]] std::uint64_t left(std::uint64_t cap) const {
+    if (limits_.time != std::chrono::milliseconds::max() && out_of_time()) return 0;
+    return std::min(cap, limits_.nodes - std::min(used_, limits_.nodes));
+  }
+  /// Counts `steps` taken by a phase run outside run().
+  void spend(std::uint64_t steps) { used_ += steps; }
+
   /// Whether no step is left (nodes used up, or the time limit passed).
   [[nodiscard]] bool spent() const {
     return used_ >= limits_.nodes || (limits_.time != std::chrono::milliseconds::max() && out_of_time());
@@ -113,14 +134,17 @@ class improvement_budget {
 };
 
 /// The plan of one heuristic, by algorithm, on items already in cost-descending order.
-inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs, std::span<const index_type> order,
-                              std::size_t k, const balance_options& opts, cost_t lb, std::span<index_type> part_of) {
+inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs,
+                              std::span<const index_type> order, std::size_t k, const balance_options& opts, cost_t lb,
+                              std::span<index_type> part_of) {
   const std::size_t n = costs.size();
   std::vector<cost_t> loads(k, 0.0);
   const auto greedy = [&] {
     std::fill(loads.begin(), loads.end(), 0.0);
-    if (opts.equal_counts) lpt_equal_counts_into(costs, order, loads, part_of);
-    else lpt_into(costs, order, loads, part_of);
+    if (opts.equal_counts)
+      lpt_equal_counts_into(costs, order, loads, part_of);
+    else
+      lpt_into(costs, order, loads, part_of);
   };
   const auto kk = [&] {
     if (!opts.equal_counts) {
@@ -162,15 +186,23 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
         budget.run(engine, quick);
         engine.assignment(part_of);
       }
-      if (n > 16384) return;
       const cost_t first = assignment_makespan(costs, part_of, k, loads);
       if (first <= lb || budget.spent()) return;
-      std::vector<index_type> other(n);
-      const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
-      local_search_engine engine(costs, k, a, order);
-      budget.run(engine, quick);
-      engine.assignment(other);
-      if (assignment_makespan(costs, other, k, loads) < first) std::copy(other.begin(), other.end(), part_of.begin());
+      // Karmarkar-Karp as a second start: up to 16384 items, or 131072 with equal counts (the
+      // chunked variant is cheap there); above that its time outgrows what it adds.
+      if (n <= 16384 || (opts.equal_counts && n <= 131072)) {
+        std::vector<index_type> other(n);
+        const auto a =
+            opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
+        local_search_engine engine(costs, k, a, order);
+        budget.run(engine, quick);
+        engine.assignment(other);
+        if (assignment_makespan(costs, other, k, loads) < first) std::copy(other.begin(), other.end(), part_of.begin());
+        if (assignment_makespan(costs, part_of, k, loads) <= lb || budget.spent()) return;
+      }
+      // Last: re-split the heaviest part with a partner (detail/pair_resplit.hpp).
+      pair_resplit resplit(costs, order, k, part_of, opts.equal_counts);
+      budget.spend(resplit.run(lb, budget.left(k), 8));
       return;
     }
     case balance_algorithm::complete:
@@ -186,11 +218,15 @@ inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
   return os.str();
 }
 
-FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n) { require_parts("balance", k, n); }
+FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n) {
+  require_parts("balance", k, n);
+}
 
 FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
   constexpr std::string_view where = "balance";
-  const cost_t lb = balance_check_inputs(where, costs, k, opts);
+  std::vector<index_type> order;
+  const cost_t lb = balance_check_inputs_ordered(where, costs, k, opts,
+                                                 opts.algorithm == balance_algorithm::complete ? nullptr : &order);
   if (opts.algorithm == balance_algorithm::complete) {
     partition p = complete_balance(costs, k, opts);
     p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
@@ -198,7 +234,6 @@ FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_
     return p;
   }
   const std::size_t n = costs.size();
-  const auto order = radix_order_descending(costs);
   std::vector<index_type> part_of(n, 0);
   balance_heuristic(opts.algorithm, costs, order, k, opts, lb, part_of);
 
@@ -236,8 +271,8 @@ FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_
         p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
         return p;
       } catch (const infeasible& e) {
-        throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) + "; complete search: " +
-                         e.what());
+        throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) +
+                         "; complete search: " + e.what());
       }
     }
   }

@@ -10,7 +10,7 @@
 /// are exact; sum/k and the equal-counts bound are shrunk by their rounding margin unless every
 /// sum of the costs is exact (whole numbers, halves, ... below 2^53), so the bound never exceeds
 /// the optimal makespan of index-order loads. With k = 1 the bound is the (only) plan's makespan.
-/// O(n) time (one nth_element), O(n) memory.
+/// O(n) time (one nth_element), O(n) memory; O(n) with no selection when the descending order is given.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +26,26 @@
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
+
+/// The integrality step of the bound (file docs): when every cost is a whole number below 2^53 and
+/// so is their total, rounds `bound` up to a multiple of the costs' gcd.
+inline cost_t round_up_to_cost_gcd(std::span<const cost_t> costs, cost_t bound) {
+  cost_t total = 0;
+  bool integral = true;
+  std::uint64_t g = 0;
+  for (cost_t c : costs) {
+    total += c;
+    // c >= 0 (validated): below 2^53 it is whole iff it survives a round trip through int64.
+    integral = integral && c < 0x1p53 && c == static_cast<cost_t>(static_cast<std::int64_t>(c));
+    if (!integral) break;
+    if (g != 1) g = std::gcd(g, static_cast<std::uint64_t>(c));  // 1 stays 1: skip the division loop
+  }
+  if (integral && total < 0x1p53 && g > 0) {
+    const cost_t step = static_cast<cost_t>(g);
+    bound = std::ceil(bound / step) * step;
+  }
+  return bound;
+}
 
 inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, bool equal_counts) {
   const std::size_t n = costs.size();
@@ -66,20 +86,39 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, 
     for (std::size_t i = 0; i < f - 1; ++i) part += sorted[i];
     bound = std::max(bound, sound(part));
   }
-  cost_t total = 0;
-  bool integral = true;
-  std::uint64_t g = 0;
+  return round_up_to_cost_gcd(costs, bound);
+}
+
+/// The same bound, bit for bit, from the items already ordered by cost descending (`desc`, as
+/// radix_order_descending gives): no selection or copy, O(n) for the sums. The per-step path of
+/// balance() (a few hundred items) spends most of its time here otherwise.
+inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::span<const index_type> desc, std::size_t k,
+                                  bool equal_counts) {
+  const std::size_t n = costs.size();
+  if (n == 0) return 0;
+  if (k == 1) {
+    cost_t total = 0;
+    for (cost_t c : costs) total += c;
+    return total;
+  }
+  const bool exact = sums_are_exact(costs);
+  cost_t sum = 0, largest = 0;
   for (cost_t c : costs) {
-    total += c;
-    integral = integral && c == std::floor(c) && c < 0x1p53;
-    if (!integral) break;
-    g = std::gcd(g, static_cast<std::uint64_t>(c));
+    sum += c;
+    largest = std::max(largest, c);
   }
-  if (integral && total < 0x1p53 && g > 0) {
-    const cost_t step = static_cast<cost_t>(g);
-    bound = std::ceil(bound / step) * step;
+  cost_t bound = largest;
+  if (n > k) bound = std::max(bound, costs[desc[k - 1]] + costs[desc[k]]);
+  const auto sound = [&](cost_t x) { return exact ? x : shrink_for_rounding(x, n); };
+  bound = std::max(bound, sound(sum / static_cast<cost_t>(k)));
+  if (equal_counts && n / k >= 2) {
+    // The largest plus the f - 1 smallest others, summed smallest first (the last of `desc`).
+    const std::size_t f = n / k;
+    cost_t part = costs[desc[0]];
+    for (std::size_t i = 0; i + 1 < f; ++i) part += costs[desc[n - 1 - i]];
+    bound = std::max(bound, sound(part));
   }
-  return bound;
+  return round_up_to_cost_gcd(costs, bound);
 }
 
 }  // namespace fulcrum::detail
