@@ -107,6 +107,7 @@ def _child(conn, fn, reps):
             times.append(time.perf_counter() - t0)
         conn.send(("ok", times, _CHECK(out) if _CHECK else None))
     except MemoryError:
+        out = None  # free what the peer built, or sending the status fails too
         conn.send(("memory", None, None))
     except BaseException as e:  # noqa: BLE001
         conn.send(("error", None, f"{type(e).__name__}: {e}"))
@@ -128,7 +129,10 @@ def run_limited(fn, check, limit, reps=1):
     got = None
     while time.perf_counter() < deadline:
         if parent.poll(0.2):
-            got = parent.recv()
+            try:
+                got = parent.recv()
+            except EOFError:  # the child died before it could report (out of memory)
+                got = ("memory", None, None)
             break
         if not p.is_alive():
             break

@@ -676,7 +676,8 @@ def balance(
     algorithm: one of BALANCE_ALGORITHMS. ``greedy`` = LPT (<= 4/3 OPT); ``karmarkar_karp`` = k-way
         largest differencing; ``multifit`` (<= 13/11 OPT); ``local_search`` = LPT then moves/swaps;
         ``complete`` = anytime exact search within ``max_nodes`` / ``time_limit``; ``automatic`` =
-        LPT, local search and (n <= 16384) Karmarkar-Karp, keeping the better plan.
+        LPT, local search and (n <= 16384, or 131072 with equal counts) Karmarkar-Karp, keeping
+        the better plan, then at most k pairwise re-splits of the heaviest part with a partner.
     equal_counts: every part gets floor(n/k) or ceil(n/k) items.
     part_capacity: no part above it (Infeasible when no plan is found under it).
     max_nodes: bounds ``complete`` and the improvement phase of ``automatic`` (0 gives plain LPT).

@@ -84,6 +84,16 @@ cost_t padded_lower_bound(std::span<const double> sorted_desc, std::size_t k, F 
   return std::max(best, sum / static_cast<double>(k) * (1.0 - 1e-12));
 }
 
+/// The incremental state of the padded models: the longest value so far and the count.
+struct padded_state {
+  double longest = 0;
+  std::size_t count = 0;
+  void add(double v) noexcept {
+    longest = std::max(longest, v);
+    ++count;
+  }
+};
+
 }  // namespace detail
 
 /// Padded micro-batch under a length model f: count x f(longest). f = attention_cost{a, b, c}.
@@ -92,14 +102,8 @@ struct padded_attention_cost {
   double b = 1.0 / 4096.0;
   double c = 0.0;
 
-  struct group_state {
-    double longest = 0;
-    std::size_t count = 0;
-  };
-  void add(group_state& s, double v) const noexcept {
-    s.longest = std::max(s.longest, v);
-    ++s.count;
-  }
+  using group_state = detail::padded_state;
+  void add(group_state& s, double v) const noexcept { s.add(v); }
   [[nodiscard]] cost_t cost_of(std::size_t count, double longest) const noexcept {
     return count == 0 ? 0.0 : static_cast<double>(count) * attention_cost{a, b, c}(longest);
   }
@@ -119,14 +123,8 @@ namespace detail {
 /// The padded-model hooks for padded_cost (core/cost_model.hpp), which keeps its range form.
 struct padded_cost_group {
   double per_token = 1.0;
-  struct group_state {
-    double longest = 0;
-    std::size_t count = 0;
-  };
-  void add(group_state& s, double v) const noexcept {
-    s.longest = std::max(s.longest, v);
-    ++s.count;
-  }
+  using group_state = padded_state;
+  void add(group_state& s, double v) const noexcept { s.add(v); }
   [[nodiscard]] cost_t cost_of(std::size_t count, double longest) const noexcept {
     return per_token * longest * static_cast<double>(count);
   }
