@@ -8,13 +8,15 @@
 /// the whole pair reaches much closer (W1 65536 items onto 64 parts under 24576 L + L^2: from
 /// 3.6e-7 above the bound to about 1e-9).
 /// Each accepted step lowers the sorted vector of part loads, so the phase ends; it is bounded by
-/// a step budget. Loads are index-order sums (detail/sums.hpp) throughout, so every decision is
-/// the one make_partition's loads confirm. O(m log m) per try for m items in the pair.
+/// a step budget (O(log k) to find the pair, O(m log m) to re-split it). Loads are index-order sums (detail/sums.hpp)
+/// throughout, so every decision is the one make_partition's loads confirm. O(m log m) per try for m items in the pair.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <set>
 #include <span>
 #include <utility>
 #include <vector>
@@ -44,21 +46,27 @@ class pair_resplit {
   /// Runs until no partner of the heaviest part helps, the heaviest load meets `bound`, or
   /// `max_steps` re-splits were kept; returns the re-splits kept.
   std::uint64_t run(cost_t bound, std::uint64_t max_steps, std::size_t max_partners) {
-    const std::size_t k = by_index_.size();
+    // Parts ordered by (load, index): the lightest partners from the front, the heaviest part
+    // (lowest index among equal loads) found in O(log k); two entries change per kept re-split.
+    std::set<std::pair<cost_t, std::size_t>> by_load;
+    for (std::size_t g = 0; g < loads_.size(); ++g) by_load.emplace(loads_[g], g);
     std::uint64_t steps = 0;
-    std::vector<std::size_t> partners(k);
-    while (steps < max_steps) {
-      const auto heavy = static_cast<std::size_t>(std::max_element(loads_.begin(), loads_.end()) - loads_.begin());
-      if (loads_[heavy] <= bound) break;
-      for (std::size_t g = 0; g < k; ++g) partners[g] = g;
-      std::stable_sort(partners.begin(), partners.end(),
-                       [&](std::size_t x, std::size_t y) { return loads_[x] < loads_[y]; });
+    while (steps < max_steps && !by_load.empty()) {
+      const cost_t top = std::prev(by_load.end())->first;
+      const std::size_t heavy = by_load.lower_bound({top, 0})->second;
+      if (top <= bound) break;
       bool kept = false;
       std::size_t tried = 0;
-      for (std::size_t p : partners) {
+      for (auto it = by_load.begin(); it != by_load.end() && tried < max_partners; ++it) {
+        const std::size_t p = it->second;
         if (p == heavy) continue;
-        if (tried++ == max_partners) break;
+        ++tried;
+        const cost_t old_heavy = loads_[heavy], old_partner = loads_[p];
         if (try_pair(heavy, p)) {
+          by_load.erase({old_heavy, heavy});
+          by_load.erase({old_partner, p});
+          by_load.emplace(loads_[heavy], heavy);
+          by_load.emplace(loads_[p], p);
           kept = true;
           break;
         }
