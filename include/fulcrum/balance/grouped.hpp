@@ -172,12 +172,22 @@ class padded_exact {
   const M& model_;
 };
 
+/// The incremental state type of M (an empty tag for models without one).
+template <class M>
+struct incremental_state {
+  struct type {};
+};
+template <incremental_group_cost M>
+struct incremental_state<M> {
+  using type = typename M::group_state;
+};
+
 /// Group-model balancing on values (validated by the caller).
 template <group_cost_model M>
 class grouped_balancer {
  public:
   grouped_balancer(std::span<const double> values, std::size_t k, const balance_options& opts, const M& model)
-      : values_(values), k_(k), opts_(opts), model_(model), part_of_(values.size(), 0), parts_(values, model, k) {}
+      : values_(values), k_(k), opts_(opts), model_(model), parts_(values, model, k) {}
 
   partition run() {
     const std::size_t n = values_.size();
@@ -205,7 +215,7 @@ class grouped_balancer {
       if (opts_.algorithm != balance_algorithm::greedy) improve(bound);
     }
     partition p;
-    p.parts = grouping::from_assignment(std::span<const index_type>(part_of_), k_);
+    p.parts = grouping::from_groups(parts_.members());
     p.loads.resize(k_);
     for (std::size_t g = 0; g < k_; ++g) p.loads[g] = parts_.cost(g);
     p.makespan = *std::max_element(p.loads.begin(), p.loads.end());
@@ -245,38 +255,32 @@ class grouped_balancer {
   void greedy(std::span<const index_type> order) {
     const std::size_t n = values_.size();
     std::size_t at_ceil = 0;  // parts holding ceil(n/k) items (equal_counts)
-    if constexpr (incremental_group_cost<M>) {
-      std::vector<typename M::group_state> state(k_);
-      for (index_type i : order) {
-        std::size_t best = k_;
-        cost_t best_cost = 0;
-        for (std::size_t g = 0; g < k_; ++g) {
-          if (!may_grow(g, at_ceil)) continue;
-          auto s = state[g];
-          model_.add(s, values_[i]);
-          const cost_t c = model_.cost(s);
-          if (best == k_ || c < best_cost) best = g, best_cost = c;
-        }
-        place(i, best, at_ceil, n);
-        model_.add(state[best], values_[i]);
+    // Part g's cost with item i added: O(1) through the incremental form when the model has one.
+    std::vector<typename incremental_state<M>::type> state(incremental_group_cost<M> ? k_ : 0);
+    auto with = [&](std::size_t g, index_type i) -> cost_t {
+      if constexpr (incremental_group_cost<M>) {
+        auto s = state[g];
+        model_.add(s, values_[i]);
+        return model_.cost(s);
+      } else {
+        return parts_.cost_with(g, group_parts<M>::none, i);
       }
-    } else {
-      for (index_type i : order) {
-        std::size_t best = k_;
-        cost_t best_cost = 0;
-        for (std::size_t g = 0; g < k_; ++g) {
-          if (!may_grow(g, at_ceil)) continue;
-          const cost_t c = parts_.cost_with(g, group_parts<M>::none, i);
-          if (best == k_ || c < best_cost) best = g, best_cost = c;
-        }
-        place(i, best, at_ceil, n);
+    };
+    for (index_type i : order) {
+      std::size_t best = k_;
+      cost_t best_cost = 0;
+      for (std::size_t g = 0; g < k_; ++g) {
+        if (!may_grow(g, at_ceil)) continue;
+        const cost_t c = with(g, i);
+        if (best == k_ || c < best_cost) best = g, best_cost = c;
       }
+      place(i, best, at_ceil, n);
+      if constexpr (incremental_group_cost<M>) model_.add(state[best], values_[i]);
     }
   }
 
   void place(index_type i, std::size_t g, std::size_t& at_ceil, std::size_t n) {
     parts_.insert(i, g);
-    part_of_[i] = static_cast<index_type>(g);
     if (opts_.equal_counts && n % k_ != 0 && parts_.members()[g].size() == n / k_ + 1) ++at_ceil;
   }
 
@@ -286,14 +290,13 @@ class grouped_balancer {
     parts_.improve(
         bound, opts_.limits.nodes, opts_.limits.time, [&](index_type, std::size_t, std::size_t) { return moves; },
         [](index_type, std::size_t, index_type, std::size_t) { return true; },
-        [&](index_type i, std::size_t, std::size_t to) { part_of_[i] = static_cast<index_type>(to); });
+        [](index_type, std::size_t, std::size_t) {});
   }
 
   std::span<const double> values_;
   std::size_t k_;
   const balance_options& opts_;
   const M& model_;
-  std::vector<index_type> part_of_;
   group_parts<M> parts_;
 };
 

@@ -259,6 +259,31 @@ class group_parts {
   std::string_view where_;
 };
 
+/// Evens one step's `bins` (item indices in index order) under the model with group_parts' search:
+/// a move never empties or fills a bin; fits(bin, out, in) says whether `bin` may give up `out`
+/// (group_parts<M>::none: nothing) and take `in`; moved(i, from, to) reports every item moved. The
+/// bins are written back and costs[b] receives bin b's group cost. Shared by pack_for_ranks() and
+/// the streaming batcher under group models.
+template <group_cost_model M, class Fits, class Moved>
+void even_bins(std::span<std::vector<index_type>> bins, std::span<cost_t> costs, std::span<const double> values,
+               const M& model, std::uint64_t max_steps, std::string_view where, Fits fits, Moved moved) {
+  constexpr index_type none = group_parts<M>::none;
+  group_parts<M> parts(values, model, bins.size(), where);
+  for (std::size_t b = 0; b < bins.size(); ++b)
+    for (const index_type i : bins[b]) parts.insert(i, b);
+  parts.improve(
+      0.0, max_steps, std::chrono::milliseconds::max(),
+      [&](index_type i, std::size_t from, std::size_t to) {
+        return parts.members()[from].size() > 1 && !parts.members()[to].empty() && fits(to, none, i);
+      },
+      [&](index_type a, std::size_t from, index_type b, std::size_t to) { return fits(from, a, b) && fits(to, b, a); },
+      moved);
+  for (std::size_t b = 0; b < bins.size(); ++b) {
+    bins[b] = parts.members()[b];
+    costs[b] = parts.cost(b);
+  }
+}
+
 }  // namespace detail
 
 }  // namespace fulcrum

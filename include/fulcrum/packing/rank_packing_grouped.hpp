@@ -48,36 +48,27 @@ void even_steps_under_group_cost(rank_packing& out, std::span<const std::uint64_
                                  std::span<const double> values, std::uint64_t capacity, std::size_t passes,
                                  const M& model) {
   const std::size_t steps = out.steps(), ranks = out.ranks();
-  std::vector<std::vector<index_type>> bins;
-  bins.reserve(steps * ranks);
+  std::vector<std::vector<index_type>> bins(steps * ranks);
   out.costs.assign(steps * ranks, 0.0);
   for (std::size_t s = 0; s < steps; ++s) {
-    group_parts<M> parts(values, model, ranks, "pack_for_ranks");
     std::vector<std::uint64_t> load(ranks, 0);
     for (std::size_t r = 0; r < ranks; ++r)
       for (const index_type i : out.bins(s, r)) {
-        parts.insert(i, r);
+        bins[s * ranks + r].push_back(i);
         load[r] += sizes[i];
       }
-    auto movable = [&](index_type i) { return sizes[i] <= capacity; };
-    parts.improve(
-        0.0, static_cast<std::uint64_t>(passes) * ranks, std::chrono::milliseconds::max(),
-        [&](index_type i, std::size_t from, std::size_t to) {
-          return movable(i) && parts.members()[from].size() > 1 && !parts.members()[to].empty() &&
-                 load[to] + sizes[i] <= capacity;
-        },
-        [&](index_type a, std::size_t from, index_type b, std::size_t to) {
-          return movable(a) && movable(b) && load[from] - sizes[a] + sizes[b] <= capacity &&
-                 load[to] - sizes[b] + sizes[a] <= capacity;
+    constexpr index_type none = group_parts<M>::none;
+    even_bins(
+        std::span(bins).subspan(s * ranks, ranks), std::span(out.costs).subspan(s * ranks, ranks), values, model,
+        static_cast<std::uint64_t>(passes) * ranks, "pack_for_ranks",
+        [&](std::size_t r, index_type gone, index_type in) {  // items over the capacity (own_bin) never move
+          return sizes[in] <= capacity && (gone == none || sizes[gone] <= capacity) &&
+                 load[r] - (gone == none ? 0 : sizes[gone]) + sizes[in] <= capacity;
         },
         [&](index_type i, std::size_t from, std::size_t to) {
           load[from] -= sizes[i];
           load[to] += sizes[i];
         });
-    for (std::size_t r = 0; r < ranks; ++r) {
-      out.costs[s * ranks + r] = parts.cost(r);
-      bins.push_back(parts.members()[r]);
-    }
   }
   out.bins = step_grid(grouping::from_groups(bins), steps, ranks);
   std::vector<double> v(bins.size());

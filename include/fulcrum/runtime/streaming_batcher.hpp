@@ -782,22 +782,15 @@ class streaming_batcher {
     for (std::size_t i = 0; i < sizes.size(); ++i) values[i] = static_cast<double>(sizes[i][D - 1]);
     const auto model = detail::group_model_of(cost_);
     std::vector<cost_t> group_costs(st.bins.size());
-    for (std::size_t s = 0; s < steps; ++s) {
-      detail::group_parts<decltype(model)> parts(values, model, k, "streaming_batcher");
-      for (std::size_t r = 0; r < k; ++r)
-        for (const index_type i : st.bins[s * k + r]) parts.insert(i, r);
-      auto fits = [&](std::size_t bin, index_type out, index_type in) {
-        for (std::size_t d = 0; d < D; ++d)
-          if (st.loads[bin][d] - (out == parts.none ? 0 : sizes[out][d]) + sizes[in][d] > cap[d]) return false;
-        return true;
-      };
-      parts.improve(
-          0.0, static_cast<std::uint64_t>(opts_.passes) * k, std::chrono::milliseconds::max(),
-          [&](index_type i, std::size_t from, std::size_t to) {
-            return parts.members()[from].size() > 1 && !parts.members()[to].empty() && fits(s * k + to, parts.none, i);
-          },
-          [&](index_type a, std::size_t from, index_type b, std::size_t to) {
-            return fits(s * k + from, a, b) && fits(s * k + to, b, a);
+    constexpr index_type none = detail::group_parts<decltype(model)>::none;
+    for (std::size_t s = 0; s < steps; ++s)
+      detail::even_bins(
+          std::span(st.bins).subspan(s * k, k), std::span(group_costs).subspan(s * k, k), values, model,
+          static_cast<std::uint64_t>(opts_.passes) * k, "streaming_batcher",
+          [&](std::size_t r, index_type gone, index_type in) {
+            for (std::size_t d = 0; d < D; ++d)
+              if (st.loads[s * k + r][d] - (gone == none ? 0 : sizes[gone][d]) + sizes[in][d] > cap[d]) return false;
+            return true;
           },
           [&](index_type i, std::size_t from, std::size_t to) {
             for (std::size_t d = 0; d < D; ++d) {
@@ -805,11 +798,6 @@ class streaming_batcher {
               st.loads[s * k + to][d] += sizes[i][d];
             }
           });
-      for (std::size_t r = 0; r < k; ++r) {
-        st.bins[s * k + r] = parts.members()[r];
-        group_costs[s * k + r] = parts.cost(r);
-      }
-    }
     return group_costs;
   }
 
