@@ -26,3 +26,10 @@
 /// Declares a span-level worker: an inline function defined in the headers.
 #define FULCRUM_WORKER inline
 #endif
+
+#if defined(__GNUC__) || defined(__clang__)
+/// Hints that the cache line at `address` will be read soon (no effect where unsupported).
+#define FULCRUM_PREFETCH(address) __builtin_prefetch(address)
+#else
+#define FULCRUM_PREFETCH(address) ((void)(address))
+#endif

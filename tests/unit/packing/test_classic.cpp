@@ -53,6 +53,36 @@ bins_t reference(const std::vector<std::uint64_t>& s, std::uint64_t c, rule r, b
   return bins;
 }
 
+// The histogram packer's rule (packing/histogram.hpp, rule 2): least room >= s, ties to the bin
+// that entered that room most recently.
+bins_t reference_histogram(const std::vector<std::uint64_t>& s, std::uint64_t c) {
+  std::vector<index_type> order(s.size());
+  std::iota(order.begin(), order.end(), index_type{0});
+  std::stable_sort(order.begin(), order.end(), [&](index_type a, index_type b) { return s[a] > s[b]; });
+  bins_t bins;
+  std::vector<std::uint64_t> room;
+  std::vector<std::size_t> entered;  // time the bin got its current room
+  std::size_t now = 0;
+  for (index_type i : order) {
+    std::size_t chosen = bins.size();
+    for (std::size_t b = 0; b < bins.size(); ++b) {
+      if (room[b] < s[i]) continue;
+      if (chosen == bins.size() || room[b] < room[chosen] || (room[b] == room[chosen] && entered[b] > entered[chosen]))
+        chosen = b;
+    }
+    if (chosen == bins.size()) {
+      bins.emplace_back();
+      room.push_back(c);
+      entered.push_back(0);
+    }
+    bins[chosen].push_back(i);
+    room[chosen] -= s[i];
+    entered[chosen] = ++now;
+  }
+  for (auto& b : bins) std::sort(b.begin(), b.end());
+  return bins;
+}
+
 bins_t as_bins(const packing& p) {
   bins_t out;
   for (std::size_t b = 0; b < p.bins.size(); ++b) out.emplace_back(p.bins[b].begin(), p.bins[b].end());
@@ -99,6 +129,33 @@ std::vector<std::uint64_t> random_instance(rng& r, std::uint64_t& c, int t) {
 }  // namespace
 
 TEST_SUITE("packing") {
+  TEST_CASE("histogram packer by size class equals its rule driven item by item") {
+    // histogram_by_class (bulk per size class, two-pass CSR) against the same rule as a store
+    // driven one item at a time, on instances with many items per size class and many bins.
+    rng r(23);
+    for (int t = 0; t < 400; ++t) {
+      const std::uint64_t c = 1 + r.below(t % 4 == 0 ? 40 : 3000);
+      const std::size_t n = static_cast<std::size_t>(1 + r.below(t % 5 == 0 ? 20000 : 2000));
+      std::vector<std::uint64_t> s(n);
+      const std::uint64_t lo = r.below(c + 1);
+      for (auto& x : s) x = lo + r.below(c - lo + 1);
+      if (t % 3 == 0)
+        for (auto& x : s) x = r.below(4) == 0 ? c - r.below(c / 3 + 1) : r.below(c / 8 + 1);  // big and small, zeros
+      CAPTURE(t);
+      const std::span<const std::uint64_t> sp(s);
+      const auto size = [sp](std::size_t i) { return sp[i]; };
+      const auto bulk = detail::histogram_by_class(n, size, c);
+      const auto one_by_one = detail::greedy_decreasing(
+          n, size, c, [&](std::uint64_t m, std::size_t e) { return detail::lifo_buckets(c, m, e); },
+          pack_algorithm::histogram);
+      check_valid(bulk, s, c);
+      CHECK(as_bins(bulk) == as_bins(one_by_one));
+      CHECK(bulk.loads == one_by_one.loads);
+      CHECK(bulk.lower_bound == one_by_one.lower_bound);
+      if (n <= 300) CHECK(as_bins(bulk) == reference_histogram(s, c));
+    }
+  }
+
   TEST_CASE("classic packers equal their textbook reference on random instances") {
     rng r(4);
     for (int t = 0; t < 3000; ++t) {
@@ -118,6 +175,7 @@ TEST_SUITE("packing") {
       CHECK(as_bins(bf) == reference(s, c, rule::best, false));
       CHECK(as_bins(ffd) == reference(s, c, rule::first, true));
       CHECK(as_bins(bfd) == reference(s, c, rule::best, true));
+      CHECK(as_bins(hist) == reference_histogram(s, c));
       // Histogram: same bin count and load multiset as BFD.
       CHECK(hist.bins.size() == bfd.bins.size());
       CHECK(sorted_loads(hist) == sorted_loads(bfd));

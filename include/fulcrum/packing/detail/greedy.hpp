@@ -8,7 +8,8 @@
 /// - `greedy_decreasing`: items visited by size descending, ties by lower index first. When a
 ///   counting sort pays (C <= 4n + 65536) it runs on the size histogram: the simulation walks the
 ///   size classes sequentially (no random access to the input), records each sorted position's bin,
-///   and a final pass in index order writes the CSR result directly, O(n + C) besides the store.
+///   and two stable passes in index order write the CSR result (detail/csr_scatter.hpp), O(n + C)
+///   besides the store.
 ///   Otherwise a comparison sort gives the order. Both give the same bins.
 #pragma once
 
@@ -23,6 +24,7 @@
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/packing/bounds.hpp"
 #include "fulcrum/packing/detail/common.hpp"
+#include "fulcrum/packing/detail/csr_scatter.hpp"
 
 namespace fulcrum::detail {
 
@@ -74,55 +76,20 @@ template <class MakeStore, class SizeFn>
   std::vector<index_type> placement(n);
   const std::size_t expected_bins = static_cast<std::size_t>(result.lower_bound) + result.lower_bound / 16 + 16;
   loads.reserve(expected_bins);
-  // cursor[b] (32-bit, to stay cache resident) counts bin b's items during the simulation.
-  std::vector<std::uint32_t> cursor;
-  cursor.reserve(expected_bins);
   {
     auto store = make_store(min_size, expected_bins);
     std::size_t k = 0;
     for (std::size_t s = c + 1; s-- > 0;)
-      for (std::uint64_t j = count[s]; j > 0; --j) {
-        const index_type b = store.place(s, loads);
-        if (b == cursor.size()) cursor.push_back(0);
-        ++cursor[b];
-        placement[k++] = b;
-      }
+      for (std::uint64_t j = count[s]; j > 0; --j) placement[k++] = store.place(s, loads);
   }
-  // 3. CSR: cursor[b] becomes the next write position of bin b.
-  const std::size_t bins = loads.size();
-  std::vector<std::size_t> offsets(bins + 1, 0);
-  for (std::size_t b = 0; b < bins; ++b) {
-    offsets[b + 1] = offsets[b] + cursor[b];
-    cursor[b] = static_cast<std::uint32_t>(offsets[b]);
-  }
-  // count[s] becomes the position in `placement` of the next item of size s (sizes descending).
+  // 3. CSR. count[s] becomes the sorted position of the first item of size s (sizes descending).
   for (std::size_t s = c + 1, running = 0; s-- > 0;) {
     const std::uint64_t items = count[s];
     count[s] = running;
     running += static_cast<std::size_t>(items);
   }
-  // Scatter in index order (items of a bin come out in increasing index order). The bin of item
-  // i is looked up `lookahead` items early and its cursor prefetched: the scatter is random by bin.
-  std::vector<index_type> indices(n);
-  constexpr std::size_t lookahead = 16;
-  index_type ring[lookahead];
-  const std::size_t warm = std::min(n, lookahead);
-  for (std::size_t i = 0; i < warm; ++i) {
-    ring[i] = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i))]++)];
-    __builtin_prefetch(&cursor[ring[i]], 1);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const index_type b = ring[i % lookahead];
-    if (i + lookahead < n) {
-      const index_type ahead = placement[static_cast<std::size_t>(count[static_cast<std::size_t>(size(i + lookahead))]++)];
-      ring[i % lookahead] = ahead;
-      __builtin_prefetch(&cursor[ahead], 1);
-    }
-    indices[cursor[b]++] = static_cast<index_type>(i);
-  }
-  std::vector<index_type>().swap(placement);
-  std::vector<std::uint32_t>().swap(cursor);
-  result.bins = grouping(std::move(offsets), std::move(indices));
+  const std::size_t bins = loads.size();
+  result.bins = csr_from_placement(n, size, count, std::move(placement), bins);
   result.loads = std::move(loads);
   result.proven_optimal = result.bins.size() == result.lower_bound;
   return result;

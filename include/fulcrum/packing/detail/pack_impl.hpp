@@ -32,17 +32,22 @@
 namespace fulcrum::detail {
 
 /// Size of item i read from a span (the one SizeFn type every packer is instantiated with).
+/// Item i's size, clamped to `cap` (the capacity under oversize::truncate, else no clamp), so a
+/// truncated input is read in place instead of copied.
 template <class T>
 struct span_size {
   const T* data;
-  [[nodiscard]] std::uint64_t operator()(std::size_t i) const noexcept { return static_cast<std::uint64_t>(data[i]); }
+  std::uint64_t cap;
+  [[nodiscard]] std::uint64_t operator()(std::size_t i) const noexcept {
+    return std::min(static_cast<std::uint64_t>(data[i]), cap);
+  }
 };
 
-/// Runs the chosen one-dimensional algorithm on sizes that are all <= capacity.
 template <class T>
-[[nodiscard]] packing run_1d(std::span<const T> sizes, std::uint64_t capacity, const pack_options& opts) {
+[[nodiscard]] packing run_1d(std::span<const T> sizes, std::uint64_t capacity, const pack_options& opts,
+                             std::uint64_t cap = std::numeric_limits<std::uint64_t>::max()) {
   const std::size_t n = sizes.size();
-  const span_size<T> size{sizes.data()};
+  const span_size<T> size{sizes.data(), cap};
   pack_algorithm a = opts.algorithm;
   if (a == pack_algorithm::automatic)
     a = capacity <= histogram_capacity_limit ? pack_algorithm::histogram : pack_algorithm::best_fit_decreasing;
@@ -55,18 +60,17 @@ template <class T>
     case pack_algorithm::histogram: return histogram_impl(n, size, capacity);
     case pack_algorithm::exact: {
       if constexpr (std::is_same_v<T, std::uint64_t>) {
-        return pack_exact(sizes, capacity, opts);
-      } else {
-        const std::vector<std::uint64_t> wide(sizes.begin(), sizes.end());
-        return pack_exact(wide, capacity, opts);
+        if (cap == std::numeric_limits<std::uint64_t>::max()) return pack_exact(sizes, capacity, opts);
       }
+      std::vector<std::uint64_t> wide(n);
+      for (std::size_t i = 0; i < n; ++i) wide[i] = size(i);
+      return pack_exact(wide, capacity, opts);
     }
     case pack_algorithm::automatic: break;
   }
   throw invalid_input(describe("pack", "opts.algorithm", static_cast<int>(opts.algorithm), "unknown algorithm"));
 }
 
-/// pack() on one-dimensional sizes of type T: the oversize policy, then run_1d<T>.
 template <class T>
 [[nodiscard]] packing pack_span(std::span<const T> sizes, std::uint64_t capacity, const pack_options& opts) {
   const std::size_t n = sizes.size();
@@ -74,12 +78,7 @@ template <class T>
     throw invalid_input(describe("pack", "items", n, "more items than index_type can address"));
   const oversize_split split = split_oversize<T>("pack", sizes, capacity, opts.oversize_policy);
   if (split.oversized == 0) return run_1d<T>(sizes, capacity, opts);
-  if (opts.oversize_policy == oversize::truncate) {
-    // Clamped sizes fit in T (they are at most the original size).
-    std::vector<T> clamped(sizes.begin(), sizes.end());
-    for (T& s : clamped) s = static_cast<T>(std::min<std::uint64_t>(s, capacity));
-    return run_1d<T>(clamped, capacity, opts);
-  }
+  if (opts.oversize_policy == oversize::truncate) return run_1d<T>(sizes, capacity, opts, capacity);
   std::vector<T> regular;
   regular.reserve(split.regular.size());
   for (const index_type i : split.regular) regular.push_back(sizes[i]);
