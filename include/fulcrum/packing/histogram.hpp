@@ -136,7 +136,9 @@ template <class SizeFn>
   const std::size_t expected_bins = static_cast<std::size_t>(result.lower_bound) + result.lower_bound / 16 + 16;
   std::vector<index_type> placement(n);  // bin of the k-th item in decreasing order
   std::vector<std::uint64_t> room_of;    // final room of each bin
+  std::vector<std::uint32_t> items_of;   // items in each bin
   room_of.reserve(expected_bins);
+  items_of.reserve(expected_bins);
   {
     room_stacks stacks(c + 1, expected_bins);
     index_type* out = placement.data();
@@ -156,6 +158,7 @@ template <class SizeFn>
             const std::uint64_t t = std::min(per_bin, left);
             const auto b = static_cast<index_type>(room_of.size());
             room_of.push_back(0);
+            items_of.push_back(static_cast<std::uint32_t>(t));
             out = std::fill_n(out, t, b);
             left -= t;
             settle(b, capacity - t * s);
@@ -166,6 +169,7 @@ template <class SizeFn>
         do {
           const index_type b = stacks.pop(r);
           const std::uint64_t t = std::min(per_bin, left);
+          items_of[b] += static_cast<std::uint32_t>(t);
           out = std::fill_n(out, t, b);
           left -= t;
           settle(b, r - t * s);
@@ -184,7 +188,7 @@ template <class SizeFn>
     count[s] = running;
     running += static_cast<std::size_t>(items);
   }
-  result.bins = csr_from_placement(n, size, count, std::move(placement), bins);
+  result.bins = csr_from_placement(n, size, count, std::move(placement), items_of);
   result.proven_optimal = result.bins.size() == result.lower_bound;
   return result;
 }

@@ -76,11 +76,18 @@ template <class MakeStore, class SizeFn>
   std::vector<index_type> placement(n);
   const std::size_t expected_bins = static_cast<std::size_t>(result.lower_bound) + result.lower_bound / 16 + 16;
   loads.reserve(expected_bins);
+  std::vector<std::uint32_t> items_of;  // items in each bin
+  items_of.reserve(expected_bins);
   {
     auto store = make_store(min_size, expected_bins);
     std::size_t k = 0;
     for (std::size_t s = c + 1; s-- > 0;)
-      for (std::uint64_t j = count[s]; j > 0; --j) placement[k++] = store.place(s, loads);
+      for (std::uint64_t j = count[s]; j > 0; --j) {
+        const index_type b = store.place(s, loads);
+        if (b == items_of.size()) items_of.push_back(0);
+        ++items_of[b];
+        placement[k++] = b;
+      }
   }
   // 3. CSR. count[s] becomes the sorted position of the first item of size s (sizes descending).
   for (std::size_t s = c + 1, running = 0; s-- > 0;) {
@@ -88,8 +95,7 @@ template <class MakeStore, class SizeFn>
     count[s] = running;
     running += static_cast<std::size_t>(items);
   }
-  const std::size_t bins = loads.size();
-  result.bins = csr_from_placement(n, size, count, std::move(placement), bins);
+  result.bins = csr_from_placement(n, size, count, std::move(placement), items_of);
   result.loads = std::move(loads);
   result.proven_optimal = result.bins.size() == result.lower_bound;
   return result;
