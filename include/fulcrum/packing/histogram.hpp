@@ -120,7 +120,8 @@ class lifo_map {
 /// O(1) per (bin, size class) touched plus one successor query per stack emptied, instead of a
 /// take and a put per item. Bit-identical to lifo_buckets driven item by item (tested).
 template <class SizeFn>
-[[nodiscard]] packing histogram_by_class(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
+[[nodiscard]] packing histogram_by_class(std::size_t n, SizeFn&& size, std::uint64_t capacity,
+                                         const executor_ref& ex = {}) {
   packing result;
   result.algorithm = pack_algorithm::histogram;
   if (n == 0) {
@@ -128,8 +129,8 @@ template <class SizeFn>
     return result;
   }
   const auto c = static_cast<std::size_t>(capacity);
-  std::vector<std::uint64_t> count(c + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) ++count[static_cast<std::size_t>(size(i))];
+  size_histogram histogram = count_sizes(n, size, c, ex);
+  std::vector<std::uint64_t>& count = histogram.count;
   result.lower_bound = lower_bound_l2_counts(count, capacity);
   std::size_t min_size = 0;
   while (count[min_size] == 0) ++min_size;
@@ -188,14 +189,14 @@ template <class SizeFn>
     count[s] = running;
     running += static_cast<std::size_t>(items);
   }
-  result.bins = csr_from_placement(n, size, count, std::move(placement), items_of);
+  result.bins = csr_from_placement(n, size, histogram, std::move(placement), items_of, ex);
   result.proven_optimal = result.bins.size() == result.lower_bound;
   return result;
 }
 
 template <class SizeFn>
-[[nodiscard]] packing histogram_impl(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
-  if (buckets_pay(n, capacity) && counting_pays(n, capacity)) return histogram_by_class(n, size, capacity);
+[[nodiscard]] packing histogram_impl(std::size_t n, SizeFn&& size, std::uint64_t capacity, const executor_ref& ex = {}) {
+  if (buckets_pay(n, capacity) && counting_pays(n, capacity)) return histogram_by_class(n, size, capacity, ex);
   if (buckets_pay(n, capacity))
     return greedy_decreasing(
         n, size, capacity,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fulcrum/core/enum_names.hpp"
+#include "fulcrum/core/executor.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/stats.hpp"
@@ -52,6 +53,9 @@ struct pack_options {
   pack_algorithm algorithm = pack_algorithm::automatic;
   oversize oversize_policy = oversize::error;
   search_limits limits{};  ///< for pack_algorithm::exact
+  /// Threads lent by the caller (core/executor.hpp) for the histogram path's O(n) passes (size
+  /// histogram, CSR build) when n >= 2^16; the plan is the same with or without. Default: serial.
+  executor_ref executor{};
   // No seed: every packing algorithm is deterministic without one (ties break by item index);
   // rank_pack_options::seed drives pack_for_ranks' shuffle.
 };

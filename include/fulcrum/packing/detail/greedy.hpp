@@ -67,8 +67,8 @@ template <class MakeStore, class SizeFn>
   }
   const auto c = static_cast<std::size_t>(capacity);
   // 1. Histogram, L2 and the smallest size.
-  std::vector<std::uint64_t> count(c + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) ++count[static_cast<std::size_t>(size(i))];
+  size_histogram histogram = count_sizes(n, size, c, executor_ref{});
+  std::vector<std::uint64_t>& count = histogram.count;
   result.lower_bound = lower_bound_l2_counts(count, capacity);
   std::uint64_t min_size = 0;
   while (count[static_cast<std::size_t>(min_size)] == 0) ++min_size;
@@ -95,7 +95,7 @@ template <class MakeStore, class SizeFn>
     count[s] = running;
     running += static_cast<std::size_t>(items);
   }
-  result.bins = csr_from_placement(n, size, count, std::move(placement), items_of);
+  result.bins = csr_from_placement(n, size, histogram, std::move(placement), items_of);
   result.loads = std::move(loads);
   result.proven_optimal = result.bins.size() == result.lower_bound;
   return result;

@@ -57,7 +57,7 @@ template <class T>
     case pack_algorithm::best_fit: return best_fit_impl(n, size, capacity);
     case pack_algorithm::first_fit_decreasing: return first_fit_decreasing_impl(n, size, capacity);
     case pack_algorithm::best_fit_decreasing: return best_fit_decreasing_impl(n, size, capacity);
-    case pack_algorithm::histogram: return histogram_impl(n, size, capacity);
+    case pack_algorithm::histogram: return histogram_impl(n, size, capacity, opts.executor);
     case pack_algorithm::exact: {
       if constexpr (std::is_same_v<T, std::uint64_t>) {
         if (cap == std::numeric_limits<std::uint64_t>::max()) return pack_exact(sizes, capacity, opts);
