@@ -24,8 +24,9 @@ namespace fulcrum {
 class task_ref {
  public:
   template <class F>
-    requires std::invocable<const F&, std::size_t>
-  explicit task_ref(const F& f) noexcept : ctx_(&f), call_([](const void* c, std::size_t i) { (*static_cast<const F*>(c))(i); }) {}
+  requires std::invocable<const F&, std::size_t>
+  explicit task_ref(const F& f) noexcept
+      : ctx_(&f), call_([](const void* c, std::size_t i) { (*static_cast<const F*>(c))(i); }) {}
   void operator()(std::size_t i) const { call_(ctx_, i); }
 
  private:

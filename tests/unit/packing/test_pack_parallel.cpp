@@ -72,8 +72,8 @@ TEST_SUITE("packing") {
       CHECK(std::all_of(hits.begin(), hits.end(), [](const std::atomic<int>& h) { return h.load() == 1; }));
     }
     CHECK_THROWS_AS(pool.bulk(8, task_ref([](std::size_t i) {
-                      if (i == 5) throw std::runtime_error("task 5");
-                    })),
+                                if (i == 5) throw std::runtime_error("task 5");
+                              })),
                     std::runtime_error);
     std::atomic<int> after{0};
     pool.bulk(4, task_ref([&](std::size_t) { after.fetch_add(1); }));

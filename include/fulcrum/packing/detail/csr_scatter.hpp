@@ -2,14 +2,15 @@
 /// @file packing/detail/csr_scatter.hpp
 /// Builds a packing's CSR bins from a decreasing-order simulation: `placement[k]` is the bin of the
 /// k-th item in (size descending, index ascending) order and `next_of_size[s]` the position in that
-/// order of the first item of size s; `items_per_bin` counts each bin's items. Items of a bin come out in increasing index order.
+/// order of the first item of size s; `items_per_bin` counts each bin's items. Items of a bin come out in increasing
+/// index order.
 ///
 /// Two stable passes instead of one scatter with a cursor per bin (which misses the cache once per
 /// item when there are ~10^5 bins): items in index order are distributed to at most ~1024 buckets
 /// of consecutive bins (sequential write streams), then each bucket, small enough for L1, is
 /// distributed to its bins. With a parallel executor (core/executor.hpp) both passes and the
-/// size histogram run in chunks on it, laid out exactly as the serial passes. O(n + bins) time; extra memory 6 bytes per item (item and low bin bits)
-/// while it runs; `placement`'s storage becomes the result's index array.
+/// size histogram run in chunks on it, laid out exactly as the serial passes. O(n + bins) time; extra memory 6 bytes
+/// per item (item and low bin bits) while it runs; `placement`'s storage becomes the result's index array.
 #pragma once
 
 #include <algorithm>

@@ -63,7 +63,8 @@ class room_stacks {
   template <class F>
   void for_each(F&& f) const {
     for (std::size_t r = 0; r < heads_.size(); ++r)
-      for (std::uint32_t c = heads_[r].chunk, fill = heads_[r].fill; c != no_chunk; c = chunks_[c].next, fill = per_chunk)
+      for (std::uint32_t c = heads_[r].chunk, fill = heads_[r].fill; c != no_chunk;
+           c = chunks_[c].next, fill = per_chunk)
         for (std::uint32_t k = 0; k < fill; ++k) f(r, chunks_[c].bins[k]);
   }
 
