@@ -19,13 +19,17 @@
 /// multiset of rooms evolves identically under either tie rule, hence the equal bin count and
 /// load multiset; the bins' contents can differ.
 ///
-/// Complexity: O(n + C) time with O(log_64 C) <= 4 word operations per item (64-ary successor
-/// bitmap over the non-empty room buckets; each bucket is an intrusive stack), when
-/// C <= 4n + 65536 and C <= 2^24. The simulation walks the size classes in order (no random access
-/// to the input) and a last pass in index order writes the result. Memory beyond the result:
-/// 4 bytes per item (the bin of each sorted position) + O(C + bins); the result itself is 4 bytes
-/// per item + 16 bytes per bin. For larger capacities the same rule runs over a comparison sort and
-/// an ordered map of rooms, O(n log n), with identical output.
+/// Complexity: O(n + C) time when C <= 4n + 65536 and C <= 2^24: the simulation runs one size
+/// class at a time (a bin takes min(room / s, left) items of the class at once; one successor
+/// query per emptied stack over a 64-ary bitmap of the non-empty rooms), so it costs O(1) per
+/// (bin, size class) touched; two stable passes in index order then write the result
+/// (detail/csr_scatter.hpp). Memory beyond the result: 4 bytes per item (the bin of each sorted
+/// position, whose storage becomes the result) + 6 bytes per item during the result passes +
+/// O(C + bins); the result itself is 4 bytes per item + 16 bytes per bin. With an executor
+/// (pack_options::executor) the histogram and the result passes run in chunks on it, same output.
+/// When C <= 8n + 65536 but above 4n + 65536 the same rule runs item by item over a comparison
+/// sort; for larger capacities over a comparison sort and an ordered map of rooms, O(n log n),
+/// with identical output.
 /// Sizes must be <= capacity (`infeasible` naming the item otherwise); capacity 0 is
 /// `invalid_input`. Empty input gives 0 bins.
 #pragma once
