@@ -25,12 +25,14 @@
 #include <functional>
 #include <ranges>
 #include <span>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 #include "fulcrum/concepts/cost_model.hpp"
 #include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/executor.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum {
@@ -121,13 +123,32 @@ struct padded_cost {
 };
 
 /// Evaluates `model(proj(item))` for every item, validating each cost (finite, non-negative).
-/// Throws invalid_input naming the item index and value otherwise.
+/// Throws invalid_input naming the item index and value otherwise (the lowest such index).
+/// With a parallel executor (core/executor.hpp) and n >= 2^16 the items are evaluated in chunks on
+/// it: the model and projection are then called concurrently (they must be safe to call from
+/// several threads, as a const call of a stateless model is); the result is the same.
 template <std::ranges::random_access_range R, class Model = identity_cost, class Proj = std::identity>
   requires cost_model_for<Model, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] std::vector<cost_t> evaluate_costs(R&& items, const Model& model = {}, const Proj& proj = {},
-                                                 std::string_view where = "evaluate_costs") {
+                                                 std::string_view where = "evaluate_costs",
+                                                 const executor_ref& executor = {}) {
   std::vector<cost_t> costs;
-  costs.reserve(static_cast<std::size_t>(std::ranges::size(items)));
+  const auto n = static_cast<std::size_t>(std::ranges::size(items));
+  if (executor.parallel() && n >= (std::size_t{1} << 16)) {
+    costs.resize(n);
+    const std::size_t chunks = std::min<std::size_t>(executor.concurrency(), 256);
+    auto first = std::ranges::begin(items);
+    executor.bulk(chunks, [&](std::size_t t) {
+      const std::size_t lo = n / chunks * t + std::min(t, n % chunks);
+      const std::size_t hi = n / chunks * (t + 1) + std::min(t + 1, n % chunks);
+      for (std::size_t i = lo; i < hi; ++i)
+        costs[i] = static_cast<cost_t>(
+            std::invoke(model, std::invoke(proj, first[static_cast<std::ranges::range_difference_t<R>>(i)])));
+    });
+    for (std::size_t i = 0; i < n; ++i) detail::require_non_negative(where, "cost", i, costs[i]);
+    return costs;
+  }
+  costs.reserve(n);
   std::size_t i = 0;
   for (auto&& item : items) {
     const auto c = static_cast<cost_t>(std::invoke(model, std::invoke(proj, item)));
