@@ -105,10 +105,11 @@ struct phase_route {
   std::size_t to_phase = 0;         ///< consumer phase
   bool backward = false;            ///< true for a reversed() route (gradients)
   std::size_t ranks = 0;
-  grouping lists;                    ///< k*k groups: s*k + d = items (of the sending side's phase) s sends to d
-  std::vector<std::uint64_t> bytes;  ///< k*k: bytes s sends to d
-  std::uint64_t bytes_total = 0;     ///< all bytes of the route (kept ones included)
-  std::uint64_t bytes_moved = 0;     ///< bytes that change rank
+  grouping lists;                         ///< k*k groups: s*k + d = items (of the sending side's phase) s sends to d
+  std::vector<std::uint64_t> bytes;       ///< k*k: bytes s sends to d
+  std::vector<std::uint64_t> item_bytes;  ///< per item of the sending side's phase: its bytes
+  std::uint64_t bytes_total = 0;          ///< all bytes of the route (kept ones included)
+  std::uint64_t bytes_moved = 0;          ///< bytes that change rank
   std::uint64_t bytes_inter_node = 0;
   /// Items of group (s, d).
   [[nodiscard]] std::span<const index_type> between(std::size_t s, std::size_t d) const { return lists[s * ranks + d]; }

@@ -125,6 +125,7 @@ void check_plan(const orchestrator_plan& plan, std::span<const index_type> origi
             first = false;
             last = i;
             const std::uint64_t x = bytes.empty() ? 0 : bytes[i];
+            CHECK(rt.item_bytes[i] == x);
             b[s * k + d] += x;
             if (s != d) moved += x;
             if (node(s) != node(d)) inter += x;

@@ -174,9 +174,11 @@ inline phase_route orch_route(std::size_t from, std::size_t to, std::span<const 
   r.ranks = k;
   r.bytes.assign(k * k, 0);
   std::vector<std::size_t> group(src.size());
+  r.item_bytes.assign(src.size(), 0);
   for (std::size_t i = 0; i < src.size(); ++i) {
     group[i] = std::size_t{src[i]} * k + dst[i];
     const std::uint64_t b = bytes.empty() ? 0 : bytes[i];
+    r.item_bytes[i] = b;
     r.bytes[group[i]] = checked_add(r.bytes[group[i]], b, "orchestrate route bytes");
     r.bytes_total = checked_add(r.bytes_total, b, "orchestrate route bytes");
     if (src[i] != dst[i]) {
