@@ -140,10 +140,12 @@ struct orchestrator_plan {
 /// (global sample = local samples of lower ranks + local index). Collective: one all_gather, one
 /// all_gather_v per phase, one all_reduce of the plan hash (comm_error if the ranks disagree). A
 /// bad local input aborts the communicator (peers get comm_error) and throws invalid_input.
+/// `global_phases` (optional) receives the gathered phases, as the plan saw them.
 template <communicator C>
 [[nodiscard]] orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
                                                         std::span<const orchestrator_phase> local_phases,
-                                                        orchestrator_options opts);
+                                                        orchestrator_options opts,
+                                                        std::vector<orchestrator_phase>* global_phases = nullptr);
 
 }  // namespace fulcrum
 

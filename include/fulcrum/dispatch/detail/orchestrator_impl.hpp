@@ -337,7 +337,8 @@ decltype(auto) orch_abort_on_error(C& c, F&& f) {
 
 template <communicator C>
 orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
-                                          std::span<const orchestrator_phase> local_phases, orchestrator_options opts) {
+                                          std::span<const orchestrator_phase> local_phases, orchestrator_options opts,
+                                          std::vector<orchestrator_phase>* global_phases) {
   const std::size_t p = comm::size(c);
   opts.ranks = p;
   std::vector<std::vector<detail::orch_wire_item>> wire(local_phases.size());
@@ -405,6 +406,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
   if (hmax[0] != h[0] || hmax[1] != h[1])
     throw comm_error("orchestrate_distributed: ranks computed different plans (plan hash " + std::to_string(plan.hash) +
                      " on rank " + std::to_string(comm::rank(c)) + "; do all ranks pass the same phase settings?)");
+  if (global_phases) *global_phases = std::move(phases);
   return plan;
 }
 
