@@ -16,6 +16,7 @@
 #include <fulcrum/dispatch/route_exchange.hpp>
 #include <fulcrum/testing/communicator_conformance.hpp>
 #include <fulcrum/testing/multimodal_step.hpp>
+#include <fulcrum/testing/orchestrated_step.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
 namespace fc = fulcrum::comm;
@@ -117,84 +118,10 @@ TEST_CASE("hierarchical all-to-all: the cost model counts messages and bytes as 
   CHECK_THROWS_AS((void)fc::choose_exchange(tiny, k + 1, g), fulcrum::invalid_input);
 }
 
-namespace {
-
-// One orchestrated step on rank ep: plan, then every route forward (real payloads, checked) and
-// every consumed route backward (gradients back to the producers, checked). Returns true if all checks held.
-template <class C>
-bool run_step(C& c, std::size_t g, fc::exchange_method method, std::uint64_t seed) {
-  const std::size_t k = fc::size(c), me = fc::rank(c), n = 30 * k;
-  const auto all = fulcrum::testing::generate_w1(n, seed);
-  const auto audio_all = fulcrum::testing::generate_w1_audio(n, seed);
-  const std::size_t lo = me * n / k, hi = (me + 1) * n / k;
-  fulcrum::testing::multimodal_step_options so;
-  so.bytes_divisor = 4096;
-  const auto local = fulcrum::testing::multimodal_phases(std::span(all).subspan(lo, hi - lo),
-                                                         std::span(audio_all).subspan(lo, hi - lo), so);
-  fulcrum::orchestrator_options o;
-  o.ranks_per_node = g;
-  const auto plan = fulcrum::orchestrate_distributed(c, hi - lo, local, o);
-  // The global phases (as every rank sees them) give each item's global sample and bytes.
-  std::vector<fulcrum::index_type> origin(n);
-  for (std::size_t r = 0; r < k; ++r)
-    for (std::size_t i = r * n / k; i < (r + 1) * n / k; ++i) origin[i] = static_cast<fulcrum::index_type>(r);
-  const auto phases = fulcrum::testing::multimodal_phases(all, audio_all, so);
-  auto fill = [](std::uint64_t tag, std::size_t len) {
-    std::vector<std::byte> v(len);
-    for (std::size_t j = 0; j < len; ++j) v[j] = static_cast<std::byte>((tag * 131 + j) & 0xff);
-    return v;
-  };
-  bool ok = true;
-  for (const auto& rt : plan.routes) {
-    const std::uint64_t tag0 = rt.from_phase == fulcrum::phase_route::origin ? 1000 : rt.from_phase;
-    std::vector<std::vector<std::byte>> store(rt.item_bytes.size());
-    auto payload = [&](fulcrum::index_type i) -> std::span<const std::byte> {
-      store[i] = fill(tag0 * 1000003 + i, static_cast<std::size_t>(rt.item_bytes[i]));
-      return store[i];
-    };
-    const auto got = fulcrum::exchange_along(c, rt, payload, method, g);
-    // Exactly the items the route lists for this rank, each with its bytes.
-    std::size_t expect = 0;
-    for (std::size_t s = 0; s < k; ++s) expect += rt.between(s, me).size();
-    ok = ok && got.items.size() == expect;
-    for (std::size_t x = 0; x < got.items.size(); ++x) {
-      const auto want = fill(tag0 * 1000003 + got.items[x], static_cast<std::size_t>(rt.item_bytes[got.items[x]]));
-      const auto have = got.payloads[x];
-      ok = ok && have.size() == want.size() && std::memcmp(have.data(), want.data(), want.size()) == 0;
-    }
-    if (rt.from_phase == fulcrum::phase_route::origin) continue;
-    // Backward: gradients (here: the payload reversed) return to the producer ranks.
-    const auto back = rt.reversed();
-    std::vector<std::vector<std::byte>> grads(rt.item_bytes.size());
-    for (std::size_t x = 0; x < got.items.size(); ++x) {
-      const auto pl = got.payloads[x];
-      grads[got.items[x]].assign(pl.rbegin(), pl.rend());
-    }
-    const auto returned = fulcrum::exchange_along(
-        c, back, [&](fulcrum::index_type i) { return std::span<const std::byte>(grads[i]); }, method, g);
-    std::size_t mine = 0;
-    for (std::size_t i = 0; i < rt.item_bytes.size(); ++i) mine += plan.phases[rt.from_phase].rank[i] == me;
-    ok = ok && returned.items.size() == mine;
-    for (std::size_t x = 0; x < returned.items.size(); ++x) {
-      const auto i = returned.items[x];
-      ok = ok && plan.phases[rt.from_phase].rank[i] == me;  // back at the rank that produced it
-      auto want = fill(tag0 * 1000003 + i, static_cast<std::size_t>(rt.item_bytes[i]));
-      std::reverse(want.begin(), want.end());
-      const auto have = returned.payloads[x];
-      ok = ok && have.size() == want.size() && std::memcmp(have.data(), want.data(), want.size()) == 0;
-    }
-  }
-  (void)origin;
-  (void)phases;
-  return ok;
-}
-
-}  // namespace
-
 TEST_CASE("route exchange: a whole step forward and backward delivers every item exactly once") {
   for (auto method : {fc::exchange_method::flat, fc::exchange_method::hierarchical}) {
     fc::thread_world world(8);
-    const auto oks = world.run([&](endpoint& ep) { return run_step(ep, 4, method, 11); });
+    const auto oks = world.run([&](endpoint& ep) { return fulcrum::testing::run_checked_step(ep, 4, method, 11); });
     for (const bool b : oks) CHECK(b);
   }
 }
@@ -208,7 +135,7 @@ TEST_CASE("route exchange: a fault at every collective of a step surfaces on eve
     world.run([&](endpoint& ep) {
       fc::fault_injecting<endpoint> f(ep, {});
       fc::hierarchical_communicator<fc::fault_injecting<endpoint>> h(f, g);
-      CHECK(run_step(h, g, fc::exchange_method::flat, 3));
+      CHECK(fulcrum::testing::run_checked_step(h, g, fc::exchange_method::flat, 3));
       if (ep.rank() == 0) collectives = f.collectives();
     });
   }
@@ -229,7 +156,8 @@ TEST_CASE("route exchange: a fault at every collective of a step surfaces on eve
         const auto errors = world.try_run([&](endpoint& ep) {
           fc::fault_injecting<endpoint> f(ep, plan);
           fc::hierarchical_communicator<fc::fault_injecting<endpoint>> h(f, g);
-          (void)run_step(h, g, at % 2 ? fc::exchange_method::hierarchical : fc::exchange_method::flat, 3);
+          (void)fulcrum::testing::run_checked_step(
+              h, g, at % 2 ? fc::exchange_method::hierarchical : fc::exchange_method::flat, 3);
         });
         CHECK(std::chrono::steady_clock::now() - t0 < 5s);
         for (std::size_t r = 0; r < p; ++r) {
