@@ -338,3 +338,23 @@ TEST_CASE("orchestrator plan: bad input names the phase and the field") {
   big.ranks = 5000;
   CHECK(msg([](P&, O&) {}, big).find("4096") != std::string::npos);
 }
+
+TEST_CASE("W1 audio: shape as documented and prefixes stable") {
+  const auto a = fulcrum::testing::generate_w1_audio(20000);
+  const auto prefix = fulcrum::testing::generate_w1_audio(500);
+  CHECK(std::equal(prefix.begin(), prefix.end(), a.begin()));
+  std::size_t with = 0;
+  double sum = 0;
+  for (const auto v : a) {
+    if (v == 0) continue;
+    ++with;
+    sum += v;
+    CHECK(v % fulcrum::testing::w1_audio_tokens_per_second == 0);
+    CHECK(v >= 25);
+    CHECK(v <= 750);
+  }
+  const double frac = static_cast<double>(with) / 20000.0, mean = sum / static_cast<double>(with);
+  MESSAGE("audio: fraction " << frac << ", mean tokens " << mean);
+  CHECK(frac == doctest::Approx(0.30).epsilon(0.05));
+  CHECK(mean == doctest::Approx(260).epsilon(0.05));
+}
