@@ -358,3 +358,37 @@ TEST_CASE("W1 audio: shape as documented and prefixes stable") {
   CHECK(frac == doctest::Approx(0.30).epsilon(0.05));
   CHECK(mean == doctest::Approx(260).epsilon(0.05));
 }
+
+TEST_CASE("orchestrator plan: a memory cap below the balanced plan's peak is repaired and held") {
+  const std::size_t k = 8;
+  auto w = make_workload(400, k);
+  fulcrum::orchestrator_options o;
+  o.ranks = k;
+  o.ranks_per_node = 4;
+  const auto free_plan = fulcrum::orchestrate(w.origin, w.phases, o);
+  const auto& mem = free_plan.phases[2].memory;
+  const std::uint64_t peak = *std::max_element(mem.begin(), mem.end());
+  std::uint64_t total = 0, biggest = 0;
+  for (auto v : w.phases[2].memory) {
+    total += v;
+    biggest = std::max(biggest, v);
+  }
+  const std::uint64_t cap = std::max({biggest, total / k + biggest / 2, peak - peak / 50});
+  REQUIRE(cap < peak);  // the balanced plan breaks the cap: the repair must act
+  w.phases[2].memory_cap = cap;
+  const auto plan = fulcrum::orchestrate(w.origin, w.phases, o);
+  check_plan(plan, w.origin, w.phases);
+  for (const auto m : plan.phases[2].memory) CHECK(m <= cap);
+}
+
+TEST_CASE("orchestrator plan: a bad local input fails on its rank and gives comm_error on the others") {
+  fulcrum::comm::thread_world world(4);
+  const auto errors = world.try_run([&](fulcrum::comm::thread_world::endpoint& ep) {
+    const auto samples = fulcrum::testing::generate_w1(40, 3 + ep.rank());
+    auto phases = fulcrum::testing::multimodal_phases(samples, {});
+    if (ep.rank() == 1) phases[2].costs.pop_back();
+    (void)fulcrum::orchestrate_distributed(ep, samples.size(), phases, fulcrum::orchestrator_options{});
+  });
+  CHECK_THROWS_AS(std::rethrow_exception(errors[1]), fulcrum::invalid_input);
+  for (std::size_t r : {0u, 2u, 3u}) CHECK_THROWS_AS(std::rethrow_exception(errors[r]), fulcrum::comm_error);
+}
