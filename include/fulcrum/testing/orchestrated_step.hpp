@@ -24,8 +24,8 @@ namespace fulcrum::testing {
 
 /// One orchestrated W1 + audio step on this rank of `c` (30 samples per rank, contiguous shards,
 /// bytes scaled down 4096x): plan, then every route forward (real payloads, checked byte for
-/// byte) and every consumed route backward (gradients back to the producers, checked). True if
-/// every check held on this rank. Collective; comm_error from any collective propagates.
+/// byte) and every consumed route backward (gradients back to the producers, checked), then an
+/// all_reduce of the verdict (the step's commit). True if every check held on every rank. Collective; comm_error from any collective propagates.
 template <communicator C>
 [[nodiscard]] bool run_checked_step(C& c, std::size_t g, comm::exchange_method method, std::uint64_t seed) {
   const std::size_t k = comm::size(c), me = comm::rank(c), n = 30 * k;
@@ -84,7 +84,10 @@ template <communicator C>
       ok = ok && have.size() == want.size() && std::memcmp(have.data(), want.data(), want.size()) == 0;
     }
   }
-  return ok;
+  // The step's commit: outputs count only once every rank agrees (a trainer's gradient all-reduce
+  // plays this part). Without it, ranks whose last exchange had nothing to do with a failed rank
+  // could finish a step that failed elsewhere (MPI point-to-point exchanges skip empty messages).
+  return comm::all_reduce(c, static_cast<int>(ok), min_op{}) != 0;
 }
 
 }  // namespace fulcrum::testing
