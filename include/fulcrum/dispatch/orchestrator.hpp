@@ -18,7 +18,11 @@
 ///    computed; ties to the origin, then the lower rank). phase_mode::placement_aware balances
 ///    from there with post_balance (balance/post_balance.hpp: makespan <= LPT's * (1 + tolerance),
 ///    fewest inter-node then intra-node bytes moved); phase_mode::scratch uses LPT ignoring
-///    placement; phase_mode::keep leaves every item where it is (no balancing, for baselines).
+///    placement; phase_mode::keep leaves every item where it is (no balancing, for baselines);
+///    phase_mode::equal_count (an LLM phase whose kernels want equal sample counts) runs balance()
+///    with equal_counts, then maps its parts onto ranks by a greedy maximum-weight matching on
+///    the bytes already there (pairs by bytes descending, ties by part then rank), O(n + k^2 log k).
+///    A memory_cap repair afterwards may leave a rank one item off the equal count.
 ///  - Memory caps: ranks above memory_cap hand their largest-memory items, one at a time, to the
 ///    least loaded rank with room (greedy; a cap it cannot meet throws invalid_input).
 ///  - Routes, in execution order per phase: the raw route (origin -> phase rank, input_bytes) and
@@ -60,7 +64,8 @@ inline constexpr std::size_t orchestrator_max_ranks = 4096;
 enum class phase_mode : std::uint8_t {
   placement_aware,  ///< post_balance from the items' current ranks (default)
   scratch,          ///< LPT from scratch, ignoring where the data is
-  keep              ///< no balancing: every item stays on its current rank
+  keep,             ///< no balancing: every item stays on its current rank
+  equal_count  ///< balance() with equal_counts (floor/ceil(n/k) items per rank), parts relabelled to keep bytes home
 };
 
 /// One phase of the step (see the file comment). Per-item arrays may be empty (= all zero), except costs.

@@ -191,12 +191,22 @@ TEST_CASE("orchestrator plan: every mode and a memory cap pass the checker") {
   fulcrum::orchestrator_options o;
   o.ranks = k;
   o.ranks_per_node = 4;
-  for (auto mode : {fulcrum::phase_mode::keep, fulcrum::phase_mode::scratch, fulcrum::phase_mode::placement_aware}) {
+  for (auto mode : {fulcrum::phase_mode::keep, fulcrum::phase_mode::scratch, fulcrum::phase_mode::placement_aware,
+                    fulcrum::phase_mode::equal_count}) {
     for (auto& ph : w.phases) ph.mode = mode;
     const auto plan = fulcrum::orchestrate(w.origin, w.phases, o);
     check_plan(plan, w.origin, w.phases);
     if (mode == fulcrum::phase_mode::keep)
       for (const auto& a : plan.phases) CHECK(a.rank == a.current_rank);
+    if (mode == fulcrum::phase_mode::equal_count)
+      for (const auto& a : plan.phases) {
+        // floor/ceil(n / k) items per rank; the loads are balance()'s, only relabelled.
+        const std::size_t m = a.rank.size();
+        for (std::size_t r = 0; r < k; ++r) {
+          CHECK(a.per_rank[r].size() >= m / k);
+          CHECK(a.per_rank[r].size() <= (m + k - 1) / k);
+        }
+      }
   }
   // A memory cap on the LLM phase just above the mean: held on every rank.
   std::uint64_t total = 0, biggest = 0;
@@ -205,7 +215,8 @@ TEST_CASE("orchestrator plan: every mode and a memory cap pass the checker") {
     biggest = std::max(biggest, v);
   }
   w.phases[2].memory_cap = std::max(biggest, total / k + total / (10 * k));
-  for (auto mode : {fulcrum::phase_mode::scratch, fulcrum::phase_mode::placement_aware}) {
+  for (auto mode :
+       {fulcrum::phase_mode::scratch, fulcrum::phase_mode::placement_aware, fulcrum::phase_mode::equal_count}) {
     for (auto& ph : w.phases) ph.mode = mode;
     const auto plan = fulcrum::orchestrate(w.origin, w.phases, o);
     check_plan(plan, w.origin, w.phases);
@@ -391,4 +402,32 @@ TEST_CASE("orchestrator plan: a bad local input fails on its rank and gives comm
   });
   CHECK_THROWS_AS(std::rethrow_exception(errors[1]), fulcrum::invalid_input);
   for (std::size_t r : {0u, 2u, 3u}) CHECK_THROWS_AS(std::rethrow_exception(errors[r]), fulcrum::comm_error);
+}
+
+TEST_CASE("orchestrator plan: equal-count relabelling keeps at least as many bytes home as any fixed labelling") {
+  // k = 3: brute force over the 3! labellings of balance()'s parts; the greedy matching is a
+  // 1/2-approximation of the best labelling.
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    const std::size_t k = 3;
+    auto w = make_workload(60, k, seed);
+    w.phases.resize(1);
+    w.phases[0].mode = fulcrum::phase_mode::equal_count;
+    fulcrum::orchestrator_options o;
+    o.ranks = k;
+    const auto plan = fulcrum::orchestrate(w.origin, w.phases, o);
+    check_plan(plan, w.origin, w.phases);
+    const auto& a = plan.phases[0];
+    auto kept = [&](const std::vector<std::size_t>& label) {  // label[r] = rank that part on r moves to
+      std::uint64_t b = 0;
+      for (std::size_t j = 0; j < a.rank.size(); ++j)
+        if (label[a.rank[j]] == a.current_rank[j]) b += w.phases[0].input_bytes[j];
+      return b;
+    };
+    std::vector<std::size_t> label{0, 1, 2};
+    const std::uint64_t mine = kept(label);
+    std::uint64_t best = 0;
+    do best = std::max(best, kept(label));
+    while (std::next_permutation(label.begin(), label.end()));
+    CHECK(2 * mine >= best);
+  }
 }

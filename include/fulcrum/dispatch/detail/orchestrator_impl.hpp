@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/balance/balance.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/post_balance.hpp"
 #include "fulcrum/comm/collectives.hpp"
@@ -165,6 +166,44 @@ inline void orch_memory_repair(std::size_t p, const orchestrator_phase& ph, std:
   }
 }
 
+/// Maps interchangeable parts onto ranks keeping the most bytes where they are: a greedy
+/// maximum-weight matching on (part, rank) -> bytes of the part's items already on the rank.
+/// Returns the parts reordered so that group r is the part placed on rank r.
+inline grouping orch_relabel(const grouping& parts, std::span<const index_type> current,
+                             std::span<const std::uint64_t> bytes, std::size_t k) {
+  std::vector<std::uint64_t> w(k * k, 0);
+  for (std::size_t q = 0; q < k; ++q)
+    for (const index_type j : parts[q]) w[q * k + current[j]] += bytes[j];
+  std::vector<std::size_t> pairs;
+  for (std::size_t x = 0; x < k * k; ++x)
+    if (w[x] > 0) pairs.push_back(x);
+  std::stable_sort(pairs.begin(), pairs.end(), [&](std::size_t a, std::size_t b) { return w[a] > w[b]; });
+  constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> rank_of(k, none), part_on(k, none);
+  for (const std::size_t x : pairs) {
+    const std::size_t q = x / k, r = x % k;
+    if (rank_of[q] != none || part_on[r] != none) continue;
+    rank_of[q] = r;
+    part_on[r] = q;
+  }
+  std::size_t free_rank = 0;
+  for (std::size_t q = 0; q < k; ++q) {
+    if (rank_of[q] != none) continue;
+    while (part_on[free_rank] != none) ++free_rank;
+    rank_of[q] = free_rank;
+    part_on[free_rank] = q;
+  }
+  std::vector<std::size_t> offsets{0};
+  std::vector<index_type> indices;
+  indices.reserve(parts.item_count());
+  for (std::size_t r = 0; r < k; ++r) {
+    const auto g = parts[part_on[r]];
+    indices.insert(indices.end(), g.begin(), g.end());
+    offsets.push_back(indices.size());
+  }
+  return grouping(std::move(offsets), std::move(indices));
+}
+
 inline phase_route orch_route(std::size_t from, std::size_t to, std::span<const index_type> src,
                               std::span<const index_type> dst, std::span<const std::uint64_t> bytes, std::size_t k,
                               std::size_t rpn) {
@@ -250,6 +289,12 @@ inline orchestrator_plan orchestrate(std::span<const index_type> origin, std::sp
       partition part;
       if (ph.mode == phase_mode::scratch) {
         part = lpt(std::span<const cost_t>(ph.costs), k);
+      } else if (ph.mode == phase_mode::equal_count) {
+        balance_options bo;
+        bo.equal_counts = true;
+        const partition raw = balance(std::span<const cost_t>(ph.costs), k, bo);
+        part = raw;
+        part.parts = detail::orch_relabel(raw.parts, a.current_rank, in_bytes, k);
       } else {
         post_balance_options po;
         po.ranks_per_node = rpn == 0 ? k : rpn;
