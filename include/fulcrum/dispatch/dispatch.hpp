@@ -65,24 +65,24 @@ struct sample_id {
 
 /// Bytes moved by a plan (the same numbers on every rank: they describe the whole job).
 struct dispatch_traffic {
-  std::uint64_t bytes_total = 0;        ///< all payload bytes
-  std::uint64_t bytes_moved = 0;        ///< payload bytes that change rank
-  std::uint64_t bytes_inter_node = 0;   ///< payload bytes that change node
-  std::uint64_t samples_moved = 0;      ///< samples that change rank
+  std::uint64_t bytes_total = 0;       ///< all payload bytes
+  std::uint64_t bytes_moved = 0;       ///< payload bytes that change rank
+  std::uint64_t bytes_inter_node = 0;  ///< payload bytes that change node
+  std::uint64_t samples_moved = 0;     ///< samples that change rank
 };
 
 template <class Meta>
 struct dispatch_result {
-  sample_batch<Meta> samples;     ///< this rank's samples, micro-batch by micro-batch, in plan order
-  std::vector<sample_id> ids;     ///< ids[i]: origin of samples[i]
-  grouping micro_batches;         ///< plan.steps() groups of indices into `samples` (same count on every rank)
-  dispatch_plan plan;             ///< the global plan (identical on every rank)
-  std::vector<cost_t> costs;      ///< cost of every sample, global order
-  std::vector<index_type> origin; ///< origin rank of every sample, global order
+  sample_batch<Meta> samples;      ///< this rank's samples, micro-batch by micro-batch, in plan order
+  std::vector<sample_id> ids;      ///< ids[i]: origin of samples[i]
+  grouping micro_batches;          ///< plan.steps() groups of indices into `samples` (same count on every rank)
+  dispatch_plan plan;              ///< the global plan (identical on every rank)
+  std::vector<cost_t> costs;       ///< cost of every sample, global order
+  std::vector<index_type> origin;  ///< origin rank of every sample, global order
   std::uint64_t plan_hash = 0;
   dispatch_traffic traffic;
-  double planning_seconds = 0;    ///< wall time of pricing + planning + validation on this rank
-  double exchange_seconds = 0;    ///< wall time of the payload all_to_all_v on this rank
+  double planning_seconds = 0;  ///< wall time of pricing + planning + validation on this rank
+  double exchange_seconds = 0;  ///< wall time of the payload all_to_all_v on this rank
 };
 
 namespace detail {
@@ -139,9 +139,11 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
   using clock = std::chrono::steady_clock;
   const std::size_t p = comm::size(c), me = comm::rank(c);
   if (opts.micro_batches == 0)
-    detail::abort_on_error(c, [] { throw invalid_input(detail::describe("dispatch", "micro_batches", 0, "need at least one")); });
+    detail::abort_on_error(
+        c, [] { throw invalid_input(detail::describe("dispatch", "micro_batches", 0, "need at least one")); });
   if (local.size() > std::numeric_limits<index_type>::max())
-    detail::abort_on_error(c, [&] { throw invalid_input(detail::describe("dispatch", "local samples", local.size(), "too many")); });
+    detail::abort_on_error(
+        c, [&] { throw invalid_input(detail::describe("dispatch", "local samples", local.size(), "too many")); });
 
   // 1. Everyone learns every sample's metadata and payload size.
   std::vector<detail::wire_meta<Meta>> mine(local.size());
@@ -176,8 +178,8 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
   std::uint64_t hmax[2] = {0, 0};
   comm::all_reduce(c, std::span<const std::uint64_t>(h), std::span<std::uint64_t>(hmax), max_op{});
   if (hmax[0] != h[0] || hmax[1] != h[1])
-    throw comm_error("dispatch: ranks computed different plans (plan hash " + std::to_string(out.plan_hash) + " on rank " +
-                     std::to_string(me) + "; is the planner or cost model non-deterministic?)");
+    throw comm_error("dispatch: ranks computed different plans (plan hash " + std::to_string(out.plan_hash) +
+                     " on rank " + std::to_string(me) + "; is the planner or cost model non-deterministic?)");
 
   // 4. Exchange payloads: to each destination, this rank's samples in that rank's plan order.
   std::vector<std::size_t> send_counts(p, 0), recv_counts(p, 0);
@@ -237,7 +239,7 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
 /// The library's one argument order (items, options, cost, planner): the same as
 /// dispatch(c, local, cost, opts, planner).
 template <communicator C, transferable Meta, class Cost, class Planner = lpt_planner>
-  requires std::invocable<const Cost&, const Meta&>
+requires std::invocable<const Cost&, const Meta&>
 [[nodiscard]] dispatch_result<Meta> dispatch(C& c, const sample_batch<Meta>& local, dispatch_options opts, Cost cost,
                                              Planner planner = {}) {
   return dispatch(c, local, std::move(cost), opts, std::move(planner));

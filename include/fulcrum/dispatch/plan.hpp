@@ -62,12 +62,15 @@ struct dispatch_plan {
     for (std::size_t s = 0; s < steps(); ++s)
       for (std::size_t r = 0; r < ranks(); ++r)
         for (const index_type g : bins(s, r)) {
-          if (g >= n) throw invalid_input(detail::describe("dispatch_plan::destination", "index", g, "is not a sample"));
-          if (dest[g] != unset) throw invalid_input(detail::describe("dispatch_plan::destination", "index", g, "appears twice"));
+          if (g >= n)
+            throw invalid_input(detail::describe("dispatch_plan::destination", "index", g, "is not a sample"));
+          if (dest[g] != unset)
+            throw invalid_input(detail::describe("dispatch_plan::destination", "index", g, "appears twice"));
           dest[g] = static_cast<index_type>(r);
         }
     for (std::size_t g = 0; g < n; ++g)
-      if (dest[g] == unset) throw invalid_input(detail::describe("dispatch_plan::destination", "sample", g, "is missing"));
+      if (dest[g] == unset)
+        throw invalid_input(detail::describe("dispatch_plan::destination", "sample", g, "is missing"));
     return dest;
   }
   friend bool operator==(const dispatch_plan&, const dispatch_plan&) = default;
@@ -76,13 +79,13 @@ struct dispatch_plan {
 /// Everything a planner may look at; identical on every rank.
 template <class Meta>
 struct planning_input {
-  std::span<const Meta> meta;                 ///< every sample's metadata, in global index order
-  std::span<const cost_t> costs;              ///< cost model applied to meta
-  std::span<const index_type> current_rank;   ///< rank holding each sample now
-  std::span<const std::uint64_t> bytes;       ///< payload bytes of each sample
+  std::span<const Meta> meta;                ///< every sample's metadata, in global index order
+  std::span<const cost_t> costs;             ///< cost model applied to meta
+  std::span<const index_type> current_rank;  ///< rank holding each sample now
+  std::span<const std::uint64_t> bytes;      ///< payload bytes of each sample
   std::size_t ranks = 1;
-  std::size_t micro_batches = 1;              ///< micro-batches per rank asked for
-  std::size_t ranks_per_node = 0;             ///< 0: all ranks on one node
+  std::size_t micro_batches = 1;   ///< micro-batches per rank asked for
+  std::size_t ranks_per_node = 0;  ///< 0: all ranks on one node
 };
 
 /// 64-bit FNV-1a over (steps, ranks, offsets, indices): equal plans hash equal on every platform.

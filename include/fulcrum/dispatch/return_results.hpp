@@ -52,8 +52,11 @@ template <communicator C, class Meta>
       throw invalid_input(detail::describe("return_results", "next_owner.size()", next_owner.size(),
                                            "must equal the number of samples"));
     for (std::size_t g = 0; g < next_owner.size(); ++g)
-      if (next_owner[g] >= p) throw invalid_input(detail::describe("return_results", "next_owner", g, next_owner[g], "is not a rank"));
-    auto owner = [&](std::size_t g) -> std::size_t { return next_owner.empty() ? dispatched.origin[g] : next_owner[g]; };
+      if (next_owner[g] >= p)
+        throw invalid_input(detail::describe("return_results", "next_owner", g, next_owner[g], "is not a rank"));
+    auto owner = [&](std::size_t g) -> std::size_t {
+      return next_owner.empty() ? dispatched.origin[g] : next_owner[g];
+    };
     holder = dispatched.plan.destination(n);
     // What this rank sends: its received samples, grouped by owner, ascending global index.
     mine_sorted.resize(dispatched.ids.size());
@@ -92,7 +95,8 @@ template <communicator C, class Meta>
     k = 0;
     for (std::size_t s = 0; s < p; ++s) {
       first[s] = k;
-      for (std::size_t j = 0; j < recv_n[s]; ++j, ++k) recv_b[s] = checked_add(recv_b[s], sizes_in[k], "return_results");
+      for (std::size_t j = 0; j < recv_n[s]; ++j, ++k)
+        recv_b[s] = checked_add(recv_b[s], sizes_in[k], "return_results");
     }
   });
   std::size_t bytes_total = 0;

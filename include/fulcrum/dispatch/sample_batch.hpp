@@ -30,7 +30,8 @@ class byte_table {
     if (offsets_.empty() || offsets_.front() != 0) throw invalid_input("byte_table: offsets must start with 0");
     for (std::size_t i = 1; i < offsets_.size(); ++i)
       if (offsets_[i] < offsets_[i - 1])
-        throw invalid_input(detail::describe("byte_table", "offsets", i, offsets_[i], "is smaller than the previous offset"));
+        throw invalid_input(
+            detail::describe("byte_table", "offsets", i, offsets_[i], "is smaller than the previous offset"));
     if (offsets_.back() != bytes_.size())
       throw invalid_input(detail::describe("byte_table", "offsets", offsets_.size() - 1, offsets_.back(),
                                            "last offset must equal the number of bytes"));

@@ -6,6 +6,8 @@
 /// - W1 (LLaVA-like multimodal SFT): images in {0,1,2,3,4} with probabilities {.20,.60,.10,.05,.05},
 ///   text = round(lognormal(median 300, sigma 1.0)) clipped to [8, 8192]; tokens = 576*images + text.
 ///   Per sample, one draw for images then one for text, so prefixes of a larger W1 equal a smaller W1.
+/// - W1 audio (generate_w1_audio): 30% of samples carry a clip of round(lognormal(8 s, 0.8)) clipped
+///   to [1, 30] s, 25 tokens per second; its own stream, so W1 is unchanged.
 /// - W2 (long-tail text SFT): round(lognormal(median 500, sigma 1.2)) clipped to [16, 32768].
 /// - W3 (OmniBal-shaped InternVL instruction data): four sources (`w3_sources`), each with its own
 ///   mix of dynamic-resolution images of 1, 3, 4 or 5 tiles (256 LLM tokens per tile, counted in the
@@ -59,6 +61,22 @@ inline constexpr std::uint32_t llava_tokens_per_image = 576;
   const auto samples = generate_w1(n, seed);
   std::vector<std::uint32_t> out(n);
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint32_t>(samples[i].tokens());
+  return out;
+}
+
+/// W1's audio extension (the multimodal orchestrator's third modality): per sample, audio tokens
+/// at 25 tokens per second (a Whisper-style encoder pooled 2x). A sample has a clip with
+/// probability 0.30; its length is round(lognormal(median 8 s, sigma 0.8)) seconds clipped to
+/// [1, 30], so 25 to 750 tokens. A separate stream (seed ^ w1_audio_stream), one draw for the
+/// presence, then one for the length only if present: W1 itself is unchanged, and a prefix of a
+/// larger W1 audio draw equals a smaller one.
+inline constexpr std::uint64_t w1_audio_stream = 0xa0d10a0d10a0d1ULL;
+inline constexpr std::uint32_t w1_audio_tokens_per_second = 25;
+[[nodiscard]] inline std::vector<std::uint32_t> generate_w1_audio(std::size_t n, std::uint64_t seed = default_seed) {
+  rng gen(seed ^ w1_audio_stream);
+  std::vector<std::uint32_t> out(n, 0);
+  for (auto& a : out)
+    if (gen.uniform() < 0.30) a = detail::round_clip(gen.lognormal(8.0, 0.8), 1.0, 30.0) * w1_audio_tokens_per_second;
   return out;
 }
 
