@@ -12,15 +12,16 @@
 ///   then a pool local search aiming at exactly `bound` bins (each move refills one bin optimally
 ///   from its items plus a pool of unplaced items; seeded perturbation when stuck).
 /// - LP bound (lp_bound.hpp): when the primal side stays above the bound, the Gilmore–Gomory
-///   column-generation bound (Farley-safe rounding) may raise it; then the pool search runs again.
+///   column-generation bound (Farley-safe rounding, warm-started with the incumbent's bins as
+///   columns) may raise it; then the pool search runs again.
 /// - Search, bottom-up: for t = bound, bound+1, ... < incumbent, a depth-first bin completion looks
 ///   for a packing into t bins. Each node takes the largest remaining item (or, once no waste is
 ///   left, the item with the fewest exact completions: fail first) and branches over the
 ///   nondominated completions of its bin (fullest first), pruned by a waste budget (t·C - sum), by
 ///   L2 of the remaining items and by nogoods (a refuted bin's partners may not share a later bin). A packing found at
 ///   t is optimal (t is a proven bound); a search exhausted at t proves the bound t + 1.
-/// - Budgets: with a time limit, the primal heuristics may use up to 35% of it, the LP bound up to
-///   60% (cumulative), the second pool search up to 75%; the search gets the rest. Work caps derived
+/// - Budgets: with a time limit, the primal heuristics may use up to 20% of it, the LP bound up to
+///   70% (cumulative), the second pool search up to 85%; the search gets the rest. Work caps derived
 ///   from `limits.nodes` keep runs without a time limit deterministic.
 /// - Anytime: the search stops at `limits.nodes` units of work (deterministic: the same plan on
 ///   every machine) or at `limits.time` (wall clock; not deterministic). It then returns the best
@@ -43,6 +44,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
 #include <vector>
@@ -122,7 +124,7 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
       take(std::move(next));
     }
   };
-  local_search(0.35, ls_work / 4);
+  local_search(0.2, ls_work / 4);
   if (best.size() > bound) {
     std::vector<std::uint64_t> w, d;
     for (index_type i : sorted_desc(sizes, positive)) {
@@ -131,21 +133,32 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     }
     // The dense simplex keeps an m x m inverse: at most 1000 distinct sizes (8 MB).
     if (w.size() > 1000) {
-      local_search(0.75, ls_work - ls_work / 4);
+      local_search(0.85, ls_work - ls_work / 4);
       return;
     }
     gg::limits lim;
     lim.max_iterations = 1000;
     lim.stop_at = best.size();
     lim.known = bound;
-    lim.max_work = limits.nodes > std::numeric_limits<std::uint64_t>::max() / 20 ? limits.nodes : limits.nodes * 20;
-    const primal_budget b = share(0, limits, start, 0.6);
+    lim.max_work = limits.nodes > std::numeric_limits<std::uint64_t>::max() / 100 ? limits.nodes : limits.nodes * 100;
+    const primal_budget b = share(0, limits, start, 0.7);
     lim.has_deadline = b.has_deadline;
     lim.deadline = b.deadline;
-    const auto lp = gg::column_generation(w, d, capacity, lim);
+    // Warm start: the incumbent's bins as patterns (counts per distinct size, w descending).
+    std::vector<std::vector<std::uint64_t>> patterns;
+    patterns.reserve(best.size());
+    for (const auto& bin : best) {
+      std::vector<std::uint64_t> pat(w.size(), 0);
+      for (index_type i : bin) {
+        const auto at = std::lower_bound(w.begin(), w.end(), sizes[i], std::greater<>());
+        ++pat[static_cast<std::size_t>(at - w.begin())];
+      }
+      patterns.push_back(std::move(pat));
+    }
+    const auto lp = gg::column_generation(w, d, capacity, lim, patterns);
     st.lp = lp.bound;
     if (lp.bound > bound) bound = std::min<std::uint64_t>(lp.bound, best.size());  // safety net
-    local_search(0.75, ls_work - ls_work / 4);
+    local_search(0.85, ls_work - ls_work / 4);
   }
 }
 
