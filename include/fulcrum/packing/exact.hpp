@@ -10,7 +10,8 @@
 /// - Incumbent: best-fit decreasing. If it meets the bound it is optimal and no search runs.
 /// - Primal heuristics (detail/exact_primal.hpp): first-fit decreasing, minimum bin slack (MBS'),
 ///   then a pool local search aiming at exactly `bound` bins (each move refills one bin optimally
-///   from its items plus a pool of unplaced items; seeded perturbation when stuck).
+///   from its items plus a pool of unplaced items; seeded perturbation when stuck; restarted from
+///   the incumbent with a new seed and twice the work when an attempt fails).
 /// - LP bound (lp_bound.hpp): when the primal side stays above the bound, the Gilmore–Gomory
 ///   column-generation bound (Farley-safe rounding, warm-started with the incumbent's bins as
 ///   columns) may raise it; then the pool search runs again.
@@ -105,23 +106,35 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     take(first_fit_decreasing(sizes, positive, capacity));
     if (best.size() > bound) take(minimum_bin_slack(sizes, positive, capacity, 2000));
   }
-  // Pool-search work (DP words): scaled to the instance, capped by limits.nodes * 4; a quarter
+  // Pool-search work (DP words): scaled to the instance, capped by limits.nodes * 20; a quarter
   // before the LP bound, the rest after it.
   const std::uint64_t words = capacity / 64 + 1;
-  const std::uint64_t scaled = words > (std::uint64_t{1} << 20) ? 0 : 20'000 * positive.size() * words + 100'000;
-  const std::uint64_t ls_work =
-      std::min(scaled, limits.nodes > std::numeric_limits<std::uint64_t>::max() / 4 ? limits.nodes : limits.nodes * 4);
+  const std::uint64_t scaled = words > (std::uint64_t{1} << 20) ? 0 : 80'000 * positive.size() * words + 100'000;
+  const std::uint64_t ls_work = std::min(
+      scaled, limits.nodes > std::numeric_limits<std::uint64_t>::max() / 20 ? limits.nodes : limits.nodes * 20);
   std::uint64_t round = 0;  // a different seed per call: the second run does not replay the first
   auto local_search = [&](double fraction, std::uint64_t work) {
     ++round;
-    if (best.size() <= bound) return;
+    if (best.size() <= bound || capacity > (std::uint64_t{1} << 22)) return;
     primal_budget budget = share(work, limits, start, fraction);
-    pool_search ls(sizes, capacity, 0x5eed0001ULL + best.size() + 0x9e3779b97f4a7c15ULL * round);
-    // One bin fewer at a time: each step starts from a pool of one bin's items.
-    while (best.size() > bound) {
-      bin_list next = ls.run(best, best.size() - 1, budget);
-      if (next.empty() || next.size() >= best.size()) break;
-      take(std::move(next));
+    // Restarts: the pool search's run times are heavy-tailed, so a failed attempt is retried from
+    // the incumbent with a new seed and twice the work, until the share is spent.
+    std::uint64_t slice = std::max<std::uint64_t>(work / 8, 1);
+    for (std::uint64_t attempt = 0; best.size() > bound && budget.work > 0 && !budget.time_up(); ++attempt) {
+      pool_search ls(sizes, capacity,
+                     0x5eed0001ULL + best.size() + 0x9e3779b97f4a7c15ULL * round + 0xd1b54a32d192ed03ULL * attempt);
+      primal_budget part = budget;
+      part.work = std::min(slice, budget.work);
+      const std::uint64_t given = part.work;
+      // One bin fewer at a time: each step starts from a pool of one bin's items.
+      while (best.size() > bound) {
+        bin_list next = ls.run(best, best.size() - 1, part);
+        if (next.empty() || next.size() >= best.size()) break;
+        take(std::move(next));
+      }
+      if (part.work == given) break;  // nothing spent: the search cannot move (e.g. one bin)
+      budget.work -= given - part.work;
+      if (slice <= std::numeric_limits<std::uint64_t>::max() / 2) slice *= 2;
     }
   };
   local_search(0.2, ls_work / 4);

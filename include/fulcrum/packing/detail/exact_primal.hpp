@@ -181,7 +181,8 @@ class pool_search {
     if (sideways_)
       gen_.shuffle(std::span<index_type>(cand_));
     else
-      std::stable_sort(cand_.begin(), cand_.end(), [&](index_type x, index_type y) { return sizes_[x] < sizes_[y]; });
+      std::sort(cand_.begin(), cand_.end(),
+                [&](index_type x, index_type y) { return sizes_[x] != sizes_[y] ? sizes_[x] < sizes_[y] : x < y; });
     const std::size_t k = cand_.size();
     const std::size_t words = static_cast<std::size_t>(capacity_ / 64 + 1);
     if (!budget.spend(static_cast<std::uint64_t>(k) * words + 1)) return false;
@@ -190,13 +191,15 @@ class pool_search {
     for (std::size_t j = 0; j < k; ++j) {
       const std::uint64_t* prev = reach_.data() + j * words;
       std::uint64_t* next = reach_.data() + (j + 1) * words;
-      std::copy(prev, prev + words, next);
       const std::size_t s = static_cast<std::size_t>(sizes_[cand_[j]]);
       const std::size_t shift_words = s / 64, shift_bits = s % 64;
-      for (std::size_t w = words; w-- > shift_words;) {
+      // next = prev | (prev << s), word by word (no separate copy: small capacities are mostly
+      // per-item overhead).
+      for (std::size_t w = 0; w < shift_words && w < words; ++w) next[w] = prev[w];
+      for (std::size_t w = shift_words; w < words; ++w) {
         std::uint64_t v = prev[w - shift_words] << shift_bits;
         if (shift_bits != 0 && w - shift_words >= 1) v |= prev[w - shift_words - 1] >> (64 - shift_bits);
-        next[w] |= v;
+        next[w] = prev[w] | v;
       }
     }
     // Largest reachable sum <= C.
@@ -204,7 +207,10 @@ class pool_search {
     std::size_t best = static_cast<std::size_t>(capacity_);
     while (!((last[best / 64] >> (best % 64)) & 1U)) --best;
     // Reconstruct preferring large items.
-    std::vector<index_type> bin, rest;
+    std::vector<index_type>& bin = bin_buf_;
+    std::vector<index_type>& rest = rest_buf_;
+    bin.clear();
+    rest.clear();
     std::size_t c = best;
     for (std::size_t j = k; j-- > 0;) {
       const std::size_t s = static_cast<std::size_t>(sizes_[cand_[j]]);
@@ -219,9 +225,9 @@ class pool_search {
     const bool sideways = sideways_ && new_load == load_[b] && bin.size() == bins_[b].size();
     if (!better && !force && !sideways) return true;
     last_improved_ = better;
-    bins_[b] = std::move(bin);
+    bins_[b].swap(bin);
     load_[b] = new_load;
-    pool_ = std::move(rest);
+    pool_.swap(rest);
     pool_sum_ = load_of(pool_);
     return true;
   }
@@ -260,7 +266,7 @@ class pool_search {
   std::vector<std::uint64_t> load_;
   std::vector<index_type> pool_;
   std::uint64_t pool_sum_ = 0;
-  std::vector<index_type> cand_;
+  std::vector<index_type> cand_, bin_buf_, rest_buf_;
   std::vector<std::uint64_t> reach_;
   bool last_improved_ = false;
   bool sideways_ = false;
