@@ -383,3 +383,41 @@ TEST_CASE("exact_primal.scholl_3_needs_and_gets_the_lp_bound") {
   const auto q = pack_exact(inst.sizes, inst.capacity);
   CHECK(p.bins == q.bins);
 }
+
+TEST_CASE("exact_primal.pool_search_subset_enumeration_matches_brute_force") {
+  // At C = 100000 a refill over few candidates enumerates subsets (Gray code) instead of the DP
+  // over the capacity. The same instances at C = 100 and scaled by 1000 take the two paths; both
+  // give valid packings, never fewer bins than the brute-force optimum, and reach it from MBS'.
+  rng gen(909);
+  std::size_t reached_small = 0, reached_big = 0;
+  constexpr int trials = 300;
+  for (int trial = 0; trial < trials; ++trial) {
+    const std::size_t n = 2 + static_cast<std::size_t>(gen.below(11));
+    const auto small = small_instance(gen, 100, n);
+    std::vector<std::uint64_t> big(n);
+    for (std::size_t i = 0; i < n; ++i) big[i] = small[i] * 1000;
+    const std::uint64_t opt = ft::brute_force_bins(small, 100);
+    const auto items = all_items(n);
+    for (int path = 0; path < 2; ++path) {
+      const auto& sizes = path == 0 ? small : big;
+      const std::uint64_t capacity = path == 0 ? 100 : 100000;
+      auto current = fx::minimum_bin_slack(sizes, items, capacity, 2000);
+      fx::primal_budget budget;
+      budget.work = 2'000'000;
+      fx::pool_search ls(sizes, capacity, static_cast<std::uint64_t>(trial));
+      while (current.size() > opt) {
+        auto next = ls.run(current, current.size() - 1, budget);
+        if (next.empty()) break;
+        INFO("trial " << trial << " path " << path << " opt " << opt);
+        check_bins(next, sizes, capacity);
+        REQUIRE(next.size() >= opt);
+        current = std::move(next);
+      }
+      check_bins(current, sizes, capacity);
+      if (current.size() == opt) ++(path == 0 ? reached_small : reached_big);
+    }
+  }
+  MESSAGE("optimum reached: DP " << reached_small << ", subsets " << reached_big << " of " << trials);
+  CHECK(reached_big >= trials * 9 / 10);
+  CHECK(reached_small >= trials * 9 / 10);
+}
