@@ -21,8 +21,8 @@
 ///   nondominated completions of its bin (fullest first), pruned by a waste budget (t·C - sum), by
 ///   L2 of the remaining items and by nogoods (a refuted bin's partners may not share a later bin). A packing found at
 ///   t is optimal (t is a proven bound); a search exhausted at t proves the bound t + 1.
-/// - Budgets: with a time limit, the primal heuristics may use up to 20% of it, the LP bound up to
-///   70% (cumulative), the second pool search up to 85%; the search gets the rest. Work caps derived
+/// - Budgets: with a time limit, the primal heuristics may use up to 10% of it, the LP bound up to
+///   75% (cumulative), the second pool search up to 90%; the search gets the rest. Work caps derived
 ///   from `limits.nodes` keep runs without a time limit deterministic.
 /// - Anytime: the search stops at `limits.nodes` units of work (deterministic: the same plan on
 ///   every machine) or at `limits.time` (wall clock; not deterministic). It then returns the best
@@ -137,7 +137,7 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
       if (slice <= std::numeric_limits<std::uint64_t>::max() / 2) slice *= 2;
     }
   };
-  local_search(0.2, ls_work / 4);
+  local_search(0.1, ls_work / 4);
   if (best.size() > bound) {
     std::vector<std::uint64_t> w, d;
     for (index_type i : sorted_desc(sizes, positive)) {
@@ -146,7 +146,7 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     }
     // The dense simplex keeps an m x m inverse: at most 1000 distinct sizes (8 MB).
     if (w.size() > 1000) {
-      local_search(0.85, ls_work - ls_work / 4);
+      local_search(0.9, ls_work - ls_work / 4);
       return;
     }
     gg::limits lim;
@@ -154,7 +154,7 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     lim.stop_at = best.size();
     lim.known = bound;
     lim.max_work = limits.nodes > std::numeric_limits<std::uint64_t>::max() / 100 ? limits.nodes : limits.nodes * 100;
-    const primal_budget b = share(0, limits, start, 0.7);
+    const primal_budget b = share(0, limits, start, 0.75);
     lim.has_deadline = b.has_deadline;
     lim.deadline = b.deadline;
     // Warm start: the incumbent's bins as patterns (counts per distinct size, w descending).
@@ -171,7 +171,7 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     const auto lp = gg::column_generation(w, d, capacity, lim, patterns);
     st.lp = lp.bound;
     if (lp.bound > bound) bound = std::min<std::uint64_t>(lp.bound, best.size());  // safety net
-    local_search(0.85, ls_work - ls_work / 4);
+    local_search(0.9, ls_work - ls_work / 4);
   }
 }
 
