@@ -10,17 +10,19 @@
 /// - Incumbent: best-fit decreasing. If it meets the bound it is optimal and no search runs.
 /// - Primal heuristics (detail/exact_primal.hpp): first-fit decreasing, minimum bin slack (MBS'),
 ///   then a pool local search aiming at exactly `bound` bins (each move refills one bin optimally
-///   from its items plus a pool of unplaced items; seeded perturbation when stuck).
+///   from its items plus a pool of unplaced items; seeded perturbation when stuck; restarted from
+///   the incumbent with a new seed and twice the work when an attempt fails).
 /// - LP bound (lp_bound.hpp): when the primal side stays above the bound, the Gilmore–Gomory
-///   column-generation bound (Farley-safe rounding) may raise it; then the pool search runs again.
+///   column-generation bound (Farley-safe rounding, warm-started with the incumbent's bins as
+///   columns) may raise it; then the pool search runs again.
 /// - Search, bottom-up: for t = bound, bound+1, ... < incumbent, a depth-first bin completion looks
 ///   for a packing into t bins. Each node takes the largest remaining item (or, once no waste is
 ///   left, the item with the fewest exact completions: fail first) and branches over the
 ///   nondominated completions of its bin (fullest first), pruned by a waste budget (t·C - sum), by
 ///   L2 of the remaining items and by nogoods (a refuted bin's partners may not share a later bin). A packing found at
 ///   t is optimal (t is a proven bound); a search exhausted at t proves the bound t + 1.
-/// - Budgets: with a time limit, the primal heuristics may use up to 35% of it, the LP bound up to
-///   60% (cumulative), the second pool search up to 75%; the search gets the rest. Work caps derived
+/// - Budgets: with a time limit, the primal heuristics may use up to 10% of it, the LP bound up to
+///   75% (cumulative), the second pool search up to 90%; the search gets the rest. Work caps derived
 ///   from `limits.nodes` keep runs without a time limit deterministic.
 /// - Anytime: the search stops at `limits.nodes` units of work (deterministic: the same plan on
 ///   every machine) or at `limits.time` (wall clock; not deterministic). It then returns the best
@@ -43,6 +45,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
 #include <vector>
@@ -103,26 +106,38 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     take(first_fit_decreasing(sizes, positive, capacity));
     if (best.size() > bound) take(minimum_bin_slack(sizes, positive, capacity, 2000));
   }
-  // Pool-search work (DP words): scaled to the instance, capped by limits.nodes * 4; a quarter
+  // Pool-search work (DP words): scaled to the instance, capped by limits.nodes * 20; a quarter
   // before the LP bound, the rest after it.
   const std::uint64_t words = capacity / 64 + 1;
-  const std::uint64_t scaled = words > (std::uint64_t{1} << 20) ? 0 : 20'000 * positive.size() * words + 100'000;
-  const std::uint64_t ls_work =
-      std::min(scaled, limits.nodes > std::numeric_limits<std::uint64_t>::max() / 4 ? limits.nodes : limits.nodes * 4);
+  const std::uint64_t scaled = words > (std::uint64_t{1} << 20) ? 0 : 80'000 * positive.size() * words + 100'000;
+  const std::uint64_t ls_work = std::min(
+      scaled, limits.nodes > std::numeric_limits<std::uint64_t>::max() / 20 ? limits.nodes : limits.nodes * 20);
   std::uint64_t round = 0;  // a different seed per call: the second run does not replay the first
   auto local_search = [&](double fraction, std::uint64_t work) {
     ++round;
-    if (best.size() <= bound) return;
+    if (best.size() <= bound || capacity > (std::uint64_t{1} << 22)) return;
     primal_budget budget = share(work, limits, start, fraction);
-    pool_search ls(sizes, capacity, 0x5eed0001ULL + best.size() + 0x9e3779b97f4a7c15ULL * round);
-    // One bin fewer at a time: each step starts from a pool of one bin's items.
-    while (best.size() > bound) {
-      bin_list next = ls.run(best, best.size() - 1, budget);
-      if (next.empty() || next.size() >= best.size()) break;
-      take(std::move(next));
+    // Restarts: the pool search's run times are heavy-tailed, so a failed attempt is retried from
+    // the incumbent with a new seed and twice the work, until the share is spent.
+    std::uint64_t slice = std::max<std::uint64_t>(work / 8, 1);
+    for (std::uint64_t attempt = 0; best.size() > bound && budget.work > 0 && !budget.time_up(); ++attempt) {
+      pool_search ls(sizes, capacity,
+                     0x5eed0001ULL + best.size() + 0x9e3779b97f4a7c15ULL * round + 0xd1b54a32d192ed03ULL * attempt);
+      primal_budget part = budget;
+      part.work = std::min(slice, budget.work);
+      const std::uint64_t given = part.work;
+      // One bin fewer at a time: each step starts from a pool of one bin's items.
+      while (best.size() > bound) {
+        bin_list next = ls.run(best, best.size() - 1, part);
+        if (next.empty() || next.size() >= best.size()) break;
+        take(std::move(next));
+      }
+      if (part.work == given) break;  // nothing spent: the search cannot move (e.g. one bin)
+      budget.work -= given - part.work;
+      if (slice <= std::numeric_limits<std::uint64_t>::max() / 2) slice *= 2;
     }
   };
-  local_search(0.35, ls_work / 4);
+  local_search(0.1, ls_work / 4);
   if (best.size() > bound) {
     std::vector<std::uint64_t> w, d;
     for (index_type i : sorted_desc(sizes, positive)) {
@@ -131,21 +146,32 @@ inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const ind
     }
     // The dense simplex keeps an m x m inverse: at most 1000 distinct sizes (8 MB).
     if (w.size() > 1000) {
-      local_search(0.75, ls_work - ls_work / 4);
+      local_search(0.9, ls_work - ls_work / 4);
       return;
     }
     gg::limits lim;
     lim.max_iterations = 1000;
     lim.stop_at = best.size();
     lim.known = bound;
-    lim.max_work = limits.nodes > std::numeric_limits<std::uint64_t>::max() / 20 ? limits.nodes : limits.nodes * 20;
-    const primal_budget b = share(0, limits, start, 0.6);
+    lim.max_work = limits.nodes > std::numeric_limits<std::uint64_t>::max() / 100 ? limits.nodes : limits.nodes * 100;
+    const primal_budget b = share(0, limits, start, 0.75);
     lim.has_deadline = b.has_deadline;
     lim.deadline = b.deadline;
-    const auto lp = gg::column_generation(w, d, capacity, lim);
+    // Warm start: the incumbent's bins as patterns (counts per distinct size, w descending).
+    std::vector<std::vector<std::uint64_t>> patterns;
+    patterns.reserve(best.size());
+    for (const auto& bin : best) {
+      std::vector<std::uint64_t> pat(w.size(), 0);
+      for (index_type i : bin) {
+        const auto at = std::lower_bound(w.begin(), w.end(), sizes[i], std::greater<>());
+        ++pat[static_cast<std::size_t>(at - w.begin())];
+      }
+      patterns.push_back(std::move(pat));
+    }
+    const auto lp = gg::column_generation(w, d, capacity, lim, patterns);
     st.lp = lp.bound;
     if (lp.bound > bound) bound = std::min<std::uint64_t>(lp.bound, best.size());  // safety net
-    local_search(0.75, ls_work - ls_work / 4);
+    local_search(0.9, ls_work - ls_work / 4);
   }
 }
 

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -181,47 +182,75 @@ class pool_search {
     if (sideways_)
       gen_.shuffle(std::span<index_type>(cand_));
     else
-      std::stable_sort(cand_.begin(), cand_.end(), [&](index_type x, index_type y) { return sizes_[x] < sizes_[y]; });
+      std::sort(cand_.begin(), cand_.end(),
+                [&](index_type x, index_type y) { return sizes_[x] != sizes_[y] ? sizes_[x] < sizes_[y] : x < y; });
     const std::size_t k = cand_.size();
     const std::size_t words = static_cast<std::size_t>(capacity_ / 64 + 1);
-    if (!budget.spend(static_cast<std::uint64_t>(k) * words + 1)) return false;
-    reach_.assign((k + 1) * words, 0);
-    reach_[0] = 1;  // sum 0 reachable
-    for (std::size_t j = 0; j < k; ++j) {
-      const std::uint64_t* prev = reach_.data() + j * words;
-      std::uint64_t* next = reach_.data() + (j + 1) * words;
-      std::copy(prev, prev + words, next);
-      const std::size_t s = static_cast<std::size_t>(sizes_[cand_[j]]);
-      const std::size_t shift_words = s / 64, shift_bits = s % 64;
-      for (std::size_t w = words; w-- > shift_words;) {
-        std::uint64_t v = prev[w - shift_words] << shift_bits;
-        if (shift_bits != 0 && w - shift_words >= 1) v |= prev[w - shift_words - 1] >> (64 - shift_bits);
-        next[w] |= v;
+    std::vector<index_type>& bin = bin_buf_;
+    std::vector<index_type>& rest = rest_buf_;
+    bin.clear();
+    rest.clear();
+    std::uint64_t best = 0;
+    if (k <= 20 && (std::uint64_t{1} << k) < static_cast<std::uint64_t>(k) * words) {
+      // Few candidates, large capacity: enumerate the subsets in Gray-code order (one item in or
+      // out per step); the fullest fill, then the one with fewer items, then the first found.
+      if (!budget.spend((std::uint64_t{1} << k) / 4 + 1)) return false;
+      std::uint64_t sum = 0, best_mask = 0, mask = 0;
+      std::size_t count = 0, best_count = 0;
+      for (std::uint64_t g = 1; g < (std::uint64_t{1} << k); ++g) {
+        const auto j = static_cast<std::size_t>(std::countr_zero(g));
+        const std::uint64_t bit = std::uint64_t{1} << j;
+        mask ^= bit;
+        if (mask & bit)
+          sum += sizes_[cand_[j]], ++count;
+        else
+          sum -= sizes_[cand_[j]], --count;
+        if (sum <= capacity_ && (sum > best || (sum == best && count < best_count)))
+          best = sum, best_mask = mask, best_count = count;
       }
-    }
-    // Largest reachable sum <= C.
-    const std::uint64_t* last = reach_.data() + k * words;
-    std::size_t best = static_cast<std::size_t>(capacity_);
-    while (!((last[best / 64] >> (best % 64)) & 1U)) --best;
-    // Reconstruct preferring large items.
-    std::vector<index_type> bin, rest;
-    std::size_t c = best;
-    for (std::size_t j = k; j-- > 0;) {
-      const std::size_t s = static_cast<std::size_t>(sizes_[cand_[j]]);
-      const std::uint64_t* prev = reach_.data() + j * words;
-      if (s <= c && ((prev[(c - s) / 64] >> ((c - s) % 64)) & 1U))
-        bin.push_back(cand_[j]), c -= s;
-      else
-        rest.push_back(cand_[j]);
+      for (std::size_t j = k; j-- > 0;) ((best_mask >> j) & 1U ? bin : rest).push_back(cand_[j]);
+    } else {
+      if (!budget.spend(static_cast<std::uint64_t>(k) * words + 1)) return false;
+      reach_.assign((k + 1) * words, 0);
+      reach_[0] = 1;  // sum 0 reachable
+      for (std::size_t j = 0; j < k; ++j) {
+        const std::uint64_t* prev = reach_.data() + j * words;
+        std::uint64_t* next = reach_.data() + (j + 1) * words;
+        const std::size_t s = static_cast<std::size_t>(sizes_[cand_[j]]);
+        const std::size_t shift_words = s / 64, shift_bits = s % 64;
+        // next = prev | (prev << s), word by word (no separate copy: small capacities are mostly
+        // per-item overhead).
+        for (std::size_t w = 0; w < shift_words && w < words; ++w) next[w] = prev[w];
+        for (std::size_t w = shift_words; w < words; ++w) {
+          std::uint64_t v = prev[w - shift_words] << shift_bits;
+          if (shift_bits != 0 && w - shift_words >= 1) v |= prev[w - shift_words - 1] >> (64 - shift_bits);
+          next[w] = prev[w] | v;
+        }
+      }
+      // Largest reachable sum <= C.
+      const std::uint64_t* last = reach_.data() + k * words;
+      std::size_t top = static_cast<std::size_t>(capacity_);
+      while (!((last[top / 64] >> (top % 64)) & 1U)) --top;
+      best = top;
+      // Reconstruct preferring large items.
+      std::size_t c = top;
+      for (std::size_t j = k; j-- > 0;) {
+        const std::size_t s = static_cast<std::size_t>(sizes_[cand_[j]]);
+        const std::uint64_t* prev = reach_.data() + j * words;
+        if (s <= c && ((prev[(c - s) / 64] >> ((c - s) % 64)) & 1U))
+          bin.push_back(cand_[j]), c -= s;
+        else
+          rest.push_back(cand_[j]);
+      }
     }
     const std::uint64_t new_load = best;
     const bool better = new_load > load_[b] || (new_load == load_[b] && bin.size() < bins_[b].size());
     const bool sideways = sideways_ && new_load == load_[b] && bin.size() == bins_[b].size();
     if (!better && !force && !sideways) return true;
     last_improved_ = better;
-    bins_[b] = std::move(bin);
+    bins_[b].swap(bin);
     load_[b] = new_load;
-    pool_ = std::move(rest);
+    pool_.swap(rest);
     pool_sum_ = load_of(pool_);
     return true;
   }
@@ -260,7 +289,7 @@ class pool_search {
   std::vector<std::uint64_t> load_;
   std::vector<index_type> pool_;
   std::uint64_t pool_sum_ = 0;
-  std::vector<index_type> cand_;
+  std::vector<index_type> cand_, bin_buf_, rest_buf_;
   std::vector<std::uint64_t> reach_;
   bool last_improved_ = false;
   bool sideways_ = false;

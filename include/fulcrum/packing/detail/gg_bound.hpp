@@ -6,10 +6,15 @@
 /// Model over the m distinct sizes w_i with demands d_i: min sum_p x_p subject to
 /// sum_p a_ip x_p >= d_i, x >= 0, where a pattern p is any a with sum_i a_i w_i <= C, 0 <= a_i <= d_i.
 /// - Restricted master: a dense revised simplex (explicit basis inverse, m x m, refactorised
-///   periodically) starting from the m single-size patterns; Dantzig pricing over the column pool.
+///   periodically) starting from the m single-size patterns plus optional warm-start patterns (the
+///   incumbent's bins); Dantzig pricing over the column pool, whose columns are stored sparse.
+/// - Dual smoothing (Wentges): pricing at a convex combination of the master duals and the best
+///   dual-feasible point so far; a mis-price adds no column and the next step prices at the master
+///   duals, so convergence is detected exactly as without smoothing.
 /// - Pricing: max sum_i y_i a_i over patterns, a bounded knapsack (bounds split in binary parts):
 ///   dynamic programming over the capacity when C times the number of parts is <= 1e6; otherwise
-///   Nemhauser–Ullmann Pareto lists (capped), then a depth-first branch and bound with the
+///   Nemhauser–Ullmann Pareto lists (capped; the next best Pareto states are added as extra
+///   columns when they improve the master), then a depth-first branch and bound with the
 ///   fractional-knapsack bound, then the DP up to 4e7 cells; past every cap, the fractional bound
 ///   itself (an over-estimate, so the claimed bound stays valid).
 /// - Validity (Farley 1990): for ANY y >= 0 whose best pattern value is z* > 0, y / z* is dual
@@ -46,6 +51,7 @@ struct limits {
   std::uint64_t stop_at = std::numeric_limits<std::uint64_t>::max();  ///< stop once bound >= stop_at
   std::uint64_t known = 0;  ///< a bound already proved elsewhere: stop once the LP cannot beat it
   std::uint64_t max_work = std::numeric_limits<std::uint64_t>::max();  ///< flops-like units (deterministic)
+  double smoothing = 0.5;  ///< Wentges dual smoothing factor in [0, 1): 0 prices at the master duals
   bool has_deadline = false;
   std::chrono::steady_clock::time_point deadline{};
 };
@@ -62,6 +68,8 @@ class pricer {
     const std::size_t m = w_.size();
     best.assign(m, 0);
     exact = true;
+    work_done_ = 0;
+    extra_.clear();
     // Parts of the binary splitting, only items with positive dual value.
     parts_.clear();
     for (std::size_t i = 0; i < m; ++i) {
@@ -75,18 +83,29 @@ class pricer {
     }
     if (parts_.empty()) return 0;
     const double cells = (static_cast<double>(capacity_) + 1.0) * static_cast<double>(parts_.size());
-    if (cells <= 1e6) return dp(y, best);
+    if (cells <= 1e6) {
+      work_done_ = static_cast<std::uint64_t>(cells);
+      return dp(y, best);
+    }
     // Large capacity: the Pareto (Nemhauser–Ullmann) lists first, then a short branch and bound,
     // the DP only if both were cut.
     if (pareto(y, best)) return best_value_;
     best.assign(m, 0);
     work_cap_ = cells <= 4e7 ? 100'000 : 2'000'000;
     const double v = branch_and_bound(y, best, exact);
+    work_done_ += work_;
     if (exact || cells > 4e7) return v;
     exact = true;
     best.assign(m, 0);
+    work_done_ += static_cast<std::uint64_t>(cells);
     return dp(y, best);
   }
+
+  /// Further good patterns of the last solve (the next best Pareto states; may be empty).
+  [[nodiscard]] const std::vector<std::vector<std::uint64_t>>& extra() const noexcept { return extra_; }
+
+  /// Units of work of the last solve (DP cells, Pareto states scanned, branch-and-bound nodes).
+  [[nodiscard]] std::uint64_t work_done() const noexcept { return work_done_; }
 
  private:
   struct part {
@@ -163,13 +182,21 @@ class pricer {
         }
         if (!b_ok && b < front.size()) b = front.size();  // the rest of the shifted list overflows
       }
+      work_done_ += front.size() + next.size();
       front.swap(next);
     }
-    std::uint32_t at = front.back();  // largest value (values increase along the front)
-    best_value_ = nodes[at].value;
-    while (nodes[at].parent != none) {
-      best[parts_[nodes[at].part].item] += parts_[nodes[at].part].count;
-      at = nodes[at].parent;
+    auto unwind = [&](std::uint32_t at, std::vector<std::uint64_t>& pat) {
+      while (nodes[at].parent != none) {
+        pat[parts_[nodes[at].part].item] += parts_[nodes[at].part].count;
+        at = nodes[at].parent;
+      }
+    };
+    best_value_ = nodes[front.back()].value;  // largest value (values increase along the front)
+    unwind(front.back(), best);
+    // The next best Pareto states: more columns from the same pricing step.
+    for (std::size_t k = 1; k <= extra_wanted && k < front.size(); ++k) {
+      extra_.emplace_back(w_.size(), 0);
+      unwind(front[front.size() - 1 - k], extra_.back());
     }
     return true;
   }
@@ -253,35 +280,60 @@ class pricer {
   double best_value_ = 0;
   std::uint64_t work_ = 0;
   std::uint64_t work_cap_ = 2'000'000;
+  std::uint64_t work_done_ = 0;
+  static constexpr std::size_t extra_wanted = 4;
+  std::vector<std::vector<std::uint64_t>> extra_;
   bool cut_ = false;
 };
 
 /// Column generation over distinct sizes `w` (each in 1..C) with demands `d` (each >= 1).
+/// `initial`: optional patterns (counts per distinct size, each fitting in the capacity), e.g. the
+/// bins of a heuristic packing, added to the column pool as a warm start.
 inline outcome column_generation(std::span<const std::uint64_t> w, std::span<const std::uint64_t> d,
-                                 std::uint64_t capacity, const limits& lim) {
+                                 std::uint64_t capacity, const limits& lim,
+                                 std::span<const std::vector<std::uint64_t>> initial = {}) {
   outcome out;
   const std::size_t m = w.size();
   if (m == 0) return out;
 
-  // Column pool (dense patterns) and the basis: basis_[r] = column index (>= 0) or -(i+1) for the
+  // Column pool and the basis: basis[r] = column index (>= 0) or -(i+1) for the
   // surplus of row i.
-  std::vector<std::vector<double>> pool;
+  // Columns are stored sparse (a pattern holds at most C / min w distinct sizes): column j is
+  // entries col_start[j] .. col_start[j + 1] of (col_row, col_val).
+  std::vector<std::size_t> col_start{0}, col_row;
+  std::vector<double> col_val;
   std::vector<long long> basis(m);
   std::vector<double> binv(m * m, 0.0), xb(m, 0.0);
   for (std::size_t i = 0; i < m; ++i) {
     const std::uint64_t k = std::min<std::uint64_t>(d[i], capacity / w[i]);
-    std::vector<double> col(m, 0.0);
-    col[i] = static_cast<double>(k);
-    pool.push_back(std::move(col));
+    col_row.push_back(i);
+    col_val.push_back(static_cast<double>(k));
+    col_start.push_back(col_row.size());
     basis[i] = static_cast<long long>(i);
     binv[i * m + i] = 1.0 / static_cast<double>(k);
     xb[i] = static_cast<double>(d[i]) / static_cast<double>(k);
   }
+  for (const auto& pat : initial) {
+    if (pat.size() != m) continue;
+    std::uint64_t room = capacity;
+    bool fits = true;
+    for (std::size_t i = 0; i < m && fits; ++i) {
+      fits = pat[i] <= room / w[i];
+      if (fits) room -= pat[i] * w[i];
+    }
+    if (!fits) continue;  // not a pattern: it would make the bound invalid
+    std::size_t nz = 0;
+    for (std::size_t i = 0; i < m; ++i)
+      if (pat[i] > 0) col_row.push_back(i), col_val.push_back(static_cast<double>(std::min(pat[i], d[i]))), ++nz;
+    if (nz > 0) col_start.push_back(col_row.size());
+  }
+  auto pool_size = [&]() { return col_start.size() - 1; };
   auto column = [&](long long j, std::vector<double>& a) {
-    if (j >= 0)
-      a = pool[static_cast<std::size_t>(j)];
-    else {
-      a.assign(m, 0.0);
+    a.assign(m, 0.0);
+    if (j >= 0) {
+      const auto c = static_cast<std::size_t>(j);
+      for (std::size_t e = col_start[c]; e < col_start[c + 1]; ++e) a[col_row[e]] = col_val[e];
+    } else {
       a[static_cast<std::size_t>(-j - 1)] = -1.0;
     }
   };
@@ -304,12 +356,15 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
         for (std::size_t k = 0; k < m; ++k)
           std::swap(bm[c * m + k], bm[piv * m + k]), std::swap(inv[c * m + k], inv[piv * m + k]);
       const double p = bm[c * m + c];
-      for (std::size_t k = 0; k < m; ++k) bm[c * m + k] /= p, inv[c * m + k] /= p;
+      // Columns left of c are already eliminated (zero in row c): only k >= c of bm changes.
+      for (std::size_t k = c; k < m; ++k) bm[c * m + k] /= p;
+      for (std::size_t k = 0; k < m; ++k) inv[c * m + k] /= p;
       for (std::size_t r = 0; r < m; ++r) {
         if (r == c) continue;
         const double f = bm[r * m + c];
         if (f == 0) continue;
-        for (std::size_t k = 0; k < m; ++k) bm[r * m + k] -= f * bm[c * m + k], inv[r * m + k] -= f * inv[c * m + k];
+        for (std::size_t k = c; k < m; ++k) bm[r * m + k] -= f * bm[c * m + k];
+        for (std::size_t k = 0; k < m; ++k) inv[r * m + k] -= f * inv[c * m + k];
       }
     }
     binv.swap(inv);
@@ -327,10 +382,11 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
   std::size_t pivots = 0;
   std::uint64_t work = 0;
   auto duals = [&]() {
-    for (std::size_t i = 0; i < m; ++i) {
-      double s = 0;
-      for (std::size_t r = 0; r < m; ++r) s += cost(basis[r]) * binv[r * m + i];
-      y[i] = s;
+    // y = c_B^T B^{-1}, row by row (surplus columns cost 0).
+    std::fill(y.begin(), y.end(), 0.0);
+    for (std::size_t r = 0; r < m; ++r) {
+      if (basis[r] < 0) continue;
+      for (std::size_t i = 0; i < m; ++i) y[i] += binv[r * m + i];
     }
   };
   auto time_up = [&]() { return lim.has_deadline && std::chrono::steady_clock::now() >= lim.deadline; };
@@ -343,9 +399,9 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
       long long enter = 0;
       double best_rc = -1e-9;
       bool found = false;
-      for (std::size_t j = 0; j < pool.size(); ++j) {
+      for (std::size_t j = 0; j < pool_size(); ++j) {
         double ya = 0;
-        for (std::size_t i = 0; i < m; ++i) ya += y[i] * pool[j][i];
+        for (std::size_t e = col_start[j]; e < col_start[j + 1]; ++e) ya += y[col_row[e]] * col_val[e];
         const double rc = 1.0 - ya;
         if (rc < best_rc) best_rc = rc, enter = static_cast<long long>(j), found = true;
       }
@@ -353,13 +409,18 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
         if (y[i] < best_rc) best_rc = y[i], enter = -static_cast<long long>(i) - 1, found = true;
       if (!found) return;
       if ((it & 63) == 63 && time_up()) return;
-      work += static_cast<std::uint64_t>(m) * (3 * m + pool.size());
+      work += static_cast<std::uint64_t>(m) * (3 * m + pool_size());
       if (work > lim.max_work) return;
-      column(enter, a);
-      for (std::size_t r = 0; r < m; ++r) {
-        double s = 0;
-        for (std::size_t i = 0; i < m; ++i) s += binv[r * m + i] * a[i];
-        u[r] = s;
+      if (enter >= 0) {
+        const auto c = static_cast<std::size_t>(enter);
+        for (std::size_t r = 0; r < m; ++r) {
+          double s = 0;
+          for (std::size_t e = col_start[c]; e < col_start[c + 1]; ++e) s += binv[r * m + col_row[e]] * col_val[e];
+          u[r] = s;
+        }
+      } else {
+        const auto i = static_cast<std::size_t>(-enter - 1);
+        for (std::size_t r = 0; r < m; ++r) u[r] = -binv[r * m + i];
       }
       std::size_t leave = m;
       double ratio = std::numeric_limits<double>::infinity();
@@ -381,42 +442,74 @@ inline outcome column_generation(std::span<const std::uint64_t> w, std::span<con
       basis[leave] = enter;
       // y' = y + rc * (row `leave` of the new inverse): the entering column gets reduced cost 0.
       for (std::size_t i = 0; i < m; ++i) y[i] += best_rc * binv[leave * m + i];
-      if (++pivots % std::max<std::size_t>(200, 2 * m) == 0) {
+      if (++pivots % std::max<std::size_t>(1000, 4 * m) == 0) {
         if (!refactor()) return;
         duals();
       }
     }
   };
 
+  // Dual smoothing (Wentges 1997): price at ysep = alpha * center + (1 - alpha) * y_master, where the
+  // center is the best dual-feasible point so far (the duals of the best Farley bound, scaled by
+  // 1 / z*). A pattern that does not improve the master at y_master (a "mis-price") adds no column,
+  // and the next iteration prices at y_master itself, so convergence is still detected exactly.
+  std::vector<double> center(m, 0.0), ysep(m);
+  bool have_center = false;
+  bool smooth = true;
+  const double alpha = std::clamp(lim.smoothing, 0.0, 0.99);
   for (out.iterations = 0; out.iterations < lim.max_iterations; ++out.iterations) {
     solve_master();
     duals();
+    const bool smoothed = smooth && have_center && alpha > 0;
     double dy = 0;
-    for (std::size_t i = 0; i < m; ++i) yplus[i] = std::max(0.0, y[i]), dy += yplus[i] * static_cast<double>(d[i]);
+    for (std::size_t i = 0; i < m; ++i) {
+      yplus[i] = std::max(0.0, y[i]);
+      ysep[i] = smoothed ? alpha * center[i] + (1 - alpha) * yplus[i] : yplus[i];
+      dy += ysep[i] * static_cast<double>(d[i]);
+    }
     bool exact = true;
-    const double z = price.solve(yplus, pattern, exact);
+    const double z = price.solve(ysep, pattern, exact);
     if (z > 0) {
       // Over-estimate z slightly and under-estimate the value: the claim stays valid.
       const double value = dy / (z * (1 + 1e-9));
-      if (value > out.lp_value) out.lp_value = value;
+      if (value > out.lp_value) {
+        out.lp_value = value;
+        for (std::size_t i = 0; i < m; ++i) center[i] = ysep[i] / z;
+        have_center = true;
+      }
       const double safe = out.lp_value - 1e-7 * std::max(1.0, out.lp_value);
       const double up = std::ceil(safe);
       if (up > 0 && up < 1.8e19) out.bound = std::max(out.bound, static_cast<std::uint64_t>(up));
     }
     double master = 0;
     for (std::size_t r = 0; r < m; ++r) master += cost(basis[r]) * xb[r];
-    if (!exact || z <= 1 + 1e-9) {
-      out.converged = exact;
+    if (!exact) break;
+    // The pattern's value at the master duals (z itself when not smoothed).
+    double ya = 0;
+    for (std::size_t i = 0; i < m; ++i) ya += yplus[i] * static_cast<double>(pattern[i]);
+    const bool improving = ya > 1 + 1e-9;
+    if (!improving && !smoothed) {
+      out.converged = true;
       break;
     }
+    smooth = improving;
     if (out.bound >= lim.stop_at) break;
     // The master value rounds up to the bound already: more columns cannot raise the rounded bound.
     if (static_cast<double>(std::max(out.bound, lim.known)) >= std::ceil(master - 1e-6)) break;
     if (time_up() || work > lim.max_work) break;
-    work += static_cast<std::uint64_t>(capacity < 4'000'000 ? capacity : 4'000'000) * m / 8;
-    std::vector<double> col(m);
-    for (std::size_t i = 0; i < m; ++i) col[i] = static_cast<double>(pattern[i]);
-    pool.push_back(std::move(col));
+    work += price.work_done() + m;
+    if (!improving) continue;
+    auto add = [&](const std::vector<std::uint64_t>& pat) {
+      for (std::size_t i = 0; i < m; ++i)
+        if (pat[i] > 0) col_row.push_back(i), col_val.push_back(static_cast<double>(pat[i]));
+      col_start.push_back(col_row.size());
+    };
+    add(pattern);
+    for (const auto& pat : price.extra()) {
+      double v = 0;
+      for (std::size_t i = 0; i < m; ++i) v += yplus[i] * static_cast<double>(pat[i]);
+      if (v > 1 + 1e-9) add(pat);
+    }
   }
   return out;
 }
