@@ -99,42 +99,53 @@ class pair_resplit {
       head_[side].assign(m, none);
       tail_[side].assign(m, none);
     }
+    // Largest differencing over two sources that pop in one total order, (gap desc, id asc):
+    // the starting nodes sorted once (`start_`, read from the front) and the differences in a
+    // heap. Ids are unique among live nodes, so the pops are exactly those of one heap of all.
+    start_.clear();
     heap_.clear();
     std::uint32_t nodes = 0;
     const auto start = [&](std::size_t pos, int side) {
       head_[side][nodes] = tail_[side][nodes] = static_cast<std::uint32_t>(pos);
     };
+    const auto before = [](const node& x, const node& y) { return x.gap > y.gap || (x.gap == y.gap && x.id < y.id); };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
       for (std::size_t q = 0; q + 1 < m; q += 2) {
         start(q, 0);
         start(q + 1, 1);
-        heap_.push_back({costs_[pool_[q]] - costs_[pool_[q + 1]], nodes++});
+        start_.push_back({costs_[pool_[q]] - costs_[pool_[q + 1]], nodes++});
       }
       if (m % 2 == 1) {
         start(m - 1, 0);
-        heap_.push_back({costs_[pool_[m - 1]], nodes++});
+        start_.push_back({costs_[pool_[m - 1]], nodes++});
       }
-    } else {
+      std::sort(start_.begin(), start_.end(), before);
+    } else {  // the pool is already in (cost desc, position asc) order
       for (std::size_t q = 0; q < m; ++q) {
         start(q, 0);
-        heap_.push_back({costs_[pool_[q]], nodes++});
+        start_.push_back({costs_[pool_[q]], nodes++});
       }
     }
     const auto smaller = [](const node& x, const node& y) { return x.gap < y.gap || (x.gap == y.gap && x.id > y.id); };
-    std::make_heap(heap_.begin(), heap_.end(), smaller);
-    while (heap_.size() > 1) {  // the two largest gaps on opposite sides: a.0 + b.1, a.1 + b.0
+    std::size_t front = 0;
+    const auto pop = [&]() -> node {
+      if (front < start_.size() && (heap_.empty() || before(start_[front], heap_.front()))) return start_[front++];
       std::pop_heap(heap_.begin(), heap_.end(), smaller);
-      const node x = heap_.back();
+      const node top = heap_.back();
       heap_.pop_back();
-      std::pop_heap(heap_.begin(), heap_.end(), smaller);
-      const node y = heap_.back();
+      return top;
+    };
+    while ((start_.size() - front) + heap_.size() >
+           1) {  // the two largest gaps on opposite sides: a.0 + b.1, a.1 + b.0
+      const node x = pop();
+      const node y = pop();
       splice(x.id, 0, y.id, 1);
       splice(x.id, 1, y.id, 0);
-      heap_.back() = {x.gap - y.gap, x.id};
+      heap_.push_back({x.gap - y.gap, x.id});
       std::push_heap(heap_.begin(), heap_.end(), smaller);
     }
-    if (heap_.empty()) return false;
-    const std::uint32_t root = heap_.front().id;
+    if (front == start_.size() && heap_.empty()) return false;
+    const std::uint32_t root = heap_.empty() ? start_[front].id : heap_.front().id;
     std::size_t count[2] = {0, 0};
     for (int side = 0; side < 2; ++side)
       for (std::uint32_t q = head_[side][root]; q != none; q = next_[q]) {
@@ -184,7 +195,7 @@ class pair_resplit {
   std::vector<cost_t> loads_;
   std::vector<unsigned char> side_of_;
   std::vector<index_type> pool_, merged_;
-  std::vector<node> heap_;
+  std::vector<node> heap_, start_;
   std::vector<std::uint32_t> next_;
   std::vector<std::uint32_t> head_[2], tail_[2];
 };
