@@ -126,23 +126,67 @@ class pair_resplit {
         start_.push_back({costs_[pool_[q]], nodes++});
       }
     }
-    const auto smaller = [](const node& x, const node& y) { return x.gap < y.gap || (x.gap == y.gap && x.id > y.id); };
-    std::size_t front = 0;
-    const auto pop = [&]() -> node {
-      if (front < start_.size() && (heap_.empty() || before(start_[front], heap_.front()))) return start_[front++];
-      std::pop_heap(heap_.begin(), heap_.end(), smaller);
-      const node top = heap_.back();
-      heap_.pop_back();
-      return top;
+    // The heap of differences: a binary max-heap under `before`, written out so that a pop
+    // followed by a push becomes one sift of the root.
+    const auto sift_down = [&](node v) {
+      const std::size_t size = heap_.size();
+      std::size_t i = 0;
+      for (;;) {
+        std::size_t c = 2 * i + 1;
+        if (c >= size) break;
+        if (c + 1 < size && before(heap_[c + 1], heap_[c])) ++c;
+        if (!before(heap_[c], v)) break;
+        heap_[i] = heap_[c];
+        i = c;
+      }
+      heap_[i] = v;
     };
-    while ((start_.size() - front) + heap_.size() >
-           1) {  // the two largest gaps on opposite sides: a.0 + b.1, a.1 + b.0
-      const node x = pop();
-      const node y = pop();
+    const auto push = [&](node v) {
+      std::size_t i = heap_.size();
+      heap_.push_back(v);
+      while (i > 0) {
+        const std::size_t parent = (i - 1) / 2;
+        if (!before(v, heap_[parent])) break;
+        heap_[i] = heap_[parent];
+        i = parent;
+      }
+      heap_[i] = v;
+    };
+    const std::size_t starts = start_.size();
+    std::size_t front = 0;
+    // Whether the next starting node comes before `best` of the heap (nullptr: none there).
+    const auto from_start = [&](const node* best) {
+      return front < starts && (best == nullptr || before(start_[front], *best));
+    };
+    while ((starts - front) + heap_.size() > 1) {  // the two largest gaps on opposite sides: a.0 + b.1, a.1 + b.0
+      node x{}, y{};
+      if (from_start(heap_.empty() ? nullptr : &heap_[0])) {
+        x = start_[front++];
+        if (from_start(heap_.empty() ? nullptr : &heap_[0])) {
+          y = start_[front++];
+          push({x.gap - y.gap, x.id});
+        } else {
+          y = heap_[0];
+          sift_down({x.gap - y.gap, x.id});
+        }
+      } else {
+        x = heap_[0];
+        const std::size_t size = heap_.size();
+        const node* second = size > 2    ? (before(heap_[2], heap_[1]) ? &heap_[2] : &heap_[1])
+                             : size == 2 ? &heap_[1]
+                                         : nullptr;
+        if (from_start(second)) {
+          y = start_[front++];
+        } else {
+          y = *second;
+          const node last = heap_.back();
+          heap_.pop_back();
+          sift_down(last);  // y is the root now
+        }
+        sift_down({x.gap - y.gap, x.id});
+      }
       splice(x.id, 0, y.id, 1);
       splice(x.id, 1, y.id, 0);
-      heap_.push_back({x.gap - y.gap, x.id});
-      std::push_heap(heap_.begin(), heap_.end(), smaller);
     }
     if (front == start_.size() && heap_.empty()) return false;
     const std::uint32_t root = heap_.empty() ? start_[front].id : heap_.front().id;
