@@ -38,7 +38,7 @@ class pair_resplit {
         loads_(k, 0.0),
         side_of_(costs.size(), 0) {
     for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back(static_cast<index_type>(i));
-    for (index_type i : order) by_cost_[part_of[i]].push_back(i);  // cost order within each part
+    for (index_type i : order) by_cost_[part_of[i]].push_back({costs[i], i});  // cost order within each part
     for (std::size_t g = 0; g < k; ++g)
       for (index_type i : by_index_[g]) loads_[g] += costs_[i];
   }
@@ -78,8 +78,13 @@ class pair_resplit {
   }
 
  private:
-  [[nodiscard]] bool heavier(index_type x, index_type y) const {
-    return costs_[x] > costs_[y] || (costs_[x] == costs_[y] && x < y);
+  /// An item with its cost at hand (the pool merges read no cost table).
+  struct item {
+    cost_t cost;
+    index_type index;
+  };
+  [[nodiscard]] static bool heavier(const item& x, const item& y) {
+    return x.cost > y.cost || (x.cost == y.cost && x.index < y.index);
   }
 
   /// One differencing node: the gap between its two sides (each a linked list of pool positions).
@@ -90,9 +95,20 @@ class pair_resplit {
 
   bool try_pair(std::size_t heavy, std::size_t partner) {
     // The pool, largest cost first (a merge of the two parts' cost orders).
-    pool_.resize(by_cost_[heavy].size() + by_cost_[partner].size());
-    std::merge(by_cost_[heavy].begin(), by_cost_[heavy].end(), by_cost_[partner].begin(), by_cost_[partner].end(),
-               pool_.begin(), [&](index_type x, index_type y) { return heavier(x, y); });
+    {  // branch-free merge (the comparisons are coin flips to a predictor)
+      const auto& a = by_cost_[heavy];
+      const auto& b = by_cost_[partner];
+      pool_.resize(a.size() + b.size());
+      std::size_t i = 0, j = 0, o = 0;
+      while (i < a.size() && j < b.size()) {
+        const bool take_b = heavier(b[j], a[i]);
+        pool_[o++] = take_b ? b[j] : a[i];
+        j += take_b ? 1 : 0;
+        i += take_b ? 0 : 1;
+      }
+      for (; i < a.size(); ++i) pool_[o++] = a[i];
+      for (; j < b.size(); ++j) pool_[o++] = b[j];
+    }
     const std::size_t m = pool_.size();
     next_.assign(m, none);
     for (int side = 0; side < 2; ++side) {
@@ -113,17 +129,17 @@ class pair_resplit {
       for (std::size_t q = 0; q + 1 < m; q += 2) {
         start(q, 0);
         start(q + 1, 1);
-        start_.push_back({costs_[pool_[q]] - costs_[pool_[q + 1]], nodes++});
+        start_.push_back({pool_[q].cost - pool_[q + 1].cost, nodes++});
       }
       if (m % 2 == 1) {
         start(m - 1, 0);
-        start_.push_back({costs_[pool_[m - 1]], nodes++});
+        start_.push_back({pool_[m - 1].cost, nodes++});
       }
       std::sort(start_.begin(), start_.end(), before);
     } else {  // the pool is already in (cost desc, position asc) order
       for (std::size_t q = 0; q < m; ++q) {
         start(q, 0);
-        start_.push_back({costs_[pool_[q]], nodes++});
+        start_.push_back({pool_[q].cost, nodes++});
       }
     }
     // The heap of differences: a binary max-heap under `before`, written out so that a pop
@@ -193,7 +209,7 @@ class pair_resplit {
     std::size_t count[2] = {0, 0};
     for (int side = 0; side < 2; ++side)
       for (std::uint32_t q = head_[side][root]; q != none; q = next_[q]) {
-        side_of_[pool_[q]] = static_cast<unsigned char>(side);
+        side_of_[pool_[q].index] = static_cast<unsigned char>(side);
         ++count[side];
       }
     // Side 0 goes to the heavy part; under equal counts, the side with more items to the part that had more.
@@ -206,13 +222,13 @@ class pair_resplit {
     cost_t load[2] = {0, 0};
     for (index_type i : merged_) load[side_of_[i] == heavy_side ? 0 : 1] += costs_[i];
     if (!(std::max(load[0], load[1]) < loads_[heavy])) return false;
-    const auto rebuild = [&](std::vector<index_type>& from, std::vector<index_type>& h, std::vector<index_type>& p) {
+    const auto rebuild = [&](const auto& from, auto& h, auto& p, auto index_of) {
       h.clear();
       p.clear();
-      for (index_type i : from) (side_of_[i] == heavy_side ? h : p).push_back(i);
+      for (const auto& x : from) (side_of_[index_of(x)] == heavy_side ? h : p).push_back(x);
     };
-    rebuild(pool_, by_cost_[heavy], by_cost_[partner]);
-    rebuild(merged_, by_index_[heavy], by_index_[partner]);
+    rebuild(pool_, by_cost_[heavy], by_cost_[partner], [](const item& x) { return x.index; });
+    rebuild(merged_, by_index_[heavy], by_index_[partner], [](index_type i) { return i; });
     loads_[heavy] = load[0];
     loads_[partner] = load[1];
     for (index_type i : by_index_[heavy]) part_of_[i] = static_cast<index_type>(heavy);
@@ -235,10 +251,12 @@ class pair_resplit {
   std::span<const cost_t> costs_;
   std::span<index_type> part_of_;
   bool equal_counts_;
-  std::vector<std::vector<index_type>> by_index_, by_cost_;
+  std::vector<std::vector<index_type>> by_index_;
+  std::vector<std::vector<item>> by_cost_;
   std::vector<cost_t> loads_;
   std::vector<unsigned char> side_of_;
-  std::vector<index_type> pool_, merged_;
+  std::vector<item> pool_;
+  std::vector<index_type> merged_;
   std::vector<node> heap_, start_;
   std::vector<std::uint32_t> next_;
   std::vector<std::uint32_t> head_[2], tail_[2];
