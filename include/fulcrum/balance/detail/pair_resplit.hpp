@@ -219,8 +219,20 @@ class pair_resplit {
     merged_.resize(m);
     std::merge(by_index_[heavy].begin(), by_index_[heavy].end(), by_index_[partner].begin(), by_index_[partner].end(),
                merged_.begin());
+    // Two register accumulators, each adding +0.0 for the other side's items (exact: every
+    // partial sum is >= +0.0), instead of a sum through memory picked per item.
     cost_t load[2] = {0, 0};
-    for (index_type i : merged_) load[side_of_[i] == heavy_side ? 0 : 1] += costs_[i];
+    {
+      cost_t on_heavy = 0, on_partner = 0;
+      for (index_type i : merged_) {
+        const cost_t c = costs_[i];
+        const bool h = side_of_[i] == heavy_side;
+        on_heavy += h ? c : 0.0;
+        on_partner += h ? 0.0 : c;
+      }
+      load[0] = on_heavy;
+      load[1] = on_partner;
+    }
     if (!(std::max(load[0], load[1]) < loads_[heavy])) return false;
     const auto rebuild = [&](const auto& from, auto& h, auto& p, auto index_of) {
       h.clear();
