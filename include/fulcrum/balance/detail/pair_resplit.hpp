@@ -13,6 +13,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -135,7 +137,7 @@ class pair_resplit {
         start(m - 1, 0);
         start_.push_back({pool_[m - 1].cost, nodes++});
       }
-      std::sort(start_.begin(), start_.end(), before);
+      sort_starts(before);
     } else {  // the pool is already in (cost desc, position asc) order
       for (std::size_t q = 0; q < m; ++q) {
         start(q, 0);
@@ -248,6 +250,42 @@ class pair_resplit {
     return true;
   }
 
+  /// Sorts start_ (built in id order) by (gap desc, id asc): a stable LSD radix sort on the
+  /// complemented gap bits (gaps are >= 0; -0.0 folded into +0.0, as order.hpp does), skipping
+  /// digits where every key agrees; std::sort with `before` for short lists (the same order).
+  template <class Before>
+  void sort_starts(Before before) {
+    const std::size_t s = start_.size();
+    if (s < 256) {
+      std::sort(start_.begin(), start_.end(), before);
+      return;
+    }
+    keys_.resize(s);
+    keys_tmp_.resize(s);
+    nodes_tmp_.resize(s);
+    std::uint64_t all_and = ~std::uint64_t{0}, all_or = 0;
+    for (std::size_t i = 0; i < s; ++i) {
+      const cost_t g = start_[i].gap == 0 ? 0.0 : start_[i].gap;
+      keys_[i] = ~std::bit_cast<std::uint64_t>(g);
+      all_and &= keys_[i];
+      all_or |= keys_[i];
+    }
+    const std::uint64_t varying = all_and ^ all_or;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+      if (((varying >> shift) & 0xffu) == 0) continue;
+      std::array<std::size_t, 257> count{};
+      for (std::size_t i = 0; i < s; ++i) ++count[((keys_[i] >> shift) & 0xffu) + 1];
+      for (std::size_t d = 0; d < 256; ++d) count[d + 1] += count[d];
+      for (std::size_t i = 0; i < s; ++i) {
+        const std::size_t to = count[(keys_[i] >> shift) & 0xffu]++;
+        keys_tmp_[to] = keys_[i];
+        nodes_tmp_[to] = start_[i];
+      }
+      keys_.swap(keys_tmp_);
+      start_.swap(nodes_tmp_);
+    }
+  }
+
   /// Appends node b's side `from` to node a's side `to`.
   void splice(std::uint32_t a, int to, std::uint32_t b, int from) {
     const std::uint32_t h = head_[from][b];
@@ -269,7 +307,8 @@ class pair_resplit {
   std::vector<unsigned char> side_of_;
   std::vector<item> pool_;
   std::vector<index_type> merged_;
-  std::vector<node> heap_, start_;
+  std::vector<node> heap_, start_, nodes_tmp_;
+  std::vector<std::uint64_t> keys_, keys_tmp_;
   std::vector<std::uint32_t> next_;
   std::vector<std::uint32_t> head_[2], tail_[2];
 };
