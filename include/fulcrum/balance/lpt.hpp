@@ -40,7 +40,9 @@ inline std::vector<index_type> order_by_cost_descending(std::span<const cost_t> 
 }
 
 /// 1 <= k <= max_parts, n within index_type (core/validate.hpp).
-inline void require_parts(std::string_view where, std::size_t k, std::size_t n) { validate_parts(where, "k", k, n); }
+inline void require_parts(std::string_view where, std::size_t k, std::size_t n) {
+  validate_parts(where, "k", k, n);
+}
 }  // namespace detail
 
 namespace detail {
@@ -75,46 +77,43 @@ inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> 
 
 /// LPT restricted to parts with room: every part ends with floor(n/k) or ceil(n/k) items
 /// (n = |order|). A part is open while it holds fewer than floor(n/k) items, or exactly that many
-/// and fewer than n mod k parts already hold the extra item. Full parts leave the heap lazily.
-/// O(|order| log k + k).
-inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
-                                  std::span<index_type> part_of) {
+/// and fewer than n mod k parts already hold the extra item. Each item goes to the lightest open
+/// part (ties: lower index), found with the tournament tree of lpt_into; a part that fills up
+/// leaves it as a +infinity leaf (loads are finite), and when the last extra item is placed the
+/// parts at floor(n/k) leave together (one O(k) rebuild). O(|order| log k + k).
+inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order,
+                                  std::span<cost_t> loads, std::span<index_type> part_of) {
   const std::size_t k = loads.size(), n = order.size();
   const std::size_t f = n / k, r = n % k;
-  struct entry {
-    cost_t load;
-    index_type part;
-  };
-  const auto lighter = [](const entry& a, const entry& b) { return a.load < b.load || (a.load == b.load && a.part < b.part); };
-  std::vector<entry> heap(k);
+  constexpr cost_t closed = std::numeric_limits<cost_t>::infinity();
+  std::size_t leaves = 1;
+  while (leaves < k) leaves *= 2;
+  std::vector<cost_t> value(leaves, closed);
+  std::copy(loads.begin(), loads.end(), value.begin());
+  std::vector<index_type> tree(2 * leaves);
   std::vector<std::size_t> count(k, 0);
-  std::size_t size = k, ceil_used = 0;
-  for (std::size_t p = 0; p < k; ++p) heap[p] = {loads[p], static_cast<index_type>(p)};
-  const auto sift_down = [&](std::size_t i) {
-    const entry moving = heap[i];
-    for (;;) {
-      std::size_t child = 2 * i + 1;
-      if (child >= size) break;
-      if (child + 1 < size && lighter(heap[child + 1], heap[child])) ++child;
-      if (!lighter(heap[child], moving)) break;
-      heap[i] = heap[child];
-      i = child;
-    }
-    heap[i] = moving;
+  std::size_t ceil_used = 0;
+  for (std::size_t i = 0; i < leaves; ++i) tree[leaves + i] = static_cast<index_type>(i);
+  const auto winner = [&](index_type a, index_type b) { return value[b] < value[a] ? b : a; };
+  const auto build = [&] {
+    for (std::size_t i = leaves; i-- > 1;) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
   };
-  const auto full = [&](std::size_t p) { return count[p] > f || (count[p] == f && ceil_used >= r); };
-  for (std::size_t i = size / 2; i-- > 0;) sift_down(i);
+  if (f == 0 && r == 0) return;  // no items
+  build();
   for (index_type item : order) {
-    while (full(heap[0].part)) {  // drop parts that filled up (lazily)
-      heap[0] = heap[--size];
-      sift_down(0);
-    }
-    const index_type part = heap[0].part;
+    const index_type part = tree[1];
     part_of[item] = part;
-    heap[0].load += costs[item];
-    loads[part] = heap[0].load;
-    if (++count[part] > f) ++ceil_used;
-    sift_down(0);
+    loads[part] += costs[item];
+    const std::size_t c = ++count[part];
+    if (c > f) ++ceil_used;
+    value[part] = (c > f || (c == f && ceil_used >= r)) ? closed : loads[part];
+    if (c > f && ceil_used == r && r > 0) {  // the last extra item: parts at floor(n/k) close
+      for (std::size_t p = 0; p < k; ++p)
+        if (count[p] == f) value[p] = closed;
+      build();
+      continue;
+    }
+    for (std::size_t i = (leaves + part) / 2; i >= 1; i /= 2) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
   }
 }
 }  // namespace detail
@@ -152,7 +151,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
 
 /// LPT on any random-access range of items, priced by `cost(proj(item))`.
 template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
-  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] partition lpt(R&& items, std::size_t k, Cost cost = {}, Proj proj = {}) {
   detail::require_parts("lpt", k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "lpt");
