@@ -11,9 +11,9 @@
 #include <new>
 
 namespace heap_accounting {
-inline std::size_t live_bytes = 0;  ///< bytes currently allocated
-inline std::size_t peak_bytes = 0;  ///< high-water mark; reset it to live_bytes before a measurement
-inline std::size_t allocations = 0; ///< calls of operator new so far (difference two reads to count)
+inline std::size_t live_bytes = 0;   ///< bytes currently allocated
+inline std::size_t peak_bytes = 0;   ///< high-water mark; reset it to live_bytes before a measurement
+inline std::size_t allocations = 0;  ///< calls of operator new so far (difference two reads to count)
 }  // namespace heap_accounting
 
 // GCC flags free() in a replacement operator delete as mismatched after inlining (false positive).
@@ -34,4 +34,6 @@ void operator delete(void* p) noexcept {
   heap_accounting::live_bytes -= malloc_usable_size(p);
   std::free(p);
 }
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+void operator delete(void* p, std::size_t) noexcept {
+  operator delete(p);
+}
