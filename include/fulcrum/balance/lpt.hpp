@@ -46,33 +46,58 @@ inline void require_parts(std::string_view where, std::size_t k, std::size_t n) 
 }  // namespace detail
 
 namespace detail {
+/// A tournament tree over k (load, part) leaves, padded to a power of two with +infinity: the
+/// root holds the lightest part (ties: lower part index). Nodes hold the winning (load, part)
+/// pair itself, so replaying a leaf-to-root path is log2(k) branch-free comparisons with no
+/// indirection.
+class lightest_part_tree {
+ public:
+  explicit lightest_part_tree(std::span<const cost_t> loads) : k_(loads.size()) {
+    while (leaves_ < k_) leaves_ *= 2;
+    node_.assign(2 * leaves_, {std::numeric_limits<cost_t>::infinity(), 0});
+    for (std::size_t i = 0; i < leaves_; ++i)
+      node_[leaves_ + i] = {i < k_ ? loads[i] : std::numeric_limits<cost_t>::infinity(), static_cast<index_type>(i)};
+    rebuild();
+  }
+  /// The lightest part (ties: lower index).
+  [[nodiscard]] index_type top() const { return node_[1].part; }
+  /// Part p's current value.
+  [[nodiscard]] cost_t value(std::size_t p) const { return node_[leaves_ + p].value; }
+  /// Sets part p's value and replays its path.
+  void set(std::size_t p, cost_t v) {
+    node_[leaves_ + p].value = v;
+    for (std::size_t i = (leaves_ + p) / 2; i >= 1; i /= 2) node_[i] = winner(node_[2 * i], node_[2 * i + 1]);
+  }
+  /// Sets part p's value without replaying (call rebuild() after a batch).
+  void set_only(std::size_t p, cost_t v) { node_[leaves_ + p].value = v; }
+  void rebuild() {
+    for (std::size_t i = leaves_; i-- > 1;) node_[i] = winner(node_[2 * i], node_[2 * i + 1]);
+  }
+
+ private:
+  struct entry {
+    cost_t value;
+    index_type part;
+  };
+  // a is the left subtree (lower parts), so ties go to a.
+  static entry winner(const entry& a, const entry& b) { return b.value < a.value ? b : a; }
+  std::size_t k_, leaves_ = 1;
+  std::vector<entry> node_;
+};
+
 /// LPT over items taken in `order`, into parts with the given starting loads. Writes part_of for
 /// the items in `order` and updates `loads`. The lightest part comes from a tournament tree over
-/// (load, part) pairs (ties to the lower part index): replacing the winner replays one
-/// leaf-to-root path of log2(k) branch-free comparisons. O(|order| log k).
+/// (load, part) pairs (lightest_part_tree; ties to the lower part index): replacing the winner
+/// replays one leaf-to-root path of log2(k) branch-free comparisons. O(|order| log k).
 inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
                      std::span<index_type> part_of) {
-  const std::size_t k = loads.size();
-  std::size_t leaves = 1;
-  while (leaves < k) leaves *= 2;
-  // tree[i] for i in [1, leaves) holds the winning leaf (part) of its subtree; leaf values are
-  // loads, padded with +infinity.
-  std::vector<cost_t> value(leaves, std::numeric_limits<cost_t>::infinity());
-  std::copy(loads.begin(), loads.end(), value.begin());
-  std::vector<index_type> tree(2 * leaves);
-  for (std::size_t i = 0; i < leaves; ++i) tree[leaves + i] = static_cast<index_type>(i);
-  const auto winner = [&](index_type a, index_type b) {
-    // a < b always (left subtree first), so ties go to a.
-    return value[b] < value[a] ? b : a;
-  };
-  for (std::size_t i = leaves; i-- > 1;) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
+  lightest_part_tree tree(loads);
   for (index_type item : order) {
-    const index_type part = tree[1];
+    const index_type part = tree.top();
     part_of[item] = part;
-    value[part] += costs[item];
-    for (std::size_t i = (leaves + part) / 2; i >= 1; i /= 2) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
+    tree.set(part, tree.value(part) + costs[item]);
   }
-  std::copy(value.begin(), value.begin() + static_cast<std::ptrdiff_t>(k), loads.begin());
+  for (std::size_t p = 0; p < loads.size(); ++p) loads[p] = tree.value(p);
 }
 
 /// LPT restricted to parts with room: every part ends with floor(n/k) or ceil(n/k) items
@@ -86,36 +111,27 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
   const std::size_t k = loads.size(), n = order.size();
   const std::size_t f = n / k, r = n % k;
   constexpr cost_t closed = std::numeric_limits<cost_t>::infinity();
-  std::size_t leaves = 1;
-  while (leaves < k) leaves *= 2;
-  std::vector<cost_t> value(leaves, closed);
-  std::copy(loads.begin(), loads.end(), value.begin());
-  std::vector<index_type> tree(2 * leaves);
+  if (f == 0 && r == 0) return;  // no items
+  lightest_part_tree tree(loads);
   std::vector<std::size_t> count(k, 0);
   std::size_t ceil_used = 0;
-  for (std::size_t i = 0; i < leaves; ++i) tree[leaves + i] = static_cast<index_type>(i);
-  const auto winner = [&](index_type a, index_type b) { return value[b] < value[a] ? b : a; };
-  const auto build = [&] {
-    for (std::size_t i = leaves; i-- > 1;) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
-  };
-  if (f == 0 && r == 0) return;  // no items
-  build();
   for (index_type item : order) {
-    const index_type part = tree[1];
+    const index_type part = tree.top();
     part_of[item] = part;
     loads[part] += costs[item];
     const std::size_t c = ++count[part];
     if (c > f) ++ceil_used;
-    value[part] = (c > f || (c == f && ceil_used >= r)) ? closed : loads[part];
     if (c > f && ceil_used == r && r > 0) {  // the last extra item: parts at floor(n/k) close
+      tree.set_only(part, closed);
       for (std::size_t p = 0; p < k; ++p)
-        if (count[p] == f) value[p] = closed;
-      build();
+        if (count[p] == f) tree.set_only(p, closed);
+      tree.rebuild();
       continue;
     }
-    for (std::size_t i = (leaves + part) / 2; i >= 1; i /= 2) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
+    tree.set(part, (c > f || (c == f && ceil_used >= r)) ? closed : loads[part]);
   }
 }
+
 }  // namespace detail
 
 /// LPT assignment on precomputed costs: result[i] = part of item i.
