@@ -7,8 +7,10 @@
 /// Complexity: O(n log n + n log k) time, O(n + k) memory.
 /// Guarantee: makespan <= (4/3 - 1/(3k)) * OPT (Graham 1969). Deterministic on every platform.
 /// Implementation: the order comes from an O(n) radix sort on the cost bits
-/// (detail/order.hpp), the lightest part from a flat binary heap updated in place (one sift-down
-/// per item), so the cost is dominated by n * log2(k) comparisons.
+/// (detail/order.hpp), the lightest part from a tournament tree of (load, part) pairs
+/// (detail::lightest_part_tree: one branch-free leaf-to-root replay per item), so the cost is
+/// dominated by n * log2(k) comparisons. The equal-counts variant uses the same tree, with full
+/// parts as +infinity leaves.
 #pragma once
 
 #include <algorithm>

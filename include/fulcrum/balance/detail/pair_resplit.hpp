@@ -122,6 +122,8 @@ class pair_resplit {
     // heap. Ids are unique among live nodes, so the pops are exactly those of one heap of all.
     start_.clear();
     heap_.clear();
+    start_.reserve(m / (equal_counts_ ? 2 : 1) + 1);  // one allocation, not a doubling series
+    heap_.reserve(m / 2 + 1);
     std::uint32_t nodes = 0;
     const auto start = [&](std::size_t pos, int side) {
       head_[side][nodes] = tail_[side][nodes] = static_cast<std::uint32_t>(pos);
