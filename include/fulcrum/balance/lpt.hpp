@@ -7,8 +7,10 @@
 /// Complexity: O(n log n + n log k) time, O(n + k) memory.
 /// Guarantee: makespan <= (4/3 - 1/(3k)) * OPT (Graham 1969). Deterministic on every platform.
 /// Implementation: the order comes from an O(n) radix sort on the cost bits
-/// (detail/order.hpp), the lightest part from a flat binary heap updated in place (one sift-down
-/// per item), so the cost is dominated by n * log2(k) comparisons.
+/// (detail/order.hpp), the lightest part from a tournament tree of (load, part) pairs
+/// (detail::lightest_part_tree: one branch-free leaf-to-root replay per item), so the cost is
+/// dominated by n * log2(k) comparisons. The equal-counts variant uses the same tree, with full
+/// parts as +infinity leaves.
 #pragma once
 
 #include <algorithm>
@@ -40,83 +42,98 @@ inline std::vector<index_type> order_by_cost_descending(std::span<const cost_t> 
 }
 
 /// 1 <= k <= max_parts, n within index_type (core/validate.hpp).
-inline void require_parts(std::string_view where, std::size_t k, std::size_t n) { validate_parts(where, "k", k, n); }
+inline void require_parts(std::string_view where, std::size_t k, std::size_t n) {
+  validate_parts(where, "k", k, n);
+}
 }  // namespace detail
 
 namespace detail {
+/// A tournament tree over k (load, part) leaves, padded to a power of two with +infinity: the
+/// root holds the lightest part (ties: lower part index). Nodes hold the winning (load, part)
+/// pair itself, so replaying a leaf-to-root path is log2(k) branch-free comparisons with no
+/// indirection.
+class lightest_part_tree {
+ public:
+  explicit lightest_part_tree(std::span<const cost_t> loads) : k_(loads.size()) {
+    while (leaves_ < k_) leaves_ *= 2;
+    node_.assign(2 * leaves_, {std::numeric_limits<cost_t>::infinity(), 0});
+    for (std::size_t i = 0; i < leaves_; ++i)
+      node_[leaves_ + i] = {i < k_ ? loads[i] : std::numeric_limits<cost_t>::infinity(), static_cast<index_type>(i)};
+    rebuild();
+  }
+  /// The lightest part (ties: lower index).
+  [[nodiscard]] index_type top() const { return node_[1].part; }
+  /// Part p's current value.
+  [[nodiscard]] cost_t value(std::size_t p) const { return node_[leaves_ + p].value; }
+  /// Sets part p's value and replays its path.
+  void set(std::size_t p, cost_t v) {
+    node_[leaves_ + p].value = v;
+    for (std::size_t i = (leaves_ + p) / 2; i >= 1; i /= 2) node_[i] = winner(node_[2 * i], node_[2 * i + 1]);
+  }
+  /// Sets part p's value without replaying (call rebuild() after a batch).
+  void set_only(std::size_t p, cost_t v) { node_[leaves_ + p].value = v; }
+  void rebuild() {
+    for (std::size_t i = leaves_; i-- > 1;) node_[i] = winner(node_[2 * i], node_[2 * i + 1]);
+  }
+
+ private:
+  struct entry {
+    cost_t value;
+    index_type part;
+  };
+  // a is the left subtree (lower parts), so ties go to a.
+  static entry winner(const entry& a, const entry& b) { return b.value < a.value ? b : a; }
+  std::size_t k_, leaves_ = 1;
+  std::vector<entry> node_;
+};
+
 /// LPT over items taken in `order`, into parts with the given starting loads. Writes part_of for
 /// the items in `order` and updates `loads`. The lightest part comes from a tournament tree over
-/// (load, part) pairs (ties to the lower part index): replacing the winner replays one
-/// leaf-to-root path of log2(k) branch-free comparisons. O(|order| log k).
+/// (load, part) pairs (lightest_part_tree; ties to the lower part index): replacing the winner
+/// replays one leaf-to-root path of log2(k) branch-free comparisons. O(|order| log k).
 inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
                      std::span<index_type> part_of) {
-  const std::size_t k = loads.size();
-  std::size_t leaves = 1;
-  while (leaves < k) leaves *= 2;
-  // tree[i] for i in [1, leaves) holds the winning leaf (part) of its subtree; leaf values are
-  // loads, padded with +infinity.
-  std::vector<cost_t> value(leaves, std::numeric_limits<cost_t>::infinity());
-  std::copy(loads.begin(), loads.end(), value.begin());
-  std::vector<index_type> tree(2 * leaves);
-  for (std::size_t i = 0; i < leaves; ++i) tree[leaves + i] = static_cast<index_type>(i);
-  const auto winner = [&](index_type a, index_type b) {
-    // a < b always (left subtree first), so ties go to a.
-    return value[b] < value[a] ? b : a;
-  };
-  for (std::size_t i = leaves; i-- > 1;) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
+  lightest_part_tree tree(loads);
   for (index_type item : order) {
-    const index_type part = tree[1];
+    const index_type part = tree.top();
     part_of[item] = part;
-    value[part] += costs[item];
-    for (std::size_t i = (leaves + part) / 2; i >= 1; i /= 2) tree[i] = winner(tree[2 * i], tree[2 * i + 1]);
+    tree.set(part, tree.value(part) + costs[item]);
   }
-  std::copy(value.begin(), value.begin() + static_cast<std::ptrdiff_t>(k), loads.begin());
+  for (std::size_t p = 0; p < loads.size(); ++p) loads[p] = tree.value(p);
 }
 
 /// LPT restricted to parts with room: every part ends with floor(n/k) or ceil(n/k) items
 /// (n = |order|). A part is open while it holds fewer than floor(n/k) items, or exactly that many
-/// and fewer than n mod k parts already hold the extra item. Full parts leave the heap lazily.
-/// O(|order| log k + k).
-inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
-                                  std::span<index_type> part_of) {
+/// and fewer than n mod k parts already hold the extra item. Each item goes to the lightest open
+/// part (ties: lower index), found with the tournament tree of lpt_into; a part that fills up
+/// leaves it as a +infinity leaf (loads are finite), and when the last extra item is placed the
+/// parts at floor(n/k) leave together (one O(k) rebuild). O(|order| log k + k).
+inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order,
+                                  std::span<cost_t> loads, std::span<index_type> part_of) {
   const std::size_t k = loads.size(), n = order.size();
   const std::size_t f = n / k, r = n % k;
-  struct entry {
-    cost_t load;
-    index_type part;
-  };
-  const auto lighter = [](const entry& a, const entry& b) { return a.load < b.load || (a.load == b.load && a.part < b.part); };
-  std::vector<entry> heap(k);
+  constexpr cost_t closed = std::numeric_limits<cost_t>::infinity();
+  if (f == 0 && r == 0) return;  // no items
+  lightest_part_tree tree(loads);
   std::vector<std::size_t> count(k, 0);
-  std::size_t size = k, ceil_used = 0;
-  for (std::size_t p = 0; p < k; ++p) heap[p] = {loads[p], static_cast<index_type>(p)};
-  const auto sift_down = [&](std::size_t i) {
-    const entry moving = heap[i];
-    for (;;) {
-      std::size_t child = 2 * i + 1;
-      if (child >= size) break;
-      if (child + 1 < size && lighter(heap[child + 1], heap[child])) ++child;
-      if (!lighter(heap[child], moving)) break;
-      heap[i] = heap[child];
-      i = child;
-    }
-    heap[i] = moving;
-  };
-  const auto full = [&](std::size_t p) { return count[p] > f || (count[p] == f && ceil_used >= r); };
-  for (std::size_t i = size / 2; i-- > 0;) sift_down(i);
+  std::size_t ceil_used = 0;
   for (index_type item : order) {
-    while (full(heap[0].part)) {  // drop parts that filled up (lazily)
-      heap[0] = heap[--size];
-      sift_down(0);
-    }
-    const index_type part = heap[0].part;
+    const index_type part = tree.top();
     part_of[item] = part;
-    heap[0].load += costs[item];
-    loads[part] = heap[0].load;
-    if (++count[part] > f) ++ceil_used;
-    sift_down(0);
+    loads[part] += costs[item];
+    const std::size_t c = ++count[part];
+    if (c > f) ++ceil_used;
+    if (c > f && ceil_used == r && r > 0) {  // the last extra item: parts at floor(n/k) close
+      tree.set_only(part, closed);
+      for (std::size_t p = 0; p < k; ++p)
+        if (count[p] == f) tree.set_only(p, closed);
+      tree.rebuild();
+      continue;
+    }
+    tree.set(part, (c > f || (c == f && ceil_used >= r)) ? closed : loads[part]);
   }
 }
+
 }  // namespace detail
 
 /// LPT assignment on precomputed costs: result[i] = part of item i.
@@ -152,7 +169,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
 
 /// LPT on any random-access range of items, priced by `cost(proj(item))`.
 template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
-  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] partition lpt(R&& items, std::size_t k, Cost cost = {}, Proj proj = {}) {
   detail::require_parts("lpt", k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "lpt");

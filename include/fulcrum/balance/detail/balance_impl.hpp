@@ -148,13 +148,13 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
   };
   const auto kk = [&] {
     if (!opts.equal_counts) {
-      const auto a = karmarkar_karp_solver(costs, k).run();
+      const auto a = karmarkar_karp_solver(costs, k).run(order);
       std::copy(a.begin(), a.end(), part_of.begin());
       return;
     }
     // The chunked equal-count variant is coarse when n/k is small: polish with count-keeping
     // local search.
-    const auto a = karmarkar_karp_equal_counts(costs, k);
+    const auto a = karmarkar_karp_equal_counts(costs, k, order);
     local_search_engine engine(costs, k, a, order);
     engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), true});
     engine.assignment(part_of);
@@ -192,8 +192,8 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
       // chunked variant is cheap there); above that its time outgrows what it adds.
       if (n <= 16384 || (opts.equal_counts && n <= 131072)) {
         std::vector<index_type> other(n);
-        const auto a =
-            opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
+        const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order)
+                                         : karmarkar_karp_solver(costs, k).run(order);
         local_search_engine engine(costs, k, a, order);
         budget.run(engine, quick);
         engine.assignment(other);
@@ -255,7 +255,8 @@ FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_
     }
     // 2. Karmarkar-Karp + local search.
     if (!found) {
-      trial = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k) : karmarkar_karp_solver(costs, k).run();
+      trial =
+          opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order) : karmarkar_karp_solver(costs, k).run(order);
       local_search_engine engine(costs, k, trial, order);
       engine.run(polish);
       engine.assignment(trial);

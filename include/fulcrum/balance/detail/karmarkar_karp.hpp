@@ -45,11 +45,18 @@ class karmarkar_karp_solver {
 
   /// Runs the differencing and returns part_of[i] for every item; part p is the p-th heaviest
   /// part of the final tuple (ties by smallest item index).
-  std::vector<index_type> run() {
+  std::vector<index_type> run() { return run({}); }
+
+  /// The same, with the items' cost-descending order (radix_order_descending(costs)) given
+  /// (balance() has it already); an empty `order` is computed here.
+  std::vector<index_type> run(std::span<const index_type> order) {
     const std::size_t n = costs_.size();
     std::vector<index_type> part_of(n, 0);
     if (n == 0 || k_ == 1) return part_of;
-    order_ = radix_order_descending(costs_);
+    if (order.size() == n)
+      order_.assign(order.begin(), order.end());
+    else
+      order_ = radix_order_descending(costs_);
     next_.assign(n, none);
     arena_.resize(4 * n + 2 * k_);
     bump_ = 0;
@@ -69,8 +76,26 @@ class karmarkar_karp_solver {
     if (heap_.empty()) return part_of;  // n == 1: item 0 in part 0
     tuple_ref& last = tuples_[heap_.front().id - n];
     make_contiguous(last);
+    // The item lists walked side by side (independent chains keep several loads in flight).
+    std::vector<index_type> part(last.size), at(last.size);
+    std::size_t live = 0;
     for (std::size_t p = 0; p < last.size; ++p)
-      for (index_type i = arena_[last.offset + p].head; i != none; i = next_[i]) part_of[i] = static_cast<index_type>(p);
+      if (arena_[last.offset + p].head != none) {
+        part[live] = static_cast<index_type>(p);
+        at[live++] = arena_[last.offset + p].head;
+      }
+    while (live > 0) {
+      std::size_t kept = 0;
+      for (std::size_t j = 0; j < live; ++j) {
+        const index_type i = at[j];
+        part_of[i] = part[j];
+        if (next_[i] != none) {
+          at[kept] = next_[i];
+          part[kept++] = part[j];
+        }
+      }
+      live = kept;
+    }
     return part_of;
   }
 
@@ -173,7 +198,8 @@ class karmarkar_karp_solver {
       for (const heap_node& h : heap_) live.push_back(h.id - n);
       if (x.id >= n) live.push_back(x.id - n);
       if (y.id >= n) live.push_back(y.id - n);
-      std::sort(live.begin(), live.end(), [&](std::size_t a, std::size_t b) { return tuples_[a].offset < tuples_[b].offset; });
+      std::sort(live.begin(), live.end(),
+                [&](std::size_t a, std::size_t b) { return tuples_[a].offset < tuples_[b].offset; });
       std::size_t to = 0;
       for (std::size_t t : live) {
         tuple_ref& ref = tuples_[t];
@@ -214,8 +240,10 @@ class karmarkar_karp_solver {
     std::size_t lo = 0, hi = k - 1;
     while (lo < hi) {
       const std::size_t mid = lo + (hi - lo) / 2;
-      if (before(e[phys(mid)], moving)) lo = mid + 1;
-      else hi = mid;
+      if (before(e[phys(mid)], moving))
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     const std::size_t p = lo;
     if (p <= k - 1 - p) {  // move logical [0, p) one slot left, into the freed slot
@@ -239,7 +267,7 @@ class karmarkar_karp_solver {
     if (y.size > x.size) std::swap(x, y);
     const std::size_t n = costs_.size(), s = x.size, t = y.size, k = k_;
     entry slot_a{}, slot_b{};
-    if (s + t <= k) {  // disjoint: sorted union
+    if (s + t <= k) {                                          // disjoint: sorted union
       if (x.id >= n && tuples_[x.id - n].capacity >= s + t) {  // in place, into A's spare room
         const tuple_ref a = tuples_[x.id - n];
         const auto b = entries(y, slot_b);

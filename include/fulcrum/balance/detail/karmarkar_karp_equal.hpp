@@ -22,7 +22,9 @@
 
 namespace fulcrum::detail {
 
-inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k) {
+/// `order`: the items by cost descending, ties by index (radix_order_descending(costs)).
+inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k,
+                                                           std::span<const index_type> order) {
   constexpr index_type none = std::numeric_limits<index_type>::max();
   const std::size_t n = costs.size();
   std::vector<index_type> part_of(n, 0);
@@ -32,8 +34,9 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
     std::size_t label;  // smallest item index (placeholders: n + slot)
     index_type head, tail;
   };
-  const auto before = [](const entry& a, const entry& b) { return a.sum > b.sum || (a.sum == b.sum && a.label < b.label); };
-  const auto order = radix_order_descending(costs);
+  const auto before = [](const entry& a, const entry& b) {
+    return a.sum > b.sum || (a.sum == b.sum && a.label < b.label);
+  };
   const std::size_t chunks = (n + k - 1) / k;
   std::vector<entry> pool(chunks * k);  // tuple t occupies pool[t*k, t*k + k): chunks are merged in place
   std::vector<index_type> next(n, none);
@@ -48,10 +51,12 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
   // Chunks are already sorted (descending costs; placeholders last).
   struct node {
     cost_t diff;
-    std::size_t id;     // creation order (chunks first)
-    std::size_t slot;   // which pool range holds the tuple
+    std::size_t id;    // creation order (chunks first)
+    std::size_t slot;  // which pool range holds the tuple
   };
-  const auto heap_less = [](const node& a, const node& b) { return a.diff < b.diff || (a.diff == b.diff && a.id > b.id); };
+  const auto heap_less = [](const node& a, const node& b) {
+    return a.diff < b.diff || (a.diff == b.diff && a.id > b.id);
+  };
   std::vector<node> heap;
   heap.reserve(chunks);
   for (std::size_t t = 0; t < chunks; ++t) heap.push_back({pool[t * k].sum - pool[t * k + k - 1].sum, t, t});
@@ -84,15 +89,51 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
       }
       merged[i] = m;
     }
-    std::sort(merged.begin(), merged.end(), before);
+    // A's sums descend and B's, taken from the back, ascend by less (B's difference is the
+    // smaller), so the merged sums are nearly sorted: insertion sort, with std::sort once it has
+    // shifted more than 8k entries. `before` is a total order (labels are distinct), so both
+    // give the same order.
+    std::size_t shifts = 0, budget = 8 * k;
+    for (std::size_t i = 1; i < k && shifts <= budget; ++i) {
+      const entry e = merged[i];
+      std::size_t j = i;
+      for (; j > 0 && before(e, merged[j - 1]); --j) merged[j] = merged[j - 1];
+      merged[j] = e;
+      shifts += i - j;
+    }
+    if (shifts > budget) std::sort(merged.begin(), merged.end(), before);
     std::copy(merged.begin(), merged.end(), a);
     heap.push_back({a[0].sum - a[k - 1].sum, created++, x.slot});
     std::push_heap(heap.begin(), heap.end(), heap_less);
   }
   const entry* last = pool.data() + heap.front().slot * k;
+  // The k item lists are walked side by side, one step of each per round: the list links are
+  // scattered over memory, and k independent chains keep k loads in flight instead of one.
+  std::vector<index_type> cursor(k);
+  std::size_t live = 0;
   for (std::size_t p = 0; p < k; ++p)
-    for (index_type i = last[p].head; i != none; i = next[i]) part_of[i] = static_cast<index_type>(p);
+    if (last[p].head != none) cursor[live++] = static_cast<index_type>(p);
+  std::vector<index_type> at(k);
+  for (std::size_t j = 0; j < live; ++j) at[j] = last[cursor[j]].head;
+  while (live > 0) {
+    std::size_t kept = 0;
+    for (std::size_t j = 0; j < live; ++j) {
+      const index_type i = at[j];
+      part_of[i] = cursor[j];
+      const index_type following = next[i];
+      if (following != none) {
+        at[kept] = following;
+        cursor[kept++] = cursor[j];
+      }
+    }
+    live = kept;
+  }
   return part_of;
+}
+
+inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k) {
+  if (costs.empty() || k == 1) return std::vector<index_type>(costs.size(), 0);
+  return karmarkar_karp_equal_counts(costs, k, radix_order_descending(costs));
 }
 
 }  // namespace fulcrum::detail

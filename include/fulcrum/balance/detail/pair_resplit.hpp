@@ -13,6 +13,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -38,7 +40,7 @@ class pair_resplit {
         loads_(k, 0.0),
         side_of_(costs.size(), 0) {
     for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back(static_cast<index_type>(i));
-    for (index_type i : order) by_cost_[part_of[i]].push_back(i);  // cost order within each part
+    for (index_type i : order) by_cost_[part_of[i]].push_back({costs[i], i});  // cost order within each part
     for (std::size_t g = 0; g < k; ++g)
       for (index_type i : by_index_[g]) loads_[g] += costs_[i];
   }
@@ -78,8 +80,13 @@ class pair_resplit {
   }
 
  private:
-  [[nodiscard]] bool heavier(index_type x, index_type y) const {
-    return costs_[x] > costs_[y] || (costs_[x] == costs_[y] && x < y);
+  /// An item with its cost at hand (the pool merges read no cost table).
+  struct item {
+    cost_t cost;
+    index_type index;
+  };
+  [[nodiscard]] static bool heavier(const item& x, const item& y) {
+    return x.cost > y.cost || (x.cost == y.cost && x.index < y.index);
   }
 
   /// One differencing node: the gap between its two sides (each a linked list of pool positions).
@@ -90,55 +97,123 @@ class pair_resplit {
 
   bool try_pair(std::size_t heavy, std::size_t partner) {
     // The pool, largest cost first (a merge of the two parts' cost orders).
-    pool_.resize(by_cost_[heavy].size() + by_cost_[partner].size());
-    std::merge(by_cost_[heavy].begin(), by_cost_[heavy].end(), by_cost_[partner].begin(), by_cost_[partner].end(),
-               pool_.begin(), [&](index_type x, index_type y) { return heavier(x, y); });
+    {  // branch-free merge (the comparisons are coin flips to a predictor)
+      const auto& a = by_cost_[heavy];
+      const auto& b = by_cost_[partner];
+      pool_.resize(a.size() + b.size());
+      std::size_t i = 0, j = 0, o = 0;
+      while (i < a.size() && j < b.size()) {
+        const bool take_b = heavier(b[j], a[i]);
+        pool_[o++] = take_b ? b[j] : a[i];
+        j += take_b ? 1 : 0;
+        i += take_b ? 0 : 1;
+      }
+      for (; i < a.size(); ++i) pool_[o++] = a[i];
+      for (; j < b.size(); ++j) pool_[o++] = b[j];
+    }
     const std::size_t m = pool_.size();
     next_.assign(m, none);
     for (int side = 0; side < 2; ++side) {
       head_[side].assign(m, none);
       tail_[side].assign(m, none);
     }
+    // Largest differencing over two sources that pop in one total order, (gap desc, id asc):
+    // the starting nodes sorted once (`start_`, read from the front) and the differences in a
+    // heap. Ids are unique among live nodes, so the pops are exactly those of one heap of all.
+    start_.clear();
     heap_.clear();
+    start_.reserve(m / (equal_counts_ ? 2 : 1) + 1);  // one allocation, not a doubling series
+    heap_.reserve(m / 2 + 1);
     std::uint32_t nodes = 0;
     const auto start = [&](std::size_t pos, int side) {
       head_[side][nodes] = tail_[side][nodes] = static_cast<std::uint32_t>(pos);
     };
+    const auto before = [](const node& x, const node& y) { return x.gap > y.gap || (x.gap == y.gap && x.id < y.id); };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
       for (std::size_t q = 0; q + 1 < m; q += 2) {
         start(q, 0);
         start(q + 1, 1);
-        heap_.push_back({costs_[pool_[q]] - costs_[pool_[q + 1]], nodes++});
+        start_.push_back({pool_[q].cost - pool_[q + 1].cost, nodes++});
       }
       if (m % 2 == 1) {
         start(m - 1, 0);
-        heap_.push_back({costs_[pool_[m - 1]], nodes++});
+        start_.push_back({pool_[m - 1].cost, nodes++});
       }
-    } else {
+      sort_starts(before);
+    } else {  // the pool is already in (cost desc, position asc) order
       for (std::size_t q = 0; q < m; ++q) {
         start(q, 0);
-        heap_.push_back({costs_[pool_[q]], nodes++});
+        start_.push_back({pool_[q].cost, nodes++});
       }
     }
-    const auto smaller = [](const node& x, const node& y) { return x.gap < y.gap || (x.gap == y.gap && x.id > y.id); };
-    std::make_heap(heap_.begin(), heap_.end(), smaller);
-    while (heap_.size() > 1) {  // the two largest gaps on opposite sides: a.0 + b.1, a.1 + b.0
-      std::pop_heap(heap_.begin(), heap_.end(), smaller);
-      const node x = heap_.back();
-      heap_.pop_back();
-      std::pop_heap(heap_.begin(), heap_.end(), smaller);
-      const node y = heap_.back();
+    // The heap of differences: a binary max-heap under `before`, written out so that a pop
+    // followed by a push becomes one sift of the root.
+    const auto sift_down = [&](node v) {
+      const std::size_t size = heap_.size();
+      std::size_t i = 0;
+      for (;;) {
+        std::size_t c = 2 * i + 1;
+        if (c >= size) break;
+        if (c + 1 < size && before(heap_[c + 1], heap_[c])) ++c;
+        if (!before(heap_[c], v)) break;
+        heap_[i] = heap_[c];
+        i = c;
+      }
+      heap_[i] = v;
+    };
+    const auto push = [&](node v) {
+      std::size_t i = heap_.size();
+      heap_.push_back(v);
+      while (i > 0) {
+        const std::size_t parent = (i - 1) / 2;
+        if (!before(v, heap_[parent])) break;
+        heap_[i] = heap_[parent];
+        i = parent;
+      }
+      heap_[i] = v;
+    };
+    const std::size_t starts = start_.size();
+    std::size_t front = 0;
+    // Whether the next starting node comes before `best` of the heap (nullptr: none there).
+    const auto from_start = [&](const node* best) {
+      return front < starts && (best == nullptr || before(start_[front], *best));
+    };
+    while ((starts - front) + heap_.size() > 1) {  // the two largest gaps on opposite sides: a.0 + b.1, a.1 + b.0
+      node x{}, y{};
+      if (from_start(heap_.empty() ? nullptr : &heap_[0])) {
+        x = start_[front++];
+        if (from_start(heap_.empty() ? nullptr : &heap_[0])) {
+          y = start_[front++];
+          push({x.gap - y.gap, x.id});
+        } else {
+          y = heap_[0];
+          sift_down({x.gap - y.gap, x.id});
+        }
+      } else {
+        x = heap_[0];
+        const std::size_t size = heap_.size();
+        const node* second = size > 2    ? (before(heap_[2], heap_[1]) ? &heap_[2] : &heap_[1])
+                             : size == 2 ? &heap_[1]
+                                         : nullptr;
+        if (from_start(second)) {
+          y = start_[front++];
+        } else {
+          y = *second;
+          const node last = heap_.back();
+          heap_.pop_back();
+          sift_down(last);  // y is the root now
+        }
+        sift_down({x.gap - y.gap, x.id});
+      }
       splice(x.id, 0, y.id, 1);
       splice(x.id, 1, y.id, 0);
-      heap_.back() = {x.gap - y.gap, x.id};
-      std::push_heap(heap_.begin(), heap_.end(), smaller);
     }
-    if (heap_.empty()) return false;
-    const std::uint32_t root = heap_.front().id;
+    if (front == start_.size() && heap_.empty()) return false;
+    const std::uint32_t root = heap_.empty() ? start_[front].id : heap_.front().id;
     std::size_t count[2] = {0, 0};
     for (int side = 0; side < 2; ++side)
       for (std::uint32_t q = head_[side][root]; q != none; q = next_[q]) {
-        side_of_[pool_[q]] = static_cast<unsigned char>(side);
+        side_of_[pool_[q].index] = static_cast<unsigned char>(side);
         ++count[side];
       }
     // Side 0 goes to the heavy part; under equal counts, the side with more items to the part that had more.
@@ -148,21 +223,69 @@ class pair_resplit {
     merged_.resize(m);
     std::merge(by_index_[heavy].begin(), by_index_[heavy].end(), by_index_[partner].begin(), by_index_[partner].end(),
                merged_.begin());
+    // Two register accumulators, each adding +0.0 for the other side's items (exact: every
+    // partial sum is >= +0.0), instead of a sum through memory picked per item.
     cost_t load[2] = {0, 0};
-    for (index_type i : merged_) load[side_of_[i] == heavy_side ? 0 : 1] += costs_[i];
+    {
+      cost_t on_heavy = 0, on_partner = 0;
+      for (index_type i : merged_) {
+        const cost_t c = costs_[i];
+        const bool h = side_of_[i] == heavy_side;
+        on_heavy += h ? c : 0.0;
+        on_partner += h ? 0.0 : c;
+      }
+      load[0] = on_heavy;
+      load[1] = on_partner;
+    }
     if (!(std::max(load[0], load[1]) < loads_[heavy])) return false;
-    const auto rebuild = [&](std::vector<index_type>& from, std::vector<index_type>& h, std::vector<index_type>& p) {
+    const auto rebuild = [&](const auto& from, auto& h, auto& p, auto index_of) {
       h.clear();
       p.clear();
-      for (index_type i : from) (side_of_[i] == heavy_side ? h : p).push_back(i);
+      for (const auto& x : from) (side_of_[index_of(x)] == heavy_side ? h : p).push_back(x);
     };
-    rebuild(pool_, by_cost_[heavy], by_cost_[partner]);
-    rebuild(merged_, by_index_[heavy], by_index_[partner]);
+    rebuild(pool_, by_cost_[heavy], by_cost_[partner], [](const item& x) { return x.index; });
+    rebuild(merged_, by_index_[heavy], by_index_[partner], [](index_type i) { return i; });
     loads_[heavy] = load[0];
     loads_[partner] = load[1];
     for (index_type i : by_index_[heavy]) part_of_[i] = static_cast<index_type>(heavy);
     for (index_type i : by_index_[partner]) part_of_[i] = static_cast<index_type>(partner);
     return true;
+  }
+
+  /// Sorts start_ (built in id order) by (gap desc, id asc): a stable LSD radix sort on the
+  /// complemented gap bits (gaps are >= 0; -0.0 folded into +0.0, as order.hpp does), skipping
+  /// digits where every key agrees; std::sort with `before` for short lists (the same order).
+  template <class Before>
+  void sort_starts(Before before) {
+    const std::size_t s = start_.size();
+    if (s < 256) {
+      std::sort(start_.begin(), start_.end(), before);
+      return;
+    }
+    keys_.resize(s);
+    keys_tmp_.resize(s);
+    nodes_tmp_.resize(s);
+    std::uint64_t all_and = ~std::uint64_t{0}, all_or = 0;
+    for (std::size_t i = 0; i < s; ++i) {
+      const cost_t g = start_[i].gap == 0 ? 0.0 : start_[i].gap;
+      keys_[i] = ~std::bit_cast<std::uint64_t>(g);
+      all_and &= keys_[i];
+      all_or |= keys_[i];
+    }
+    const std::uint64_t varying = all_and ^ all_or;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+      if (((varying >> shift) & 0xffu) == 0) continue;
+      std::array<std::size_t, 257> count{};
+      for (std::size_t i = 0; i < s; ++i) ++count[((keys_[i] >> shift) & 0xffu) + 1];
+      for (std::size_t d = 0; d < 256; ++d) count[d + 1] += count[d];
+      for (std::size_t i = 0; i < s; ++i) {
+        const std::size_t to = count[(keys_[i] >> shift) & 0xffu]++;
+        keys_tmp_[to] = keys_[i];
+        nodes_tmp_[to] = start_[i];
+      }
+      keys_.swap(keys_tmp_);
+      start_.swap(nodes_tmp_);
+    }
   }
 
   /// Appends node b's side `from` to node a's side `to`.
@@ -180,11 +303,14 @@ class pair_resplit {
   std::span<const cost_t> costs_;
   std::span<index_type> part_of_;
   bool equal_counts_;
-  std::vector<std::vector<index_type>> by_index_, by_cost_;
+  std::vector<std::vector<index_type>> by_index_;
+  std::vector<std::vector<item>> by_cost_;
   std::vector<cost_t> loads_;
   std::vector<unsigned char> side_of_;
-  std::vector<index_type> pool_, merged_;
-  std::vector<node> heap_;
+  std::vector<item> pool_;
+  std::vector<index_type> merged_;
+  std::vector<node> heap_, start_, nodes_tmp_;
+  std::vector<std::uint64_t> keys_, keys_tmp_;
   std::vector<std::uint32_t> next_;
   std::vector<std::uint32_t> head_[2], tail_[2];
 };
