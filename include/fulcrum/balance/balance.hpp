@@ -80,7 +80,7 @@ template <std::ranges::random_access_range R, class Cost = identity_cost, class 
   requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] partition balance(R&& items, std::size_t k, balance_options opts = {}, Cost cost = {}, Proj proj = {}) {
   detail::balance_check_parts(k, static_cast<std::size_t>(std::ranges::size(items)));
-  const auto costs = evaluate_costs(items, cost, proj, "balance");
+  const auto costs = evaluate_costs(items, cost, proj, "balance", opts.executor);
   return detail::balance_costs(costs, k, opts);
 }
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "fulcrum/core/enum_names.hpp"
+#include "fulcrum/core/executor.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -36,6 +37,9 @@ struct balance_options {
   /// (nodes = local-search steps over all its phases; time checked every 1024 steps); also the
   /// complete search that decides part_capacity. `nodes = 0` makes `automatic` plain LPT.
   search_limits limits{};
+  /// Threads lent by the caller (core/executor.hpp) to evaluate the costs (n >= 2^16): the cost
+  /// model is then called from several threads. The plan is the same. Default: serial.
+  executor_ref executor{};
   // No seed: every balancing algorithm is deterministic without one (ties break by item index).
 };
 

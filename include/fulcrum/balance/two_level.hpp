@@ -87,7 +87,7 @@ template <std::ranges::random_access_range R, class Cost = identity_cost, class 
   requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
 [[nodiscard]] two_level_partition balance_two_level(R&& items, std::size_t ranks, std::size_t micro_batches,
                                                     balance_options opts = {}, Cost cost = {}, Proj proj = {}) {
-  const auto costs = evaluate_costs(items, cost, proj, "balance_two_level");
+  const auto costs = evaluate_costs(items, cost, proj, "balance_two_level", opts.executor);
   return detail::balance_two_level_costs(costs, ranks, micro_batches, opts);
 }
 
