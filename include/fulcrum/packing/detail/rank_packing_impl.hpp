@@ -139,7 +139,9 @@ void pack_for_ranks_into(rank_workspace<D>& w, rank_packing& out, const size_vec
   // 3. Deal sorted bins into steps (the order of rank_order_bins); 4. balance each step.
   std::array<std::size_t, D> dims{};
   std::iota(dims.begin(), dims.end(), std::size_t{0});
-  std::stable_sort(dims.begin(), dims.end(), [&](std::size_t a, std::size_t b) { return capacity[a] < capacity[b]; });
+  // Stable insertion sort by capacity (std::stable_sort would allocate a buffer).
+  for (std::size_t x = 1; x < D; ++x)
+    for (std::size_t y = x; y > 0 && capacity[dims[y]] < capacity[dims[y - 1]]; --y) std::swap(dims[y], dims[y - 1]);
   auto empty_bin = [&](std::size_t b) { return b >= used || w.filled[b].empty(); };
   w.order.resize(total);
   std::iota(w.order.begin(), w.order.end(), std::size_t{0});
