@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
        [](std::size_t n) { return pack_with(pack_algorithm::best_fit_decreasing, n); }},
       {"pack histogram (automatic)", "O(n + C)", 1.15, T,
        [](std::size_t n) { return pack_with(pack_algorithm::histogram, n); }},
-      {"pack_for_ranks (8 ranks, cost)", "O(n K log C + n log n + steps P m^2)", 1.15, M,
+      {"pack_for_ranks (8 ranks, cost)", "O(n K log C + n log n + steps P m^2)", 1.15, T,
        [](std::size_t n) {
          auto s = std::make_shared<std::vector<std::uint32_t>>(tokens(n));
          return std::function<void()>([s] {
@@ -166,9 +166,9 @@ int main(int argc, char** argv) {
        [](std::size_t n) { return balance_with(balance_algorithm::karmarkar_karp, n, 64); }},
       {"balance multifit (k=64)", "O(iterations n log k)", 1.15, M,
        [](std::size_t n) { return balance_with(balance_algorithm::multifit, n, 64); }},
-      {"balance local_search (k=64)", "O(n log n) + steps", 1.15, M,
+      {"balance local_search (k=64)", "O(n log n) + steps", 1.15, T,
        [](std::size_t n) { return balance_with(balance_algorithm::local_search, n, 64); }},
-      {"balance automatic (k=64)", "LPT + local search + <= k re-splits", 1.15, M,
+      {"balance automatic (k=64)", "LPT + local search + <= k re-splits", 1.15, T,
        [](std::size_t n) { return balance_with(balance_algorithm::automatic, n, 64); }},
       {"balance greedy, k sweep (n=1e5)", "O(n log k): k^0", 0.3, 4096,
        [k_sweep_n](std::size_t k) { return balance_with(balance_algorithm::greedy, k_sweep_n, k); }, true},
@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
          }
          return std::function<void()>([layers, full] { keep(fulcrum::select_recompute(*layers, full / 2)); });
        }},
-      {"streaming_batcher push+finish", "amortised O(K log C + passes r m) per item", 1.15, M,
+      {"streaming_batcher push+finish", "amortised O(K log C + passes r m) per item", 1.15, T,
        [](std::size_t n) {
          auto s = std::make_shared<std::vector<std::uint32_t>>(tokens(n));
          return std::function<void()>([s] {
