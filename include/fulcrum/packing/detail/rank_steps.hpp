@@ -122,6 +122,8 @@ struct rank_step_scratch {
   std::vector<std::uint64_t> rows;     ///< pair bitset, row x = bins paired with x (up to rank_pair_bitset ranks)
   std::vector<std::uint64_t> stamp;    ///< per bin of the step
   std::vector<std::array<std::uint64_t, 2>> memo;  ///< (stamp x, stamp y) of fruitless pairs, hashed
+  std::array<std::vector<std::uint64_t>, 2> gathered_sizes;  ///< full scan: sizes of the two bins' items
+  std::array<std::vector<double>, 2> gathered_values;        ///< full scan: their balance values
   std::uint64_t clock = 0;
 };
 
@@ -283,7 +285,69 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
       double best = -eps;
       std::size_t ba = 0, bb = 0, bpi = 0, bpj = 0;
       bool bswap = false, found = false;
-      for (int dir = 0; dir < 2; ++dir) {
+      if (full_scan) {
+        // The full scan on the items' sizes and balance values gathered into contiguous arrays:
+        // the same arithmetic in the same order as fits_add and delta, so the same choice.
+        auto gather = [&](std::size_t bin, int side) {
+          const auto& items = st.bins[bin];
+          sc.gathered_sizes[side].resize(items.size() * D);
+          sc.gathered_values[side].resize(items.size() * E);
+          for (std::size_t p = 0; p < items.size(); ++p) {
+            for (std::size_t d = 0; d < D; ++d) sc.gathered_sizes[side][p * D + d] = st.sizes[items[p]][d];
+            for (std::size_t e = 0; e < E; ++e) sc.gathered_values[side][p * E + e] = st.item_value(items[p], e);
+          }
+        };
+        gather(x, 0);
+        gather(y, 1);
+        for (int dir = 0; dir < 2; ++dir) {
+          const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
+          const std::uint64_t* as = sc.gathered_sizes[dir].data();
+          const double* av = sc.gathered_values[dir].data();
+          const std::uint64_t* bs = sc.gathered_sizes[1 - dir].data();
+          const double* bv = sc.gathered_values[1 - dir].data();
+          const std::size_t na = st.bins[a].size(), nb = st.bins[b].size();
+          const size_vector<D> la = st.loads[a], lb = st.loads[b];
+          std::array<double, D> va{}, vb{};
+          for (std::size_t e = 0; e < E; ++e) va[e] = st.bin_value(a, e), vb[e] = st.bin_value(b, e);
+          for (std::size_t pi = 0; pi < na; ++pi) {
+            const std::uint64_t* si = as + pi * D;
+            const double* vi = av + pi * E;
+            if (na > 1) {
+              bool fits = true;
+              for (std::size_t d = 0; d < D && fits; ++d) fits = lb[d] + si[d] <= st.capacity[d];
+              if (fits) {
+                double g = 0;
+                for (std::size_t e = 0; e < E; ++e) {
+                  const double sd = vi[e] - 0.0;
+                  g += 2.0 * sd * (sd + vb[e] - va[e]) * inv2[e];
+                }
+                if (g < best) best = g, ba = a, bb = b, bpi = pi, bswap = false, found = true;
+              }
+            }
+            if (dir == 1) continue;  // swaps are symmetric: examine them once
+            for (std::size_t pj = 0; pj < nb; ++pj) {
+              const std::uint64_t* sj = bs + pj * D;
+              bool fits = true;
+              for (std::size_t d = 0; d < D && fits; ++d) {
+                std::uint64_t to_b = lb[d] + si[d];
+                to_b -= sj[d];
+                std::uint64_t to_a = la[d] + sj[d];
+                to_a -= si[d];
+                fits = to_b <= st.capacity[d] && to_a <= st.capacity[d];
+              }
+              if (!fits) continue;
+              const double* vj = bv + pj * E;
+              double g = 0;
+              for (std::size_t e = 0; e < E; ++e) {
+                const double sd = vi[e] - vj[e];
+                g += 2.0 * sd * (sd + vb[e] - va[e]) * inv2[e];
+              }
+              if (g < best) best = g, ba = a, bb = b, bpi = pi, bpj = pj, bswap = true, found = true;
+            }
+          }
+        }
+      }
+      for (int dir = 0; dir < 2 && !full_scan; ++dir) {
         const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
         const auto& A = st.bins[a];
         const auto& B = st.bins[b];
@@ -304,10 +368,6 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
               best = g, ba = a, bb = b, bpi = pi, bpj = pj, bswap = true, found = true;
             }
           };
-          if (full_scan) {
-            for (std::size_t pj = 0; pj < B.size(); ++pj) try_swap(pj);
-            continue;
-          }
           double key_i = 0;
           for (std::size_t e = 0; e < E; ++e) key_i += mul(st.item_value(i, e), dir_e[e]);
           const auto at = static_cast<std::size_t>(
