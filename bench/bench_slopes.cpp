@@ -22,11 +22,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
-#include <ctime>
-#include <memory>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -101,11 +101,11 @@ double best_time(const std::function<void()>& run) {
 
 struct door {
   const char* name;
-  const char* stated;   ///< complexity stated in the header (the term in the swept variable)
-  double limit;         ///< slope limit that stated complexity allows over this range
-  std::size_t max_n;    ///< largest n (10^7 unless too slow; then said in the table)
+  const char* stated;  ///< complexity stated in the header (the term in the swept variable)
+  double limit;        ///< slope limit that stated complexity allows over this range
+  std::size_t max_n;   ///< largest n (10^7 unless too slow; then said in the table)
   std::function<std::function<void()>(std::size_t)> make;  ///< input for n -> timed call
-  bool k_sweep = false;  ///< the swept variable is k (n fixed)
+  bool k_sweep = false;                                    ///< the swept variable is k (n fixed)
 };
 
 std::function<void()> pack_with(fulcrum::pack_algorithm a, std::size_t n) {
@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
   std::vector<door> doors = {
       {"pack next_fit", "O(n)", 1.15, T, [](std::size_t n) { return pack_with(pack_algorithm::next_fit, n); }},
       {"pack first_fit", "O(n log B)", 1.15, T, [](std::size_t n) { return pack_with(pack_algorithm::first_fit, n); }},
-      {"pack best_fit", "O(n log n + C)", 1.15, T, [](std::size_t n) { return pack_with(pack_algorithm::best_fit, n); }},
+      {"pack best_fit", "O(n log n + C)", 1.15, T,
+       [](std::size_t n) { return pack_with(pack_algorithm::best_fit, n); }},
       {"pack first_fit_decreasing", "O(n log n)", 1.15, T,
        [](std::size_t n) { return pack_with(pack_algorithm::first_fit_decreasing, n); }},
       {"pack best_fit_decreasing", "O(n log n + C)", 1.15, T,
@@ -157,7 +158,8 @@ int main(int argc, char** argv) {
        [](std::size_t n) {
          auto s = std::make_shared<std::vector<std::uint32_t>>(tokens(n));
          return std::function<void()>([s] {
-           keep(fulcrum::pack_for_ranks(*s, std::uint64_t{8192}, 8, fulcrum::rank_pack_options{}, fulcrum::attention_cost{}));
+           keep(fulcrum::pack_for_ranks(*s, std::uint64_t{8192}, 8, fulcrum::rank_pack_options{},
+                                        fulcrum::attention_cost{}));
          });
        }},
       {"balance greedy (k=64)", "O(n + n log k)", 1.15, T,
@@ -188,7 +190,8 @@ int main(int argc, char** argv) {
          auto c = std::make_shared<std::vector<double>>(attention_costs(n));
          auto at = std::make_shared<std::vector<fulcrum::index_type>>(n);
          auto bytes = std::make_shared<std::vector<std::uint64_t>>(n);
-         for (std::size_t i = 0; i < n; ++i) (*at)[i] = static_cast<fulcrum::index_type>(i % 8), (*bytes)[i] = 1 + i % 5;
+         for (std::size_t i = 0; i < n; ++i)
+           (*at)[i] = static_cast<fulcrum::index_type>(i % 8), (*bytes)[i] = 1 + i % 5;
          return std::function<void()>([c, at, bytes] {
            fulcrum::post_balance_options o;
            o.ranks_per_node = 2;

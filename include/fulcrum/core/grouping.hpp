@@ -118,8 +118,7 @@ class grouping {
  private:
   void check() const { check(offsets_, indices_.size()); }
   static void check(std::span<const std::size_t> offs, std::size_t index_count) {
-    if (offs.empty() || offs.front() != 0)
-      throw invalid_input("grouping: offsets must start with 0");
+    if (offs.empty() || offs.front() != 0) throw invalid_input("grouping: offsets must start with 0");
     if (offs.size() - 1 > max_groups)
       throw invalid_input(detail::describe("grouping", "groups", offs.size() - 1, "exceeds grouping::max_groups"));
     for (std::size_t g = 1; g < offs.size(); ++g)

@@ -88,14 +88,14 @@
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
-#include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/rng.hpp"
+#include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/validate.hpp"
+#include "fulcrum/packing/detail/rank_workspace.hpp"
 #include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
-#include "fulcrum/packing/detail/rank_workspace.hpp"
 #include "fulcrum/packing/rank_packing_result.hpp"
 
 namespace fulcrum {
@@ -147,10 +147,11 @@ template <std::size_t D>
 
 #if defined(FULCRUM_COMPILED)
 // Built once in fulcrum::compiled (src/pack.cpp) for D = 1..multi_compiled_max_dims.
-#define FULCRUM_RANK_PACK_EXTERN(D)                                                                            \
-  extern template rank_packing pack_for_ranks_sized<D>(std::vector<size_vector<D>>, const size_vector<D>&, \
-                                                       std::size_t, const rank_pack_options&, std::span<const cost_t>); \
-  extern template void pack_for_ranks_into<D>(rank_workspace<D>&, rank_packing&, const size_vector<D>&, std::size_t,    \
+#define FULCRUM_RANK_PACK_EXTERN(D)                                                                                  \
+  extern template rank_packing pack_for_ranks_sized<D>(std::vector<size_vector<D>>, const size_vector<D>&,           \
+                                                       std::size_t, const rank_pack_options&,                        \
+                                                       std::span<const cost_t>);                                     \
+  extern template void pack_for_ranks_into<D>(rank_workspace<D>&, rank_packing&, const size_vector<D>&, std::size_t, \
                                               const rank_pack_options&);
 FULCRUM_RANK_PACK_EXTERN(1)
 FULCRUM_RANK_PACK_EXTERN(2)
@@ -226,11 +227,17 @@ template <std::ranges::random_access_range R, class Capacity, class Cost = balan
 /// Rank-aware packing into a caller-owned result with a reusable workspace (see file docs): the
 /// same plan as the overload above, no heap allocation in steady state.
 template <std::ranges::random_access_range R, class Capacity, class Cost = balance_sizes, class Proj = std::identity>
-  requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std::ranges::range_reference_t<R>> &&
-           (std::same_as<Cost, balance_sizes> ||
-            cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>)
-void pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks, rank_packing_workspace& ws, rank_packing& out,
-                    rank_pack_options opts = {}, Cost cost = {}, Proj proj = {}) {
+requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std::ranges::range_reference_t<R>> &&
+    (std::same_as<Cost, balance_sizes> ||
+     cost_model_for<
+         Cost, std::remove_cvref_t<std::invoke_result_t<
+                   const Proj&, std::ranges::range_reference_t<R>>>>)void pack_for_ranks(R&& items, Capacity capacity,
+                                                                                         std::size_t ranks,
+                                                                                         rank_packing_workspace& ws,
+                                                                                         rank_packing& out,
+                                                                                         rank_pack_options opts = {},
+                                                                                         Cost cost = {},
+                                                                                         Proj proj = {}) {
   constexpr const char* where = "pack_for_ranks";
   using projected = std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>;
   const auto n = static_cast<std::size_t>(std::ranges::size(items));
@@ -252,8 +259,9 @@ void pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks, rank_packin
     for (std::size_t i = 0; i < n; ++i, ++it) w.sizes[i] = size_at(i, std::invoke(proj, *it));
   };
   if constexpr (detail::is_std_array<projected>::value) {
-    static_assert(detail::is_std_array<Capacity>::value,
-                  "pack_for_ranks: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
+    static_assert(
+        detail::is_std_array<Capacity>::value,
+        "pack_for_ranks: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
     constexpr std::size_t D = std::tuple_size_v<projected>;
     static_assert(std::tuple_size_v<Capacity> == D, "pack_for_ranks: sizes and capacity have mismatched dimensions");
 #if defined(FULCRUM_COMPILED)

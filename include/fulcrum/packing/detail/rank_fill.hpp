@@ -111,7 +111,7 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
   head.assign(K * width, static_cast<index_type>(-1));
   std::vector<index_type>& below = sc.below;
   below.resize(n);
-  std::vector<successor_bitmap>& present = sc.present;  // by C_f - s_f
+  std::vector<successor_bitmap>& present = sc.present;      // by C_f - s_f
   std::vector<successor_bitmap>& ascending = sc.ascending;  // by s_f
   if (present.size() < K) present.resize(K);
   if (ascending.size() < K) ascending.resize(K);

@@ -18,13 +18,13 @@
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/step_grid.hpp"
+#include "fulcrum/packing/bounds.hpp"
 #include "fulcrum/packing/detail/multi_impl.hpp"
 #include "fulcrum/packing/detail/oversize.hpp"
 #include "fulcrum/packing/detail/rank_bound.hpp"
 #include "fulcrum/packing/detail/rank_fill.hpp"
 #include "fulcrum/packing/detail/rank_steps.hpp"
 #include "fulcrum/packing/detail/rank_workspace.hpp"
-#include "fulcrum/packing/bounds.hpp"
 #include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/rank_packing.hpp"
 
@@ -89,9 +89,10 @@ void pack_for_ranks_into(rank_workspace<D>& w, rank_packing& out, const size_vec
   const std::span<const size_vector<D>> compact(w.compact);
   std::uint64_t l2 = 0;
   for (std::size_t d = 0; d < D; ++d)
-    l2 = std::max(l2, lower_bound_l2_fn(compact.size(), [&](std::size_t i) { return compact[i][d]; }, capacity[d],
-                                        w.bound_scratch));
-  const std::uint64_t lower_bound = std::max(l2, coupled_lower_bound<D>(compact, capacity, w.bound_scratch)) + own.size();
+    l2 = std::max(l2, lower_bound_l2_fn(
+                          compact.size(), [&](std::size_t i) { return compact[i][d]; }, capacity[d], w.bound_scratch));
+  const std::uint64_t lower_bound =
+      std::max(l2, coupled_lower_bound<D>(compact, capacity, w.bound_scratch)) + own.size();
   // 1. Fill bins.
   std::size_t used = 0;
   const rank_fill_layout<D> layout = rank_fill_plan<D>(capacity);

@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
-#include <utility>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fulcrum/core/detail/float.hpp"
@@ -119,9 +119,9 @@ struct rank_step_scratch {
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
   std::vector<std::size_t> order;
   std::vector<std::pair<double, std::size_t>> keyed;
-  std::vector<std::uint64_t> rows;     ///< pair bitset, row x = bins paired with x (up to rank_pair_bitset ranks)
-  std::vector<std::uint64_t> stamp;    ///< per bin of the step
-  std::vector<std::array<std::uint64_t, 2>> memo;  ///< (stamp x, stamp y) of fruitless pairs, hashed
+  std::vector<std::uint64_t> rows;   ///< pair bitset, row x = bins paired with x (up to rank_pair_bitset ranks)
+  std::vector<std::uint64_t> stamp;  ///< per bin of the step
+  std::vector<std::array<std::uint64_t, 2>> memo;            ///< (stamp x, stamp y) of fruitless pairs, hashed
   std::array<std::vector<std::uint64_t>, 2> gathered_sizes;  ///< full scan: sizes of the two bins' items
   std::array<std::vector<double>, 2> gathered_values;        ///< full scan: their balance values
   std::uint64_t clock = 0;
