@@ -117,6 +117,9 @@ std::function<void()> pack_with(fulcrum::pack_algorithm a, std::size_t n) {
   };
 }
 
+/// n of the sweeps over k.
+constexpr std::size_t k_sweep_n = 100000;
+
 std::function<void()> balance_with(fulcrum::balance_algorithm a, std::size_t n, std::size_t k) {
   auto c = std::make_shared<std::vector<double>>(attention_costs(n));
   return [c, a, k] {
@@ -142,7 +145,6 @@ int main(int argc, char** argv) {
   using fulcrum::balance_algorithm;
   using fulcrum::pack_algorithm;
   constexpr std::size_t M = 1000000, T = 10000000;
-  const std::size_t k_sweep_n = 100000;
   std::vector<door> doors = {
       {"pack next_fit", "O(n)", 1.15, T, [](std::size_t n) { return pack_with(pack_algorithm::next_fit, n); }},
       {"pack first_fit", "O(n log B)", 1.15, T, [](std::size_t n) { return pack_with(pack_algorithm::first_fit, n); }},
@@ -173,13 +175,13 @@ int main(int argc, char** argv) {
       {"balance automatic (k=64)", "LPT + local search + <= k re-splits", 1.15, T,
        [](std::size_t n) { return balance_with(balance_algorithm::automatic, n, 64); }},
       {"balance greedy, k sweep (n=1e5)", "O(n log k): k^0", 0.3, 4096,
-       [k_sweep_n](std::size_t k) { return balance_with(balance_algorithm::greedy, k_sweep_n, k); }, true},
+       [](std::size_t k) { return balance_with(balance_algorithm::greedy, k_sweep_n, k); }, true},
       {"balance karmarkar_karp, k sweep", "O(n k log k): k^1.1", 1.15, 4096,
-       [k_sweep_n](std::size_t k) { return balance_with(balance_algorithm::karmarkar_karp, k_sweep_n, k); }, true},
+       [](std::size_t k) { return balance_with(balance_algorithm::karmarkar_karp, k_sweep_n, k); }, true},
       {"balance multifit, k sweep", "O(it n log k): k^0", 0.3, 4096,
-       [k_sweep_n](std::size_t k) { return balance_with(balance_algorithm::multifit, k_sweep_n, k); }, true},
+       [](std::size_t k) { return balance_with(balance_algorithm::multifit, k_sweep_n, k); }, true},
       {"balance automatic, k sweep", "k re-splits: k^1", 1.15, 4096,
-       [k_sweep_n](std::size_t k) { return balance_with(balance_algorithm::automatic, k_sweep_n, k); }, true},
+       [](std::size_t k) { return balance_with(balance_algorithm::automatic, k_sweep_n, k); }, true},
       {"balance_two_level (8 x 4)", "algorithm on n + O(n + k m)", 1.15, M,
        [](std::size_t n) {
          auto c = std::make_shared<std::vector<double>>(attention_costs(n));

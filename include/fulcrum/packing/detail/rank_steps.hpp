@@ -288,7 +288,7 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
       if (full_scan) {
         // The full scan on the items' sizes and balance values gathered into contiguous arrays:
         // the same arithmetic in the same order as fits_add and delta, so the same choice.
-        auto gather = [&](std::size_t bin, int side) {
+        auto gather = [&](std::size_t bin, std::size_t side) {
           const auto& items = st.bins[bin];
           sc.gathered_sizes[side].resize(items.size() * D);
           sc.gathered_values[side].resize(items.size() * E);
@@ -299,7 +299,7 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
         };
         gather(x, 0);
         gather(y, 1);
-        for (int dir = 0; dir < 2; ++dir) {
+        for (std::size_t dir = 0; dir < 2; ++dir) {
           const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
           const std::uint64_t* as = sc.gathered_sizes[dir].data();
           const double* av = sc.gathered_values[dir].data();
