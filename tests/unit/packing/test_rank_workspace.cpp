@@ -202,3 +202,27 @@ TEST_CASE("pack_for_ranks workspace: bad input gives the same errors and the wor
   pack_for_ranks(tokens, 8192, 8, ws, out);
   require_same(out, pack_for_ranks(tokens, 8192, 8));
 }
+
+TEST_CASE("grouping and step_grid assign: copies - checks like the constructors - keeps storage") {
+  const std::vector<std::size_t> offsets{0, 2, 2, 5};
+  const std::vector<index_type> indices{4, 1, 0, 2, 3};
+  grouping g;
+  g.assign(offsets, indices);
+  CHECK(g == grouping(offsets, indices));
+  const std::vector<std::size_t> bad{0, 3, 2, 5};
+  CHECK_THROWS_AS(g.assign(bad, indices), invalid_input);
+  CHECK(g == grouping(offsets, indices));  // unchanged after a failed assign
+  const std::vector<std::size_t> short_offsets{0, 2, 4};
+  CHECK_THROWS_AS(g.assign(short_offsets, indices), invalid_input);  // last offset != indices
+  step_grid grid;
+  grid.assign(offsets, indices, 3, 1);
+  CHECK(grid.steps() == 3);
+  CHECK(grid.ranks() == 1);
+  CHECK(grid.groups() == grouping(offsets, indices));
+  CHECK_THROWS_AS(grid.assign(offsets, indices, 2, 2), invalid_input);  // 3 groups != 2 x 2
+  CHECK(grid.steps() == 3);
+  const std::size_t before = g_allocations.load();
+  grid.assign(offsets, indices, 1, 3);  // same sizes: the storage is reused
+  CHECK(g_allocations.load() - before == 0);
+  CHECK(grid.ranks() == 3);
+}
