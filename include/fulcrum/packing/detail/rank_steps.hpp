@@ -127,6 +127,9 @@ struct rank_step_scratch {
   std::uint64_t clock = 0;
 };
 
+/// Most entries of the fruitless-pair memo (1 MiB); beyond, colliding pairs are simply re-examined.
+inline constexpr std::size_t rank_memo_max_slots = std::size_t{1} << 16;
+
 /// Steps of up to this many ranks build the windowed pair list through a bitset (rows of ranks
 /// bits) instead of sorting it.
 inline constexpr std::size_t rank_pair_bitset = 256;
@@ -247,7 +250,7 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
   {
     const std::size_t per_pass = k <= rank_all_pairs ? k * (k - 1) / 2 : k * (2 * rank_pair_window + 1);
     std::size_t slots = 64;
-    while (slots < 2 * per_pass) slots *= 2;
+    while (slots < 2 * per_pass && slots < rank_memo_max_slots) slots *= 2;  // a cache: collisions only lose skips
     if (sc.memo.size() != slots) sc.memo.assign(slots, {0, 0});
   }
   const std::uint64_t memo_mask = sc.memo.size() - 1;
