@@ -13,7 +13,7 @@
 namespace heap_accounting {
 inline std::size_t live_bytes = 0;   ///< bytes currently allocated
 inline std::size_t peak_bytes = 0;   ///< high-water mark; reset it to live_bytes before a measurement
-inline std::size_t allocations = 0;  ///< calls of operator new so far (difference two reads to count)
+inline std::size_t allocations = 0;  ///< calls of operator new so far (difference two reads to count a region)
 }  // namespace heap_accounting
 
 // GCC flags free() in a replacement operator delete as mismatched after inlining (false positive).
@@ -24,8 +24,8 @@ inline std::size_t allocations = 0;  ///< calls of operator new so far (differen
 void* operator new(std::size_t n) {
   void* p = std::malloc(n == 0 ? 1 : n);
   if (p == nullptr) throw std::bad_alloc();
-  heap_accounting::live_bytes += malloc_usable_size(p);
   ++heap_accounting::allocations;
+  heap_accounting::live_bytes += malloc_usable_size(p);
   heap_accounting::peak_bytes = std::max(heap_accounting::peak_bytes, heap_accounting::live_bytes);
   return p;
 }

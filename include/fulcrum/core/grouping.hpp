@@ -102,18 +102,34 @@ class grouping {
   /// Throws invalid_input if the arrays are inconsistent.
   grouping(std::vector<std::size_t> offsets, std::vector<index_type> indices)
       : offsets_(std::move(offsets)), indices_(std::move(indices)) {
-    if (offsets_.empty() || offsets_.front() != 0)
-      throw invalid_input("grouping: offsets must start with 0");
-    if (offsets_.size() - 1 > max_groups)
-      throw invalid_input(detail::describe("grouping", "groups", offsets_.size() - 1, "exceeds grouping::max_groups"));
-    for (std::size_t g = 1; g < offsets_.size(); ++g)
-      if (offsets_[g] < offsets_[g - 1])
-        throw invalid_input(detail::describe("grouping", "offsets", g, offsets_[g], "is smaller than the previous offset"));
-    if (offsets_.back() != indices_.size())
-      throw invalid_input(detail::describe("grouping", "offsets", offsets_.size() - 1, offsets_.back(),
+    check();
+  }
+
+  /// Replaces the contents with copies of CSR arrays (same checks as the constructor), keeping this
+  /// grouping's storage: no allocation when it already holds as many offsets and indices, so a
+  /// caller that reuses a result (e.g. pack_for_ranks with a workspace) stays allocation-free.
+  /// Throws invalid_input if the arrays are inconsistent (the grouping is then left unchanged).
+  void assign(std::span<const std::size_t> offsets, std::span<const index_type> indices) {
+    check(offsets, indices.size());
+    offsets_.assign(offsets.begin(), offsets.end());
+    indices_.assign(indices.begin(), indices.end());
+  }
+
+ private:
+  void check() const { check(offsets_, indices_.size()); }
+  static void check(std::span<const std::size_t> offs, std::size_t index_count) {
+    if (offs.empty() || offs.front() != 0) throw invalid_input("grouping: offsets must start with 0");
+    if (offs.size() - 1 > max_groups)
+      throw invalid_input(detail::describe("grouping", "groups", offs.size() - 1, "exceeds grouping::max_groups"));
+    for (std::size_t g = 1; g < offs.size(); ++g)
+      if (offs[g] < offs[g - 1])
+        throw invalid_input(detail::describe("grouping", "offsets", g, offs[g], "is smaller than the previous offset"));
+    if (offs.back() != index_count)
+      throw invalid_input(detail::describe("grouping", "offsets", offs.size() - 1, offs.back(),
                                            "last offset must equal the number of indices"));
   }
 
+ public:
   /// From an explicit list of groups (order kept).
   static grouping from_groups(const std::vector<std::vector<index_type>>& groups) {
     if (groups.size() > max_groups)

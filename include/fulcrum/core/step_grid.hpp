@@ -103,6 +103,18 @@ class step_grid {
                 "must equal steps * ranks (step-major: group s * ranks + r)");
   }
 
+  /// Replaces the contents with step-major groups given as CSR arrays (copied; see
+  /// grouping::assign), keeping this grid's storage (no allocation once it is large enough).
+  /// Throws like the constructor and grouping's; the grid is then left unchanged.
+  void assign(std::span<const std::size_t> offsets, std::span<const index_type> indices, std::size_t steps,
+              std::size_t ranks) {
+    check_shape("step_grid", offsets.empty() ? 0 : offsets.size() - 1, steps, ranks,
+                "must equal steps * ranks (step-major: group s * ranks + r)");
+    groups_.assign(offsets, indices);
+    steps_ = steps;
+    ranks_ = ranks;
+  }
+
   /// From rank-major groups: group (s, r) is rank_major[r * steps + s]. The explicit conversion for
   /// a grouping stored rank by rank; O(n + steps*ranks). Throws like the constructor.
   [[nodiscard]] static step_grid from_rank_major(const grouping& rank_major, std::size_t steps, std::size_t ranks) {

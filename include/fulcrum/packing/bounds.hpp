@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fulcrum/core/error.hpp"
@@ -128,13 +129,17 @@ template <std::unsigned_integral T>
 
 namespace detail {
 
-/// L2 of n sizes given by an accessor `size(i) -> std::uint64_t` (see lower_bound_l2).
+/// L2 of n sizes given by an accessor `size(i) -> std::uint64_t` (see lower_bound_l2), with the
+/// histogram or the sorted copy kept in `scratch` (its storage is reused: no allocation once it is
+/// large enough).
 template <class SizeFn>
-[[nodiscard]] std::uint64_t lower_bound_l2_fn(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
+[[nodiscard]] std::uint64_t lower_bound_l2_fn(std::size_t n, SizeFn&& size, std::uint64_t capacity,
+                                              std::vector<std::uint64_t>& scratch) {
   require_capacity("lower_bound_l2", capacity);
   if (n == 0) return 0;
   if (capacity <= 4 * static_cast<u128>(n) + 4096) {
-    std::vector<std::uint64_t> count(static_cast<std::size_t>(capacity) + 1, 0);
+    std::vector<std::uint64_t>& count = scratch;
+    count.assign(static_cast<std::size_t>(capacity) + 1, 0);
     std::uint64_t oversize = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint64_t s = size(i);
@@ -145,7 +150,8 @@ template <class SizeFn>
   }
   // Sort-based sweep: ascending sizes; J3 is a prefix-trimmed window of the small sizes, J1 a
   // growing suffix of the big ones.
-  std::vector<std::uint64_t> a(n);
+  std::vector<std::uint64_t>& a = scratch;
+  a.resize(n);
   for (std::size_t i = 0; i < n; ++i) a[i] = size(i);
   std::sort(a.begin(), a.end());
   std::size_t first_big = 0;  // first index with 2 s > C
@@ -168,6 +174,13 @@ template <class SizeFn>
   for (std::size_t i = 0; i < first_big; ++i)
     if (i == 0 || a[i] != a[i - 1]) evaluate(a[i]);
   return std::max<std::uint64_t>(best, 1);
+}
+
+/// L2 of n sizes given by an accessor (see lower_bound_l2).
+template <class SizeFn>
+[[nodiscard]] std::uint64_t lower_bound_l2_fn(std::size_t n, SizeFn&& size, std::uint64_t capacity) {
+  std::vector<std::uint64_t> scratch;
+  return lower_bound_l2_fn(n, std::forward<SizeFn>(size), capacity, scratch);
 }
 
 }  // namespace detail

@@ -56,12 +56,27 @@
 /// an item over the capacity -> infeasible naming it (opts.oversize_policy: `truncate` counts it as
 /// the capacity in that dimension; `own_bin` gives it a bin of its own, over capacity by design).
 /// Empty input: 0 steps, 0 bins.
+///
+/// Per-step use (a trainer plans one global batch on every step): the overload
+///
+///   void pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks, rank_packing_workspace& ws,
+///                       rank_packing& out, rank_pack_options opts = {}, Cost cost = {}, Proj proj = {});
+///
+/// writes the same plan into a caller-owned `out` and keeps every buffer in the caller-owned
+/// `rank_packing_workspace` `ws`: once both have served a batch of similar shape (same D, about the
+/// same items and bins), a call makes no heap allocation at all (bench/bench_rank_step.cpp counts
+/// them; tests/unit/packing/test_rank_workspace.cpp asserts zero). Plans are bit-identical to the
+/// value-returning overload's. Exceptions: where the fill classes do not apply (step 1's fallback to
+/// multi_best_fit_decreasing) that packer still allocates; error paths allocate their messages. A
+/// workspace is not thread-safe: one per thread. On an exception `out` is unspecified (it stays a
+/// valid object) and `ws` stays usable.
 #pragma once
 
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <ranges>
 #include <span>
 #include <string>
@@ -73,10 +88,11 @@
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
-#include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/rng.hpp"
+#include "fulcrum/core/step_grid.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/validate.hpp"
+#include "fulcrum/packing/detail/rank_workspace.hpp"
 #include "fulcrum/packing/multi.hpp"
 #include "fulcrum/packing/pack.hpp"
 #include "fulcrum/packing/packing.hpp"
@@ -94,7 +110,34 @@ struct rank_pack_options {
   std::uint64_t seed = default_seed;           ///< for the shuffle
 };
 
+/// Caller-owned, reusable storage of pack_for_ranks (see the file docs): holds every buffer of a
+/// call, for the size dimension D of the last call (a call with another D replaces it). Move-only.
+class rank_packing_workspace {
+ public:
+  rank_packing_workspace() = default;
+
+  /// The storage for D dimensions (created on first use or when D changes). Internal.
+  template <std::size_t D>
+  [[nodiscard]] detail::rank_workspace<D>& storage() {
+    if (dims_ != D || impl_ == nullptr) {
+      impl_ = std::make_unique<detail::rank_workspace<D>>();
+      dims_ = D;
+    }
+    return static_cast<detail::rank_workspace<D>&>(*impl_);
+  }
+
+ private:
+  std::unique_ptr<detail::rank_workspace_base> impl_;
+  std::size_t dims_ = 0;
+};
+
 namespace detail {
+
+/// pack_for_ranks on the validated sizes and costs of a workspace, written into `out`
+/// (packing/detail/rank_packing_impl.hpp).
+template <std::size_t D>
+void pack_for_ranks_into(rank_workspace<D>& w, rank_packing& out, const size_vector<D>& capacity, std::size_t ranks,
+                         const rank_pack_options& opts);
 
 /// pack_for_ranks on validated sizes (packing/detail/rank_packing_impl.hpp).
 template <std::size_t D>
@@ -104,9 +147,12 @@ template <std::size_t D>
 
 #if defined(FULCRUM_COMPILED)
 // Built once in fulcrum::compiled (src/pack.cpp) for D = 1..multi_compiled_max_dims.
-#define FULCRUM_RANK_PACK_EXTERN(D)                                                                            \
-  extern template rank_packing pack_for_ranks_sized<D>(std::vector<size_vector<D>>, const size_vector<D>&, \
-                                                       std::size_t, const rank_pack_options&, std::span<const cost_t>);
+#define FULCRUM_RANK_PACK_EXTERN(D)                                                                                  \
+  extern template rank_packing pack_for_ranks_sized<D>(std::vector<size_vector<D>>, const size_vector<D>&,           \
+                                                       std::size_t, const rank_pack_options&,                        \
+                                                       std::span<const cost_t>);                                     \
+  extern template void pack_for_ranks_into<D>(rank_workspace<D>&, rank_packing&, const size_vector<D>&, std::size_t, \
+                                              const rank_pack_options&);
 FULCRUM_RANK_PACK_EXTERN(1)
 FULCRUM_RANK_PACK_EXTERN(2)
 FULCRUM_RANK_PACK_EXTERN(3)
@@ -175,6 +221,75 @@ template <std::ranges::random_access_range R, class Capacity, class Cost = balan
       return size_vector<1>{detail::to_size(where, "sizes", i, std::invoke(proj, item))};
     });
     return detail::pack_for_ranks_sized<1>(std::move(sizes), cap, ranks, opts, costs);
+  }
+}
+
+/// Rank-aware packing into a caller-owned result with a reusable workspace (see file docs): the
+/// same plan as the overload above, no heap allocation in steady state.
+template <std::ranges::random_access_range R, class Capacity, class Cost = balance_sizes, class Proj = std::identity>
+requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std::ranges::range_reference_t<R>> &&
+    (std::same_as<Cost, balance_sizes> ||
+     cost_model_for<
+         Cost, std::remove_cvref_t<std::invoke_result_t<
+                   const Proj&, std::ranges::range_reference_t<R>>>>)void pack_for_ranks(R&& items, Capacity capacity,
+                                                                                         std::size_t ranks,
+                                                                                         rank_packing_workspace& ws,
+                                                                                         rank_packing& out,
+                                                                                         rank_pack_options opts = {},
+                                                                                         Cost cost = {},
+                                                                                         Proj proj = {}) {
+  constexpr const char* where = "pack_for_ranks";
+  using projected = std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>;
+  const auto n = static_cast<std::size_t>(std::ranges::size(items));
+  detail::validate_parts(where, "ranks", ranks, n);  // 1..max_parts, before any allocation
+  auto fill = [&]<std::size_t D>(detail::rank_workspace<D>& w, auto&& size_at) {
+    // Costs first, then sizes: the errors of the overload above, in the same order.
+    w.costs.clear();
+    if constexpr (!std::is_same_v<Cost, balance_sizes>) {
+      auto it = std::ranges::begin(items);
+      for (std::size_t i = 0; i < n; ++i, ++it) {
+        const auto c = static_cast<cost_t>(std::invoke(cost, std::invoke(proj, *it)));  // as evaluate_costs
+        detail::require_non_negative(where, "cost", i, c);
+        w.costs.push_back(c);
+      }
+      (void)detail::validate_costs(where, w.costs);
+    }
+    w.sizes.resize(n);
+    auto it = std::ranges::begin(items);
+    for (std::size_t i = 0; i < n; ++i, ++it) w.sizes[i] = size_at(i, std::invoke(proj, *it));
+  };
+  if constexpr (detail::is_std_array<projected>::value) {
+    static_assert(
+        detail::is_std_array<Capacity>::value,
+        "pack_for_ranks: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
+    constexpr std::size_t D = std::tuple_size_v<projected>;
+    static_assert(std::tuple_size_v<Capacity> == D, "pack_for_ranks: sizes and capacity have mismatched dimensions");
+#if defined(FULCRUM_COMPILED)
+    static_assert(D >= 1 && D <= multi_compiled_max_dims,
+                  "pack_for_ranks: fulcrum::compiled holds rank packing for 1..8 dimensions; include "
+                  "<fulcrum/packing/detail/rank_packing_impl.hpp> for more");
+#endif
+    size_vector<D> cap{};
+    for (std::size_t d = 0; d < D; ++d) {
+      cap[d] = detail::to_size(where, "capacity", d, capacity[d]);
+      if (cap[d] == 0) throw invalid_input(detail::describe(where, "capacity", d, cap[d], "must be positive"));
+    }
+    auto& w = ws.storage<D>();
+    fill(w, [&](std::size_t i, const projected& v) {
+      size_vector<D> s{};
+      for (std::size_t d = 0; d < D; ++d) s[d] = detail::to_size(where, "sizes[" + std::to_string(i) + "]", d, v[d]);
+      return s;
+    });
+    detail::pack_for_ranks_into<D>(w, out, cap, ranks, opts);
+  } else {
+    static_assert(std::is_arithmetic_v<projected> && !std::is_same_v<projected, bool>,
+                  "pack_for_ranks: the projection must give an arithmetic size or a std::array of sizes");
+    static_assert(std::is_arithmetic_v<Capacity> && !std::is_same_v<Capacity, bool>,
+                  "pack_for_ranks: one-dimensional sizes need an arithmetic capacity");
+    const size_vector<1> cap{detail::to_capacity(where, capacity)};
+    auto& w = ws.storage<1>();
+    fill(w, [&](std::size_t i, const projected& v) { return size_vector<1>{detail::to_size(where, "sizes", i, v)}; });
+    detail::pack_for_ranks_into<1>(w, out, cap, ranks, opts);
   }
 }
 

@@ -42,10 +42,12 @@ struct oversize_split {
 /// truncates in place for `truncate`, lists own-bin items for `own_bin`. `regular` lists every
 /// item that is not own-bin (filled only when `list_regular`, or when some item is own-bin).
 template <std::size_t D>
-[[nodiscard]] oversize_split split_oversize(const char* where, std::span<std::array<std::uint64_t, D>> sizes,
-                                            const std::array<std::uint64_t, D>& capacity, oversize policy,
-                                            bool list_regular) {
-  oversize_split out;
+void split_oversize_into(const char* where, std::span<std::array<std::uint64_t, D>> sizes,
+                         const std::array<std::uint64_t, D>& capacity, oversize policy, bool list_regular,
+                         oversize_split& out) {
+  out.regular.clear();
+  out.own.clear();
+  out.oversized = 0;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     bool over = false;
     for (std::size_t d = 0; d < D; ++d) {
@@ -70,6 +72,15 @@ template <std::size_t D>
         out.regular.push_back(static_cast<index_type>(i));
     }
   }
+}
+
+/// split_oversize_into into a fresh split.
+template <std::size_t D>
+[[nodiscard]] oversize_split split_oversize(const char* where, std::span<std::array<std::uint64_t, D>> sizes,
+                                            const std::array<std::uint64_t, D>& capacity, oversize policy,
+                                            bool list_regular) {
+  oversize_split out;
+  split_oversize_into<D>(where, sizes, capacity, policy, list_regular, out);
   return out;
 }
 

@@ -32,8 +32,10 @@
 
 namespace fulcrum::detail {
 
+/// `lost` is scratch (its storage is reused by a workspace).
 template <std::size_t D>
-[[nodiscard]] std::uint64_t coupled_lower_bound(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity) {
+[[nodiscard]] std::uint64_t coupled_lower_bound(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity,
+                                                std::vector<std::uint64_t>& lost) {
   std::uint64_t best = 0;
   for (std::size_t v = 0; v < D; ++v)
     for (std::size_t t = 0; t < D; ++t) {
@@ -51,7 +53,7 @@ template <std::size_t D>
       if (static_cast<u128>(a) * cv >= ct) continue;  // the fine dimension never limits the coarse one
       const std::uint64_t theta = ct - a * cv;
       u128 total = 0;
-      std::vector<std::uint64_t> lost;  // g(f_i) of the items with f_i > theta
+      lost.clear();  // g(f_i) of the items with f_i > theta
       for (const auto& s : sizes) {
         total += s[v];
         const std::uint64_t f = s[t] - a * s[v];
@@ -70,6 +72,12 @@ template <std::size_t D>
       if (bins > best) best = static_cast<std::uint64_t>(bins);
     }
   return best;
+}
+
+template <std::size_t D>
+[[nodiscard]] std::uint64_t coupled_lower_bound(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity) {
+  std::vector<std::uint64_t> lost;
+  return coupled_lower_bound<D>(sizes, capacity, lost);
 }
 
 }  // namespace fulcrum::detail

@@ -70,10 +70,23 @@ template <std::size_t D>
 /// tracked (kept in step with the fine dimension); the others only have to fit.
 inline constexpr double tracked_tightness = 0.9;
 
+/// Scratch of rank_fill (kept by a reusable workspace: no allocation once it has grown).
 template <std::size_t D>
-[[nodiscard]] std::vector<std::vector<index_type>> rank_fill(std::span<const size_vector<D>> sizes,
-                                                             const size_vector<D>& capacity,
-                                                             const rank_fill_layout<D>& layout) {
+struct rank_fill_scratch {
+  std::vector<size_vector<D>> class_size;
+  std::vector<index_type> head;
+  std::vector<index_type> below;
+  std::vector<successor_bitmap> present;
+  std::vector<successor_bitmap> ascending;
+  std::vector<std::size_t> class_count;
+};
+
+/// rank_fill into `bins` (see rank_fill): bins[0, returned count) receive the bins in closing order;
+/// entries of `bins` beyond the count are left as they are (their storage stays for a later call).
+template <std::size_t D>
+std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vector<D>& capacity,
+                           const rank_fill_layout<D>& layout, rank_fill_scratch<D>& sc,
+                           std::vector<std::vector<index_type>>& bins) {
   const std::size_t n = sizes.size();
   const std::size_t f = layout.fine;
   const std::uint64_t cf = capacity[f];
@@ -88,16 +101,26 @@ template <std::size_t D>
     return k;
   };
   // Class sizes in the coarse dimensions.
-  std::vector<size_vector<D>> class_size(K);
+  std::vector<size_vector<D>>& class_size = sc.class_size;
+  class_size.assign(K, size_vector<D>{});
   for (std::size_t k = 0; k < K; ++k)
     for (std::size_t d = 0; d < D; ++d)
       if (d != f) class_size[k][d] = (k / layout.stride[d]) % (capacity[d] + 1);
   // Buckets: (class, C_f - s_f) -> stack of items, lowest index on top.
-  std::vector<index_type> head(K * width, static_cast<index_type>(-1));
-  std::vector<index_type> below(n);
-  std::vector<successor_bitmap> present(K, successor_bitmap(width));  // by C_f - s_f
-  std::vector<successor_bitmap> ascending(K, successor_bitmap(width));  // by s_f
-  std::vector<std::size_t> class_count(K, 0);
+  std::vector<index_type>& head = sc.head;
+  head.assign(K * width, static_cast<index_type>(-1));
+  std::vector<index_type>& below = sc.below;
+  below.resize(n);
+  std::vector<successor_bitmap>& present = sc.present;      // by C_f - s_f
+  std::vector<successor_bitmap>& ascending = sc.ascending;  // by s_f
+  if (present.size() < K) present.resize(K);
+  if (ascending.size() < K) ascending.resize(K);
+  for (std::size_t k = 0; k < K; ++k) {
+    present[k].assign(width);
+    ascending[k].assign(width);
+  }
+  std::vector<std::size_t>& class_count = sc.class_count;
+  class_count.assign(K, 0);
   std::array<long double, D> remaining{};
   for (std::size_t i = n; i-- > 0;) {
     const std::size_t k = key_of(sizes[i]);
@@ -124,7 +147,7 @@ template <std::size_t D>
     for (std::size_t d = 0; d < D; ++d) remaining[d] -= static_cast<long double>(sizes[i][d]);
     return i;
   };
-  std::vector<std::vector<index_type>> bins;
+  std::size_t count = 0;
   std::size_t left = n;
   while (left > 0) {
     // Seed: the item of largest dominant normalised size (then largest sum, then lowest class).
@@ -148,7 +171,9 @@ template <std::size_t D>
         best_sum = sum;
       }
     }
-    std::vector<index_type> bin;
+    if (count == bins.size()) bins.emplace_back();
+    std::vector<index_type>& bin = bins[count++];
+    bin.clear();
     size_vector<D> room = capacity;
     // Targets: the binding dimensions full, the others at their average over the bins still needed.
     std::array<double, D> target{};
@@ -215,8 +240,17 @@ template <std::size_t D>
       }
       if (best_k == K) break;
     }
-    bins.push_back(std::move(bin));
   }
+  return count;
+}
+
+template <std::size_t D>
+[[nodiscard]] std::vector<std::vector<index_type>> rank_fill(std::span<const size_vector<D>> sizes,
+                                                             const size_vector<D>& capacity,
+                                                             const rank_fill_layout<D>& layout) {
+  rank_fill_scratch<D> sc;
+  std::vector<std::vector<index_type>> bins;
+  bins.resize(rank_fill_into<D>(sizes, capacity, layout, sc, bins));
   return bins;
 }
 

@@ -6,12 +6,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
-#include <utility>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fulcrum/core/detail/float.hpp"
@@ -106,10 +107,38 @@ inline constexpr std::size_t rank_full_swap_scan = std::size_t{1} << 14;
 /// Sorted swap search: candidates of B examined on either side of an item's target key.
 inline constexpr std::size_t rank_swap_window = 4;
 
+/// Scratch of rank_balance_step, kept by a reusable workspace (no allocation once grown), and its
+/// memo of bin pairs already examined without finding an improving move. The best move between
+/// two bins depends only on their items (in order) and loads, so every bin carries a stamp that
+/// changes whenever it changes; a pair whose two stamps are those of an earlier fruitless
+/// examination is skipped (it would find nothing again). Stamps come from one clock that never
+/// repeats, so entries left from other steps or calls can never match. The plan is exactly the
+/// one without the memo.
+struct rank_step_scratch {
+  std::vector<double> inv2, mean, score, dir_e;
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  std::vector<std::size_t> order;
+  std::vector<std::pair<double, std::size_t>> keyed;
+  std::vector<std::uint64_t> rows;   ///< pair bitset, row x = bins paired with x (up to rank_pair_bitset ranks)
+  std::vector<std::uint64_t> stamp;  ///< per bin of the step
+  std::vector<std::array<std::uint64_t, 2>> memo;            ///< (stamp x, stamp y) of fruitless pairs, hashed
+  std::array<std::vector<std::uint64_t>, 2> gathered_sizes;  ///< full scan: sizes of the two bins' items
+  std::array<std::vector<double>, 2> gathered_values;        ///< full scan: their balance values
+  std::uint64_t clock = 0;
+};
+
+/// Most entries of the fruitless-pair memo (1 MiB); beyond, colliding pairs are simply re-examined.
+inline constexpr std::size_t rank_memo_max_slots = std::size_t{1} << 16;
+
+/// Steps of up to this many ranks build the windowed pair list through a bitset (rows of ranks
+/// bits) instead of sorting it.
+inline constexpr std::size_t rank_pair_bitset = 256;
+
 template <std::size_t D>
-void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes) {
+void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes, rank_step_scratch& sc) {
   const std::size_t E = st.balance_dims();
-  std::vector<double> inv2(E);
+  std::vector<double>& inv2 = sc.inv2;
+  inv2.assign(E, 0.0);
   for (std::size_t e = 0; e < E; ++e) inv2[e] = st.norm[e] > 0 ? 1.0 / (st.norm[e] * st.norm[e]) : 0.0;
   const std::size_t k = st.ranks;
   auto fits_add = [&](std::size_t b, index_type add, index_type remove, bool has_remove) {
@@ -129,6 +158,8 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
     return total;
   };
   auto apply = [&](std::size_t a, std::size_t b, std::size_t pi, std::size_t pj, bool has_j) {
+    sc.stamp[a - first] = ++sc.clock;
+    sc.stamp[b - first] = ++sc.clock;
     const index_type i = st.bins[a][pi];
     for (std::size_t d = 0; d < D; ++d) {
       st.loads[a][d] -= st.sizes[i][d];
@@ -159,8 +190,10 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
   // Pairs examined per pass: all of them up to rank_all_pairs ranks; beyond, with the step's bins
   // ordered by their summed normalised deviation from the step mean, each bin pairs with the
   // 2 * rank_pair_window + 1 bins around its mirror position (heavy with light), O(ranks) pairs.
-  std::vector<std::pair<std::size_t, std::size_t>> pairs;
-  std::vector<std::size_t> order(k);
+  std::vector<std::pair<std::size_t, std::size_t>>& pairs = sc.pairs;
+  std::vector<std::size_t>& order = sc.order;
+  order.resize(k);
+  const std::size_t words = (k + 63) / 64;
   auto make_pairs = [&] {
     pairs.clear();
     if (k <= rank_all_pairs) {
@@ -168,7 +201,10 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
         for (std::size_t y = x + 1; y < first + k; ++y) pairs.emplace_back(x, y);
       return;
     }
-    std::vector<double> mean(E, 0.0), score(k, 0.0);
+    std::vector<double>& mean = sc.mean;
+    std::vector<double>& score = sc.score;
+    mean.assign(E, 0.0);
+    score.assign(k, 0.0);
     for (std::size_t e = 0; e < E; ++e) {
       for (std::size_t r = 0; r < k; ++r) mean[e] += st.bin_value(first + r, e);
       mean[e] /= static_cast<double>(k);
@@ -179,6 +215,25 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       return score[a] != score[b] ? score[a] > score[b] : a < b;
     });
+    if (k <= rank_pair_bitset) {
+      // The same sorted, duplicate-free list through a bitset: row x holds the partners y > x.
+      sc.rows.assign(k * words, 0);
+      for (std::size_t p = 0; p < k; ++p) {
+        const std::size_t mirror = k - 1 - p;
+        const std::size_t lo = mirror >= rank_pair_window ? mirror - rank_pair_window : 0;
+        const std::size_t hi = std::min(k - 1, mirror + rank_pair_window);
+        for (std::size_t q = lo; q <= hi; ++q) {
+          if (q == p) continue;
+          const std::size_t x = std::min(order[p], order[q]), y = std::max(order[p], order[q]);
+          sc.rows[x * words + y / 64] |= std::uint64_t{1} << (y % 64);
+        }
+      }
+      for (std::size_t x = 0; x < k; ++x)
+        for (std::size_t w = 0; w < words; ++w)
+          for (std::uint64_t bits = sc.rows[x * words + w]; bits != 0; bits &= bits - 1)
+            pairs.emplace_back(first + x, first + w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+      return;
+    }
     for (std::size_t p = 0; p < k; ++p) {
       const std::size_t mirror = k - 1 - p;
       const std::size_t lo = mirror >= rank_pair_window ? mirror - rank_pair_window : 0;
@@ -189,12 +244,30 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
     std::sort(pairs.begin(), pairs.end());
     pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   };
+  // Memo of fruitless pairs (see rank_step_scratch): a power of two above twice the pairs of a pass.
+  sc.stamp.resize(k);
+  for (std::size_t r = 0; r < k; ++r) sc.stamp[r] = ++sc.clock;
+  {
+    const std::size_t per_pass = k <= rank_all_pairs ? k * (k - 1) / 2 : k * (2 * rank_pair_window + 1);
+    std::size_t slots = 64;
+    while (slots < 2 * per_pass && slots < rank_memo_max_slots) slots *= 2;  // a cache: collisions only lose skips
+    if (sc.memo.size() != slots) sc.memo.assign(slots, {0, 0});
+  }
+  const std::uint64_t memo_mask = sc.memo.size() - 1;
+  auto memo_slot = [&](std::uint64_t sx, std::uint64_t sy) -> std::array<std::uint64_t, 2>& {
+    const std::uint64_t h = (sx * 0x9E3779B97F4A7C15ull) ^ (sy * 0xC2B2AE3D27D4EB4Full);
+    return sc.memo[static_cast<std::size_t>((h ^ (h >> 29)) & memo_mask)];
+  };
+  std::vector<std::pair<double, std::size_t>>& keyed = sc.keyed;  // sorted swap search: (key, position in B)
+  std::vector<double>& dir_e = sc.dir_e;
+  dir_e.assign(E, 0.0);
   for (std::size_t pass = 0; pass < passes; ++pass) {
     bool improved = false;
     make_pairs();
-    std::vector<std::pair<double, std::size_t>> keyed;  // sorted swap search: (key, position in B)
-    std::vector<double> dir_e(E);
     for (const auto& [x, y] : pairs) {
+      const std::uint64_t sx = sc.stamp[x - first], sy = sc.stamp[y - first];
+      auto& memo = memo_slot(sx, sy);
+      if (memo[0] == sx && memo[1] == sy) continue;  // examined in this state: nothing to find
       // Best change between x and y in either direction.
       const bool full_scan = st.bins[x].size() * st.bins[y].size() <= rank_full_swap_scan;
       double target = 0;
@@ -215,7 +288,69 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
       double best = -eps;
       std::size_t ba = 0, bb = 0, bpi = 0, bpj = 0;
       bool bswap = false, found = false;
-      for (int dir = 0; dir < 2; ++dir) {
+      if (full_scan) {
+        // The full scan on the items' sizes and balance values gathered into contiguous arrays:
+        // the same arithmetic in the same order as fits_add and delta, so the same choice.
+        auto gather = [&](std::size_t bin, std::size_t side) {
+          const auto& items = st.bins[bin];
+          sc.gathered_sizes[side].resize(items.size() * D);
+          sc.gathered_values[side].resize(items.size() * E);
+          for (std::size_t p = 0; p < items.size(); ++p) {
+            for (std::size_t d = 0; d < D; ++d) sc.gathered_sizes[side][p * D + d] = st.sizes[items[p]][d];
+            for (std::size_t e = 0; e < E; ++e) sc.gathered_values[side][p * E + e] = st.item_value(items[p], e);
+          }
+        };
+        gather(x, 0);
+        gather(y, 1);
+        for (std::size_t dir = 0; dir < 2; ++dir) {
+          const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
+          const std::uint64_t* as = sc.gathered_sizes[dir].data();
+          const double* av = sc.gathered_values[dir].data();
+          const std::uint64_t* bs = sc.gathered_sizes[1 - dir].data();
+          const double* bv = sc.gathered_values[1 - dir].data();
+          const std::size_t na = st.bins[a].size(), nb = st.bins[b].size();
+          const size_vector<D> la = st.loads[a], lb = st.loads[b];
+          std::array<double, D> va{}, vb{};
+          for (std::size_t e = 0; e < E; ++e) va[e] = st.bin_value(a, e), vb[e] = st.bin_value(b, e);
+          for (std::size_t pi = 0; pi < na; ++pi) {
+            const std::uint64_t* si = as + pi * D;
+            const double* vi = av + pi * E;
+            if (na > 1) {
+              bool fits = true;
+              for (std::size_t d = 0; d < D && fits; ++d) fits = lb[d] + si[d] <= st.capacity[d];
+              if (fits) {
+                double g = 0;
+                for (std::size_t e = 0; e < E; ++e) {
+                  const double sd = vi[e] - 0.0;
+                  g += 2.0 * sd * (sd + vb[e] - va[e]) * inv2[e];
+                }
+                if (g < best) best = g, ba = a, bb = b, bpi = pi, bswap = false, found = true;
+              }
+            }
+            if (dir == 1) continue;  // swaps are symmetric: examine them once
+            for (std::size_t pj = 0; pj < nb; ++pj) {
+              const std::uint64_t* sj = bs + pj * D;
+              bool fits = true;
+              for (std::size_t d = 0; d < D && fits; ++d) {
+                std::uint64_t to_b = lb[d] + si[d];
+                to_b -= sj[d];
+                std::uint64_t to_a = la[d] + sj[d];
+                to_a -= si[d];
+                fits = to_b <= st.capacity[d] && to_a <= st.capacity[d];
+              }
+              if (!fits) continue;
+              const double* vj = bv + pj * E;
+              double g = 0;
+              for (std::size_t e = 0; e < E; ++e) {
+                const double sd = vi[e] - vj[e];
+                g += 2.0 * sd * (sd + vb[e] - va[e]) * inv2[e];
+              }
+              if (g < best) best = g, ba = a, bb = b, bpi = pi, bpj = pj, bswap = true, found = true;
+            }
+          }
+        }
+      }
+      for (int dir = 0; dir < 2 && !full_scan; ++dir) {
         const std::size_t a = dir == 0 ? x : y, b = dir == 0 ? y : x;
         const auto& A = st.bins[a];
         const auto& B = st.bins[b];
@@ -236,10 +371,6 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
               best = g, ba = a, bb = b, bpi = pi, bpj = pj, bswap = true, found = true;
             }
           };
-          if (full_scan) {
-            for (std::size_t pj = 0; pj < B.size(); ++pj) try_swap(pj);
-            continue;
-          }
           double key_i = 0;
           for (std::size_t e = 0; e < E; ++e) key_i += mul(st.item_value(i, e), dir_e[e]);
           const auto at = static_cast<std::size_t>(
@@ -253,10 +384,18 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes)
       if (found) {
         apply(ba, bb, bpi, bpj, bswap);
         improved = true;
+      } else {
+        memo = {sx, sy};
       }
     }
     if (!improved) break;
   }
+}
+
+template <std::size_t D>
+void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes) {
+  rank_step_scratch sc;
+  rank_balance_step(st, first, passes, sc);
 }
 
 }  // namespace detail

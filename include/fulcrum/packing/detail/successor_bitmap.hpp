@@ -16,13 +16,22 @@ class successor_bitmap {
  public:
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
-  explicit successor_bitmap(std::size_t universe) {
+  successor_bitmap() = default;
+  explicit successor_bitmap(std::size_t universe) { assign(universe); }
+
+  /// Empties the set and sets its universe to [0, universe), keeping the storage of the levels (no
+  /// allocation when the universe does not grow beyond an earlier one; reusable workspaces).
+  void assign(std::size_t universe) {
     std::size_t bits = universe == 0 ? 1 : universe;
+    std::size_t l = 0;
     do {
       const std::size_t words = (bits + 63) / 64;
-      levels_.emplace_back(words, 0);
+      if (l == levels_.size()) levels_.emplace_back();
+      levels_[l].assign(words, 0);
+      ++l;
       bits = words;
     } while (bits > 1);
+    levels_.resize(l);
   }
 
   void insert(std::size_t x) noexcept {
