@@ -1,5 +1,8 @@
 // A multimodal trainer step over MPI, every phase balanced: `mpirun -np 8 ./mpi_trainer 4` (8 ranks
-// in 2 simulated nodes of 4; the argument is ranks per node, default 4).
+// in 2 simulated nodes of 4; the argument is ranks per node). Without the argument the nodes are
+// the communicator's (comm/mpi.hpp): FULCRUM_RANKS_PER_NODE if set (`mpirun -x
+// FULCRUM_RANKS_PER_NODE=4 -np 8 ./mpi_trainer`), else the real nodes from MPI_COMM_TYPE_SHARED
+// (on a cluster: `mpirun -np 16 --map-by ppr:8:node ./mpi_trainer` gives 2 nodes of 8).
 //
 // Each step, every rank loads its own uneven shard of W1 samples (text + images) with W1 audio, then:
 //   1. fulcrum::orchestrate_distributed plans three phases (vision encoder per image, audio encoder
@@ -23,6 +26,7 @@
 #include <functional>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <fulcrum/comm/hierarchical.hpp>
@@ -83,7 +87,8 @@ int main(int argc, char** argv) {
   try {
     fulcrum::comm::mpi_communicator comm;  // duplicates MPI_COMM_WORLD
     const std::size_t p = comm.size(), me = comm.rank();
-    const std::size_t rpn = argc > 1 ? static_cast<std::size_t>(std::atoi(argv[1])) : 4;
+    const std::size_t rpn = argc > 1 ? static_cast<std::size_t>(std::atoi(argv[1])) : comm.ranks_per_node();
+    const std::string node_source = argc > 1 ? std::string("argument") : comm.node_source();
     const bool overlap = provided >= MPI_THREAD_SERIALIZED;  // the nonblocking exchange uses a progress thread
     fulcrum::testing::multimodal_step_options so;
     so.bytes_divisor = 4096;
@@ -238,7 +243,8 @@ int main(int argc, char** argv) {
       }
       if (!all_ok) status = 1;
     }
-    if (me == 0 && status == 0) std::printf("mpi trainer: done\n");
+    if (me == 0 && status == 0)
+      std::printf("mpi trainer: done (%zu ranks, %zu per node from %s)\n", p, rpn, node_source.c_str());
   } catch (const fulcrum::comm_error& e) {
     std::fprintf(stderr, "communication failed: %s\n", e.what());
     status = 2;
