@@ -303,7 +303,7 @@ class mpi_communicator {
   static std::size_t requested_ranks_per_node(MPI_Comm parent, std::size_t option, std::string& source) {
     int s = 0;
     MPI_Comm_size(parent, &s);
-    const auto size = static_cast<std::size_t>(s);
+    const auto ranks = static_cast<std::size_t>(s);
     std::size_t want = option;
     source = "mpi_options::ranks_per_node";
     if (want == 0) {
@@ -320,9 +320,9 @@ class mpi_communicator {
                             "': must be a positive integer (ranks per simulated node)");
       want = static_cast<std::size_t>(v);
     }
-    if (size % want != 0)
+    if (ranks % want != 0)
       throw invalid_input("mpi_communicator: " + source + " = " + std::to_string(want) +
-                          ": must divide the communicator size " + std::to_string(size));
+                          ": must divide the communicator size " + std::to_string(ranks));
     return want;
   }
   void detect_nodes(std::size_t requested) {
