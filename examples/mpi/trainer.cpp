@@ -1,5 +1,8 @@
 // A multimodal trainer step over MPI, every phase balanced: `mpirun -np 8 ./mpi_trainer 4` (8 ranks
-// in 2 simulated nodes of 4; the argument is ranks per node, default 4).
+// in 2 simulated nodes of 4; the argument is ranks per node). Without the argument the nodes are
+// the communicator's (comm/mpi.hpp): FULCRUM_RANKS_PER_NODE if set (`mpirun -x
+// FULCRUM_RANKS_PER_NODE=4 -np 8 ./mpi_trainer`), else the real nodes from MPI_COMM_TYPE_SHARED
+// (on a cluster: `mpirun -np 16 --map-by ppr:8:node ./mpi_trainer` gives 2 nodes of 8).
 //
 // Each step, every rank loads its own uneven shard of W1 samples (text + images) with W1 audio, then:
 //   1. fulcrum::orchestrate_distributed plans three phases (vision encoder per image, audio encoder
@@ -17,18 +20,21 @@
 // Any failure (a crashed peer, a timeout, ranks disagreeing on the plan) surfaces as
 // fulcrum::comm_error on every rank instead of a hang.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <fulcrum/comm/hierarchical.hpp>
 #include <fulcrum/comm/mpi.hpp>
 #include <fulcrum/dispatch/orchestrator.hpp>
 #include <fulcrum/dispatch/route_exchange.hpp>
+#include <fulcrum/parallel/sequence_parallel.hpp>
 #include <fulcrum/testing/multimodal_step.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
@@ -74,6 +80,81 @@ std::vector<std::byte> grad(std::span<const std::byte> emb) {
   return fill(~checksum(emb), emb.size());
 }
 
+// --figures: plan one step of 256 samples per rank on average (skewed shards as below, real byte
+// sizes) over MPI under four configurations and print a docs/benchmarks.md row each, the model of
+// bench/bench_orchestrator.cpp: per-phase max/mean after (before), inter-node GB of all routes
+// (consumed routes twice: gradients back), inter-node messages flat / node-wise, simulated compute
+// (makespan x s per cost unit: ViT-L 4.5e-6, Whisper-large 9e-6, 7B LLM 1.05e-4), simulated
+// exchange flat / best of flat and node-wise per route (900 GB/s intra, 50 GB/s inter per rank),
+// step = compute + best exchange, planning wall time on rank 0. "fulcrum sp2": the LLM phase
+// under Ulysses SP of degree 2 (phase_mode::sequence_parallel; pairs of ranks balanced as units).
+void print_figures(fulcrum::comm::mpi_communicator& comm, std::size_t rpn) {
+  const std::size_t p = comm.size(), me = comm.rank(), n = 256 * p;
+  const auto all = fulcrum::testing::generate_w1(n, fulcrum::default_seed);
+  const auto audio_all = fulcrum::testing::generate_w1_audio(n, fulcrum::default_seed);
+  std::vector<std::size_t> base{0};
+  for (std::size_t r = 0; r < p; ++r) base.push_back(base.back() + 2 * n * (r + 1) / (p * (p + 1)));
+  base.back() = n;
+  const std::size_t lo = base[me], hi = base[me + 1];
+  struct config {
+    const char* name;
+    fulcrum::phase_mode encoders, llm;
+  };
+  const config configs[] = {
+      {"none", fulcrum::phase_mode::keep, fulcrum::phase_mode::keep},
+      {"llm-only", fulcrum::phase_mode::keep, fulcrum::phase_mode::scratch},
+      {"scratch", fulcrum::phase_mode::scratch, fulcrum::phase_mode::scratch},
+      {"fulcrum", fulcrum::phase_mode::placement_aware, fulcrum::phase_mode::placement_aware},
+      {"fulcrum sp2", fulcrum::phase_mode::placement_aware, fulcrum::phase_mode::sequence_parallel}};
+  const double sec_per_cost[3] = {4.5e-6, 9e-6, 1.05e-4};
+  double none_step = 0;
+  for (const auto& cfg : configs) {
+    auto local = fulcrum::testing::multimodal_phases(std::span(all).subspan(lo, hi - lo),
+                                                     std::span(audio_all).subspan(lo, hi - lo));
+    local[0].mode = local[1].mode = cfg.encoders;
+    local[2].mode = cfg.llm;
+    if (cfg.llm == fulcrum::phase_mode::sequence_parallel) {
+      // Ulysses SP of degree 2 in the LLM phase: per-GPU cost of a sequence (the phase's model
+      // t + t^2/4096 on the padded length, halved; the all-to-all volume is not priced here).
+      if (p % 2 != 0 || (rpn != 0 && rpn % 2 != 0)) continue;
+      local[2].sp = fulcrum::sp_spec{2, 0};
+      local[2].tokens = local[2].memory;
+      local[2].memory.clear();
+      local[2].memory_cap = 0;
+      const fulcrum::sp_cost cost{fulcrum::attention_cost{}, 0.0, 2};
+      for (std::size_t j = 0; j < local[2].tokens.size(); ++j) local[2].costs[j] = cost(local[2].tokens[j]);
+    }
+    fulcrum::orchestrator_options o;
+    o.ranks_per_node = rpn;
+    comm.barrier();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto plan = fulcrum::orchestrate_distributed(comm, hi - lo, local, o);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (me != 0) continue;
+    double compute = 0, inter = 0, flat_msgs = 0, hier_msgs = 0, flat_s = 0, best_s = 0;
+    for (std::size_t q = 0; q < 3; ++q) compute += plan.phases[q].makespan() * sec_per_cost[q];
+    for (const auto& rt : plan.routes) {
+      const double times = rt.from_phase != fulcrum::phase_route::origin ? 2.0 : 1.0;
+      const auto e = fulcrum::comm::choose_exchange(rt.bytes, p, rpn);
+      inter += static_cast<double>(rt.bytes_inter_node) * times;
+      flat_msgs += static_cast<double>(e.flat_inter_messages) * times;
+      hier_msgs += static_cast<double>(e.hier_inter_messages) * times;
+      flat_s += e.flat_seconds * times;
+      best_s += std::min(e.flat_seconds, e.hierarchical_seconds) * times;
+    }
+    const double step = compute + best_s;
+    if (cfg.llm == fulcrum::phase_mode::keep) none_step = step;
+    std::printf("| %zu x %zu | %s |", p, rpn == 0 ? std::size_t{1} : p / rpn, cfg.name);
+    for (std::size_t q = 0; q < 3; ++q) {
+      const auto& a = plan.phases[q];
+      const double mean = std::max(a.mean(), 1e-300);
+      std::printf(" %.3f (%.3f) |", a.makespan() / mean, a.makespan_before() / mean);
+    }
+    std::printf(" %.3f | %.0f / %.0f | %.1f | %.2f / %.2f | %.1f | %.3fx | %.1f |\n", inter / 1e9, flat_msgs, hier_msgs,
+                compute * 1e3, flat_s * 1e3, best_s * 1e3, step * 1e3, none_step / step, ms);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,7 +164,18 @@ int main(int argc, char** argv) {
   try {
     fulcrum::comm::mpi_communicator comm;  // duplicates MPI_COMM_WORLD
     const std::size_t p = comm.size(), me = comm.rank();
-    const std::size_t rpn = argc > 1 ? static_cast<std::size_t>(std::atoi(argv[1])) : 4;
+    const char* rpn_arg = nullptr;
+    bool figures = false;
+    for (int i = 1; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--figures") == 0) {
+        figures = true;
+      } else {
+        rpn_arg = argv[i];
+      }
+    }
+    const std::size_t rpn = rpn_arg ? static_cast<std::size_t>(std::atoi(rpn_arg)) : comm.ranks_per_node();
+    const std::string node_source = rpn_arg ? std::string("argument") : comm.node_source();
+    if (figures) print_figures(comm, rpn);
     const bool overlap = provided >= MPI_THREAD_SERIALIZED;  // the nonblocking exchange uses a progress thread
     fulcrum::testing::multimodal_step_options so;
     so.bytes_divisor = 4096;
@@ -238,7 +330,8 @@ int main(int argc, char** argv) {
       }
       if (!all_ok) status = 1;
     }
-    if (me == 0 && status == 0) std::printf("mpi trainer: done\n");
+    if (me == 0 && status == 0)
+      std::printf("mpi trainer: done (%zu ranks, %zu per node from %s)\n", p, rpn, node_source.c_str());
   } catch (const fulcrum::comm_error& e) {
     std::fprintf(stderr, "communication failed: %s\n", e.what());
     status = 2;

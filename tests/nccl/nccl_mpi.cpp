@@ -1,11 +1,13 @@
 // NCCL across processes, bootstrapped with MPI: one rank per process and GPU (device =
-// rank % devices). Runs the conformance suite and a dispatch. Label "nccl" (needs GPUs).
+// rank % devices). Runs the conformance suite (also through the node-wise all-to-all) and a dispatch. Label "nccl"
+// (needs GPUs).
 #include <mpi.h>
 
 #include <cstdio>
 
 #include <cuda_runtime.h>
 
+#include <fulcrum/comm/hierarchical.hpp>
 #include <fulcrum/dispatch/dispatch.hpp>
 #include <fulcrum/nccl/nccl_communicator.hpp>
 #include <fulcrum/testing/communicator_conformance.hpp>
@@ -25,8 +27,15 @@ int main(int argc, char** argv) {
     MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
     fulcrum::nccl::nccl_communicator c(size, id, rank);
     fulcrum::testing::run_communicator_conformance(c);
+    // The node-wise all-to-all's two hops over NCCL (host-staged): simulated nodes of 1 and 2 GPUs.
+    for (const int g : {1, 2})
+      if (size >= 2 * g && size % g == 0) {
+        fulcrum::comm::hierarchical_communicator<fulcrum::nccl::nccl_communicator> h(c, static_cast<std::size_t>(g));
+        fulcrum::testing::run_communicator_conformance(h);
+      }
     const auto cost = fulcrum::projected_cost{fulcrum::attention_cost{}, fulcrum::tokens_of{}};
-    const auto local = fulcrum::testing::w1_local_batch(400, c.rank(), c.size(), [](std::size_t g) { return 32 + g % 90; });
+    const auto local =
+        fulcrum::testing::w1_local_batch(400, c.rank(), c.size(), [](std::size_t g) { return 32 + g % 90; });
     const auto r = fulcrum::dispatch(c, local, cost, 2);
     const auto verdict = fulcrum::testing::check_dispatch(c, local, r);
     if (!verdict) throw std::runtime_error(verdict.message);

@@ -17,6 +17,17 @@
 /// Counts above INT_MAX bytes per rank are rejected with invalid_input (MPI's int counts).
 /// Poll loop: MPI_Test, then sleeps growing from 1 us to 500 us, so waiting ranks leave the CPU
 /// to others.
+///
+/// Nodes (for the node-wise all-to-all, comm/hierarchical.hpp, and node-aware planning): at
+/// construction each rank learns its node, from, in order, mpi_options::ranks_per_node, the
+/// environment variable FULCRUM_RANKS_PER_NODE (simulated nodes of that many consecutive ranks on
+/// one machine: `mpirun -x FULCRUM_RANKS_PER_NODE=4 -np 8 ...`), or MPI_Comm_split_type
+/// (MPI_COMM_TYPE_SHARED: ranks sharing memory share a node; one MPI_Allreduce on that split and
+/// one MPI_Allgather of the node leaders). `ranks_per_node()` is what the node-wise exchange needs
+/// (ranks r = node x ranks_per_node + local): the node size when every node holds the same number
+/// of consecutive ranks (mpirun's default block placement, `--map-by ppr:N:node` or `--map-by
+/// core`), else 0 (e.g. `--map-by node`, round-robin: use the flat exchange); `node()` is this
+/// rank's node either way (nodes numbered by their lowest rank). `node_source()` says which.
 #pragma once
 
 // fulcrum uses MPI's C API only: skip the deprecated C++ bindings (they warn under -Wextra).
@@ -32,6 +43,7 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -53,6 +65,9 @@ struct mpi_options {
   /// Longest a collective waits for its peers before it throws comm_error. A value too large for
   /// the steady clock (e.g. `std::chrono::milliseconds::max()`) means no timeout.
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+  /// Ranks per node: 0 = FULCRUM_RANKS_PER_NODE if set, else MPI_COMM_TYPE_SHARED (see the file
+  /// comment); otherwise nodes of this many consecutive ranks (must divide the size).
+  std::size_t ranks_per_node = 0;
 };
 
 namespace detail {
@@ -66,26 +81,40 @@ inline std::string mpi_error_string(int code) {
 
 inline MPI_Datatype mpi_type(datatype t) {
   switch (t) {
-    case datatype::int8: return MPI_INT8_T;
-    case datatype::uint8: return MPI_UINT8_T;
-    case datatype::int16: return MPI_INT16_T;
-    case datatype::uint16: return MPI_UINT16_T;
-    case datatype::int32: return MPI_INT32_T;
-    case datatype::uint32: return MPI_UINT32_T;
-    case datatype::int64: return MPI_INT64_T;
-    case datatype::uint64: return MPI_UINT64_T;
-    case datatype::float32: return MPI_FLOAT;
-    case datatype::float64: return MPI_DOUBLE;
+    case datatype::int8:
+      return MPI_INT8_T;
+    case datatype::uint8:
+      return MPI_UINT8_T;
+    case datatype::int16:
+      return MPI_INT16_T;
+    case datatype::uint16:
+      return MPI_UINT16_T;
+    case datatype::int32:
+      return MPI_INT32_T;
+    case datatype::uint32:
+      return MPI_UINT32_T;
+    case datatype::int64:
+      return MPI_INT64_T;
+    case datatype::uint64:
+      return MPI_UINT64_T;
+    case datatype::float32:
+      return MPI_FLOAT;
+    case datatype::float64:
+      return MPI_DOUBLE;
   }
   return MPI_BYTE;
 }
 
 inline MPI_Op mpi_op(reduce_kind k) {
   switch (k) {
-    case reduce_kind::sum: return MPI_SUM;
-    case reduce_kind::max: return MPI_MAX;
-    case reduce_kind::min: return MPI_MIN;
-    case reduce_kind::custom: break;
+    case reduce_kind::sum:
+      return MPI_SUM;
+    case reduce_kind::max:
+      return MPI_MAX;
+    case reduce_kind::min:
+      return MPI_MIN;
+    case reduce_kind::custom:
+      break;
   }
   throw invalid_input("mpi_communicator: custom ops are reduced by the generic fold, not by MPI");
 }
@@ -112,7 +141,10 @@ struct mpi_leftovers {
 class mpi_communicator {
  public:
   /// Duplicates `parent` (collective over parent: every rank must construct it together).
+  /// Throws invalid_input naming mpi_options::ranks_per_node or FULCRUM_RANKS_PER_NODE if it is not
+  /// a positive integer dividing the size (on every rank alike, before any MPI call but MPI_Comm_size).
   explicit mpi_communicator(MPI_Comm parent = MPI_COMM_WORLD, mpi_options opts = {}) : opts_(opts) {
+    const std::size_t requested = requested_ranks_per_node(parent, opts.ranks_per_node, node_source_);
     check(MPI_Comm_dup(parent, &comm_), "MPI_Comm_dup");
     check(MPI_Comm_dup(parent, &ctrl_), "MPI_Comm_dup");
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
@@ -126,6 +158,7 @@ class mpi_communicator {
     check(MPI_Irecv(abort_buf_->data(), static_cast<int>(abort_message_max), MPI_CHAR, MPI_ANY_SOURCE, abort_tag, ctrl_,
                     &abort_req_),
           "MPI_Irecv");
+    detect_nodes(requested);
   }
   mpi_communicator(const mpi_communicator&) = delete;
   mpi_communicator& operator=(const mpi_communicator&) = delete;
@@ -143,6 +176,14 @@ class mpi_communicator {
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] MPI_Comm native() const noexcept { return comm_; }
   [[nodiscard]] const mpi_options& options() const noexcept { return opts_; }
+  /// Ranks per node for the node-wise exchange, 0 if the nodes are not equal blocks of consecutive
+  /// ranks (see the file comment).
+  [[nodiscard]] std::size_t ranks_per_node() const noexcept { return ranks_per_node_; }
+  /// This rank's node (nodes numbered in order of their lowest rank).
+  [[nodiscard]] std::size_t node() const noexcept { return node_; }
+  /// Where the nodes came from: "mpi_options::ranks_per_node", "FULCRUM_RANKS_PER_NODE" or
+  /// "MPI_COMM_TYPE_SHARED".
+  [[nodiscard]] const std::string& node_source() const noexcept { return node_source_; }
   /// True once a collective failed, timed out or an abort was seen: every later call throws.
   [[nodiscard]] bool failed() const noexcept { return failed_; }
 
@@ -252,11 +293,63 @@ class mpi_communicator {
     }
   }
   void begin(const char* what) {
-    if (comm_ == MPI_COMM_NULL) throw comm_error(std::string("mpi_communicator: ") + what + " on a moved-from communicator");
+    if (comm_ == MPI_COMM_NULL)
+      throw comm_error(std::string("mpi_communicator: ") + what + " on a moved-from communicator");
     if (failed_) throw comm_error(std::string("mpi_communicator: ") + what + " after an earlier failure: " + reason_);
     poll_abort();
   }
   /// Throws comm_error if a peer has sent an abort message.
+  /// The explicit ranks per node (option, else environment), validated; 0 = derive from MPI.
+  static std::size_t requested_ranks_per_node(MPI_Comm parent, std::size_t option, std::string& source) {
+    int s = 0;
+    MPI_Comm_size(parent, &s);
+    const auto ranks = static_cast<std::size_t>(s);
+    std::size_t want = option;
+    source = "mpi_options::ranks_per_node";
+    if (want == 0) {
+      const char* env = std::getenv("FULCRUM_RANKS_PER_NODE");
+      if (env == nullptr || *env == '\0') {
+        source = "MPI_COMM_TYPE_SHARED";
+        return 0;
+      }
+      source = "FULCRUM_RANKS_PER_NODE";
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(env, &end, 10);
+      if (*end != '\0' || v == 0 || env[0] == '-')
+        throw invalid_input("mpi_communicator: FULCRUM_RANKS_PER_NODE = '" + std::string(env) +
+                            "': must be a positive integer (ranks per simulated node)");
+      want = static_cast<std::size_t>(v);
+    }
+    if (ranks % want != 0)
+      throw invalid_input("mpi_communicator: " + source + " = " + std::to_string(want) +
+                          ": must divide the communicator size " + std::to_string(ranks));
+    return want;
+  }
+  void detect_nodes(std::size_t requested) {
+    if (requested != 0) {
+      ranks_per_node_ = requested;
+      node_ = rank_ / requested;
+      return;
+    }
+    MPI_Comm shared = MPI_COMM_NULL;
+    const int me = static_cast<int>(rank_);
+    check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &shared), "MPI_Comm_split_type");
+    MPI_Comm_set_errhandler(shared, MPI_ERRORS_RETURN);
+    int leader = me;
+    const int code = MPI_Allreduce(&me, &leader, 1, MPI_INT, MPI_MIN, shared);
+    MPI_Comm_free(&shared);
+    check(code, "MPI_Allreduce");
+    std::vector<int> leaders(size_, 0);
+    check(MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, comm_), "MPI_Allgather");
+    std::vector<int> distinct(leaders);
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    node_ = static_cast<std::size_t>(std::lower_bound(distinct.begin(), distinct.end(), leader) - distinct.begin());
+    const std::size_t g = size_ / distinct.size();
+    bool blocks = size_ % distinct.size() == 0;
+    for (std::size_t r = 0; blocks && r < size_; ++r) blocks = leaders[r] == static_cast<int>(r / g * g);
+    ranks_per_node_ = blocks ? g : 0;
+  }
   void poll_abort() {
     int flag = 0;
     MPI_Status st;
@@ -344,6 +437,9 @@ class mpi_communicator {
     std::swap(reason_, o.reason_);
     std::swap(abort_req_, o.abort_req_);
     std::swap(abort_buf_, o.abort_buf_);
+    std::swap(ranks_per_node_, o.ranks_per_node_);
+    std::swap(node_, o.node_);
+    std::swap(node_source_, o.node_source_);
   }
 
   MPI_Comm comm_ = MPI_COMM_NULL;
@@ -355,6 +451,9 @@ class mpi_communicator {
   std::string reason_;
   MPI_Request abort_req_ = MPI_REQUEST_NULL;
   std::shared_ptr<std::vector<char>> abort_buf_;
+  std::size_t ranks_per_node_ = 0;
+  std::size_t node_ = 0;
+  std::string node_source_;
 };
 
 static_assert(communicator<mpi_communicator>);

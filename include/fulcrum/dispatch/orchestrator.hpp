@@ -23,6 +23,18 @@
 ///    with equal_counts, then maps its parts onto ranks by a greedy maximum-weight matching on
 ///    the bytes already there (pairs by bytes descending, ties by part then rank), O(n + k^2 log k).
 ///    A memory_cap repair afterwards may leave a rank one item off the equal count.
+///  - phase_mode::sequence_parallel (an LLM phase under Ulysses SP): ranks g*d .. g*d+d-1 form SP
+///    group g (d = sp.degree, dividing k and ranks_per_node, so a group sits in one node); the group
+///    is the balancing unit: post_balance over the k/d groups from each item's current group, then a
+///    greedy token-cap repair (a group's padded tokens, sum of sp.padded(tokens[j]), at most
+///    d * sp.per_gpu_tokens: a group above it moves its smallest item covering the excess, else its
+///    largest, that fits elsewhere, to the least loaded group with room). costs[j]
+///    must be the per-GPU SP cost of item j (make_sp_cost(sp, model, a2a)(tokens[j]): compute / d
+///    plus the all-to-all volume), and every rank of a group reports the group's load (each GPU runs
+///    1/d of every sequence). The route carries every item whole to one rank of its group (its
+///    current rank if that is in the group, else the member with the fewest padded tokens so far,
+///    items by padded tokens descending): the SP layer's first all-to-all scatters the 1/d shards
+///    inside the group (intra-node). memory_cap must be 0 (the token cap is the SP memory cap).
 ///  - Memory caps: ranks above memory_cap hand their largest-memory items, one at a time, to the
 ///    least loaded rank with room (greedy; a cap it cannot meet throws invalid_input).
 ///  - Routes, in execution order per phase: the raw route (origin -> phase rank, input_bytes) and
@@ -37,7 +49,9 @@
 /// Errors (invalid_input naming phase and field): k == 0 or > 4096; per-item arrays of the wrong
 /// size; sample_of out of range or set without per_item; consumes naming a phase that is not
 /// earlier; a consuming phase with per_item; negative/NaN costs; an item above memory_cap or a cap the greedy cannot
-/// meet. Not done: equal-count and SP/CP-aware variants of a phase (use balance() per phase for those).
+/// meet; sequence_parallel with sp.degree 0 or not dividing k or ranks_per_node, tokens of the wrong
+/// size, a memory_cap, an item or a cap above d * sp.per_gpu_tokens the greedy cannot meet. Not done: a CP
+/// (context-parallel) phase mode (plan with parallel/context_parallel.hpp per group).
 #pragma once
 
 #include <cstddef>
@@ -54,6 +68,7 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/parallel/sp_spec.hpp"
 
 namespace fulcrum {
 
@@ -65,7 +80,8 @@ enum class phase_mode : std::uint8_t {
   placement_aware,  ///< post_balance from the items' current ranks (default)
   scratch,          ///< LPT from scratch, ignoring where the data is
   keep,             ///< no balancing: every item stays on its current rank
-  equal_count  ///< balance() with equal_counts (floor/ceil(n/k) items per rank), parts relabelled to keep bytes home
+  equal_count,  ///< balance() with equal_counts (floor/ceil(n/k) items per rank), parts relabelled to keep bytes home
+  sequence_parallel  ///< the unit is an SP group of sp.degree ranks (Ulysses); see the file comment
 };
 
 /// One phase of the step (see the file comment). Per-item arrays may be empty (= all zero), except costs.
@@ -80,6 +96,10 @@ struct orchestrator_phase {
   std::uint64_t memory_cap = 0;             ///< per rank; 0 = no cap
   std::vector<std::size_t> consumes;        ///< earlier phases whose outputs this phase receives
   phase_mode mode = phase_mode::placement_aware;
+  /// sequence_parallel only: degree = ranks per SP group (divides ranks and ranks_per_node);
+  /// per_gpu_tokens = token cap of one GPU for the phase, after padding (0 = no cap).
+  sp_spec sp{};
+  std::vector<std::uint64_t> tokens;  ///< sequence_parallel only: per item, its sequence length
 };
 
 struct orchestrator_options {
@@ -98,6 +118,8 @@ struct phase_assignment {
   std::vector<cost_t> loads;             ///< per rank: summed cost
   std::vector<cost_t> loads_before;      ///< per rank: summed cost at current_rank (no balancing)
   std::vector<std::uint64_t> memory;     ///< per rank: summed memory
+  std::size_t sp_degree = 1;             ///< ranks per balancing unit (sequence_parallel: sp.degree)
+  std::vector<std::uint64_t> sp_tokens;  ///< sequence_parallel: per rank, padded tokens of its group / degree
   [[nodiscard]] cost_t makespan() const noexcept;
   [[nodiscard]] cost_t makespan_before() const noexcept;
   [[nodiscard]] cost_t mean() const noexcept;

@@ -119,6 +119,33 @@ inline void orch_validate(std::span<const index_type> origin, std::span<const or
         throw invalid_input(describe("orchestrate", orch_field(p, ph, "per_item"), 1,
                                      "must be false: a phase that consumes others has one item per sample"));
     }
+    if (ph.mode == phase_mode::sequence_parallel) {
+      const std::size_t d = ph.sp.degree;
+      if (d == 0 || k % d != 0)
+        throw invalid_input(describe("orchestrate", orch_field(p, ph, "sp.degree"), d,
+                                     "must be at least 1 and divide ranks " + std::to_string(k)));
+      if (opts.ranks_per_node != 0 && opts.ranks_per_node % d != 0)
+        throw invalid_input(describe(
+            "orchestrate", orch_field(p, ph, "sp.degree"), d,
+            "must divide ranks_per_node " + std::to_string(opts.ranks_per_node) + " (an SP group sits in one node)"));
+      if (ph.tokens.size() != m)
+        throw invalid_input(describe("orchestrate", orch_field(p, ph, "tokens.size()"), ph.tokens.size(),
+                                     "differs from the item count " + std::to_string(m)));
+      if (ph.memory_cap != 0)
+        throw invalid_input(describe("orchestrate", orch_field(p, ph, "memory_cap"), ph.memory_cap,
+                                     "must be 0 under sequence_parallel (sp.per_gpu_tokens is its cap)"));
+      if (ph.sp.per_gpu_tokens != 0) {
+        const std::uint64_t cap = checked_mul(static_cast<std::uint64_t>(d), ph.sp.per_gpu_tokens, "sp capacity");
+        for (std::size_t j = 0; j < m; ++j)
+          if (ph.sp.padded(ph.tokens[j]) > cap)
+            throw invalid_input(describe(
+                "orchestrate", orch_field(p, ph, "tokens"), j, ph.tokens[j],
+                "exceeds the SP group's capacity " + std::to_string(cap) + " (degree x per_gpu_tokens) after padding"));
+      }
+    } else if (!ph.tokens.empty()) {
+      throw invalid_input(describe("orchestrate", orch_field(p, ph, "tokens.size()"), ph.tokens.size(),
+                                   "must be empty unless mode is sequence_parallel"));
+    }
     if (ph.memory_cap != 0)
       for (std::size_t j = 0; j < ph.memory.size(); ++j)
         if (ph.memory[j] > ph.memory_cap)
@@ -204,6 +231,102 @@ inline grouping orch_relabel(const grouping& parts, std::span<const index_type> 
   return grouping(std::move(offsets), std::move(indices));
 }
 
+/// sequence_parallel: balance the k / d SP groups from the items' current groups (post_balance),
+/// repair the token cap greedily, then give every item one rank of its group (its current rank if
+/// there, else the member with the fewest padded tokens; items by padded tokens descending).
+inline std::vector<index_type> orch_sp_assign(std::size_t p, const orchestrator_phase& ph,
+                                              std::span<const index_type> current,
+                                              std::span<const std::uint64_t> in_bytes, std::size_t k, std::size_t rpn,
+                                              double tolerance) {
+  const std::size_t d = ph.sp.degree, groups = k / d, m = current.size();
+  std::vector<index_type> cur_group(m);
+  for (std::size_t j = 0; j < m; ++j) cur_group[j] = static_cast<index_type>(current[j] / d);
+  post_balance_options po;
+  po.ranks_per_node = rpn == 0 ? groups : rpn / d;
+  po.tolerance = tolerance;
+  const partition part = post_balance(ph.costs, cur_group, in_bytes, groups, po).plan;
+  std::vector<index_type> group(m);
+  for (std::size_t g = 0; g < groups; ++g)
+    for (const index_type j : part.parts[g]) group[j] = static_cast<index_type>(g);
+  std::vector<std::uint64_t> padded(m);
+  for (std::size_t j = 0; j < m; ++j) padded[j] = ph.sp.padded(ph.tokens[j]);
+  if (ph.sp.per_gpu_tokens != 0) {
+    const std::uint64_t cap = static_cast<std::uint64_t>(d) * ph.sp.per_gpu_tokens;  // validated
+    std::vector<std::uint64_t> tok(groups, 0);
+    std::vector<cost_t> load(groups, 0);
+    for (std::size_t j = 0; j < m; ++j) {
+      tok[group[j]] = checked_add(tok[group[j]], padded[j], "orchestrate tokens");
+      load[group[j]] += ph.costs[j];
+    }
+    const std::size_t gpn = rpn == 0 ? groups : rpn / d;
+    for (std::size_t g = 0; g < groups; ++g)
+      while (tok[g] > cap) {
+        // The item to move: the smallest that covers the excess and fits another group, else the
+        // largest that fits another group (ties: lower index); it goes to the least loaded group
+        // with room (ties: same node, then lower group).
+        const std::uint64_t excess = tok[g] - cap;
+        auto room = [&](std::size_t j) {
+          std::size_t to = groups;
+          for (std::size_t t = 0; t < groups; ++t) {
+            if (t == g || tok[t] + padded[j] > cap) continue;
+            if (to == groups) {
+              to = t;
+              continue;
+            }
+            const cost_t lt = load[t] + ph.costs[j], lb = load[to] + ph.costs[j];
+            const bool t_near = t / gpn == g / gpn, to_near = to / gpn == g / gpn;
+            if (lt < lb || (lt == lb && t_near && !to_near)) to = t;
+          }
+          return to;
+        };
+        std::size_t best = m, to = groups;
+        for (std::size_t j = 0; j < m; ++j) {
+          if (group[j] != g || padded[j] == 0) continue;
+          const bool covers = padded[j] >= excess;
+          if (best != m) {
+            const bool best_covers = padded[best] >= excess;
+            const bool better =
+                covers ? (!best_covers || padded[j] < padded[best]) : (!best_covers && padded[j] > padded[best]);
+            if (!better) continue;
+          }
+          const std::size_t t = room(j);
+          if (t == groups) continue;
+          best = j;
+          to = t;
+        }
+        if (to == groups)
+          throw invalid_input(describe("orchestrate", orch_field(p, ph, "sp.per_gpu_tokens"), ph.sp.per_gpu_tokens,
+                                       "cannot be held by every SP group (greedy repair found no group with room)"));
+        tok[g] -= padded[best];
+        tok[to] += padded[best];
+        load[g] -= ph.costs[best];
+        load[to] += ph.costs[best];
+        group[best] = static_cast<index_type>(to);
+      }
+  }
+  std::vector<index_type> rank(m);
+  std::vector<std::uint64_t> member_tokens(k, 0);
+  std::vector<std::size_t> rest;
+  for (std::size_t j = 0; j < m; ++j) {
+    if (current[j] / d == group[j]) {
+      rank[j] = current[j];
+      member_tokens[current[j]] += padded[j];
+    } else {
+      rest.push_back(j);
+    }
+  }
+  std::stable_sort(rest.begin(), rest.end(), [&](std::size_t a, std::size_t b) { return padded[a] > padded[b]; });
+  for (const std::size_t j : rest) {
+    const std::size_t first = std::size_t{group[j]} * d;
+    std::size_t to = first;
+    for (std::size_t r = first + 1; r < first + d; ++r)
+      if (member_tokens[r] < member_tokens[to]) to = r;
+    rank[j] = static_cast<index_type>(to);
+    member_tokens[to] += padded[j];
+  }
+  return rank;
+}
+
 inline phase_route orch_route(std::size_t from, std::size_t to, std::span<const index_type> src,
                               std::span<const index_type> dst, std::span<const std::uint64_t> bytes, std::size_t k,
                               std::size_t rpn) {
@@ -285,6 +408,8 @@ inline orchestrator_plan orchestrate(std::span<const index_type> origin, std::sp
     std::vector<index_type> rank(m);
     if (ph.mode == phase_mode::keep || m == 0) {
       rank = a.current_rank;
+    } else if (ph.mode == phase_mode::sequence_parallel) {
+      rank = detail::orch_sp_assign(p, ph, a.current_rank, in_bytes, k, rpn, opts.tolerance);
     } else {
       partition part;
       if (ph.mode == phase_mode::scratch) {
@@ -319,6 +444,27 @@ inline orchestrator_plan orchestrate(std::span<const index_type> origin, std::sp
       a.loads[rank[j]] += ph.costs[j];
       a.loads_before[a.current_rank[j]] += ph.costs[j];
       if (!ph.memory.empty()) a.memory[rank[j]] += ph.memory[j];
+    }
+    if (ph.mode == phase_mode::sequence_parallel) {
+      // Every GPU of an SP group runs 1/d of each of the group's sequences: it carries the group's load.
+      const std::size_t d = ph.sp.degree;
+      a.sp_degree = d;
+      a.sp_tokens.assign(k, 0);
+      for (std::size_t j = 0; j < m; ++j) a.sp_tokens[rank[j]] += ph.sp.padded(ph.tokens[j]);
+      for (std::size_t g = 0; g < k / d; ++g) {
+        cost_t l = 0, b = 0;
+        std::uint64_t t = 0;
+        for (std::size_t r = g * d; r < (g + 1) * d; ++r) {
+          l += a.loads[r];
+          b += a.loads_before[r];
+          t += a.sp_tokens[r];
+        }
+        for (std::size_t r = g * d; r < (g + 1) * d; ++r) {
+          a.loads[r] = l;
+          a.loads_before[r] = b;
+          a.sp_tokens[r] = t / d;
+        }
+      }
     }
     a.rank = std::move(rank);
     // 4. Routes: raw data from the origins, then the consumed phases' outputs.
@@ -364,6 +510,7 @@ struct orch_wire_item {
   std::uint64_t input_bytes = 0;
   std::uint64_t output_bytes = 0;
   std::uint64_t memory = 0;
+  std::uint64_t tokens = 0;
 };
 
 template <class C, class F>
@@ -395,7 +542,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
         throw invalid_input(detail::describe("orchestrate_distributed", detail::orch_field(q, ph, "costs.size()"),
                                              ph.costs.size(),
                                              "differs from the local item count " + std::to_string(m)));
-      for (const auto* v : {&ph.input_bytes, &ph.output_bytes, &ph.memory})
+      for (const auto* v : {&ph.input_bytes, &ph.output_bytes, &ph.memory, &ph.tokens})
         if (!v->empty() && v->size() != m)
           throw invalid_input(detail::describe("orchestrate_distributed",
                                                detail::orch_field(q, ph, "per-item array size"), v->size(),
@@ -406,8 +553,12 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
         if (s >= local_samples)
           throw invalid_input(detail::describe("orchestrate_distributed", detail::orch_field(q, ph, "sample_of"), j, s,
                                                "is not a local sample"));
-        wire[q][j] = {s, ph.costs[j], ph.input_bytes.empty() ? 0 : ph.input_bytes[j],
-                      ph.output_bytes.empty() ? 0 : ph.output_bytes[j], ph.memory.empty() ? 0 : ph.memory[j]};
+        wire[q][j] = {s,
+                      ph.costs[j],
+                      ph.input_bytes.empty() ? 0 : ph.input_bytes[j],
+                      ph.output_bytes.empty() ? 0 : ph.output_bytes[j],
+                      ph.memory.empty() ? 0 : ph.memory[j],
+                      ph.tokens.empty() ? 0 : ph.tokens[j]};
       }
     }
   });
@@ -427,6 +578,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
     ph.memory_cap = lp.memory_cap;
     ph.consumes = lp.consumes;
     ph.mode = lp.mode;
+    ph.sp = lp.sp;
     const std::size_t m = all.values.size();
     ph.per_item = lp.per_item;
     if (lp.per_item) ph.sample_of.resize(m);
@@ -434,6 +586,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
     ph.input_bytes.resize(m);
     ph.output_bytes.resize(m);
     ph.memory.resize(m);
+    if (lp.mode == phase_mode::sequence_parallel) ph.tokens.resize(m);
     for (std::size_t r = 0; r < p; ++r)
       for (std::size_t j = all.offsets[r]; j < all.offsets[r + 1]; ++j) {
         const auto& w = all.values[j];
@@ -442,6 +595,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
         ph.input_bytes[j] = w.input_bytes;
         ph.output_bytes[j] = w.output_bytes;
         ph.memory[j] = w.memory;
+        if (lp.mode == phase_mode::sequence_parallel) ph.tokens[j] = w.tokens;
       }
   }
   orchestrator_plan plan = detail::orch_abort_on_error(c, [&] { return orchestrate(origin, phases, opts); });
