@@ -22,8 +22,6 @@ namespace fulcrum {
   template multi_packing<D> multi_best_fit_decreasing<D>(std::span<const size_vector<D>>, const size_vector<D>&);      \
   template std::uint64_t multi_lower_bound<D>(std::span<const size_vector<D>>, const size_vector<D>&);                 \
   template multi_packing<D> detail::pack_multi<D>(std::vector<size_vector<D>>, const size_vector<D>&, const pack_options&); \
-  template rank_packing detail::pack_for_ranks_sized<D>(std::vector<size_vector<D>>, const size_vector<D>&, std::size_t,  \
-                                                        const rank_pack_options&, std::span<const cost_t>);    \
   template void detail::pack_for_ranks_into<D>(detail::rank_workspace<D>&, rank_packing&, const size_vector<D>&,        \
                                                std::size_t, const rank_pack_options&);
 FULCRUM_MULTI_INSTANTIATE(1)

@@ -139,18 +139,9 @@ template <std::size_t D>
 void pack_for_ranks_into(rank_workspace<D>& w, rank_packing& out, const size_vector<D>& capacity, std::size_t ranks,
                          const rank_pack_options& opts);
 
-/// pack_for_ranks on validated sizes (packing/detail/rank_packing_impl.hpp).
-template <std::size_t D>
-[[nodiscard]] rank_packing pack_for_ranks_sized(std::vector<size_vector<D>> sizes, const size_vector<D>& capacity,
-                                                std::size_t ranks, const rank_pack_options& opts,
-                                                std::span<const cost_t> costs);
-
 #if defined(FULCRUM_COMPILED)
 // Built once in fulcrum::compiled (src/pack.cpp) for D = 1..multi_compiled_max_dims.
 #define FULCRUM_RANK_PACK_EXTERN(D)                                                                                  \
-  extern template rank_packing pack_for_ranks_sized<D>(std::vector<size_vector<D>>, const size_vector<D>&,           \
-                                                       std::size_t, const rank_pack_options&,                        \
-                                                       std::span<const cost_t>);                                     \
   extern template void pack_for_ranks_into<D>(rank_workspace<D>&, rank_packing&, const size_vector<D>&, std::size_t, \
                                               const rank_pack_options&);
 FULCRUM_RANK_PACK_EXTERN(1)
@@ -173,55 +164,12 @@ template <std::ranges::random_access_range R, class Capacity, class Cost = balan
             cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>)
 [[nodiscard]] rank_packing pack_for_ranks(R&& items, Capacity capacity, std::size_t ranks, rank_pack_options opts = {},
                                           Cost cost = {}, Proj proj = {}) {
-  constexpr const char* where = "pack_for_ranks";
-  using projected = std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>;
-  const auto n = static_cast<std::size_t>(std::ranges::size(items));
-  detail::validate_parts(where, "ranks", ranks, n);  // 1..max_parts, before any allocation
-  // Costs (only when a cost model is given): cost(proj(item)), as in balance().
-  std::vector<cost_t> costs;
-  if constexpr (!std::is_same_v<Cost, balance_sizes>) {
-    costs = evaluate_costs(items, cost, proj, where);
-    (void)detail::validate_costs(where, costs);  // finite sum (else cost_dist is NaN)
-  }
-  auto sizes_of = [&]<std::size_t D>(std::integral_constant<std::size_t, D>, auto&& size_at) {
-    std::vector<size_vector<D>> sizes(n);
-    auto it = std::ranges::begin(items);
-    for (std::size_t i = 0; i < n; ++i, ++it) sizes[i] = size_at(i, *it);
-    return sizes;
-  };
-  if constexpr (detail::is_std_array<projected>::value) {
-    static_assert(detail::is_std_array<Capacity>::value,
-                  "pack_for_ranks: multi-constraint sizes (std::array) need a std::array capacity of the same dimension");
-    constexpr std::size_t D = std::tuple_size_v<projected>;
-    static_assert(std::tuple_size_v<Capacity> == D, "pack_for_ranks: sizes and capacity have mismatched dimensions");
-#if defined(FULCRUM_COMPILED)
-    static_assert(D >= 1 && D <= multi_compiled_max_dims,
-                  "pack_for_ranks: fulcrum::compiled holds rank packing for 1..8 dimensions; include "
-                  "<fulcrum/packing/detail/rank_packing_impl.hpp> for more");
-#endif
-    size_vector<D> cap{};
-    for (std::size_t d = 0; d < D; ++d) {
-      cap[d] = detail::to_size(where, "capacity", d, capacity[d]);
-      if (cap[d] == 0) throw invalid_input(detail::describe(where, "capacity", d, cap[d], "must be positive"));
-    }
-    auto sizes = sizes_of(std::integral_constant<std::size_t, D>{}, [&](std::size_t i, auto&& item) {
-      const projected v = std::invoke(proj, item);
-      size_vector<D> s{};
-      for (std::size_t d = 0; d < D; ++d) s[d] = detail::to_size(where, "sizes[" + std::to_string(i) + "]", d, v[d]);
-      return s;
-    });
-    return detail::pack_for_ranks_sized<D>(std::move(sizes), cap, ranks, opts, costs);
-  } else {
-    static_assert(std::is_arithmetic_v<projected> && !std::is_same_v<projected, bool>,
-                  "pack_for_ranks: the projection must give an arithmetic size or a std::array of sizes");
-    static_assert(std::is_arithmetic_v<Capacity> && !std::is_same_v<Capacity, bool>,
-                  "pack_for_ranks: one-dimensional sizes need an arithmetic capacity");
-    const size_vector<1> cap{detail::to_capacity(where, capacity)};
-    auto sizes = sizes_of(std::integral_constant<std::size_t, 1>{}, [&](std::size_t i, auto&& item) {
-      return size_vector<1>{detail::to_size(where, "sizes", i, std::invoke(proj, item))};
-    });
-    return detail::pack_for_ranks_sized<1>(std::move(sizes), cap, ranks, opts, costs);
-  }
+  // One lowering for both overloads: a fresh workspace, the same plan.
+  rank_packing_workspace workspace;
+  rank_packing out;
+  pack_for_ranks(std::forward<R>(items), capacity, ranks, workspace, out, std::move(opts), std::move(cost),
+                 std::move(proj));
+  return out;
 }
 
 /// Rank-aware packing into a caller-owned result with a reusable workspace (see file docs): the

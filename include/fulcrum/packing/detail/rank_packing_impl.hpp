@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file packing/detail/rank_packing_impl.hpp
-/// Definition of pack_for_ranks()'s span-level worker `pack_for_ranks_sized<D>` (declared in
+/// Definition of pack_for_ranks()'s span-level worker `pack_for_ranks_into<D>` (declared in
 /// packing/rank_packing.hpp; templates only, so any TU may include it): included by rank_packing.hpp
 /// in header-only mode, built once into fulcrum::compiled otherwise (src/pack.cpp, D = 1..8).
 #pragma once
@@ -226,20 +226,6 @@ void pack_for_ranks_into(rank_workspace<D>& w, rank_packing& out, const size_vec
                                                                           static_cast<long double>(capacity[d]))));
   }
   out.cost_dist = costs.empty() ? 0.0 : dist_ratio_of_loads(out.costs, steps, ranks);
-}
-
-/// pack_for_ranks on validated sizes (oversize items not yet handled): pack_for_ranks_into with a
-/// workspace of its own.
-template <std::size_t D>
-[[nodiscard]] rank_packing pack_for_ranks_sized(std::vector<size_vector<D>> sizes, const size_vector<D>& capacity,
-                                                std::size_t ranks, const rank_pack_options& opts,
-                                                std::span<const cost_t> costs) {
-  rank_workspace<D> w;
-  w.sizes = std::move(sizes);
-  w.costs.assign(costs.begin(), costs.end());
-  rank_packing out;
-  pack_for_ranks_into<D>(w, out, capacity, ranks, opts);
-  return out;
 }
 
 }  // namespace detail
