@@ -185,16 +185,16 @@ inline bool complete_strengthen(const complete_problem& p, std::uint64_t hi, cos
   };
   if (best.size() > p.k) take(exact::minimum_bin_slack(sizes, positive, C, 2000));
   if (best.size() > p.k && C <= (std::uint64_t{1} << 22)) {
-    // Pool search with restarts (new seed, twice the work), a deterministic work cap and a quarter
-    // of the time limit.
+    // Pool search with restarts (new seed, twice the work), a small deterministic work cap (about
+    // 2 ms; the search below keeps its own budget) and 1/20 of the time limit.
     const std::uint64_t cap = std::min<std::uint64_t>(
-        20'000'000,
+        2'000'000,
         p.limits.nodes > std::numeric_limits<std::uint64_t>::max() / 20 ? p.limits.nodes : p.limits.nodes * 20);
     exact::primal_budget budget;
     budget.work = cap;
     if (p.limits.time < std::chrono::hours(24 * 365)) {  // no overflow of the clock
       budget.has_deadline = true;
-      budget.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(p.limits.time / 4);
+      budget.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(p.limits.time / 20);
     }
     std::uint64_t slice = std::max<std::uint64_t>(cap / 8, 1);
     for (std::uint64_t attempt = 0; best.size() > p.k && budget.work > 0 && !budget.time_up(); ++attempt) {
