@@ -4,7 +4,7 @@
 // the mean and worst gap (makespan / lower bound - 1) of the instances not proven, BEFORE (without
 // the bin-packing bound and heuristics: detail::complete_balance_impl(..., false)) and AFTER, in
 // one run. Plain main (no Google Benchmark loop): prints a markdown table.
-//   build/bench/bench_partition_families [time_limit_ms]
+//   build/bench/bench_partition_families [time_limit_ms [node_limit]]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,10 +46,11 @@ struct row {
   double sum_ms = 0, max_ms = 0, sum_gap = 0, max_gap = 0;
 };
 
-row run(const std::vector<instance>& fam, bool strong, long limit_ms) {
+row run(const std::vector<instance>& fam, bool strong, long limit_ms, unsigned long long nodes) {
   row r;
   fulcrum::balance_options o;
   o.limits.time = std::chrono::milliseconds(limit_ms);
+  if (nodes > 0) o.limits.nodes = nodes;
   for (const auto& in : fam) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto p = fulcrum::detail::complete_balance_impl(in.costs, in.k, o, strong);
@@ -71,6 +72,8 @@ row run(const std::vector<instance>& fam, bool strong, long limit_ms) {
 
 int main(int argc, char** argv) {
   const long limit_ms = argc > 1 ? std::atol(argv[1]) : 1000;
+  const unsigned long long nodes = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
+  if (nodes > 0) std::printf("node limit %llu\n\n", nodes);
   std::printf("| family | solver | proven in %ld ms | mean ms | max ms | mean gap (not proven) | max gap |\n",
               limit_ms);
   std::printf("|---|---|---|---|---|---|---|\n");
@@ -78,7 +81,7 @@ int main(int argc, char** argv) {
     const auto fam = family(bits);
     const std::string name = bits == 0 ? std::string("planted perfect") : std::to_string(bits) + "-bit random";
     for (bool strong : {false, true}) {
-      const row r = run(fam, strong, limit_ms);
+      const row r = run(fam, strong, limit_ms, nodes);
       const int open = r.total - r.proven;
       std::printf("| %s | %s | %d / %d | %.1f | %.1f | %.2e | %.2e |\n", name.c_str(), strong ? "after" : "before",
                   r.proven, r.total, r.sum_ms / r.total, r.max_ms, open > 0 ? r.sum_gap / open : 0.0, r.max_gap);

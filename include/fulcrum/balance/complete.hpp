@@ -13,6 +13,13 @@
 ///    equal load are tried once), an incumbent cut and a wasted-space bound.
 /// Both stop at the lower bound max(sum/k rounded up for integral costs, max item, c_(k) + c_(k+1)),
 /// when the search is exhausted, or when `opts.limits` hits (nodes: items placed).
+/// Integral costs (every sum below 2^53) without equal_counts first get pack_exact's machinery for
+/// the decision version "k bins of capacity C" (detail::complete_strengthen): a binary search over
+/// C in [bound, LPT - 1] raises the bound to C + 1 for each checked C with Martello-Toth L2 > k
+/// (sound for every C on its own: a plan at C is a plan at every larger C), then FFD, MBS' and the
+/// pool search (packing/detail/exact_primal.hpp; C <= 2^22, at most 2M DP words and 1/20 of the
+/// time limit) at C = the raised bound: a packing into <= k bins is optimal at once. The search
+/// below keeps its own node and time budget (so the whole call may run ~5% over `limits.time`).
 ///
 /// Constraints: `opts.equal_counts` (every part gets floor(n/k) or ceil(n/k) items) and
 /// `opts.part_capacity` (no part above it) are both supported, also together.
