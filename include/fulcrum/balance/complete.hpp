@@ -170,6 +170,7 @@ inline bool complete_strengthen(const complete_problem& p, std::uint64_t hi, cos
   std::vector<std::uint64_t> sizes(n);
   for (std::size_t i = 0; i < n; ++i) sizes[i] = static_cast<std::uint64_t>(p.cost[i]);
   auto lo = static_cast<std::uint64_t>(std::ceil(bound));
+  if (lo == 0) return false;  // bound 0: every cost is 0, nothing to raise or pack
   while (lo <= hi) {
     const std::uint64_t mid = lo + (hi - lo) / 2;
     if (lower_bound_l2(std::span<const std::uint64_t>(sizes), mid) > p.k)

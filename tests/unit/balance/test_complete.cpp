@@ -278,6 +278,17 @@ TEST_SUITE("balance") {
     CHECK(strong_proven > weak_proven);
   }
 
+  TEST_CASE("complete_balance: zero costs with the bin-packing machinery") {
+    for (const auto& c : {std::vector<cost_t>(7, 0.0), std::vector<cost_t>{0, 0, 3, 0, 5, 0, 2, 0}}) {
+      for (std::size_t k : {2u, 3u}) {
+        const auto p = complete_balance(c, k);
+        check_plan(p, c, k);
+        CHECK(p.proven_optimal);
+        CHECK(p.makespan == brute_force(c, k));
+      }
+    }
+  }
+
   TEST_CASE("complete_balance: edge cases and bad input") {
     CHECK(complete_balance(std::vector<cost_t>{}, 3).parts.size() == 3);
     CHECK(complete_balance(std::vector<cost_t>{}, 3).proven_optimal);
