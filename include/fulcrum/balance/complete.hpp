@@ -13,6 +13,13 @@
 ///    equal load are tried once), an incumbent cut and a wasted-space bound.
 /// Both stop at the lower bound max(sum/k rounded up for integral costs, max item, c_(k) + c_(k+1)),
 /// when the search is exhausted, or when `opts.limits` hits (nodes: items placed).
+/// Integral costs (every sum below 2^53) without equal_counts first get pack_exact's machinery for
+/// the decision version "k bins of capacity C" (detail::complete_strengthen): a binary search over
+/// C in [bound, LPT - 1] raises the bound to C + 1 for each checked C with Martello-Toth L2 > k
+/// (sound for every C on its own: a plan at C is a plan at every larger C), then FFD, MBS' and the
+/// pool search (packing/detail/exact_primal.hpp; C <= 2^22, at most 2M DP words and 1/20 of the
+/// time limit) at C = the raised bound: a packing into <= k bins is optimal at once. The search
+/// below keeps its own node and time budget (so the whole call may run ~5% over `limits.time`).
 ///
 /// Constraints: `opts.equal_counts` (every part gets floor(n/k) or ceil(n/k) items) and
 /// `opts.part_capacity` (no part above it) are both supported, also together.
@@ -56,6 +63,8 @@
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/bounds.hpp"
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/packing/bounds.hpp"
+#include "fulcrum/packing/detail/exact_primal.hpp"
 
 namespace fulcrum {
 
@@ -147,11 +156,90 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
   }
 }
 
-}  // namespace detail
+/// The bin-packing machinery of pack_exact applied to the decision version "k parts of load <= C?"
+/// (bin packing into k bins of capacity C), for integral costs without count constraints.
+/// Bound: L2(costs, C) > k proves that no plan has makespan <= C, so makespan >= C + 1. Valid for
+/// every C on its own (feasibility at C implies feasibility at every larger C), so a binary search
+/// over C in [bound, hi] that raises the bound only to C + 1 for a C it checked is sound.
+/// Primal: FFD, MBS' and the pool search at C = the raised bound; a packing into <= k bins is a
+/// plan of makespan <= bound, i.e. optimal. Returns true and fills `plan` (part of each sorted
+/// item) in that case. O(n log n · log(hi - bound)) for the bound, budgeted work for the primal.
+inline bool complete_strengthen(const complete_problem& p, std::uint64_t hi, cost_t& bound,
+                                std::vector<index_type>& plan, std::chrono::steady_clock::time_point start) {
+  const std::size_t n = p.cost.size();
+  std::vector<std::uint64_t> sizes(n);
+  for (std::size_t i = 0; i < n; ++i) sizes[i] = static_cast<std::uint64_t>(p.cost[i]);
+  auto lo = static_cast<std::uint64_t>(std::ceil(bound));
+  if (lo == 0) return false;  // bound 0: every cost is 0, nothing to raise or pack
+  while (lo <= hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    if (lower_bound_l2(std::span<const std::uint64_t>(sizes), mid) > p.k)
+      lo = mid + 1;  // proven: no plan of makespan <= mid
+    else if (mid == 0)
+      break;
+    else
+      hi = mid - 1;
+  }
+  bound = std::max(bound, static_cast<cost_t>(lo));
+  if (bound > p.capacity) return false;
+  const std::uint64_t C = lo;
+  std::vector<index_type> positive;
+  for (std::size_t i = 0; i < n; ++i)
+    if (sizes[i] > 0) positive.push_back(static_cast<index_type>(i));
+  if (positive.empty() || sizes[positive.front()] > C) return false;
+  exact::bin_list best = exact::first_fit_decreasing(sizes, positive, C);
+  auto take = [&](exact::bin_list&& candidate) {
+    if (!candidate.empty() && candidate.size() < best.size()) best = std::move(candidate);
+  };
+  if (best.size() > p.k) take(exact::minimum_bin_slack(sizes, positive, C, 2000));
+  if (best.size() > p.k && C <= (std::uint64_t{1} << 22)) {
+    // Pool search with restarts (new seed, twice the work), a small deterministic work cap (about
+    // 2 ms; the search below keeps its own budget) and 1/20 of the time limit.
+    const std::uint64_t cap = std::min<std::uint64_t>(
+        2'000'000,
+        p.limits.nodes > std::numeric_limits<std::uint64_t>::max() / 20 ? p.limits.nodes : p.limits.nodes * 20);
+    exact::primal_budget budget;
+    budget.work = cap;
+    if (p.limits.time < std::chrono::hours(24 * 365)) {  // no overflow of the clock
+      budget.has_deadline = true;
+      budget.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(p.limits.time / 20);
+    }
+    std::uint64_t slice = std::max<std::uint64_t>(cap / 8, 1);
+    for (std::uint64_t attempt = 0; best.size() > p.k && budget.work > 0 && !budget.time_up(); ++attempt) {
+      exact::pool_search ls(sizes, C, 0xc0111e7eULL + 0xd1b54a32d192ed03ULL * attempt);
+      exact::primal_budget part = budget;
+      part.work = std::min(slice, budget.work);
+      const std::uint64_t given = part.work;
+      take(ls.run(best, p.k, part));
+      if (part.work == given) break;
+      budget.work -= given - part.work;
+      if (slice <= std::numeric_limits<std::uint64_t>::max() / 2) slice *= 2;
+    }
+  }
+  if (best.size() > p.k) return false;
+  // Check independently of the heuristics: every positive item once, every load <= C.
+  std::vector<index_type> part(n, 0);
+  std::vector<std::uint64_t> load(p.k, 0);
+  std::vector<std::uint8_t> seen(n, 0);
+  std::size_t placed = 0;
+  for (std::size_t b = 0; b < best.size(); ++b)
+    for (index_type i : best[b]) {
+      if (i >= n || seen[i] || sizes[i] == 0) return false;
+      seen[i] = 1;
+      ++placed;
+      part[i] = static_cast<index_type>(b);
+      load[b] += sizes[i];
+      if (load[b] > C) return false;
+    }
+  if (placed != positive.size()) return false;
+  plan = std::move(part);
+  return true;
+}
 
-/// Exact / anytime balancing of `costs` onto k parts (see the file comment).
-[[nodiscard]] inline partition complete_balance(std::span<const cost_t> costs, std::size_t k,
-                                                const balance_options& opts = {}) {
+/// complete_balance's body; `strong` = false skips complete_strengthen (the solver as it was
+/// before it, kept for the number-partitioning benchmark's comparison).
+[[nodiscard]] inline partition complete_balance_impl(std::span<const cost_t> costs, std::size_t k,
+                                                     const balance_options& opts, bool strong) {
   constexpr const char* where = "complete_balance";
   detail::require_parts(where, k, costs.size());
   detail::require_costs(where, costs);
@@ -205,7 +293,25 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
   if (lpt_makespan > capacity) incumbent.clear();  // not a feasible start
 
   detail::complete_outcome out;
-  if (prob.exact && !opts.equal_counts && n <= detail::bin_completion_max_items && k > 1 && n > k) {
+  cost_t bound = lb;
+  if (strong && integral && !opts.equal_counts && k > 1 && n > k) {
+    const cost_t top = incumbent.empty() ? std::floor(capacity) : lpt_makespan - 1;
+    std::vector<index_type> plan;
+    if (detail::complete_strengthen(prob, static_cast<std::uint64_t>(std::max<cost_t>(top, 0)), bound, plan,
+                                    std::chrono::steady_clock::now())) {
+      out.part_of_sorted = std::move(plan);
+      out.reached_bound = true;
+    } else if (bound > capacity) {
+      out.exhausted = true;  // proven: no plan within the capacity
+    } else if (!incumbent.empty() && lpt_makespan <= bound) {
+      out.part_of_sorted = std::move(incumbent);
+      out.reached_bound = true;
+    }
+    prob.lower_bound = bound;
+  }
+  if (out.reached_bound || out.exhausted) {
+    // decided above
+  } else if (prob.exact && !opts.equal_counts && n <= detail::bin_completion_max_items && k > 1 && n > k) {
     out = detail::complete_by_bin_completion(prob, std::move(incumbent), lpt_makespan);
   } else {
     detail::complete_search search(prob);
@@ -219,7 +325,7 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
   }
   std::vector<index_type> part_of(n);
   for (std::size_t i = 0; i < n; ++i) part_of[order[i]] = out.part_of_sorted[i];
-  partition p = detail::make_partition(part_of, costs, k, std::max(lb, out.proven_lower_bound));
+  partition p = detail::make_partition(part_of, costs, k, std::max(bound, out.proven_lower_bound));
   if (out.exhausted || out.reached_bound) {
     p.proven_optimal = true;
     // Exhaustion proves the incumbent optimal under the rule (its makespan was taken in index
@@ -227,6 +333,14 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
     p.lower_bound = out.exhausted ? p.makespan : std::min(p.lower_bound, p.makespan);
   }
   return p;
+}
+
+}  // namespace detail
+
+/// Exact / anytime balancing of `costs` onto k parts (see the file comment).
+[[nodiscard]] inline partition complete_balance(std::span<const cost_t> costs, std::size_t k,
+                                                const balance_options& opts = {}) {
+  return detail::complete_balance_impl(costs, k, opts, true);
 }
 
 }  // namespace fulcrum

@@ -57,7 +57,8 @@ void check_plan(const partition& p, const std::vector<cost_t>& c, std::size_t k)
   REQUIRE_MESSAGE(once, once.message);
   const auto loads = testing::check_loads(p.parts, std::span<const cost_t>(c), std::span<const cost_t>(p.loads));
   REQUIRE_MESSAGE(loads, loads.message);
-  const auto bound = testing::check_bound(testing::recompute_makespan(p.parts, std::span<const cost_t>(c)), p.lower_bound);
+  const auto bound =
+      testing::check_bound(testing::recompute_makespan(p.parts, std::span<const cost_t>(c)), p.lower_bound);
   REQUIRE_MESSAGE(bound, bound.message);
 }
 }  // namespace
@@ -164,7 +165,8 @@ TEST_SUITE("balance") {
           const auto inst = testing::generate_perfect_instance(k, n, 1000 * n / k, seed);
           CHECK(testing::check_exactly_once(grouping::from_assignment(inst.planted, k), n));
           const auto planted = grouping::from_assignment(inst.planted, k);
-          for (double l : testing::recompute_loads(planted, std::span<const cost_t>(inst.costs))) CHECK(l == inst.part_sum);
+          for (double l : testing::recompute_loads(planted, std::span<const cost_t>(inst.costs)))
+            CHECK(l == inst.part_sum);
           const auto p = complete_balance(inst.costs, k);
           check_plan(p, inst.costs, k);
           CHECK(p.proven_optimal);
@@ -187,6 +189,104 @@ TEST_SUITE("balance") {
     const auto e = complete_balance(inst.costs, 8, o);
     check_plan(e, inst.costs, 8);
     CHECK(e.lower_bound <= e.makespan);
+  }
+
+  TEST_CASE("complete_balance with the bin-packing bound and heuristics: 0 wrong claims against brute force") {
+    // Node limit 1: the search barely runs, so every proof comes from the L2 bound raised by binary
+    // search over C or from the packing heuristics at C = bound. Each claim is checked against
+    // brute force; the raised bound never exceeds the optimum; plans are valid.
+    rng gen(23);
+    int proven_by_machinery = 0, raised = 0;
+    for (int trial = 0; trial < 2000; ++trial) {
+      const std::size_t n = 2 + gen.below(9);
+      const std::size_t k = 2 + gen.below(3);
+      const std::uint64_t range = trial % 4 == 0 ? 6 : trial % 4 == 1 ? 40 : trial % 4 == 2 ? 1000 : 1u << 20;
+      std::vector<cost_t> c(n);
+      for (auto& x : c) x = static_cast<double>(gen.below(range + 1));
+      balance_options o;
+      o.limits.nodes = 1;
+      const auto strong = detail::complete_balance_impl(c, k, o, true);
+      const auto weak = detail::complete_balance_impl(c, k, o, false);
+      check_plan(strong, c, k);
+      const double opt = brute_force(c, k);
+      INFO("trial " << trial << " n " << n << " k " << k);
+      CHECK(strong.lower_bound <= opt);
+      CHECK(strong.lower_bound >= weak.lower_bound);
+      if (strong.proven_optimal) CHECK(strong.makespan == opt);
+      if (strong.proven_optimal && !weak.proven_optimal) ++proven_by_machinery;
+      if (!weak.proven_optimal && strong.lower_bound > weak.lower_bound) ++raised;
+      // Unlimited: the same optimum with and without the machinery, proven both ways.
+      const auto full = complete_balance(c, k);
+      check_plan(full, c, k);
+      CHECK(full.makespan == opt);
+      CHECK(full.proven_optimal);
+    }
+    CHECK(proven_by_machinery > 50);
+    CHECK(raised > 10);
+  }
+
+  TEST_CASE(
+      "complete_balance with the bin-packing machinery and a part capacity: optimal or infeasible as brute force "
+      "says") {
+    rng gen(29);
+    for (int trial = 0; trial < 1500; ++trial) {
+      const std::size_t n = 2 + gen.below(8);
+      const std::size_t k = 2 + gen.below(3);
+      std::vector<cost_t> c(n);
+      for (auto& x : c) x = static_cast<double>(1 + gen.below(30));
+      balance_options o;
+      o.limits.nodes = trial % 2 == 0 ? 1 : 50'000'000;
+      o.part_capacity = static_cast<double>(10 + gen.below(60));
+      const double opt = brute_force(c, k, false, o.part_capacity);
+      INFO("trial " << trial << " capacity " << o.part_capacity);
+      if (opt == std::numeric_limits<double>::infinity()) {
+        CHECK_THROWS_AS((void)complete_balance(c, k, o), infeasible);
+        continue;
+      }
+      try {
+        const auto p = complete_balance(c, k, o);
+        check_plan(p, c, k);
+        CHECK(p.makespan <= o.part_capacity);
+        CHECK(p.lower_bound <= opt);
+        if (p.proven_optimal) CHECK(p.makespan == opt);
+      } catch (const infeasible&) {
+        CHECK(trial % 2 == 0);  // only a search cut short by the node limit may give up
+      }
+    }
+  }
+
+  TEST_CASE(
+      "complete_balance: the packing heuristics prove planted perfect partitions the node-limited search misses") {
+    // 12-bit-scale items (mean 2^11), n = 60 and 100, k = 5 and 10, 1000 search nodes: the packing
+    // heuristics at C = sum / k find perfect plans the bin completion does not reach in its budget.
+    int strong_proven = 0, weak_proven = 0;
+    for (std::size_t k : {5u, 10u})
+      for (std::size_t n : {60u, 100u}) {
+        const auto inst = testing::generate_perfect_instance(k, n, (std::uint64_t{1} << 11) * n / k, 7 + k);
+        balance_options o;
+        o.limits.nodes = 1000;
+        const auto strong = detail::complete_balance_impl(inst.costs, k, o, true);
+        const auto weak = detail::complete_balance_impl(inst.costs, k, o, false);
+        check_plan(strong, inst.costs, k);
+        check_plan(weak, inst.costs, k);
+        CHECK(strong.lower_bound <= inst.part_sum);
+        if (strong.proven_optimal) CHECK(strong.makespan == inst.part_sum);
+        strong_proven += strong.proven_optimal ? 1 : 0;
+        weak_proven += weak.proven_optimal ? 1 : 0;
+      }
+    CHECK(strong_proven >= 3);
+    CHECK(strong_proven > weak_proven);
+  }
+
+  TEST_CASE("complete_balance: zero costs with the bin-packing machinery") {
+    for (const auto& c : {std::vector<cost_t>(7, 0.0), std::vector<cost_t>{0, 0, 3, 0, 5, 0, 2, 0}}) {
+      for (std::size_t k : {2u, 3u}) {
+        const auto p = complete_balance(c, k);
+        check_plan(p, c, k);
+        CHECK(p.proven_optimal);
+        CHECK(p.makespan == brute_force(c, k));
+      }
+    }
   }
 
   TEST_CASE("complete_balance: edge cases and bad input") {
