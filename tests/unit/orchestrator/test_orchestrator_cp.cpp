@@ -16,6 +16,7 @@
 #include <fulcrum/balance/lpt.hpp>
 #include <fulcrum/comm/thread_world.hpp>
 #include <fulcrum/dispatch/orchestrator.hpp>
+#include <fulcrum/dispatch/route_exchange.hpp>
 #include <fulcrum/testing/multimodal_step.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
@@ -347,4 +348,55 @@ TEST_CASE("orchestrator cp: bad input names the phase and the field") {
   p = cp_phases(n, 2);
   p[2].mode = fulcrum::phase_mode::placement_aware;  // tokens without SP or CP
   expect(p, "tokens.size()");
+}
+
+TEST_CASE("orchestrator cp: exchange_along moves every shard and the reversed route brings it back") {
+  const std::size_t k = 4;
+  std::vector<orchestrator_phase> phases(1);
+  auto& ph = phases[0];
+  ph.name = "llm";
+  ph.mode = fulcrum::phase_mode::context_parallel;
+  ph.cp_degree = 2;
+  ph.cp.token_slack = 1;
+  ph.tokens = {9000, 5, 0, 3000, 12000, 300, 1, 64, 7000};
+  ph.costs.assign(ph.tokens.size(), 0.0);
+  for (const auto t : ph.tokens) ph.input_bytes.push_back(t * 3 + 7);
+  const std::vector<index_type> origin{0, 0, 1, 2, 3, 3, 1, 0, 2};
+  const auto plan = fulcrum::orchestrate(origin, phases, options(k, 2));
+  REQUIRE(plan.routes.size() == 1);
+  check_cp_phase(plan, 0, phases);
+  const auto& fwd = plan.routes[0];
+  const auto back = fwd.reversed();
+  const std::size_t m = ph.tokens.size();
+  std::vector<std::vector<std::byte>> data(m);
+  for (std::size_t j = 0; j < m; ++j)
+    for (std::size_t b = 0; b < ph.input_bytes[j]; ++b) data[j].push_back(static_cast<std::byte>((j * 31 + b) & 0xff));
+  // Per rank: what it received forward (item -> bytes) and, at the origins, what came back.
+  std::vector<std::vector<std::vector<std::byte>>> got(k, std::vector<std::vector<std::byte>>(m));
+  std::vector<std::vector<std::vector<std::byte>>> home(k, std::vector<std::vector<std::byte>>(m));
+  fulcrum::comm::thread_world world(k);
+  world.run([&](fulcrum::comm::thread_world::endpoint& ep) {
+    const std::size_t me = ep.rank();
+    const auto there =
+        fulcrum::exchange_along(ep, fwd, [&](index_type j) { return std::span<const std::byte>(data[j]); });
+    for (std::size_t y = 0; y < there.items.size(); ++y) {
+      auto& v = got[me][there.items[y]];
+      CHECK(v.empty());  // one share per item and rank
+      v.assign(there.payloads[y].begin(), there.payloads[y].end());
+    }
+    const auto returned =
+        fulcrum::exchange_along(ep, back, [&](index_type j) { return std::span<const std::byte>(got[me][j]); });
+    for (std::size_t y = 0; y < returned.items.size(); ++y) {
+      auto& v = home[me][returned.items[y]];
+      v.insert(v.end(), returned.payloads[y].begin(), returned.payloads[y].end());
+    }
+    return 0;
+  });
+  for (std::size_t j = 0; j < m; ++j) {
+    CAPTURE(j);
+    std::vector<std::byte> joined;  // the shares, ascending rank: the item's bytes in order
+    for (std::size_t r = 0; r < k; ++r) joined.insert(joined.end(), got[r][j].begin(), got[r][j].end());
+    CHECK(joined == data[j]);
+    CHECK(home[origin[j]][j] == data[j]);  // every byte back at the owner
+  }
 }
