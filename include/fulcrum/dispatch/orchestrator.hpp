@@ -187,8 +187,8 @@ struct orchestrator_plan {
 
 /// orchestrate on every rank of `c` from this rank's local items: `local_phases[p]` holds this
 /// rank's items of phase p with sample_of = local sample indices (< local_samples) and the same
-/// name, consumes, memory_cap, mode, sp, cp_degree and cp on every rank. Items are ordered rank by rank, samples too
-/// (global sample = local samples of lower ranks + local index). Collective: one all_gather, one
+/// name, consumes, memory_cap, mode, sp, cp_degree and cp on every rank. Items are ordered rank by
+/// rank, samples too (global sample = local samples of lower ranks + local index). Collective: one all_gather, one
 /// all_gather_v per phase, one all_reduce of the plan hash (comm_error if the ranks disagree). A
 /// bad local input aborts the communicator (peers get comm_error) and throws invalid_input.
 /// `global_phases` (optional) receives the gathered phases, as the plan saw them.
