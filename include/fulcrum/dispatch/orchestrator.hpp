@@ -35,6 +35,18 @@
 ///    current rank if that is in the group, else the member with the fewest padded tokens so far,
 ///    items by padded tokens descending): the SP layer's first all-to-all scatters the 1/d shards
 ///    inside the group (intra-node). memory_cap must be 0 (the token cap is the SP memory cap).
+///  - phase_mode::context_parallel (an LLM phase under context parallelism): ranks g*c .. g*c+c-1
+///    form CP group g (c = cp_degree, dividing k and ranks_per_node). An item is a document of
+///    tokens[j] tokens; its CP cost is cp.cost's per_token L + per_pair L(L+1)/2 + per_chunk (costs
+///    is ignored). post_balance spreads these costs over the k/c groups from each item's current
+///    group; then each group's documents (item index order) are sharded over its c ranks by
+///    plan_context_parallel(tokens, c, cp) (parallel/context_parallel.hpp: short documents whole,
+///    long ones split). `shards` lists every rank's chunks (document = item index), loads[r] is
+///    rank r's CP cost recomputed from its chunks, cp_tokens[r] its real tokens, and rank[j] is the
+///    group member holding most of item j's tokens (ties: lower rank; where later phases find its
+///    output). Routes into the phase send each rank its shard bytes: item j's bytes are split over
+///    its shards in proportion to their tokens (cumulative floors, exact in 128 bits), listed in
+///    `entry_bytes`; reversed() brings every share back. memory_cap must be 0.
 ///  - Memory caps: ranks above memory_cap hand their largest-memory items, one at a time, to the
 ///    least loaded rank with room (greedy; a cap it cannot meet throws invalid_input).
 ///  - Routes, in execution order per phase: the raw route (origin -> phase rank, input_bytes) and
@@ -50,8 +62,9 @@
 /// size; sample_of out of range or set without per_item; consumes naming a phase that is not
 /// earlier; a consuming phase with per_item; negative/NaN costs; an item above memory_cap or a cap the greedy cannot
 /// meet; sequence_parallel with sp.degree 0 or not dividing k or ranks_per_node, tokens of the wrong
-/// size, a memory_cap, an item or a cap above d * sp.per_gpu_tokens the greedy cannot meet. Not done: a CP
-/// (context-parallel) phase mode (plan with parallel/context_parallel.hpp per group).
+/// size, a memory_cap, an item or a cap above d * sp.per_gpu_tokens the greedy cannot meet;
+/// context_parallel with cp_degree 0 or not dividing k or ranks_per_node, tokens of the wrong size
+/// or above 2^31 - 1, a memory_cap, a negative or non-finite cp.cost coefficient.
 #pragma once
 
 #include <cstddef>
@@ -68,6 +81,7 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/parallel/context_parallel_result.hpp"
 #include "fulcrum/parallel/sp_spec.hpp"
 
 namespace fulcrum {
@@ -81,7 +95,8 @@ enum class phase_mode : std::uint8_t {
   scratch,          ///< LPT from scratch, ignoring where the data is
   keep,             ///< no balancing: every item stays on its current rank
   equal_count,  ///< balance() with equal_counts (floor/ceil(n/k) items per rank), parts relabelled to keep bytes home
-  sequence_parallel  ///< the unit is an SP group of sp.degree ranks (Ulysses); see the file comment
+  sequence_parallel,  ///< the unit is an SP group of sp.degree ranks (Ulysses); see the file comment
+  context_parallel    ///< the unit is a CP group of cp_degree ranks, documents sharded over it; see the file comment
 };
 
 /// One phase of the step (see the file comment). Per-item arrays may be empty (= all zero), except costs.
@@ -99,7 +114,9 @@ struct orchestrator_phase {
   /// sequence_parallel only: degree = ranks per SP group (divides ranks and ranks_per_node);
   /// per_gpu_tokens = token cap of one GPU for the phase, after padding (0 = no cap).
   sp_spec sp{};
-  std::vector<std::uint64_t> tokens;  ///< sequence_parallel only: per item, its sequence length
+  std::vector<std::uint64_t> tokens;  ///< sequence_parallel / context_parallel only: per item, its sequence length
+  std::size_t cp_degree = 1;          ///< context_parallel only: ranks per CP group (divides ranks and ranks_per_node)
+  cp_options cp{};                    ///< context_parallel only: sharding method and CP cost model
 };
 
 struct orchestrator_options {
@@ -111,15 +128,18 @@ struct orchestrator_options {
 /// Where every item of one phase runs.
 struct phase_assignment {
   std::string name;
-  std::vector<index_type> current_rank;  ///< per item: rank holding most of its input before the phase
-  std::vector<index_type> rank;          ///< per item: rank that runs it
-  std::vector<index_type> slot;          ///< per item: position in its rank's batch (item index order)
-  grouping per_rank;                     ///< k groups: the items of rank r in slot order
-  std::vector<cost_t> loads;             ///< per rank: summed cost
-  std::vector<cost_t> loads_before;      ///< per rank: summed cost at current_rank (no balancing)
-  std::vector<std::uint64_t> memory;     ///< per rank: summed memory
-  std::size_t sp_degree = 1;             ///< ranks per balancing unit (sequence_parallel: sp.degree)
-  std::vector<std::uint64_t> sp_tokens;  ///< sequence_parallel: per rank, padded tokens of its group / degree
+  std::vector<index_type> current_rank;    ///< per item: rank holding most of its input before the phase
+  std::vector<index_type> rank;            ///< per item: rank that runs it
+  std::vector<index_type> slot;            ///< per item: position in its rank's batch (item index order)
+  grouping per_rank;                       ///< k groups: the items of rank r in slot order
+  std::vector<cost_t> loads;               ///< per rank: summed cost
+  std::vector<cost_t> loads_before;        ///< per rank: summed cost at current_rank (no balancing)
+  std::vector<std::uint64_t> memory;       ///< per rank: summed memory
+  std::size_t sp_degree = 1;               ///< ranks per balancing unit (sequence_parallel: sp.degree)
+  std::vector<std::uint64_t> sp_tokens;    ///< sequence_parallel: per rank, padded tokens of its group / degree
+  std::vector<std::size_t> shard_offsets;  ///< context_parallel: k + 1; rank r's chunks are shards[offsets[r] .. [r+1])
+  std::vector<cp_chunk> shards;            ///< context_parallel: chunks by rank (document = item index)
+  std::vector<std::uint64_t> cp_tokens;    ///< context_parallel: per rank, real tokens of its chunks
   [[nodiscard]] cost_t makespan() const noexcept;
   [[nodiscard]] cost_t makespan_before() const noexcept;
   [[nodiscard]] cost_t mean() const noexcept;
@@ -135,8 +155,12 @@ struct phase_route {
   grouping lists;                         ///< k*k groups: s*k + d = items (of the sending side's phase) s sends to d
   std::vector<std::uint64_t> bytes;       ///< k*k: bytes s sends to d
   std::vector<std::uint64_t> item_bytes;  ///< per item of the sending side's phase: its bytes
-  std::uint64_t bytes_total = 0;          ///< all bytes of the route (kept ones included)
-  std::uint64_t bytes_moved = 0;          ///< bytes that change rank
+  /// Per entry of lists.indices(): the bytes that entry carries (a shard share, when the route
+  /// goes into a context_parallel phase, whose items are split over the ranks of their group);
+  /// empty: every entry carries its item's item_bytes whole.
+  std::vector<std::uint64_t> entry_bytes;
+  std::uint64_t bytes_total = 0;  ///< all bytes of the route (kept ones included)
+  std::uint64_t bytes_moved = 0;  ///< bytes that change rank
   std::uint64_t bytes_inter_node = 0;
   /// Items of group (s, d).
   [[nodiscard]] std::span<const index_type> between(std::size_t s, std::size_t d) const { return lists[s * ranks + d]; }
@@ -163,8 +187,8 @@ struct orchestrator_plan {
 
 /// orchestrate on every rank of `c` from this rank's local items: `local_phases[p]` holds this
 /// rank's items of phase p with sample_of = local sample indices (< local_samples) and the same
-/// name, consumes, memory_cap and mode on every rank. Items are ordered rank by rank, samples too
-/// (global sample = local samples of lower ranks + local index). Collective: one all_gather, one
+/// name, consumes, memory_cap, mode, sp, cp_degree and cp on every rank. Items are ordered rank by
+/// rank, samples too (global sample = local samples of lower ranks + local index). Collective: one all_gather, one
 /// all_gather_v per phase, one all_reduce of the plan hash (comm_error if the ranks disagree). A
 /// bad local input aborts the communicator (peers get comm_error) and throws invalid_input.
 /// `global_phases` (optional) receives the gathered phases, as the plan saw them.

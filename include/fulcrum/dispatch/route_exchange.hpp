@@ -10,6 +10,12 @@
 /// unpacks, sender by sender, in list order. Receive sizes come from the plan, so no size exchange.
 /// The result lists every item received with its sender and bytes: exactly the items of
 /// route.between(*, me), each once. O(k + bytes) per rank plus the exchange.
+/// Routes with entry_bytes (into a context_parallel phase: an item split over several ranks):
+/// payload_of(item) returns every byte of the item this rank sends along the route (forward: the
+/// whole item; backward: the shares it holds, in ascending destination order); the entries take
+/// consecutive slices of it, destination by destination in ascending order, each entry_bytes long,
+/// and the receiver gets one payload per entry (the backward route returns an item's shares
+/// sender by sender, in ascending order, which is the order of its bytes). O(items) more per rank.
 #pragma once
 
 #include <cstddef>
@@ -49,8 +55,11 @@ struct pending_route_exchange {
     const std::size_t k = route->ranks;
     std::size_t at = 0;
     for (std::size_t s = 0; s < k; ++s)
-      for (const index_type i : route->between(s, me)) {
-        const auto len = static_cast<std::size_t>(route->item_bytes[i]);
+      for (std::size_t y = 0; y < route->between(s, me).size(); ++y) {
+        const index_type i = route->between(s, me)[y];
+        const auto len = static_cast<std::size_t>(route->entry_bytes.empty()
+                                                      ? route->item_bytes[i]
+                                                      : route->entry_bytes[route->lists.offsets()[s * k + me] + y]);
         out.items.push_back(i);
         out.from.push_back(static_cast<index_type>(s));
         out.payloads.push_back(std::span<const std::byte>(recv).subspan(at, len));
@@ -74,17 +83,49 @@ void pack_route(C& c, const phase_route& route, PayloadOf& payload_of, pending_r
   x.send_counts.assign(k, 0);
   x.recv_counts.assign(k, 0);
   try {
-    for (std::size_t d = 0; d < k; ++d) {
-      for (const index_type i : route.between(me, d)) {
-        const std::span<const std::byte> pl = payload_of(i);
-        if (pl.size() != route.item_bytes[i])
-          throw invalid_input(describe("exchange_along", "payload_of", i, pl.size(),
-                                       "differs from the route's item_bytes " + std::to_string(route.item_bytes[i])));
-        x.send.insert(x.send.end(), pl.begin(), pl.end());
-        x.send_counts[d] += pl.size();
+    if (!route.entry_bytes.empty()) {
+      // Every entry takes the next slice of its item's payload, destinations ascending.
+      std::vector<std::uint64_t> total(route.item_bytes.size(), 0), taken(route.item_bytes.size(), 0);
+      for (std::size_t d = 0; d < k; ++d) {
+        const std::size_t first = route.lists.offsets()[me * k + d];
+        const auto g = route.between(me, d);
+        for (std::size_t y = 0; y < g.size(); ++y) total[g[y]] += route.entry_bytes[first + y];
       }
-      x.recv_counts[d] = static_cast<std::size_t>(route.bytes[d * k + me]);
-    }
+      std::vector<std::span<const std::byte>> held(route.item_bytes.size());
+      std::vector<char> got(route.item_bytes.size(), 0);
+      for (std::size_t d = 0; d < k; ++d) {
+        const std::size_t first = route.lists.offsets()[me * k + d];
+        const auto g = route.between(me, d);
+        for (std::size_t y = 0; y < g.size(); ++y) {
+          const index_type i = g[y];
+          if (got[i] == 0) {
+            got[i] = 1;
+            held[i] = payload_of(i);
+            if (held[i].size() != total[i])
+              throw invalid_input(
+                  describe("exchange_along", "payload_of", i, held[i].size(),
+                           "differs from the bytes this rank sends of the item " + std::to_string(total[i])));
+          }
+          const auto len = static_cast<std::size_t>(route.entry_bytes[first + y]);
+          const auto part = held[i].subspan(static_cast<std::size_t>(taken[i]), len);
+          taken[i] += len;
+          x.send.insert(x.send.end(), part.begin(), part.end());
+          x.send_counts[d] += len;
+        }
+        x.recv_counts[d] = static_cast<std::size_t>(route.bytes[d * k + me]);
+      }
+    } else
+      for (std::size_t d = 0; d < k; ++d) {
+        for (const index_type i : route.between(me, d)) {
+          const std::span<const std::byte> pl = payload_of(i);
+          if (pl.size() != route.item_bytes[i])
+            throw invalid_input(describe("exchange_along", "payload_of", i, pl.size(),
+                                         "differs from the route's item_bytes " + std::to_string(route.item_bytes[i])));
+          x.send.insert(x.send.end(), pl.begin(), pl.end());
+          x.send_counts[d] += pl.size();
+        }
+        x.recv_counts[d] = static_cast<std::size_t>(route.bytes[d * k + me]);
+      }
   } catch (const std::exception& e) {
     comm::abort(c, e.what());
     throw;

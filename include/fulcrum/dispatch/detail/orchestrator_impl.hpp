@@ -21,7 +21,9 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/hash.hpp"
+#include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/dispatch/orchestrator.hpp"
+#include "fulcrum/parallel/context_parallel.hpp"
 
 namespace fulcrum {
 
@@ -50,10 +52,16 @@ inline phase_route phase_route::reversed() const {
   std::vector<index_type> indices;
   indices.reserve(lists.item_count());
   offsets.reserve(k * k + 1);
+  r.entry_bytes.clear();
   for (std::size_t d = 0; d < k; ++d)
     for (std::size_t s = 0; s < k; ++s) {
       const auto g = lists[s * k + d];
       indices.insert(indices.end(), g.begin(), g.end());
+      if (!entry_bytes.empty()) {
+        const auto first = static_cast<std::ptrdiff_t>(lists.offsets()[s * k + d]);
+        r.entry_bytes.insert(r.entry_bytes.end(), entry_bytes.begin() + first,
+                             entry_bytes.begin() + first + static_cast<std::ptrdiff_t>(g.size()));
+      }
       offsets.push_back(indices.size());
       r.bytes[d * k + s] = bytes[s * k + d];
     }
@@ -142,9 +150,34 @@ inline void orch_validate(std::span<const index_type> origin, std::span<const or
                 "orchestrate", orch_field(p, ph, "tokens"), j, ph.tokens[j],
                 "exceeds the SP group's capacity " + std::to_string(cap) + " (degree x per_gpu_tokens) after padding"));
       }
+    } else if (ph.mode == phase_mode::context_parallel) {
+      const std::size_t c = ph.cp_degree;
+      if (c == 0 || k % c != 0)
+        throw invalid_input(describe("orchestrate", orch_field(p, ph, "cp_degree"), c,
+                                     "must be at least 1 and divide ranks " + std::to_string(k)));
+      if (opts.ranks_per_node != 0 && opts.ranks_per_node % c != 0)
+        throw invalid_input(describe(
+            "orchestrate", orch_field(p, ph, "cp_degree"), c,
+            "must divide ranks_per_node " + std::to_string(opts.ranks_per_node) + " (a CP group sits in one node)"));
+      if (ph.tokens.size() != m)
+        throw invalid_input(describe("orchestrate", orch_field(p, ph, "tokens.size()"), ph.tokens.size(),
+                                     "differs from the item count " + std::to_string(m)));
+      for (std::size_t j = 0; j < m; ++j)
+        if (ph.tokens[j] > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()))
+          throw invalid_input(describe("orchestrate", orch_field(p, ph, "tokens"), j, ph.tokens[j],
+                                       "exceeds 2^31 - 1 (a CP document length)"));
+      if (ph.memory_cap != 0)
+        throw invalid_input(describe("orchestrate", orch_field(p, ph, "memory_cap"), ph.memory_cap,
+                                     "must be 0 under context_parallel"));
+      const std::pair<const char*, double> coef[] = {{"cp.cost.per_token", ph.cp.cost.per_token},
+                                                     {"cp.cost.per_pair", ph.cp.cost.per_pair},
+                                                     {"cp.cost.per_chunk", ph.cp.cost.per_chunk}};
+      for (const auto& [f, v] : coef)
+        if (!(v >= 0) || v == std::numeric_limits<double>::infinity())
+          throw invalid_input(describe("orchestrate", orch_field(p, ph, f), v, "must be finite and >= 0"));
     } else if (!ph.tokens.empty()) {
       throw invalid_input(describe("orchestrate", orch_field(p, ph, "tokens.size()"), ph.tokens.size(),
-                                   "must be empty unless mode is sequence_parallel"));
+                                   "must be empty unless mode is sequence_parallel or context_parallel"));
     }
     if (ph.memory_cap != 0)
       for (std::size_t j = 0; j < ph.memory.size(); ++j)
@@ -327,6 +360,168 @@ inline std::vector<index_type> orch_sp_assign(std::size_t p, const orchestrator_
   return rank;
 }
 
+/// CP cost of a whole document of L tokens: one chunk [0, L).
+inline cost_t orch_cp_doc_cost(const cp_cost& c, std::uint64_t L) {
+  if (L == 0) return 0;
+  return c.per_token * static_cast<cost_t>(L) + c.per_pair * static_cast<cost_t>(causal_pairs(0, L)) + c.per_chunk;
+}
+
+/// A context_parallel phase's placement: per item its rank, per rank its chunks, tokens and CP
+/// load, and per item its (rank, real tokens) shares in ascending rank (CSR).
+struct orch_cp_result {
+  std::vector<index_type> rank;
+  std::vector<std::size_t> shard_offsets;
+  std::vector<cp_chunk> shards;
+  std::vector<std::uint64_t> tokens;
+  std::vector<cost_t> loads;
+  std::vector<cost_t> loads_before;
+  std::vector<std::size_t> share_offsets;
+  std::vector<index_type> share_rank;
+  std::vector<std::uint64_t> share_tokens;
+};
+
+/// context_parallel: post_balance the documents' CP costs over the k / c groups from their current
+/// groups, then shard every group's documents (item index order) over its c ranks with
+/// plan_context_parallel.
+inline orch_cp_result orch_cp_assign(const orchestrator_phase& ph, std::span<const index_type> current,
+                                     std::span<const std::uint64_t> in_bytes, std::size_t k, std::size_t rpn,
+                                     double tolerance) {
+  const std::size_t c = ph.cp_degree, groups = k / c, m = current.size();
+  std::vector<cost_t> doc_cost(m);
+  for (std::size_t j = 0; j < m; ++j) doc_cost[j] = orch_cp_doc_cost(ph.cp.cost, ph.tokens[j]);
+  std::vector<index_type> cur_group(m), group(m);
+  for (std::size_t j = 0; j < m; ++j) cur_group[j] = static_cast<index_type>(current[j] / c);
+  if (m != 0) {
+    post_balance_options po;
+    po.ranks_per_node = rpn == 0 ? groups : rpn / c;
+    po.tolerance = tolerance;
+    const partition part = post_balance(std::span<const cost_t>(doc_cost), cur_group, in_bytes, groups, po).plan;
+    for (std::size_t g = 0; g < groups; ++g)
+      for (const index_type j : part.parts[g]) group[j] = static_cast<index_type>(g);
+  }
+  orch_cp_result res;
+  res.rank.assign(m, 0);
+  res.tokens.assign(k, 0);
+  res.loads.assign(k, 0);
+  res.loads_before.assign(k, 0);
+  res.shard_offsets.assign(1, 0);
+  std::vector<cost_t> before(groups, 0);
+  for (std::size_t j = 0; j < m; ++j) before[cur_group[j]] += doc_cost[j];
+  const grouping members = grouping::from_assignment(std::span<const index_type>(group), groups);
+  // (item, rank, real tokens) for every chunk, gathered into per-item shares afterwards.
+  std::vector<std::uint64_t> most(m, 0);
+  std::vector<std::vector<std::pair<index_type, std::uint64_t>>> shares(m);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const auto docs = members[g];
+    cp_plan cpp;
+    if (!docs.empty()) {
+      std::vector<std::uint32_t> lengths(docs.size());
+      for (std::size_t i = 0; i < docs.size(); ++i) lengths[i] = static_cast<std::uint32_t>(ph.tokens[docs[i]]);
+      cpp = plan_context_parallel(std::span<const std::uint32_t>(lengths), c, ph.cp);
+    }
+    for (std::size_t q = 0; q < c; ++q) {
+      const std::size_t r = g * c + q;
+      res.loads_before[r] = before[g] / static_cast<cost_t>(c);
+      if (!docs.empty())
+        for (const cp_chunk& ch : cpp.rank_chunks(q)) {
+          const index_type j = docs[ch.document];
+          res.shards.push_back(cp_chunk{j, ch.begin, ch.end});
+          // The CP cost of the chunk, recomputed (pad positions of zigzag_padded included).
+          res.loads[r] += ph.cp.cost.per_token * static_cast<cost_t>(ch.end - ch.begin) +
+                          ph.cp.cost.per_pair * static_cast<cost_t>(causal_pairs(ch.begin, ch.end)) +
+                          ph.cp.cost.per_chunk;
+          const std::uint64_t L = ph.tokens[j];
+          const std::uint64_t real = std::min<std::uint64_t>(ch.end, L) - std::min<std::uint64_t>(ch.begin, L);
+          res.tokens[r] += real;
+          if (real == 0) continue;
+          auto& v = shares[j];
+          if (v.empty() || v.back().first != r) v.emplace_back(static_cast<index_type>(r), 0);
+          v.back().second += real;
+        }
+      res.shard_offsets.push_back(res.shards.size());
+    }
+  }
+  res.share_offsets.assign(1, 0);
+  for (std::size_t j = 0; j < m; ++j) {
+    // rank[j]: the member holding most of the document (ties: lower rank); its group's first
+    // rank when the document is empty.
+    res.rank[j] = static_cast<index_type>(std::size_t{group[j]} * c);
+    for (const auto& [r, t] : shares[j]) {
+      if (t > most[j]) {
+        most[j] = t;
+        res.rank[j] = r;
+      }
+      res.share_rank.push_back(r);
+      res.share_tokens.push_back(t);
+    }
+    res.share_offsets.push_back(res.share_rank.size());
+  }
+  return res;
+}
+
+/// A route into a context_parallel phase: sending item i (on src[i], bytes[i]) feeds document
+/// target[i], whose bytes are split over its shares in proportion to their tokens (cumulative
+/// floors: share q gets floor(b T_q / T) - floor(b T_{q-1} / T), T_q the tokens of shares 0..q).
+inline phase_route orch_cp_route(std::size_t from, std::size_t to, std::span<const index_type> src,
+                                 std::span<const std::size_t> target, std::span<const std::uint64_t> bytes,
+                                 const orch_cp_result& cpr, std::size_t k, std::size_t rpn) {
+  phase_route r;
+  r.from_phase = from;
+  r.to_phase = to;
+  r.ranks = k;
+  r.bytes.assign(k * k, 0);
+  r.item_bytes.assign(src.size(), 0);
+  struct entry {
+    std::size_t group;
+    index_type item;
+    std::uint64_t bytes;
+  };
+  std::vector<entry> entries;
+  entries.reserve(src.size());
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    const std::uint64_t b = bytes.empty() ? 0 : bytes[i];
+    r.item_bytes[i] = b;
+    r.bytes_total = checked_add(r.bytes_total, b, "orchestrate route bytes");
+    const std::size_t j = target[i];
+    const std::size_t lo = cpr.share_offsets[j], hi = cpr.share_offsets[j + 1];
+    auto add = [&](std::size_t d, std::uint64_t part) {
+      const std::size_t g = std::size_t{src[i]} * k + d;
+      entries.push_back(entry{g, static_cast<index_type>(i), part});
+      r.bytes[g] += part;
+      if (src[i] != d) {
+        r.bytes_moved += part;
+        if (orch_node(src[i], rpn) != orch_node(d, rpn)) r.bytes_inter_node += part;
+      }
+    };
+    if (lo == hi) {  // an empty document: its bytes go whole to its rank
+      add(cpr.rank[j], b);
+      continue;
+    }
+    std::uint64_t total = 0, cum = 0, given = 0;
+    for (std::size_t q = lo; q < hi; ++q) total += cpr.share_tokens[q];
+    for (std::size_t q = lo; q < hi; ++q) {
+      cum += cpr.share_tokens[q];
+      const auto upto = static_cast<std::uint64_t>(uint128(b) * uint128(cum) / uint128(total));
+      add(cpr.share_rank[q], upto - given);
+      given = upto;
+    }
+  }
+  // Group the entries by (s, d), stable in item order.
+  std::vector<std::size_t> offsets(k * k + 1, 0);
+  for (const auto& e : entries) ++offsets[e.group + 1];
+  for (std::size_t g = 0; g < k * k; ++g) offsets[g + 1] += offsets[g];
+  std::vector<std::size_t> next(offsets.begin(), offsets.end() - 1);
+  std::vector<index_type> indices(entries.size());
+  r.entry_bytes.assign(entries.size(), 0);
+  for (const auto& e : entries) {
+    const std::size_t at = next[e.group]++;
+    indices[at] = e.item;
+    r.entry_bytes[at] = e.bytes;
+  }
+  r.lists = grouping(std::move(offsets), std::move(indices));
+  return r;
+}
+
 inline phase_route orch_route(std::size_t from, std::size_t to, std::span<const index_type> src,
                               std::span<const index_type> dst, std::span<const std::uint64_t> bytes, std::size_t k,
                               std::size_t rpn) {
@@ -406,7 +601,11 @@ inline orchestrator_plan orchestrate(std::span<const index_type> origin, std::sp
     }
     // 2. Balance.
     std::vector<index_type> rank(m);
-    if (ph.mode == phase_mode::keep || m == 0) {
+    detail::orch_cp_result cpr;
+    if (ph.mode == phase_mode::context_parallel) {
+      cpr = detail::orch_cp_assign(ph, a.current_rank, in_bytes, k, rpn, opts.tolerance);
+      rank = cpr.rank;
+    } else if (ph.mode == phase_mode::keep || m == 0) {
       rank = a.current_rank;
     } else if (ph.mode == phase_mode::sequence_parallel) {
       rank = detail::orch_sp_assign(p, ph, a.current_rank, in_bytes, k, rpn, opts.tolerance);
@@ -466,16 +665,38 @@ inline orchestrator_plan orchestrate(std::span<const index_type> origin, std::sp
         }
       }
     }
+    if (ph.mode == phase_mode::context_parallel) {
+      // Every rank carries the CP cost of its own chunks (recomputed from them).
+      a.sp_degree = ph.cp_degree;
+      a.loads = cpr.loads;
+      a.loads_before = cpr.loads_before;
+      a.shard_offsets = std::move(cpr.shard_offsets);
+      a.shards = std::move(cpr.shards);
+      a.cp_tokens = cpr.tokens;
+    }
     a.rank = std::move(rank);
+    const bool cp = ph.mode == phase_mode::context_parallel;
     // 4. Routes: raw data from the origins, then the consumed phases' outputs.
     if (!ph.input_bytes.empty()) {
       std::vector<index_type> src(m);
       for (std::size_t j = 0; j < m; ++j) src[j] = origin[detail::orch_sample(ph, j)];
-      plan.routes.push_back(detail::orch_route(phase_route::origin, p, src, a.rank, ph.input_bytes, k, rpn));
+      if (cp) {
+        std::vector<std::size_t> target(m);
+        for (std::size_t j = 0; j < m; ++j) target[j] = j;
+        plan.routes.push_back(detail::orch_cp_route(phase_route::origin, p, src, target, ph.input_bytes, cpr, k, rpn));
+      } else {
+        plan.routes.push_back(detail::orch_route(phase_route::origin, p, src, a.rank, ph.input_bytes, k, rpn));
+      }
     }
     for (const std::size_t q : ph.consumes) {
       const auto& prod = phases[q];
       const auto& pa = plan.phases[q];
+      if (cp) {
+        std::vector<std::size_t> target(pa.rank.size());
+        for (std::size_t i = 0; i < target.size(); ++i) target[i] = detail::orch_sample(prod, i);
+        plan.routes.push_back(detail::orch_cp_route(q, p, pa.rank, target, prod.output_bytes, cpr, k, rpn));
+        continue;
+      }
       std::vector<index_type> dst(pa.rank.size());
       for (std::size_t i = 0; i < dst.size(); ++i) dst[i] = a.rank[detail::orch_sample(prod, i)];
       plan.routes.push_back(detail::orch_route(q, p, pa.rank, dst, prod.output_bytes, k, rpn));
@@ -497,7 +718,11 @@ inline std::uint64_t plan_hash(const orchestrator_plan& plan) noexcept {
   for (const auto& r : plan.routes) {
     h.integer(std::uint64_t{r.from_phase}).integer(std::uint64_t{r.to_phase}).integer(std::uint64_t{r.backward});
     h.integers(r.lists.offsets()).integers(r.lists.indices()).integers(std::span<const std::uint64_t>(r.bytes));
+    if (!r.entry_bytes.empty()) h.integers(std::span<const std::uint64_t>(r.entry_bytes));
   }
+  for (const auto& a : plan.phases)  // context_parallel shards (nothing for other modes)
+    for (const cp_chunk& ch : a.shards)
+      h.integer(std::uint64_t{ch.document}).integer(std::uint64_t{ch.begin}).integer(std::uint64_t{ch.end});
   return h.value();
 }
 
@@ -579,6 +804,9 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
     ph.consumes = lp.consumes;
     ph.mode = lp.mode;
     ph.sp = lp.sp;
+    ph.cp_degree = lp.cp_degree;
+    ph.cp = lp.cp;
+    const bool tokens = lp.mode == phase_mode::sequence_parallel || lp.mode == phase_mode::context_parallel;
     const std::size_t m = all.values.size();
     ph.per_item = lp.per_item;
     if (lp.per_item) ph.sample_of.resize(m);
@@ -586,7 +814,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
     ph.input_bytes.resize(m);
     ph.output_bytes.resize(m);
     ph.memory.resize(m);
-    if (lp.mode == phase_mode::sequence_parallel) ph.tokens.resize(m);
+    if (tokens) ph.tokens.resize(m);
     for (std::size_t r = 0; r < p; ++r)
       for (std::size_t j = all.offsets[r]; j < all.offsets[r + 1]; ++j) {
         const auto& w = all.values[j];
@@ -595,7 +823,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
         ph.input_bytes[j] = w.input_bytes;
         ph.output_bytes[j] = w.output_bytes;
         ph.memory[j] = w.memory;
-        if (lp.mode == phase_mode::sequence_parallel) ph.tokens[j] = w.tokens;
+        if (tokens) ph.tokens[j] = w.tokens;
       }
   }
   orchestrator_plan plan = detail::orch_abort_on_error(c, [&] { return orchestrate(origin, phases, opts); });
