@@ -3,7 +3,7 @@
 /// `thread_pool`: a fixed pool of worker threads that the caller creates and owns, usable as the
 /// executor of fulcrum's parallel paths (core/executor.hpp; e.g. pack_options::executor). bulk()
 /// runs tasks 0..n-1 on the workers and on the calling thread, returns when all have finished and
-/// rethrows the first exception a task threw. Not part of the umbrella header (it needs <thread>).
+/// rethrows the first exception a task threw. Not part of the umbrella header (it needs `<thread>`).
 /// One bulk() at a time per pool (concurrent calls are serialised).
 #pragma once
 
