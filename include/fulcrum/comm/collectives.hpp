@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <numeric>
 #include <ranges>
@@ -433,6 +434,28 @@ struct abort_t {
 inline constexpr abort_t abort{};
 
 }  // namespace fulcrum::comm
+
+namespace fulcrum::detail {
+
+/// Runs f(); on any exception other than comm_error, tells the peers (comm::abort; `where` names
+/// the caller for an exception that carries no message) and rethrows. One helper for dispatch,
+/// return_results and the orchestrator.
+template <class C, class F>
+decltype(auto) abort_on_error(C& c, F&& f, std::string_view where) {
+  try {
+    return f();
+  } catch (const comm_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    comm::abort(c, e.what());
+    throw;
+  } catch (...) {
+    comm::abort(c, std::string(where) + ": unknown exception");
+    throw;
+  }
+}
+
+}  // namespace fulcrum::detail
 
 #if !defined(FULCRUM_COMPILED)
 #include "fulcrum/comm/detail/collectives_impl.hpp"

@@ -113,22 +113,6 @@ inline dispatch_traffic traffic_of(std::span<const index_type> from, std::span<c
   return t;
 }
 
-/// Runs f(); on any exception other than comm_error, tells the peers (abort) and rethrows.
-template <class C, class F>
-decltype(auto) abort_on_error(C& c, F&& f) {
-  try {
-    return f();
-  } catch (const comm_error&) {
-    throw;
-  } catch (const std::exception& e) {
-    comm::abort(c, e.what());
-    throw;
-  } catch (...) {
-    comm::abort(c, "dispatch: unknown exception");
-    throw;
-  }
-}
-
 }  // namespace detail
 
 /// Dispatches this rank's `local` samples (see the file comment). `cost(meta)` prices a sample;
@@ -140,10 +124,12 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
   const std::size_t p = comm::size(c), me = comm::rank(c);
   if (opts.micro_batches == 0)
     detail::abort_on_error(
-        c, [] { throw invalid_input(detail::describe("dispatch", "micro_batches", 0, "need at least one")); });
+        c, [] { throw invalid_input(detail::describe("dispatch", "micro_batches", 0, "need at least one")); },
+        "dispatch");
   if (local.size() > std::numeric_limits<index_type>::max())
     detail::abort_on_error(
-        c, [&] { throw invalid_input(detail::describe("dispatch", "local samples", local.size(), "too many")); });
+        c, [&] { throw invalid_input(detail::describe("dispatch", "local samples", local.size(), "too many")); },
+        "dispatch");
 
   // 1. Everyone learns every sample's metadata and payload size.
   std::vector<detail::wire_meta<Meta>> mine(local.size());
@@ -170,7 +156,7 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
     const planning_input<Meta> in{metas, out.costs, out.origin, bytes, p, opts.micro_batches, opts.ranks_per_node};
     out.plan = detail::to_dispatch_plan(planner(in), in);
     out.plan_hash = plan_hash(out.plan);
-  });
+  }, "dispatch");
   out.planning_seconds = std::chrono::duration<double>(clock::now() - t0).count();
 
   // 3. Check that every rank holds the same plan.
@@ -205,7 +191,7 @@ template <communicator C, transferable Meta, class Cost, class Planner = lpt_pla
             ++recv_samples;
           }
         }
-  });
+  }, "dispatch");
   std::size_t recv_total = 0;
   for (auto r : recv_counts) recv_total = checked_add(recv_total, r, "dispatch");
   std::vector<std::byte> recv(recv_total);

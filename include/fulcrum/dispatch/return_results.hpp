@@ -75,7 +75,7 @@ template <communicator C, class Meta>
         ++recv_n[holder[g]];
         ret.global.push_back(static_cast<index_type>(g));
       }
-  });
+  }, "dispatch");
   // 1. Result sizes.
   std::size_t recv_total = 0;
   for (auto r : recv_n) recv_total += r;
@@ -98,7 +98,7 @@ template <communicator C, class Meta>
       for (std::size_t j = 0; j < recv_n[s]; ++j, ++k)
         recv_b[s] = checked_add(recv_b[s], sizes_in[k], "return_results");
     }
-  });
+  }, "dispatch");
   std::size_t bytes_total = 0;
   for (auto b : recv_b) bytes_total = checked_add(bytes_total, b, "return_results");
   std::vector<std::byte> bytes_in(bytes_total);

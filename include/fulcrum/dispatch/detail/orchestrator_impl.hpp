@@ -738,17 +738,6 @@ struct orch_wire_item {
   std::uint64_t tokens = 0;
 };
 
-template <class C, class F>
-decltype(auto) orch_abort_on_error(C& c, F&& f) {
-  try {
-    return f();
-  } catch (const comm_error&) {
-    throw;
-  } catch (const std::exception& e) {
-    comm::abort(c, e.what());
-    throw;
-  }
-}
 
 }  // namespace detail
 
@@ -759,7 +748,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
   const std::size_t p = comm::size(c);
   opts.ranks = p;
   std::vector<std::vector<detail::orch_wire_item>> wire(local_phases.size());
-  detail::orch_abort_on_error(c, [&] {
+  detail::abort_on_error(c, [&] {
     for (std::size_t q = 0; q < local_phases.size(); ++q) {
       const auto& ph = local_phases[q];
       const std::size_t m = detail::orch_items(ph, local_samples);
@@ -786,7 +775,7 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
                       ph.tokens.empty() ? 0 : ph.tokens[j]};
       }
     }
-  });
+  }, "orchestrate_distributed");
   const std::vector<std::uint64_t> mine{local_samples};
   const auto counts = comm::all_gather_v(c, mine);
   std::vector<std::size_t> sample_base(p + 1, 0);
@@ -826,7 +815,8 @@ orchestrator_plan orchestrate_distributed(C& c, std::size_t local_samples,
         if (tokens) ph.tokens[j] = w.tokens;
       }
   }
-  orchestrator_plan plan = detail::orch_abort_on_error(c, [&] { return orchestrate(origin, phases, opts); });
+  orchestrator_plan plan = detail::abort_on_error(
+      c, [&] { return orchestrate(origin, phases, opts); }, "orchestrate_distributed");
   const std::uint64_t h[2] = {plan.hash, ~plan.hash};
   std::uint64_t hmax[2] = {0, 0};
   comm::all_reduce(c, std::span<const std::uint64_t>(h), std::span<std::uint64_t>(hmax), max_op{});
