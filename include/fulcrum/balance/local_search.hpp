@@ -153,10 +153,19 @@ class local_search_engine {
     }
     if (!ps.empty()) {
       const cost_t cheapest = ps.front().cost;
+      // lower(ps, ca - half) only falls as ca falls: one binary search, then a walk down.
+      std::size_t at = ps.size();
+      bool searched = false;
       for (std::size_t ia = hs.size(); ia-- > 0;) {
         const cost_t ca = hs[ia].cost;
         if (ca <= cheapest) break;  // no b is cheaper than this a (nor than any cheaper a)
-        const std::size_t at = lower(ps, ca - half);
+        const cost_t target = ca - half;
+        if (!searched) {
+          at = lower(ps, target);
+          searched = true;
+        } else {
+          while (at > 0 && !(ps[at - 1].cost < target)) --at;
+        }
         if (at < ps.size()) consider(ia, at, ca - ps[at].cost);
         if (at > 0) consider(ia, at - 1, ca - ps[at - 1].cost);
       }

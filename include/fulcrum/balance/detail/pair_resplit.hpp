@@ -39,10 +39,16 @@ class pair_resplit {
         by_cost_(k),
         loads_(k, 0.0),
         side_of_(costs.size(), 0) {
-    for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back(static_cast<index_type>(i));
+    std::vector<std::size_t> count(k, 0);
+    for (index_type g : part_of) ++count[g];
+    for (std::size_t g = 0; g < k; ++g) {  // one slot of slack: the branch-free splits write one past the end
+      by_index_[g].reserve(count[g] + 1);
+      by_cost_[g].reserve(count[g] + 1);
+    }
+    for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back({costs[i], static_cast<index_type>(i)});
     for (index_type i : order) by_cost_[part_of[i]].push_back({costs[i], i});  // cost order within each part
     for (std::size_t g = 0; g < k; ++g)
-      for (index_type i : by_index_[g]) loads_[g] += costs_[i];
+      for (const item& x : by_index_[g]) loads_[g] += x.cost;
   }
 
   /// Runs until no partner of the heaviest part helps, the heaviest load meets `bound`, or
@@ -112,11 +118,6 @@ class pair_resplit {
       for (; j < b.size(); ++j) pool_[o++] = b[j];
     }
     const std::size_t m = pool_.size();
-    next_.assign(m, none);
-    for (int side = 0; side < 2; ++side) {
-      head_[side].assign(m, none);
-      tail_[side].assign(m, none);
-    }
     // Largest differencing over two sources that pop in one total order, (gap desc, id asc):
     // the starting nodes sorted once (`start_`, read from the front) and the differences in a
     // heap. Ids are unique among live nodes, so the pops are exactly those of one heap of all.
@@ -124,27 +125,16 @@ class pair_resplit {
     heap_.clear();
     start_.reserve(m / (equal_counts_ ? 2 : 1) + 1);  // one allocation, not a doubling series
     heap_.reserve(m / 2 + 1);
+    merges_.clear();
+    merges_.reserve(m);
     std::uint32_t nodes = 0;
-    const auto start = [&](std::size_t pos, int side) {
-      head_[side][nodes] = tail_[side][nodes] = static_cast<std::uint32_t>(pos);
-    };
     const auto before = [](const node& x, const node& y) { return x.gap > y.gap || (x.gap == y.gap && x.id < y.id); };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
-      for (std::size_t q = 0; q + 1 < m; q += 2) {
-        start(q, 0);
-        start(q + 1, 1);
-        start_.push_back({pool_[q].cost - pool_[q + 1].cost, nodes++});
-      }
-      if (m % 2 == 1) {
-        start(m - 1, 0);
-        start_.push_back({pool_[m - 1].cost, nodes++});
-      }
+      for (std::size_t q = 0; q + 1 < m; q += 2) start_.push_back({pool_[q].cost - pool_[q + 1].cost, nodes++});
+      if (m % 2 == 1) start_.push_back({pool_[m - 1].cost, nodes++});
       sort_starts(before);
     } else {  // the pool is already in (cost desc, position asc) order
-      for (std::size_t q = 0; q < m; ++q) {
-        start(q, 0);
-        start_.push_back({pool_[q].cost, nodes++});
-      }
+      for (std::size_t q = 0; q < m; ++q) start_.push_back({pool_[q].cost, nodes++});
     }
     // The heap of differences: a binary max-heap under `before`, written out so that a pop
     // followed by a push becomes one sift of the root.
@@ -154,7 +144,7 @@ class pair_resplit {
       for (;;) {
         std::size_t c = 2 * i + 1;
         if (c >= size) break;
-        if (c + 1 < size && before(heap_[c + 1], heap_[c])) ++c;
+        if (c + 1 < size) c += static_cast<std::size_t>(before(heap_[c + 1], heap_[c]));  // no branch: a coin flip
         if (!before(heap_[c], v)) break;
         heap_[i] = heap_[c];
         i = c;
@@ -205,50 +195,89 @@ class pair_resplit {
         }
         sift_down({x.gap - y.gap, x.id});
       }
-      splice(x.id, 0, y.id, 1);
-      splice(x.id, 1, y.id, 0);
+      merges_.push_back({x.id, y.id});  // y's sides join x's swapped: y.0 with x.1, y.1 with x.0
     }
     if (front == start_.size() && heap_.empty()) return false;
     const std::uint32_t root = heap_.empty() ? start_[front].id : heap_.front().id;
+    // Each node's sides relative to the root's: a merge (x, y) swaps y's against x's, and x's own
+    // swap is known once every later merge is undone, so replay the merges backwards.
+    swapped_.assign(nodes, 0);
+    swapped_[root] = 0;
+    for (auto it = merges_.rbegin(); it != merges_.rend(); ++it) swapped_[it->second] = swapped_[it->first] ^ 1u;
     std::size_t count[2] = {0, 0};
-    for (int side = 0; side < 2; ++side)
-      for (std::uint32_t q = head_[side][root]; q != none; q = next_[q]) {
-        side_of_[pool_[q].index] = static_cast<unsigned char>(side);
-        ++count[side];
-      }
+    // Start node q holds pool positions 2q (side 0) and 2q + 1 (side 1) under equal counts, position
+    // q (side 0) otherwise.
+    const unsigned shift = equal_counts_ ? 1 : 0;
+    for (std::size_t q = 0; q < m; ++q) {
+      const unsigned char side = static_cast<unsigned char>((q & shift) ^ swapped_[q >> shift]);
+      side_of_[pool_[q].index] = side;
+      ++count[side];
+    }
     // Side 0 goes to the heavy part; under equal counts, the side with more items to the part that had more.
     unsigned char heavy_side = 0;
     if (equal_counts_ && (count[0] > count[1]) != (by_index_[heavy].size() > by_index_[partner].size())) heavy_side = 1;
-    // The new loads as index-order sums (a merge of the two parts' index orders).
-    merged_.resize(m);
-    std::merge(by_index_[heavy].begin(), by_index_[heavy].end(), by_index_[partner].begin(), by_index_[partner].end(),
-               merged_.begin());
-    // Two register accumulators, each adding +0.0 for the other side's items (exact: every
-    // partial sum is >= +0.0), instead of a sum through memory picked per item.
+    // The new parts' index orders, split from a merge of the two old ones, and their loads as
+    // index-order sums: two register accumulators, each adding +0.0 for the other side's items
+    // (exact: every partial sum is >= +0.0). Every step below is branch-free (the sides are coin
+    // flips to a predictor): each item is written to both outputs and only its side's cursor moves.
+    const std::size_t on_heavy_count = count[heavy_side], on_partner_count = m - on_heavy_count;
+    auto& index_h = spare_index_[0];
+    auto& index_p = spare_index_[1];
+    index_h.resize(on_heavy_count + 1);
+    index_p.resize(on_partner_count + 1);
     cost_t load[2] = {0, 0};
     {
+      const auto& a = by_index_[heavy];
+      const auto& b = by_index_[partner];
+      std::size_t i = 0, j = 0, oh = 0, op = 0;
       cost_t on_heavy = 0, on_partner = 0;
-      for (index_type i : merged_) {
-        const cost_t c = costs_[i];
-        const bool h = side_of_[i] == heavy_side;
-        on_heavy += h ? c : 0.0;
-        on_partner += h ? 0.0 : c;
+      const auto put = [&](const item& x) {
+        const bool h = side_of_[x.index] == heavy_side;
+        index_h[oh] = x;
+        index_p[op] = x;
+        oh += h ? 1 : 0;
+        op += h ? 0 : 1;
+        on_heavy += h ? x.cost : 0.0;
+        on_partner += h ? 0.0 : x.cost;
+      };
+      while (i < a.size() && j < b.size()) {
+        const bool take_b = b[j].index < a[i].index;
+        put(take_b ? b[j] : a[i]);
+        j += take_b ? 1 : 0;
+        i += take_b ? 0 : 1;
       }
+      for (; i < a.size(); ++i) put(a[i]);
+      for (; j < b.size(); ++j) put(b[j]);
       load[0] = on_heavy;
       load[1] = on_partner;
     }
     if (!(std::max(load[0], load[1]) < loads_[heavy])) return false;
-    const auto rebuild = [&](const auto& from, auto& h, auto& p, auto index_of) {
-      h.clear();
-      p.clear();
-      for (const auto& x : from) (side_of_[index_of(x)] == heavy_side ? h : p).push_back(x);
-    };
-    rebuild(pool_, by_cost_[heavy], by_cost_[partner], [](const item& x) { return x.index; });
-    rebuild(merged_, by_index_[heavy], by_index_[partner], [](index_type i) { return i; });
+    index_h.resize(on_heavy_count);
+    index_p.resize(on_partner_count);
+    auto& cost_h = spare_cost_[0];
+    auto& cost_p = spare_cost_[1];
+    cost_h.resize(on_heavy_count + 1);
+    cost_p.resize(on_partner_count + 1);
+    {
+      std::size_t oh = 0, op = 0;
+      for (const item& x : pool_) {
+        const bool h = side_of_[x.index] == heavy_side;
+        cost_h[oh] = x;
+        cost_p[op] = x;
+        oh += h ? 1 : 0;
+        op += h ? 0 : 1;
+      }
+    }
+    cost_h.resize(on_heavy_count);
+    cost_p.resize(on_partner_count);
+    by_index_[heavy].swap(index_h);
+    by_index_[partner].swap(index_p);
+    by_cost_[heavy].swap(cost_h);
+    by_cost_[partner].swap(cost_p);
     loads_[heavy] = load[0];
     loads_[partner] = load[1];
-    for (index_type i : by_index_[heavy]) part_of_[i] = static_cast<index_type>(heavy);
-    for (index_type i : by_index_[partner]) part_of_[i] = static_cast<index_type>(partner);
+    for (const item& x : by_index_[heavy]) part_of_[x.index] = static_cast<index_type>(heavy);
+    for (const item& x : by_index_[partner]) part_of_[x.index] = static_cast<index_type>(partner);
     return true;
   }
 
@@ -288,31 +317,19 @@ class pair_resplit {
     }
   }
 
-  /// Appends node b's side `from` to node a's side `to`.
-  void splice(std::uint32_t a, int to, std::uint32_t b, int from) {
-    const std::uint32_t h = head_[from][b];
-    if (h == none) return;
-    if (head_[to][a] == none)
-      head_[to][a] = h;
-    else
-      next_[tail_[to][a]] = h;
-    tail_[to][a] = tail_[from][b];
-  }
-
-  static constexpr std::uint32_t none = 0xffffffffu;
   std::span<const cost_t> costs_;
   std::span<index_type> part_of_;
   bool equal_counts_;
-  std::vector<std::vector<index_type>> by_index_;
-  std::vector<std::vector<item>> by_cost_;
+  std::vector<std::vector<item>> by_index_;  // each part's items by index (the summation order)
+  std::vector<std::vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
+  std::vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
   std::vector<cost_t> loads_;
   std::vector<unsigned char> side_of_;
   std::vector<item> pool_;
-  std::vector<index_type> merged_;
   std::vector<node> heap_, start_, nodes_tmp_;
   std::vector<std::uint64_t> keys_, keys_tmp_;
-  std::vector<std::uint32_t> next_;
-  std::vector<std::uint32_t> head_[2], tail_[2];
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> merges_;  // (x, y) per differencing step
+  std::vector<unsigned char> swapped_;
 };
 
 }  // namespace fulcrum::detail
