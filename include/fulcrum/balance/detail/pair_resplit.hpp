@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <span>
 #include <utility>
@@ -45,8 +46,11 @@ class pair_resplit {
       by_index_[g].reserve(count[g] + 1);
       by_cost_[g].reserve(count[g] + 1);
     }
-    for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back({costs[i], static_cast<index_type>(i)});
-    for (index_type i : order) by_cost_[part_of[i]].push_back({costs[i], i});  // cost order within each part
+    for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back({costs[i], static_cast<index_type>(i), 0});
+    for (std::size_t j = 0; j < order.size(); ++j) {  // cost order within each part
+      const index_type i = order[j];
+      by_cost_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
+    }
     for (std::size_t g = 0; g < k; ++g)
       for (const item& x : by_index_[g]) loads_[g] += x.cost;
   }
@@ -90,10 +94,8 @@ class pair_resplit {
   struct item {
     cost_t cost;
     index_type index;
+    std::uint32_t rank;  ///< position in `order`: (cost desc, index asc) as one integer
   };
-  [[nodiscard]] static bool heavier(const item& x, const item& y) {
-    return x.cost > y.cost || (x.cost == y.cost && x.index < y.index);
-  }
 
   /// One differencing node: the gap between its two sides (each a linked list of pool positions).
   struct node {
@@ -109,7 +111,7 @@ class pair_resplit {
       pool_.resize(a.size() + b.size());
       std::size_t i = 0, j = 0, o = 0;
       while (i < a.size() && j < b.size()) {
-        const bool take_b = heavier(b[j], a[i]);
+        const bool take_b = b[j].rank < a[i].rank;
         pool_[o++] = take_b ? b[j] : a[i];
         j += take_b ? 1 : 0;
         i += take_b ? 0 : 1;
@@ -130,12 +132,23 @@ class pair_resplit {
     std::uint32_t nodes = 0;
     const auto before = [](const node& x, const node& y) { return x.gap > y.gap || (x.gap == y.gap && x.id < y.id); };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
-      for (std::size_t q = 0; q + 1 < m; q += 2) start_.push_back({pool_[q].cost - pool_[q + 1].cost, nodes++});
-      if (m % 2 == 1) start_.push_back({pool_[m - 1].cost, nodes++});
+      // Zero gaps (pairs of equal costs: a third of W1's) sort last, by id: only the rest is sorted.
+      zero_starts_.clear();
+      const auto add = [&](cost_t gap) {
+        if (gap > 0)
+          start_.push_back({gap, nodes++});
+        else
+          zero_starts_.push_back({gap, nodes++});
+      };
+      for (std::size_t q = 0; q + 1 < m; q += 2) add(pool_[q].cost - pool_[q + 1].cost);
+      if (m % 2 == 1) add(pool_[m - 1].cost);
       sort_starts(before);
+      start_.insert(start_.end(), zero_starts_.begin(), zero_starts_.end());
     } else {  // the pool is already in (cost desc, position asc) order
       for (std::size_t q = 0; q < m; ++q) start_.push_back({pool_[q].cost, nodes++});
     }
+    std::size_t positive = 0;  // live nodes with a gap above zero
+    for (const node& v : start_) positive += v.gap > 0 ? 1 : 0;
     // The heap of differences: a binary max-heap under `before`, written out so that a pop
     // followed by a push becomes one sift of the root.
     const auto sift_down = [&](node v) {
@@ -168,7 +181,8 @@ class pair_resplit {
     const auto from_start = [&](const node* best) {
       return front < starts && (best == nullptr || before(start_[front], *best));
     };
-    while ((starts - front) + heap_.size() > 1) {  // the two largest gaps on opposite sides: a.0 + b.1, a.1 + b.0
+    // While two gaps are above zero, the two largest go on opposite sides: a.0 + b.1, a.1 + b.0.
+    while (positive >= 2) {
       node x{}, y{};
       if (from_start(heap_.empty() ? nullptr : &heap_[0])) {
         x = start_[front++];
@@ -196,9 +210,24 @@ class pair_resplit {
         sift_down({x.gap - y.gap, x.id});
       }
       merges_.push_back({x.id, y.id});  // y's sides join x's swapped: y.0 with x.1, y.1 with x.0
+      positive -= x.gap - y.gap > 0 ? 1 : 2;
     }
     if (front == start_.size() && heap_.empty()) return false;
-    const std::uint32_t root = heap_.empty() ? start_[front].id : heap_.front().id;
+    // What is left is at most one positive node and zeros. The differencing would take the
+    // positive node (or, all zero, the lowest id) as x every time and each other node as y in
+    // turn, x's gap unchanged: every other node joins it swapped, in any order.
+    std::uint32_t root = 0;
+    if (positive == 1) {
+      root = !heap_.empty() && heap_.front().gap > 0 ? heap_.front().id : start_[front].id;
+    } else {
+      root = std::numeric_limits<std::uint32_t>::max();
+      for (std::size_t q = front; q < starts; ++q) root = std::min(root, start_[q].id);
+      for (const node& v : heap_) root = std::min(root, v.id);
+    }
+    for (std::size_t q = front; q < starts; ++q)
+      if (start_[q].id != root) merges_.push_back({root, start_[q].id});
+    for (const node& v : heap_)
+      if (v.id != root) merges_.push_back({root, v.id});
     // Each node's sides relative to the root's: a merge (x, y) swaps y's against x's, and x's own
     // swap is known once every later merge is undone, so replay the merges backwards.
     swapped_.assign(nodes, 0);
@@ -326,7 +355,7 @@ class pair_resplit {
   std::vector<cost_t> loads_;
   std::vector<unsigned char> side_of_;
   std::vector<item> pool_;
-  std::vector<node> heap_, start_, nodes_tmp_;
+  std::vector<node> heap_, start_, zero_starts_, nodes_tmp_;
   std::vector<std::uint64_t> keys_, keys_tmp_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> merges_;  // (x, y) per differencing step
   std::vector<unsigned char> swapped_;
