@@ -9,11 +9,12 @@
 /// max is below load H (by a relative 1e-12 margin); apply the first partner's best step } until
 /// no partner helps H or `max_steps` steps were taken. Best move: the item closest to half the
 /// gap (binary search in H's items sorted by cost); best swap: for every a in H, the b in P
-/// closest to cost(a) - gap/2 (binary search in P's sorted items).
+/// closest to cost(a) - gap/2 (P's items sorted by cost: one binary search for H's most expensive
+/// item, then a walk down P as a gets cheaper).
 /// With `keep_counts`, moves are only allowed from a part holding one item more than its
 /// partner, so item counts per part never change (equal_counts stays satisfied); swaps always are.
 ///
-/// Complexity: O(n log n) setup; per step O(k) to find H and the lightest part, O(|H| log |P|)
+/// Complexity: O(n log n) setup; per step O(k) to find H and the lightest part, O(|H| + |P| + log |P|)
 /// per partner tried (usually one; at most k - 1, then sorted in O(k log k)), O(|H| + |P|) to
 /// apply. Memory O(n + k).
 /// Guarantee: the makespan never increases; at a local optimum no single move or swap involving
@@ -65,7 +66,7 @@ class local_search_engine {
     // Reverse cost order: each part's items come out sorted by (cost asc, index desc).
     for (std::size_t j = order.size(); j-- > 0;) {
       const index_type i = order[j];
-      parts_[part_of[i]].push_back({costs[i], i});
+      parts_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
     }
     for (std::size_t p = 0; p < k; ++p) recompute(p);
   }
@@ -101,6 +102,13 @@ class local_search_engine {
     return steps;
   }
 
+  /// Hands over every part's items by (cost desc, index asc), rank ascending; the engine is
+  /// left empty.
+  [[nodiscard]] std::vector<std::vector<ranked_item>> release_parts_by_cost() {
+    for (auto& part : parts_) std::reverse(part.begin(), part.end());
+    return std::move(parts_);
+  }
+
   /// Writes the current assignment.
   void assignment(std::span<index_type> part_of) const {
     for (std::size_t p = 0; p < parts_.size(); ++p)
@@ -108,10 +116,7 @@ class local_search_engine {
   }
 
  private:
-  struct item {
-    cost_t cost;
-    index_type index;
-  };
+  using item = ranked_item;  // rank: position in the engine's `order`
   // Items inside a part: cost ascending, ties by index descending (the reverse of the global order).
   static bool cheaper(const item& a, const item& b) { return a.cost < b.cost || (a.cost == b.cost && a.index > b.index); }
 

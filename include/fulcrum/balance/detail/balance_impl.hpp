@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string>
@@ -181,27 +182,31 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
       if (assignment_makespan(costs, part_of, k, loads) <= lb) return;
       improvement_budget budget(opts.limits);
       const local_search_options quick{64 + 8 * static_cast<std::uint64_t>(k), 8, opts.equal_counts};
-      {
-        local_search_engine engine(costs, k, part_of, order);
-        budget.run(engine, quick);
-        engine.assignment(part_of);
-      }
+      local_search_engine engine(costs, k, part_of, order);
+      budget.run(engine, quick);
+      engine.assignment(part_of);
       const cost_t first = assignment_makespan(costs, part_of, k, loads);
       if (first <= lb || budget.spent()) return;
       // Karmarkar-Karp as a second start: up to 16384 items, or 131072 with equal counts (the
       // chunked variant is cheap there); above that its time outgrows what it adds.
+      std::optional<local_search_engine> second;
       if (n <= 16384 || (opts.equal_counts && n <= 131072)) {
         std::vector<index_type> other(n);
         const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order)
                                          : karmarkar_karp_solver(costs, k).run(order);
-        local_search_engine engine(costs, k, a, order);
-        budget.run(engine, quick);
-        engine.assignment(other);
-        if (assignment_makespan(costs, other, k, loads) < first) std::copy(other.begin(), other.end(), part_of.begin());
+        second.emplace(costs, k, a, order);
+        budget.run(*second, quick);
+        second->assignment(other);
+        if (assignment_makespan(costs, other, k, loads) < first)
+          std::copy(other.begin(), other.end(), part_of.begin());
+        else
+          second.reset();
         if (assignment_makespan(costs, part_of, k, loads) <= lb || budget.spent()) return;
       }
-      // Last: re-split the heaviest part with a partner (detail/pair_resplit.hpp).
-      pair_resplit resplit(costs, order, k, part_of, opts.equal_counts);
+      // Last: re-split the heaviest part with a partner (detail/pair_resplit.hpp), starting from
+      // the kept engine's parts, already in cost order.
+      local_search_engine& kept = second ? *second : engine;
+      pair_resplit resplit(costs, k, part_of, kept.release_parts_by_cost(), opts.equal_counts);
       budget.spend(resplit.run(lb, budget.left(k), 8));
       return;
     }

@@ -25,6 +25,14 @@
 
 namespace fulcrum::detail {
 
+/// An item with its cost at hand and its rank: its position in the global order (cost desc,
+/// index asc; radix_order_descending), which orders items by one integer comparison.
+struct ranked_item {
+  cost_t cost;
+  index_type index;
+  std::uint32_t rank;
+};
+
 /// Throws invalid_input naming the first cost that is NaN, infinite or negative, or when the
 /// costs' sum overflows a double (core/validate.hpp: the one validation of every front door).
 inline void require_costs(std::string_view where, std::span<const cost_t> costs) { (void)validate_costs(where, costs); }

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/balance/detail/order.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
@@ -33,11 +34,22 @@ class pair_resplit {
   /// `order`: the items by cost descending, ties by index (detail/order.hpp).
   pair_resplit(std::span<const cost_t> costs, std::span<const index_type> order, std::size_t k,
                std::span<index_type> part_of, bool equal_counts)
+      : pair_resplit(costs, k, part_of, std::vector<std::vector<item>>(k), equal_counts) {
+    for (std::size_t j = 0; j < order.size(); ++j) {  // cost order within each part
+      const index_type i = order[j];
+      by_cost_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
+    }
+  }
+
+  /// The same with each part's items already in cost order (rank ascending; as
+  /// local_search_engine::release_parts_by_cost hands them over for the assignment `part_of`).
+  pair_resplit(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
+               std::vector<std::vector<ranked_item>> by_cost, bool equal_counts)
       : costs_(costs),
         part_of_(part_of),
         equal_counts_(equal_counts),
         by_index_(k),
-        by_cost_(k),
+        by_cost_(std::move(by_cost)),
         loads_(k, 0.0),
         side_of_(costs.size(), 0) {
     std::vector<std::size_t> count(k, 0);
@@ -47,10 +59,6 @@ class pair_resplit {
       by_cost_[g].reserve(count[g] + 1);
     }
     for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back({costs[i], static_cast<index_type>(i), 0});
-    for (std::size_t j = 0; j < order.size(); ++j) {  // cost order within each part
-      const index_type i = order[j];
-      by_cost_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
-    }
     for (std::size_t g = 0; g < k; ++g)
       for (const item& x : by_index_[g]) loads_[g] += x.cost;
   }
@@ -90,12 +98,8 @@ class pair_resplit {
   }
 
  private:
-  /// An item with its cost at hand (the pool merges read no cost table).
-  struct item {
-    cost_t cost;
-    index_type index;
-    std::uint32_t rank;  ///< position in `order`: (cost desc, index asc) as one integer
-  };
+  /// An item with its cost at hand (the pool merges read no cost table) and its rank in `order`.
+  using item = ranked_item;
 
   /// One differencing node: the gap between its two sides (each a linked list of pool positions).
   struct node {
