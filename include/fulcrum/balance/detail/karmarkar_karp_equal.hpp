@@ -22,14 +22,26 @@
 
 namespace fulcrum::detail {
 
-/// Sorts `v` by `before` (a strict total order) with a bottom-up merge sort whose merge steps
-/// do not branch on the comparison; `spare` is scratch of v's size. O(k log k).
+/// Sorts `v` by `before` (a strict total order): insertion sort on runs of 8, then bottom-up
+/// merges whose steps do not branch on the comparison; `spare` is scratch of v's size.
+/// O(k log k) for k = v.size().
 template <class T, class Before>
-void branch_free_merge_sort(std::vector<T>& v, std::vector<T>& spare, Before before) {
+void merge_sort_runs(std::vector<T>& v, std::vector<T>& spare, Before before) {
   const std::size_t n = v.size();
+  // Runs of 8 by insertion first (short shifts), then branch-free merges of runs.
+  constexpr std::size_t run = 8;
+  for (std::size_t lo = 0; lo < n; lo += run) {
+    const std::size_t hi = std::min(lo + run, n);
+    for (std::size_t i = lo + 1; i < hi; ++i) {
+      const T e = v[i];
+      std::size_t j = i;
+      for (; j > lo && before(e, v[j - 1]); --j) v[j] = v[j - 1];
+      v[j] = e;
+    }
+  }
   T* src = v.data();
   T* dst = spare.data();
-  for (std::size_t width = 1; width < n; width *= 2) {
+  for (std::size_t width = run; width < n; width *= 2) {
     for (std::size_t lo = 0; lo < n; lo += 2 * width) {
       const std::size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
       std::size_t i = lo, j = mid, o = lo;
@@ -118,7 +130,7 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
     // branch-free bottom-up merge sort: the merged sums are far from sorted as often as not
     // (an insertion sort needed more than 8k shifts in 70% of the merges on W1), and the
     // comparisons are coin flips to a branch predictor.
-    branch_free_merge_sort(merged, spare, before);
+    merge_sort_runs(merged, spare, before);
     std::copy(merged.begin(), merged.end(), a);
     heap.push_back({a[0].sum - a[k - 1].sum, created++, x.slot});
     std::push_heap(heap.begin(), heap.end(), heap_less);
