@@ -24,14 +24,17 @@
 /// The emitted bins are dealt into steps and balanced as in pack_for_ranks (sorted by load,
 /// consecutive groups of `ranks`, in-step local search, runtime of detail/rank_steps.hpp); with
 /// `shuffle` the steps of a round and the ranks inside a step are shuffled with a generator seeded
-/// by (seed, round). Without costs, the steps are then evened in the fine dimension (the largest
-/// cap: tokens) with items the round keeps: micro-batches below their step's largest load are raised
-/// and lone top ones lowered by swapping in kept items of the same other sizes (or adding items
-/// whose other sizes are zero), never changing the coarse loads or passing a cap
-/// (runtime/detail/stream_refine.hpp). With one dimension, one candidate in reserve_stride (8) sits
-/// the packing out to serve this (in rounds of 2 reserve_stride ranks candidates or more), the
-/// evening then replaces the in-step local search, and rounds of regroup_min_steps (16) steps or
-/// more are regrouped by load and evened again. A flush re-deals, around each of its
+/// by (seed, round). Without costs, the steps are then evened with items the round keeps: with
+/// several dimensions, first each coarse one (a step's micro-batches of unequal image counts: an
+/// item swapped for a kept one of another image count and at most 64 tokens fewer), then the fine
+/// one (the largest cap: tokens): micro-batches below their step's largest load are raised and lone
+/// top ones lowered by swapping in kept items of the same other sizes (or adding items whose other
+/// sizes are zero), never widening a step's coarse range or passing a cap
+/// (runtime/detail/stream_refine.hpp). One candidate in reserve_stride (8) sits the packing out to
+/// serve this (with several dimensions only candidates with a non-zero coarse size, in rounds of
+/// reserve_min_multi (16) reserve_stride ranks candidates or more; with one, 2 reserve_stride ranks),
+/// and the evening then replaces the in-step local search. With one dimension, rounds of
+/// regroup_min_steps (16) steps or more are regrouped by load and evened again. A flush re-deals, around each of its
 /// even_tail_windows (8) steps least even in tokens, the items of even_tail_steps (4) neighbouring
 /// steps (LPT or a target fit), so the least full bins do not make one badly balanced last step. With several
 /// dimensions only items kept fewer than movable_keeps (3) rounds leave a micro-batch. Warm-up: during the first
@@ -597,7 +600,7 @@ class streaming_batcher {
         }
       }
       reserve.clear();
-      if (!reserving || cand.size() < 2 * reserve_stride * k) {
+      if (!reserving || cand.size() < (D == 1 ? 2 : reserve_min_multi) * reserve_stride * k) {
         bins = fill(sizes, c);
         return;
       }
@@ -864,6 +867,11 @@ class streaming_batcher {
   static constexpr std::uint32_t movable_keeps = 3;
   /// One candidate in this many is held out of a round's packing for the deficit fill.
   static constexpr std::size_t reserve_stride = 8;
+  /// With several dimensions, a round reserves only with at least reserve_min_multi *
+  /// reserve_stride * ranks candidates (one dimension: 2 *): a small round's pool splits by coarse
+  /// sizes and its steps keep their local search (W1 2-D, B = 256: tokens DistRatio 1.7x worse
+  /// when reserving).
+  static constexpr std::size_t reserve_min_multi = 16;
 
   /// Steps balance best when their bins agree in the coarse dimensions (all but the one with the
   /// largest cap, e.g. the image count). Per class of coarse loads, the emitted bins beyond a

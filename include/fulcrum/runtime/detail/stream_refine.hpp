@@ -2,7 +2,11 @@
 /// @file runtime/detail/stream_refine.hpp
 /// The streaming batcher's step evening (runtime/streaming_batcher.hpp).
 ///
-/// stream_deficit_fill: after a round's steps are balanced, the micro-batches of each step are
+/// stream_deficit_fill: after a round's steps are balanced, with several dimensions each coarse one
+/// is evened first (even_coarse: lone top bins lowered to the next level, then the others raised to
+/// the top, by swapping an item for a pool item whose size differs in that dimension only, by at
+/// most the gap, and whose fine size is at most coarse_window below; a coarse load stays within its
+/// step's range and the fine load only drops). Then the micro-batches of each step are
 /// brought to one load in the fine dimension (the largest cap: tokens) with items the round does not
 /// emit (the pool). Per step, up to even_passes times: when fewer bins sit at the step's largest load
 /// than below it, the top bins are first lowered toward the next level (swap an item for a pool item
@@ -11,8 +15,8 @@
 /// item for a pool item with the same coarse sizes, larger by at most the deficit; with one
 /// dimension, where no single move closes the deficit, two swaps whose changes add up to it). Each
 /// move takes the largest change (ties: the first found), up to `max_moves` per bin. Only movable
-/// items (not kept too often) leave a bin. Coarse loads never change and no load passes the step's
-/// largest, so every cap holds. The pool is sorted once by (coarse sizes, fine size); used entries
+/// items (not kept too often) leave a bin. The fine moves never change a coarse load; no load passes
+/// the step's largest, so every cap holds. The pool is sorted once by (coarse sizes, fine size); used entries
 /// are skipped with path-halving skip arrays in both directions. O(P log P + per deficit bin
 /// max_moves m log P, plus m^2 pair_candidates log P for a pair swap) for P pool items and m items per
 /// bin. Deterministic: no randomness, no floating point.
