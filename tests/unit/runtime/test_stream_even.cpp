@@ -230,4 +230,45 @@ TEST_SUITE("runtime") {
     // the top step of every flush); with it, about 3x at this small buffer (2x at buffer 16384).
     CHECK(dist <= 4 * offline.dist[0]);
   }
+
+  TEST_CASE("stream even: W1 100k under (8 images, 8192 tokens) is balanced like pack_for_ranks") {
+    // Two dimensions: the reserve of items with images and the coarse evening (image counts first,
+    // then tokens). Before them the tokens were 1.15x the offline figure here (6.8x at 1M, B = 16384).
+    stream_options<2> o;
+    o.caps = {8, 8192};
+    o.ranks = 8;
+    o.buffer = 8192;
+    std::vector<std::array<std::uint64_t, 2>> sizes;
+    for (const auto& s : testing::generate_w1(100000))
+      sizes.push_back({std::min<std::uint64_t>(s.images, 8), std::min<std::uint64_t>(s.tokens(), 8192)});
+    streaming_batcher<2> b(o);
+    std::array<double, 2> dist{};
+    std::size_t steps = 0, bins = 0, items = 0;
+    auto take = [&] {
+      while (auto s = b.next()) {
+        for (std::size_t d = 0; d < 2; ++d) dist[d] += s->dist(d);
+        ++steps;
+        items += s->item_count();
+        for (std::size_t r = 0; r < s->ranks; ++r) {
+          bins += s->micro_batch(r).empty() ? 0 : 1;
+          CHECK(s->loads[r * 2] <= 8);
+          CHECK(s->loads[r * 2 + 1] <= 8192);
+        }
+      }
+    };
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      b.push(i, sizes[i]);
+      take();
+    }
+    b.finish();
+    take();
+    CHECK(items == sizes.size());
+    for (double& d : dist) d /= static_cast<double>(steps);
+    const auto offline = pack_for_ranks(sizes, std::array<std::uint64_t, 2>{8, 8192}, 8);
+    MESSAGE("stream bins " << bins << " dist " << dist[0] << " / " << dist[1] << " offline bins " << offline.used_bins
+                           << " dist " << offline.dist[0] << " / " << offline.dist[1]);
+    CHECK(static_cast<double>(bins) <= 1.01 * static_cast<double>(offline.used_bins));
+    CHECK(dist[0] <= 1.5 * offline.dist[0]);
+    CHECK(dist[1] <= offline.dist[1]);
+  }
 }
