@@ -2,8 +2,9 @@
 // The streaming batcher's step evening (runtime/detail/stream_refine.hpp): the deficit fill keeps
 // every item once (bins + unused pool), keeps every coarse load within its step's range and never
 // widens a step in a coarse dimension, never passes the step's largest fine load, never widens a
-// step in the fine dimension when its coarse loads were even, and mends a lone coarse outlier; the flush's LPT re-deal of the last steps holds the caps; and the
-// whole batcher on W1 with the token budget reaches the balance target at test scale.
+// step in the fine dimension when its coarse loads were even, and mends a lone coarse outlier; the
+// flush's LPT re-deal of the last steps holds the caps; and the whole batcher on W1 reaches the
+// issue's balance target at test scale (token budget; images and tokens).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -122,8 +123,8 @@ TEST_SUITE("runtime") {
   TEST_CASE("stream even: a lone image among text-only micro-batches is swapped out") {
     // Step of 4 bins {images, tokens}: three of two text items, one holding a 1-image item of 60
     // tokens; the pool holds a text item of 58 tokens (within the coarse window) and one of 40.
-    std::vector<size_vector<2>> sizes{{0, 50}, {0, 50}, {0, 40}, {0, 60}, {0, 45}, {0, 55},
-                                      {0, 40}, {1, 60}, {0, 58}, {0, 40}};
+    std::vector<size_vector<2>> sizes{{0, 50}, {0, 50}, {0, 40}, {0, 60}, {0, 45},
+                                      {0, 55}, {0, 40}, {1, 60}, {0, 58}, {0, 40}};
     detail::rank_state<2> st;
     st.ranks = 4;
     st.capacity = {4, 1000};

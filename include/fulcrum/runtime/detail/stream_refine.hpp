@@ -133,8 +133,8 @@ class stream_deficit_fill {
   /// movable item x for the free pool item with x's other sizes, a size in c nearer the level by
   /// the most (at most the gap) and the largest fine size in [fine(x) - coarse_window, fine(x)].
   /// The fine load only drops and c stays within [min, max] of the step: every cap holds.
-  void shift_coarse(rank_state<D>& st, std::size_t b, std::size_t c, std::uint64_t level,
-                    std::span<const char> movable, std::size_t max_moves) {
+  void shift_coarse(rank_state<D>& st, std::size_t b, std::size_t c, std::uint64_t level, std::span<const char> movable,
+                    std::size_t max_moves) {
     auto& bin = st.bins[b];
     for (std::size_t move = 0; move < max_moves && st.loads[b][c] != level; ++move) {
       const bool up = st.loads[b][c] < level;
