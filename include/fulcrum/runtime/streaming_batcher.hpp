@@ -24,14 +24,17 @@
 /// The emitted bins are dealt into steps and balanced as in pack_for_ranks (sorted by load,
 /// consecutive groups of `ranks`, in-step local search, runtime of detail/rank_steps.hpp); with
 /// `shuffle` the steps of a round and the ranks inside a step are shuffled with a generator seeded
-/// by (seed, round). Without costs, the steps are then evened in the fine dimension (the largest
-/// cap: tokens) with items the round keeps: micro-batches below their step's largest load are raised
-/// and lone top ones lowered by swapping in kept items of the same other sizes (or adding items
-/// whose other sizes are zero), never changing the coarse loads or passing a cap
-/// (runtime/detail/stream_refine.hpp). With one dimension, one candidate in reserve_stride (8) sits
-/// the packing out to serve this (in rounds of 2 reserve_stride ranks candidates or more), the
-/// evening then replaces the in-step local search, and rounds of regroup_min_steps (16) steps or
-/// more are regrouped by load and evened again. A flush re-deals, around each of its
+/// by (seed, round). Without costs, the steps are then evened with items the round keeps: with
+/// several dimensions, first each coarse one (a step's micro-batches of unequal image counts: an
+/// item swapped for a kept one of another image count and at most 64 tokens fewer), then the fine
+/// one (the largest cap: tokens): micro-batches below their step's largest load are raised and lone
+/// top ones lowered by swapping in kept items of the same other sizes (or adding items whose other
+/// sizes are zero), never widening a step's coarse range or passing a cap
+/// (runtime/detail/stream_refine.hpp). One candidate in reserve_stride (8) sits the packing out to
+/// serve this (with several dimensions only candidates with a non-zero coarse size, in rounds of
+/// reserve_min_multi (16) reserve_stride ranks candidates or more; with one, 2 reserve_stride ranks),
+/// and the evening then replaces the in-step local search. With one dimension, rounds of
+/// regroup_min_steps (16) steps or more are regrouped by load and evened again. A flush re-deals, around each of its
 /// even_tail_windows (8) steps least even in tokens, the items of even_tail_steps (4) neighbouring
 /// steps (LPT or a target fit), so the least full bins do not make one badly balanced last step. With several
 /// dimensions only items kept fewer than movable_keeps (3) rounds leave a micro-batch. Warm-up: during the first
@@ -556,24 +559,48 @@ class streaming_batcher {
     // Candidates: the buffered items within this step's caps (all of them after warm-up).
     std::vector<std::size_t> cand;
     std::vector<size_vector<D>> sizes;
+    // Per candidate, in candidate order: its id and keep count (read per bin item below; the
+    // buffer's items are larger and reached in bin order, a cache miss per item at B = 16384).
+    std::vector<std::uint64_t> cand_id;
+    std::vector<std::uint32_t> cand_kept;
     std::vector<std::vector<index_type>> bins;
     std::vector<index_type> reserve;  // candidates held out of the packing for the deficit fill
-    // One dimension only: with several, holding items out unsettles the coarse classes the cut
-    // balances (measured on W1: images DistRatio 4x worse).
-    const bool reserving = D == 1 && !final && !warm && cost_mode_ != 2;
+    // With several dimensions only items with a non-zero coarse size are held out: items whose
+    // coarse sizes are all zero (text-only samples) are the packing's fillers (measured on W1 2-D:
+    // reserving them too made the images DistRatio 5x worse, reserving none the tokens 4x worse).
+    const bool reserving = !final && !warm && cost_mode_ != 2;
+    const std::size_t fine = fine_dim();
+    auto reservable = [&](const size_vector<D>& sz) {
+      if constexpr (D == 1) {
+        (void)sz;
+        return true;
+      } else {
+        for (std::size_t d = 0; d < D; ++d)
+          if (d != fine && sz[d] != 0) return true;
+        return false;
+      }
+    };
     auto pack_under = [&](const sizes_type& c) {
       cand.clear();
       sizes.clear();
+      cand_id.clear();
+      cand_kept.clear();
+      cand.reserve(buffer_.size());
+      sizes.reserve(buffer_.size());
+      cand_id.reserve(buffer_.size());
+      cand_kept.reserve(buffer_.size());
       for (std::size_t i = 0; i < buffer_.size(); ++i) {
         bool ok = true;
         for (std::size_t d = 0; d < D; ++d) ok = ok && buffer_[i].sizes[d] <= c[d];
         if (ok) {
           cand.push_back(i);
           sizes.push_back(buffer_[i].sizes);
+          cand_id.push_back(buffer_[i].id);
+          cand_kept.push_back(buffer_[i].kept);
         }
       }
       reserve.clear();
-      if (!reserving || cand.size() < 2 * reserve_stride * k) {
+      if (!reserving || cand.size() < (D == 1 ? 2 : reserve_min_multi) * reserve_stride * k) {
         bins = fill(sizes, c);
         return;
       }
@@ -584,7 +611,8 @@ class streaming_batcher {
       packed.reserve(cand.size());
       packed_sizes.reserve(cand.size());
       for (std::size_t i = 0; i < cand.size(); ++i) {
-        if (i % reserve_stride == reserve_stride - 1 && buffer_[cand[i]].kept + 1 < opts_.max_keep_rounds) {
+        if (i % reserve_stride == reserve_stride - 1 && cand_kept[i] + 1 < opts_.max_keep_rounds &&
+            reservable(sizes[i])) {
           reserve.push_back(static_cast<index_type>(i));
         } else {
           packed.push_back(static_cast<index_type>(i));
@@ -614,7 +642,7 @@ class streaming_batcher {
     for (std::size_t b = 0; b < nb; ++b) {
       for (const index_type i : bins[b]) {
         for (std::size_t d = 0; d < D; ++d) loads[b][d] += sizes[i][d];
-        if (buffer_[cand[i]].kept >= opts_.max_keep_rounds) forced[b] = 1;
+        if (cand_kept[i] >= opts_.max_keep_rounds) forced[b] = 1;
         first[b] = std::min(first[b], i);
       }
       for (std::size_t d = 0; d < D; ++d)
@@ -673,7 +701,10 @@ class streaming_batcher {
         st.norm.push_back(total > 0 ? total / static_cast<double>(emit) : 1.0);
       }
       detail::rank_order_bins(st);
-      for (std::size_t s = 0; s < steps; ++s) detail::rank_balance_step(st, s * k, reserve.empty() ? opts_.passes : 0);
+      // One scratch for every step (no allocation per step; its memo never matches across steps).
+      detail::rank_step_scratch scratch;
+      for (std::size_t s = 0; s < steps; ++s)
+        detail::rank_balance_step(st, s * k, reserve.empty() ? opts_.passes : 0, scratch);
       // A flush's last round holds the least full bins: re-deal the items of the worst steps
       // together with their neighbours in the load order (same coarse class, fuller bins).
       if (final && !warm && opts_.end == stream_end::flush) {
@@ -694,7 +725,7 @@ class streaming_batcher {
           tried[worst] = 1;
           const std::size_t from = std::min(worst > 0 ? worst - 1 : 0, steps - tail);
           detail::stream_even_steps(st, from * k, tail);
-          for (std::size_t s = from; s < from + tail; ++s) detail::rank_balance_step(st, s * k, opts_.passes);
+          for (std::size_t s = from; s < from + tail; ++s) detail::rank_balance_step(st, s * k, opts_.passes, scratch);
         }
       }
       if (costs.empty() && (emit < nb || !reserve.empty())) {
@@ -703,7 +734,7 @@ class streaming_batcher {
         for (std::size_t q = emit; q < nb; ++q) pool.insert(pool.end(), bins[order[q]].begin(), bins[order[q]].end());
         std::vector<char> movable(cand.size(), 0);
         for (std::size_t i = 0; i < cand.size(); ++i)
-          movable[i] = buffer_[cand[i]].kept < (D == 1 ? opts_.max_keep_rounds : movable_keeps) ? 1 : 0;
+          movable[i] = cand_kept[i] < (D == 1 ? opts_.max_keep_rounds : movable_keeps) ? 1 : 0;
         detail::stream_deficit_fill<D> fill_deficits(st, fine_dim(), pool);
         fill_deficits.run(st, emit / k, movable, refine_moves);
         // Regroup (one dimension): bins of equal loads from different steps meet, then fill what
@@ -739,7 +770,7 @@ class streaming_batcher {
           auto& bin = st.bins[b];
           std::sort(bin.begin(), bin.end());
           for (const index_type i : bin) {
-            out.ids.push_back(buffer_[cand[i]].id);
+            out.ids.push_back(cand_id[i]);
             taken[cand[i]] = 1;
           }
           out.offsets.push_back(out.ids.size());
@@ -836,6 +867,11 @@ class streaming_batcher {
   static constexpr std::uint32_t movable_keeps = 3;
   /// One candidate in this many is held out of a round's packing for the deficit fill.
   static constexpr std::size_t reserve_stride = 8;
+  /// With several dimensions, a round reserves only with at least reserve_min_multi *
+  /// reserve_stride * ranks candidates (one dimension: 2 *): a small round's pool splits by coarse
+  /// sizes and its steps keep their local search (W1 2-D, B = 256: tokens DistRatio 1.7x worse
+  /// when reserving).
+  static constexpr std::size_t reserve_min_multi = 16;
 
   /// Steps balance best when their bins agree in the coarse dimensions (all but the one with the
   /// largest cap, e.g. the image count). Per class of coarse loads, the emitted bins beyond a

@@ -74,6 +74,7 @@ TEST_SUITE("runtime") {
              {512, 8, 0, stream_end::flush},
              {300, 4, 12, stream_end::flush},
              {1024, 8, 0, stream_end::drop_last},
+             {600, 4, 0, stream_end::flush},  // rounds of 512+ candidates: the two-dimension reserve
              {64, 3, 5, stream_end::drop_last}}) {
       const auto o = options(buffer, ranks, warmup, end);
       std::vector<std::uint64_t> dropped_ref;

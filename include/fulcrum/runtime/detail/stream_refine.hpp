@@ -2,7 +2,11 @@
 /// @file runtime/detail/stream_refine.hpp
 /// The streaming batcher's step evening (runtime/streaming_batcher.hpp).
 ///
-/// stream_deficit_fill: after a round's steps are balanced, the micro-batches of each step are
+/// stream_deficit_fill: after a round's steps are balanced, with several dimensions each coarse one
+/// is evened first (even_coarse: lone top bins lowered to the next level, then the others raised to
+/// the top, by swapping an item for a pool item whose size differs in that dimension only, by at
+/// most the gap, and whose fine size is at most coarse_window below; a coarse load stays within its
+/// step's range and the fine load only drops). Then the micro-batches of each step are
 /// brought to one load in the fine dimension (the largest cap: tokens) with items the round does not
 /// emit (the pool). Per step, up to even_passes times: when fewer bins sit at the step's largest load
 /// than below it, the top bins are first lowered toward the next level (swap an item for a pool item
@@ -11,8 +15,8 @@
 /// item for a pool item with the same coarse sizes, larger by at most the deficit; with one
 /// dimension, where no single move closes the deficit, two swaps whose changes add up to it). Each
 /// move takes the largest change (ties: the first found), up to `max_moves` per bin. Only movable
-/// items (not kept too often) leave a bin. Coarse loads never change and no load passes the step's
-/// largest, so every cap holds. The pool is sorted once by (coarse sizes, fine size); used entries
+/// items (not kept too often) leave a bin. The fine moves never change a coarse load; no load passes
+/// the step's largest, so every cap holds. The pool is sorted once by (coarse sizes, fine size); used entries
 /// are skipped with path-halving skip arrays in both directions. O(P log P + per deficit bin
 /// max_moves m log P, plus m^2 pair_candidates log P for a pair swap) for P pool items and m items per
 /// bin. Deterministic: no randomness, no floating point.
@@ -61,6 +65,9 @@ class stream_deficit_fill {
     // The pool only shrinks: a pair search that failed for a bin's load and target fails again.
     pair_failed_.assign(st.bins.size(), {none, none});
     for (std::size_t s = 0; s < steps; ++s) {
+      if constexpr (D > 1)
+        for (std::size_t c = 0; c < D; ++c)
+          if (c != fine_) even_coarse(st, s * k, c, movable, max_moves);
       for (std::size_t pass = 0; pass < even_passes; ++pass) {
         std::uint64_t top = 0, low = std::numeric_limits<std::uint64_t>::max();
         std::size_t at_top = 0;
@@ -91,6 +98,80 @@ class stream_deficit_fill {
 
  private:
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  /// Several dimensions: evens coarse dimension c over the bins [first, first + ranks) as run()
+  /// does the fine one (lone top bins lowered to the next level, then the others raised to the
+  /// top), by swaps that change an item's size in c only, for a pool item whose fine size is at
+  /// most coarse_window below the item's (the fine passes then mend the tokens). A step of
+  /// text-only micro-batches holding one image has images DistRatio 7/8: one swap evens it.
+  void even_coarse(rank_state<D>& st, std::size_t first, std::size_t c, std::span<const char> movable,
+                   std::size_t max_moves) {
+    const std::size_t k = st.ranks;
+    std::uint64_t top = 0, low = std::numeric_limits<std::uint64_t>::max();
+    std::size_t at_top = 0;
+    for (std::size_t b = first; b < first + k; ++b) {
+      const std::uint64_t l = st.loads[b][c];
+      at_top = l > top ? 1 : at_top + (l == top ? 1 : 0);
+      top = std::max(top, l);
+      low = std::min(low, l);
+    }
+    if (low == top) return;
+    if (at_top < k - at_top) {
+      std::uint64_t next = 0;
+      for (std::size_t b = first; b < first + k; ++b)
+        if (st.loads[b][c] < top) next = std::max(next, st.loads[b][c]);
+      for (std::size_t b = first; b < first + k; ++b)
+        if (st.loads[b][c] == top) shift_coarse(st, b, c, next, movable, max_moves);
+      top = 0;
+      for (std::size_t b = first; b < first + k; ++b) top = std::max(top, st.loads[b][c]);
+    }
+    for (std::size_t b = first; b < first + k; ++b)
+      if (st.loads[b][c] < top) shift_coarse(st, b, c, top, movable, max_moves);
+  }
+
+  /// Moves bin b's load in coarse dimension c toward `level` (not past it): each move swaps a
+  /// movable item x for the free pool item with x's other sizes, a size in c nearer the level by
+  /// the most (at most the gap) and the largest fine size in [fine(x) - coarse_window, fine(x)].
+  /// The fine load only drops and c stays within [min, max] of the step: every cap holds.
+  void shift_coarse(rank_state<D>& st, std::size_t b, std::size_t c, std::uint64_t level, std::span<const char> movable,
+                    std::size_t max_moves) {
+    auto& bin = st.bins[b];
+    for (std::size_t move = 0; move < max_moves && st.loads[b][c] != level; ++move) {
+      const bool up = st.loads[b][c] < level;
+      const std::uint64_t gap = up ? level - st.loads[b][c] : st.loads[b][c] - level;
+      std::uint64_t best_step = 0, best_fine = 0;
+      std::size_t best_pos = npos, best_slot = npos;
+      for (std::size_t q = 0; q < bin.size(); ++q) {
+        const index_type x = bin[q];
+        if (movable[x] == 0) continue;
+        const std::uint64_t sx = sizes_[x][fine_];
+        const std::uint64_t most = up ? gap : std::min(gap, sizes_[x][c]);
+        for (std::uint64_t step = most; step > best_step || (step == best_step && step > 0); --step) {
+          size_vector<D> key = sizes_[x];
+          key[c] = up ? key[c] + step : key[c] - step;
+          const std::size_t p = find_largest(key, sx > coarse_window ? sx - coarse_window : 0, sx);
+          if (p != npos) {
+            const std::uint64_t f = sizes_[pool_[p]][fine_];
+            if (step > best_step || f > best_fine) {
+              best_step = step;
+              best_fine = f;
+              best_pos = p;
+              best_slot = q;
+            }
+            break;
+          }
+        }
+      }
+      if (best_pos == npos) return;
+      const index_type x = bin[best_slot], y = pool_[best_pos];
+      use(best_pos);
+      bin[best_slot] = y;
+      st.loads[b][c] = up ? st.loads[b][c] + best_step : st.loads[b][c] - best_step;
+      st.loads[b][fine_] -= sizes_[x][fine_] - sizes_[y][fine_];
+    }
+  }
+  /// A coarse swap may lower the fine size of its micro-batch by at most this much.
+  static constexpr std::uint64_t coarse_window = 64;
 
   void use(std::size_t p) noexcept {
     below_[p + 1] = p;  // skip to the free position below
