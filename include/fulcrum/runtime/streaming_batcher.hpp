@@ -217,7 +217,7 @@ class streaming_batcher {
                 "streaming_batcher: Cost must be balance_sizes, a cost_model_for the projected sizes or a "
                 "group_cost_model");
   /// Version of the state() byte format.
-  static constexpr std::uint32_t state_version = 1;
+  static constexpr std::uint32_t state_version = 2;  // 2: the 2-D reserve (a version-1 state would continue differently)
 
   explicit streaming_batcher(stream_options<D> opts, Cost cost = {}) : opts_(std::move(opts)), cost_(std::move(cost)) {
     validate();

@@ -132,9 +132,9 @@ TEST_SUITE("runtime") {
     CHECK(bytes == c.state());
     const auto again = streaming_batcher<2>::restore(bytes, o);
     CHECK(again.state() == bytes);
-    // header: magic, version 1 little-endian
+    // header: magic, version 2 little-endian
     CHECK(static_cast<char>(bytes[0]) == 'F');
-    CHECK(static_cast<std::uint8_t>(bytes[8]) == 1);
+    CHECK(static_cast<std::uint8_t>(bytes[8]) == 2);
     CHECK(static_cast<std::uint8_t>(bytes[9]) == 0);
   }
 
@@ -160,11 +160,14 @@ TEST_SUITE("runtime") {
     longer.insert(longer.end() - 8, std::byte{0});
     reseal(longer);
     CHECK_THROWS_AS((void)B::restore(longer, o), invalid_input);
-    // other version, even with a valid checksum
-    auto v2 = bytes;
-    v2[8] = std::byte{2};
-    reseal(v2);
-    CHECK_THROWS_WITH_AS((void)B::restore(v2, o), doctest::Contains("version"), invalid_input);
+    // other versions (the older 1, whose continuation differs in 2-D, and a newer 3), even with a
+    // valid checksum
+    for (const std::byte other_version : {std::byte{1}, std::byte{3}}) {
+      auto v = bytes;
+      v[8] = other_version;
+      reseal(v);
+      CHECK_THROWS_WITH_AS((void)B::restore(v, o), doctest::Contains("version"), invalid_input);
+    }
     // other options
     for (int which = 0; which < 5; ++which) {
       auto other = o;
