@@ -192,6 +192,7 @@ class local_search_engine {
 
 /// Improves an assignment in place (part_of[i] < k for every item). Returns the number of
 /// improving steps. Throws invalid_input on k = 0, bad costs or an out-of-range part.
+template <class = void>
 inline std::uint64_t local_search_improve(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
                                           const local_search_options& opts = {}) {
   detail::require_parts("local_search", k, costs.size());
@@ -207,6 +208,7 @@ inline std::uint64_t local_search_improve(std::span<const cost_t> costs, std::si
 }
 
 /// LPT followed by local search, on precomputed costs.
+template <class = void>
 [[nodiscard]] inline partition local_search(std::span<const cost_t> costs, std::size_t k, const local_search_options& opts = {}) {
   auto part_of = lpt_assign(costs, k);
   local_search_improve(costs, k, part_of, opts);

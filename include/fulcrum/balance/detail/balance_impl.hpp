@@ -38,6 +38,7 @@ namespace fulcrum::detail {
 
 /// Largest part load of an assignment under the arithmetic rule (detail/sums.hpp: index order,
 /// as make_partition sums).
+template <class = void>
 inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
                                   std::vector<cost_t>& loads) {
   loads.assign(k, 0.0);
@@ -47,6 +48,7 @@ inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const
 
 /// balance_check_inputs; when `order` is given it also receives the items by cost descending
 /// (radix_order_descending, after validation), from which the bound is read without a selection.
+template <class = void>
 inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<const cost_t> costs, std::size_t k,
                                            const balance_options& opts, std::vector<index_type>* order) {
   require_parts(where, k, costs.size());
@@ -85,6 +87,7 @@ inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<con
 }
 
 /// Validates the balance inputs shared by every algorithm; returns the lower bound.
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
                                            const balance_options& opts) {
   return balance_check_inputs_ordered(where, costs, k, opts, nullptr);
@@ -134,6 +137,7 @@ class improvement_budget {
 };
 
 /// The plan of one heuristic, by algorithm, on items already in cost-descending order.
+template <class = void>
 inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs,
                               std::span<const index_type> order, std::size_t k, const balance_options& opts, cost_t lb,
                               std::span<index_type> part_of) {
@@ -210,6 +214,7 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
   }
 }
 
+template <class = void>
 inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
   std::ostringstream os;
   os.precision(17);
@@ -218,10 +223,12 @@ inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
   return os.str();
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n) {
   require_parts("balance", k, n);
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
   constexpr std::string_view where = "balance";
   std::vector<index_type> order;

@@ -152,6 +152,7 @@ class ordered_best_fit {
 };
 
 /// Whether the bucket structure pays: C <= 2^24 and C <= 8n + 65536.
+template <class = void>
 [[nodiscard]] inline bool buckets_pay(std::size_t n, std::uint64_t capacity) noexcept {
   return capacity <= (std::uint64_t{1} << 24) && capacity <= 8 * static_cast<std::uint64_t>(n) + 65536;
 }

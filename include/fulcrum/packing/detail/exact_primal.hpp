@@ -52,6 +52,7 @@ struct primal_budget {
   [[nodiscard]] bool time_up() const { return has_deadline && std::chrono::steady_clock::now() >= deadline; }
 };
 
+template <class = void>
 inline std::vector<index_type> sorted_desc(std::span<const std::uint64_t> sizes, std::span<const index_type> items) {
   std::vector<index_type> order(items.begin(), items.end());
   std::stable_sort(order.begin(), order.end(), [&](index_type a, index_type b) { return sizes[a] > sizes[b]; });
@@ -59,6 +60,7 @@ inline std::vector<index_type> sorted_desc(std::span<const std::uint64_t> sizes,
 }
 
 /// First-fit decreasing on positive sizes <= C.
+template <class = void>
 inline bin_list first_fit_decreasing(std::span<const std::uint64_t> sizes, std::span<const index_type> items,
                                      std::uint64_t capacity) {
   bin_list bins;
@@ -74,6 +76,7 @@ inline bin_list first_fit_decreasing(std::span<const std::uint64_t> sizes, std::
 }
 
 /// MBS' (see file docs). `work_per_bin` caps the subset search of each bin.
+template <class = void>
 inline bin_list minimum_bin_slack(std::span<const std::uint64_t> sizes, std::span<const index_type> items,
                                   std::uint64_t capacity, std::uint64_t work_per_bin) {
   std::vector<index_type> rest = sorted_desc(sizes, items);

@@ -37,10 +37,12 @@ namespace fulcrum::detail::exact {
 using u128 = uint128;
 
 /// ceil(a / c) for a 128-bit numerator (c > 0).
+template <class = void>
 inline u128 ceil_div(u128 a, std::uint64_t c) { return a / c + (a % c != 0 ? 1 : 0); }
 
 /// Martello–Toth L2 over a multiset: distinct sizes `size` strictly descending with counts `cnt`
 /// (zero counts allowed, skipped). O(D). Returns 0 for an empty multiset.
+template <class = void>
 inline std::uint64_t l2_multiset(std::span<const std::uint64_t> size, std::span<const std::uint64_t> cnt,
                                  std::uint64_t capacity) {
   const std::size_t d_count = size.size();
@@ -80,6 +82,7 @@ inline std::uint64_t l2_multiset(std::span<const std::uint64_t> size, std::span<
 
 /// Best-fit decreasing on positive sizes <= C; O(n log n). Bins hold item indices (ascending within
 /// a bin). Ties: the fullest bin that fits; among equally full bins the lowest index.
+template <class = void>
 inline std::vector<std::vector<index_type>> best_fit_decreasing(std::span<const std::uint64_t> sizes,
                                                                 std::span<const index_type> items, std::uint64_t capacity) {
   std::vector<index_type> order(items.begin(), items.end());

@@ -289,6 +289,7 @@ class pricer {
 /// Column generation over distinct sizes `w` (each in 1..C) with demands `d` (each >= 1).
 /// `initial`: optional patterns (counts per distinct size, each fitting in the capacity), e.g. the
 /// bins of a heuristic packing, added to the column pool as a warm start.
+template <class = void>
 inline outcome column_generation(std::span<const std::uint64_t> w, std::span<const std::uint64_t> d,
                                  std::uint64_t capacity, const limits& lim,
                                  std::span<const std::vector<std::uint64_t>> initial = {}) {

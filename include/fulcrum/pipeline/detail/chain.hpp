@@ -151,6 +151,7 @@ struct chain {
 };
 
 /// Validates the input and builds the chain. Throws invalid_input naming field, index and value.
+template <class = void>
 inline chain make_chain(std::string_view where, const std::vector<cost_t>& costs, std::size_t p,
                         const pipeline_options& opts) {
   chain c;
@@ -215,6 +216,7 @@ inline chain make_chain(std::string_view where, const std::vector<cost_t>& costs
 /// first..p-1 (each non-empty) with every stage cost <= bound? Each stage takes as many layers as
 /// fit (O(log n) by binary search), which is optimal when all stages are alike.
 /// O((p - first) log n).
+template <class = void>
 [[nodiscard]] inline bool greedy_probe(const chain& c, std::size_t start, std::size_t first, cost_t bound) {
   std::size_t pos = start;
   for (std::size_t s = first; s < c.p; ++s) {
@@ -331,6 +333,7 @@ class reach_probe {
 };
 
 /// Throws `infeasible` naming the stage whose memory cap cannot be met (probe with no time bound).
+template <class = void>
 inline void require_memory_feasible(std::string_view where, const chain& c, reach_probe& probe) {
   if (c.cap.empty()) return;
   if (probe.run(std::numeric_limits<cost_t>::infinity())) return;

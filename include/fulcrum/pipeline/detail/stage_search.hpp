@@ -66,6 +66,7 @@ struct stage_choice {
 };
 
 /// Copies and validates the layers (non-empty; forward and backward finite and >= 0).
+template <class = void>
 inline std::vector<pipeline_layer> validated_layers(std::string_view where, std::span<const pipeline_layer> layers) {
   std::vector<pipeline_layer> out(layers.begin(), layers.end());
   const std::size_t n = out.size();
@@ -77,6 +78,7 @@ inline std::vector<pipeline_layer> validated_layers(std::string_view where, std:
   return out;
 }
 
+template <class = void>
 inline void validate_search_options(std::string_view where, const pipeline_search_options& o, std::size_t n) {
   if (o.stages == 0) throw invalid_input(describe(where, "stages", o.stages, "need at least one stage"));
   if (o.stages > n)
