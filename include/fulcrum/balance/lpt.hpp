@@ -54,9 +54,10 @@ namespace detail {
 /// root holds the lightest part (ties: lower part index). Nodes hold the winning (load, part)
 /// pair itself, so replaying a leaf-to-root path is log2(k) branch-free comparisons with no
 /// indirection.
-class lightest_part_tree {
+template <class = void>
+class basic_lightest_part_tree {
  public:
-  explicit lightest_part_tree(std::span<const cost_t> loads) : k_(loads.size()) {
+  explicit basic_lightest_part_tree(std::span<const cost_t> loads) : k_(loads.size()) {
     while (leaves_ < k_) leaves_ *= 2;
     node_.assign(2 * leaves_, {std::numeric_limits<cost_t>::infinity(), 0});
     for (std::size_t i = 0; i < leaves_; ++i)
@@ -88,6 +89,7 @@ class lightest_part_tree {
   std::size_t k_, leaves_ = 1;
   std::vector<entry> node_;
 };
+using lightest_part_tree = basic_lightest_part_tree<>;
 
 /// LPT over items taken in `order`, into parts with the given starting loads. Writes part_of for
 /// the items in `order` and updates `loads`. The lightest part comes from a tournament tree over

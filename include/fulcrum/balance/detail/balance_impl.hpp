@@ -96,9 +96,10 @@ FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<con
 /// The improvement budget of `automatic` (balance_options::limits): nodes = local-search steps
 /// summed over its phases; the clock, when limits.time is set, is read before every 1024 steps.
 /// Running the engine in chunks gives the same plan as one run (its state is the assignment).
-class improvement_budget {
+template <class = void>
+class basic_improvement_budget {
  public:
-  explicit improvement_budget(const search_limits& limits)
+  explicit basic_improvement_budget(const search_limits& limits)
       : limits_(limits), start_(std::chrono::steady_clock::now()) {}
 
   /// Runs `engine` for at most opts.max_steps steps, within what is left of the budget.
@@ -135,6 +136,7 @@ class improvement_budget {
   std::chrono::steady_clock::time_point start_;
   std::uint64_t used_ = 0;
 };
+using improvement_budget = basic_improvement_budget<>;
 
 /// The plan of one heuristic, by algorithm, on items already in cost-descending order.
 template <class = void>

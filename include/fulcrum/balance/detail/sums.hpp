@@ -54,7 +54,8 @@ inline cost_t max_load(std::span<const cost_t> loads) {
 
 /// Running test behind `sums_are_exact`, constexpr (bit operations only) so that the CUDA
 /// backends (built with --expt-relaxed-constexpr) take the same decision bit for bit on the device.
-struct exact_sums_check {
+template <class = void>
+struct basic_exact_sums_check {
   int frac_bits = 0;  ///< F: every cost seen is a multiple of 2^-F
   bool too_fine = false;
 
@@ -79,6 +80,7 @@ struct exact_sums_check {
     return total < limit;
   }
 };
+using exact_sums_check = basic_exact_sums_check<>;
 
 /// True when every sum of any subset of the costs, in any order, is exact in a double: every cost
 /// is a multiple of 2^-F for one F (e.g. whole numbers, halves) and the total is below 2^(53-F).

@@ -117,9 +117,10 @@ inline bin_list minimum_bin_slack(std::span<const std::uint64_t> sizes, std::spa
 }
 
 /// The pool search (see file docs).
-class pool_search {
+template <class = void>
+class basic_pool_search {
  public:
-  pool_search(std::span<const std::uint64_t> sizes, std::uint64_t capacity, std::uint64_t seed)
+  basic_pool_search(std::span<const std::uint64_t> sizes, std::uint64_t capacity, std::uint64_t seed)
       : sizes_(sizes), capacity_(capacity), gen_(seed) {}
 
   /// Tries to turn `start` (a valid packing) into one with `target` bins. Returns the packing, or
@@ -297,5 +298,6 @@ class pool_search {
   bool last_improved_ = false;
   bool sideways_ = false;
 };
+using pool_search = basic_pool_search<>;
 
 }  // namespace fulcrum::detail::exact

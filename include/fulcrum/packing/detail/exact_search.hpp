@@ -106,12 +106,13 @@ inline std::vector<std::vector<index_type>> best_fit_decreasing(std::span<const 
 }
 
 /// The bin-completion search over a fixed multiset of positive sizes.
-class bin_completion {
+template <class = void>
+class basic_bin_completion {
  public:
   enum class outcome { found, exhausted, limit };
 
   /// `sizes[i]` for the items in `items` (all in 1..C).
-  bin_completion(std::span<const std::uint64_t> sizes, std::span<const index_type> items, std::uint64_t capacity,
+  basic_bin_completion(std::span<const std::uint64_t> sizes, std::span<const index_type> items, std::uint64_t capacity,
                  const search_limits& limits, std::chrono::steady_clock::time_point start)
       : capacity_(capacity), node_limit_(limits.nodes) {
     if (limits.time != std::chrono::milliseconds::max()) {
@@ -420,5 +421,6 @@ class bin_completion {
   std::uint64_t target_ = 0;
   u128 allowed_waste_ = 0;
 };
+using bin_completion = basic_bin_completion<>;
 
 }  // namespace fulcrum::detail::exact

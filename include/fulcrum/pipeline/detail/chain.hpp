@@ -81,7 +81,8 @@ class range_max {
 };
 
 /// The validated partition instance.
-struct chain {
+template <class = void>
+struct basic_chain {
   std::size_t n = 0, p = 0;
   std::vector<cost_t> prefix;            ///< n + 1 prefix sums of layer costs
   std::vector<cost_t> layer;             ///< P[i+1] - P[i] as computed (the cost of layer i alone)
@@ -149,6 +150,7 @@ struct chain {
     return std::max(spread, p == 0 ? cost_t{0} : cheapest);
   }
 };
+using chain = basic_chain<>;
 
 /// Validates the input and builds the chain. Throws invalid_input naming field, index and value.
 template <class = void>
@@ -234,11 +236,12 @@ template <class = void>
 /// (a, far(b)], because far(i) (the farthest end from i) is non-decreasing in i.
 /// Also computes the smallest bound above `bound` at which any reachable set can change
 /// (`next_event`), which makes bisection exact.
-class reach_probe {
+template <class = void>
+class basic_reach_probe {
  public:
   using interval = std::pair<std::size_t, std::size_t>;
 
-  explicit reach_probe(const chain& c) : c_(c), sets_(c.p) {}
+  explicit basic_reach_probe(const chain& c) : c_(c), sets_(c.p) {}
 
   /// Returns whether position n is reachable after stage p - 1. Records `failed_stage`: the first
   /// stage with nothing reachable (p when n is reachable).
@@ -331,6 +334,7 @@ class reach_probe {
   cost_t next_event_ = 0;
   std::size_t failed_stage_ = 0;
 };
+using reach_probe = basic_reach_probe<>;
 
 /// Throws `infeasible` naming the stage whose memory cap cannot be met (probe with no time bound).
 template <class = void>

@@ -93,9 +93,10 @@ inline void validate_search_options(std::string_view where, const pipeline_searc
 
 /// Inner model without recompute: every layer keeps its activation_memory; a stage fits when
 /// params + in-flight x (sum of activation_memory) <= device memory.
-class keep_all_activations {
+template <class = void>
+class basic_keep_all_activations {
  public:
-  explicit keep_all_activations(const std::vector<pipeline_layer>& layers) : layers_(&layers) {}
+  explicit basic_keep_all_activations(const std::vector<pipeline_layer>& layers) : layers_(&layers) {}
   void start(std::size_t) { kept_ = 0; }
   bool extend(std::size_t layer, std::uint64_t cap) {
     const std::uint64_t a = (*layers_)[layer].activation_memory;
@@ -124,6 +125,7 @@ class keep_all_activations {
   const std::vector<pipeline_layer>* layers_;
   std::uint64_t kept_ = 0;
 };
+using keep_all_activations = basic_keep_all_activations<>;
 
 template <class Inner>
 class stage_search_engine {
