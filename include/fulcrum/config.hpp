@@ -3,8 +3,9 @@
 /// Header-only (default) or compiled mode, the way {fmt} offers FMT_HEADER_ONLY.
 ///
 /// - Header-only (FULCRUM_COMPILED not defined): the span-level workers behind the front doors are
-///   `inline` functions defined in detail/*_impl.hpp headers, which the public headers include;
-///   link `fulcrum::fulcrum`.
+///   defined in detail/*_impl.hpp headers, which the public headers include; link `fulcrum::fulcrum`.
+///   They (and the helpers and algorithm classes behind them) are templates with a defaulted dummy
+///   parameter, so a TU that only includes the headers instantiates none of their bodies.
 /// - Compiled (FULCRUM_COMPILED defined, which linking the CMake target `fulcrum::compiled` does):
 ///   the public headers only declare those workers; their one definition is in the static library
 ///   built from src/*.cpp, so a TU calling the front doors parses and compiles none of the
