@@ -42,7 +42,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,6 +50,7 @@
 #include <vector>
 
 #include "fulcrum/core/checked.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"

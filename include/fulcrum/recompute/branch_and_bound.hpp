@@ -16,12 +16,12 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/recompute/concepts.hpp"

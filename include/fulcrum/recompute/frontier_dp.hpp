@@ -19,12 +19,12 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"

@@ -6,13 +6,11 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +29,7 @@
 #include "fulcrum/balance/options.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/config.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/options.hpp"
 
@@ -70,17 +69,16 @@ inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<con
   if (cap < std::numeric_limits<cost_t>::infinity()) {
     for (std::size_t i = 0; i < costs.size(); ++i)
       if (costs[i] > cap) {
-        std::ostringstream os;
-        os.precision(17);
-        os << "exceeds part_capacity = " << cap << ": no part can hold it";
-        throw infeasible(describe(where, "cost", i, costs[i], os.str()));
+        std::string reason = "exceeds part_capacity = ";  // %.17g: what a stream of precision 17 writes
+        append_value(reason, cap);
+        reason += ": no part can hold it";
+        throw infeasible(describe(where, "cost", i, costs[i], reason));
       }
     if (lb > cap) {
-      std::ostringstream os;
-      os.precision(17);
-      os << "is below the makespan lower bound " << lb
-         << " (max of sum/k, the largest cost, two of the k+1 largest, the equal-counts bound): no plan fits";
-      throw infeasible(describe(where, "part_capacity", cap, os.str()));
+      std::string reason = "is below the makespan lower bound ";
+      append_value(reason, lb);
+      reason += " (max of sum/k, the largest cost, two of the k+1 largest, the equal-counts bound): no plan fits";
+      throw infeasible(describe(where, "part_capacity", cap, reason));
     }
   }
   return lb;
@@ -218,11 +216,14 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
 
 template <class = void>
 inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
-  std::ostringstream os;
-  os.precision(17);
-  os << "no plan with every part within it was found (best makespan " << best << ", lower bound " << lb << ")";
+  // append_value writes %.17g: what a stream of precision 17 writes
+  std::string out = "no plan with every part within it was found (best makespan ";
+  append_value(out, best);
+  out += ", lower bound ";
+  append_value(out, lb);
+  out += ")";
   (void)cap;
-  return os.str();
+  return out;
 }
 
 FULCRUM_WORKER_TEMPLATE_DEF

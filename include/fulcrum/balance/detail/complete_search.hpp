@@ -20,7 +20,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +28,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/sums.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
 

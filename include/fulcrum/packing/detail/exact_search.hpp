@@ -19,7 +19,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -28,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/wide_int.hpp"

@@ -27,13 +27,14 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
+
+#include "fulcrum/core/detail/chrono.hpp"
 
 namespace fulcrum::detail::gg {
 

@@ -34,7 +34,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +45,7 @@
 #include <vector>
 
 #include "fulcrum/core/checked.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/options.hpp"
