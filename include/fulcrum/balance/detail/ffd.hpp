@@ -32,7 +32,8 @@ struct count_limits {
 template <class = void>
 class basic_first_fit_decreasing {
  public:
-  explicit basic_first_fit_decreasing(std::size_t k) : k_(k), leaves_(std::bit_ceil(k == 0 ? 1 : k)), tree_(2 * leaves_), loads_(k), counts_(k) {}
+  explicit basic_first_fit_decreasing(std::size_t k)
+      : k_(k), leaves_(std::bit_ceil(k == 0 ? 1 : k)), tree_(2 * leaves_), loads_(k), counts_(k) {}
 
   /// Packs `order` into the k bins under `capacity`; on success writes part_of (for the items in
   /// order) and returns true. The bins' loads are available from loads() afterwards.
