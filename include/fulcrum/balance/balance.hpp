@@ -65,12 +65,15 @@ namespace fulcrum {
 namespace detail {
 
 /// k >= 1 and k, n addressable by index_type (invalid_input otherwise).
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n);
 /// Validates the balance inputs shared by every algorithm (k, costs, part_capacity); returns the
 /// makespan lower bound.
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
                                            const balance_options& opts);
 /// balance() on precomputed costs (validated here): the span-level worker.
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts);
 
 }  // namespace detail

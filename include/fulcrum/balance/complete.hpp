@@ -72,6 +72,7 @@ namespace detail {
 
 /// LPT that respects equal counts (largest item to the lightest part that still has room).
 /// Returns the part of each item in sorted order. Capacity is not enforced here.
+template <class = void>
 inline std::vector<index_type> complete_initial_lpt(const complete_problem& p, cost_t& makespan) {
   const std::size_t n = p.cost.size(), k = p.k;
   std::vector<index_type> part(n);
@@ -104,6 +105,7 @@ inline constexpr std::size_t bin_completion_max_items = 2048;
 /// if one exists, proves itself optimal at once), then top-down C = best - 1 (integral) or the
 /// next double below best until a decision is infeasible (the incumbent is optimal) or the limits
 /// hit. Only used when every sum is exact (p.exact), so its placement-order sums are the rule's.
+template <class = void>
 inline complete_outcome complete_by_bin_completion(const complete_problem& p, std::vector<index_type> incumbent,
                                                    cost_t incumbent_makespan) {
   complete_outcome out;
@@ -164,6 +166,7 @@ inline complete_outcome complete_by_bin_completion(const complete_problem& p, st
 /// Primal: FFD, MBS' and the pool search at C = the raised bound; a packing into <= k bins is a
 /// plan of makespan <= bound, i.e. optimal. Returns true and fills `plan` (part of each sorted
 /// item) in that case. O(n log n · log(hi - bound)) for the bound, budgeted work for the primal.
+template <class = void>
 inline bool complete_strengthen(const complete_problem& p, std::uint64_t hi, cost_t& bound,
                                 std::vector<index_type>& plan, std::chrono::steady_clock::time_point start) {
   const std::size_t n = p.cost.size();
@@ -238,6 +241,7 @@ inline bool complete_strengthen(const complete_problem& p, std::uint64_t hi, cos
 
 /// complete_balance's body; `strong` = false skips complete_strengthen (the solver as it was
 /// before it, kept for the number-partitioning benchmark's comparison).
+template <class = void>
 [[nodiscard]] inline partition complete_balance_impl(std::span<const cost_t> costs, std::size_t k,
                                                      const balance_options& opts, bool strong) {
   constexpr const char* where = "complete_balance";
@@ -338,6 +342,7 @@ inline bool complete_strengthen(const complete_problem& p, std::uint64_t hi, cos
 }  // namespace detail
 
 /// Exact / anytime balancing of `costs` onto k parts (see the file comment).
+template <class = void>
 [[nodiscard]] inline partition complete_balance(std::span<const cost_t> costs, std::size_t k,
                                                 const balance_options& opts = {}) {
   return detail::complete_balance_impl(costs, k, opts, true);

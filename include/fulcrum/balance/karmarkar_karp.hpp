@@ -37,6 +37,7 @@
 namespace fulcrum {
 
 /// Karmarkar-Karp assignment on precomputed costs: result[i] = part of item i.
+template <class = void>
 [[nodiscard]] inline std::vector<index_type> karmarkar_karp_assign(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("karmarkar_karp", k, costs.size());
   detail::require_costs("karmarkar_karp", costs);
@@ -46,6 +47,7 @@ namespace fulcrum {
 /// Karmarkar-Karp with equal item counts (every part gets floor(n/k) or ceil(n/k) items):
 /// chunks of k items in cost order become full tuples, which are then differenced
 /// (detail/karmarkar_karp_equal.hpp). O(n log k). result[i] = part of item i.
+template <class = void>
 [[nodiscard]] inline std::vector<index_type> karmarkar_karp_assign_equal_counts(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("karmarkar_karp", k, costs.size());
   detail::require_costs("karmarkar_karp", costs);
@@ -55,6 +57,7 @@ namespace fulcrum {
 /// Karmarkar-Karp on precomputed costs, with loads, makespan and lower bound
 /// (detail::sound_makespan_lower_bound: never above the optimum under the arithmetic rule of
 /// docs/balance.md, so gap() >= 0, also for non-integer costs).
+template <class = void>
 [[nodiscard]] inline partition karmarkar_karp(std::span<const cost_t> costs, std::size_t k) {
   const auto part_of = karmarkar_karp_assign(costs, k);
   return detail::make_partition(part_of, costs, k, detail::sound_makespan_lower_bound(costs, k));

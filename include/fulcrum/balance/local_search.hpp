@@ -54,10 +54,11 @@ struct local_search_options {
 
 namespace detail {
 
-class local_search_engine {
+template <class = void>
+class basic_local_search_engine {
  public:
   /// `order`: all items by cost descending, ties by index (detail::radix_order_descending).
-  local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of,
+  basic_local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of,
                       std::span<const index_type> order)
       : parts_(k), loads_(k, 0.0) {
     std::vector<std::size_t> counts(k, 0);
@@ -70,8 +71,8 @@ class local_search_engine {
     }
     for (std::size_t p = 0; p < k; ++p) recompute(p);
   }
-  local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of)
-      : local_search_engine(costs, k, part_of, radix_order_descending(costs)) {}
+  basic_local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of)
+      : basic_local_search_engine(costs, k, part_of, radix_order_descending(costs)) {}
 
   /// Runs the search; returns the number of improving steps taken.
   std::uint64_t run(const local_search_options& opts) {
@@ -201,11 +202,13 @@ class local_search_engine {
   std::vector<std::vector<item>> parts_;
   std::vector<cost_t> loads_;
 };
+using local_search_engine = basic_local_search_engine<>;
 
 }  // namespace detail
 
 /// Improves an assignment in place (part_of[i] < k for every item). Returns the number of
 /// improving steps. Throws invalid_input on k = 0, bad costs or an out-of-range part.
+template <class = void>
 inline std::uint64_t local_search_improve(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
                                           const local_search_options& opts = {}) {
   detail::require_parts("local_search", k, costs.size());
@@ -221,6 +224,7 @@ inline std::uint64_t local_search_improve(std::span<const cost_t> costs, std::si
 }
 
 /// LPT followed by local search, on precomputed costs.
+template <class = void>
 [[nodiscard]] inline partition local_search(std::span<const cost_t> costs, std::size_t k, const local_search_options& opts = {}) {
   auto part_of = lpt_assign(costs, k);
   local_search_improve(costs, k, part_of, opts);

@@ -34,6 +34,7 @@ namespace fulcrum {
 
 namespace detail {
 /// Item indices ordered by cost descending, ties by index ascending.
+template <class = void>
 inline std::vector<index_type> order_by_cost_descending(std::span<const cost_t> costs) {
   std::vector<index_type> order(costs.size());
   std::iota(order.begin(), order.end(), index_type{0});
@@ -42,6 +43,7 @@ inline std::vector<index_type> order_by_cost_descending(std::span<const cost_t> 
 }
 
 /// 1 <= k <= max_parts, n within index_type (core/validate.hpp).
+template <class = void>
 inline void require_parts(std::string_view where, std::size_t k, std::size_t n) {
   validate_parts(where, "k", k, n);
 }
@@ -52,9 +54,10 @@ namespace detail {
 /// root holds the lightest part (ties: lower part index). Nodes hold the winning (load, part)
 /// pair itself, so replaying a leaf-to-root path is log2(k) branch-free comparisons with no
 /// indirection.
-class lightest_part_tree {
+template <class = void>
+class basic_lightest_part_tree {
  public:
-  explicit lightest_part_tree(std::span<const cost_t> loads) : k_(loads.size()) {
+  explicit basic_lightest_part_tree(std::span<const cost_t> loads) : k_(loads.size()) {
     while (leaves_ < k_) leaves_ *= 2;
     node_.assign(2 * leaves_, {std::numeric_limits<cost_t>::infinity(), 0});
     for (std::size_t i = 0; i < leaves_; ++i)
@@ -86,11 +89,13 @@ class lightest_part_tree {
   std::size_t k_, leaves_ = 1;
   std::vector<entry> node_;
 };
+using lightest_part_tree = basic_lightest_part_tree<>;
 
 /// LPT over items taken in `order`, into parts with the given starting loads. Writes part_of for
 /// the items in `order` and updates `loads`. The lightest part comes from a tournament tree over
 /// (load, part) pairs (lightest_part_tree; ties to the lower part index): replacing the winner
 /// replays one leaf-to-root path of log2(k) branch-free comparisons. O(|order| log k).
+template <class = void>
 inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
                      std::span<index_type> part_of) {
   lightest_part_tree tree(loads);
@@ -108,6 +113,7 @@ inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> 
 /// part (ties: lower index), found with the tournament tree of lpt_into; a part that fills up
 /// leaves it as a +infinity leaf (loads are finite), and when the last extra item is placed the
 /// parts at floor(n/k) leave together (one O(k) rebuild). O(|order| log k + k).
+template <class = void>
 inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const index_type> order,
                                   std::span<cost_t> loads, std::span<index_type> part_of) {
   const std::size_t k = loads.size(), n = order.size();
@@ -137,6 +143,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
 }  // namespace detail
 
 /// LPT assignment on precomputed costs: result[i] = part of item i.
+template <class = void>
 [[nodiscard]] inline std::vector<index_type> lpt_assign(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("lpt", k, costs.size());
   detail::require_costs("lpt", costs);
@@ -149,6 +156,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
 
 /// LPT with equal item counts (floor(n/k) or ceil(n/k) items per part): result[i] = part of item i.
 /// Largest item first to the lightest part that still has room. Same complexity as lpt_assign.
+template <class = void>
 [[nodiscard]] inline std::vector<index_type> lpt_assign_equal_counts(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("lpt", k, costs.size());
   detail::require_costs("lpt", costs);
@@ -162,6 +170,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
 /// LPT on precomputed costs, with loads, makespan and lower bound
 /// (detail::sound_makespan_lower_bound: never above the optimum under the arithmetic rule of
 /// docs/balance.md, so gap() >= 0, also for non-integer costs).
+template <class = void>
 [[nodiscard]] inline partition lpt(std::span<const cost_t> costs, std::size_t k) {
   const auto part_of = lpt_assign(costs, k);
   return detail::make_partition(part_of, costs, k, detail::sound_makespan_lower_bound(costs, k));

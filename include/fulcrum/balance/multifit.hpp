@@ -44,6 +44,7 @@ struct multifit_options {
 namespace detail {
 /// Multifit on items already in cost-descending order; writes part_of and returns the capacity
 /// of the plan found (always succeeds).
+template <class = void>
 inline cost_t multifit_ordered(std::span<const cost_t> costs, std::span<const index_type> order, std::size_t k,
                                const multifit_options& opts, cost_t lower_bound, std::span<index_type> part_of) {
   const std::size_t n = costs.size();
@@ -81,6 +82,7 @@ inline cost_t multifit_ordered(std::span<const cost_t> costs, std::span<const in
 }  // namespace detail
 
 /// Multifit assignment on precomputed costs: result[i] = part of item i.
+template <class = void>
 [[nodiscard]] inline std::vector<index_type> multifit_assign(std::span<const cost_t> costs, std::size_t k,
                                                              const multifit_options& opts = {}) {
   detail::require_parts("multifit", k, costs.size());
@@ -92,6 +94,7 @@ inline cost_t multifit_ordered(std::span<const cost_t> costs, std::span<const in
 }
 
 /// Multifit on precomputed costs, with loads, makespan and lower bound.
+template <class = void>
 [[nodiscard]] inline partition multifit(std::span<const cost_t> costs, std::size_t k, const multifit_options& opts = {}) {
   const auto part_of = multifit_assign(costs, k, opts);
   return detail::make_partition(part_of, costs, k, detail::balance_lower_bound(costs, k, false));

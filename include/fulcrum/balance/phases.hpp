@@ -54,6 +54,7 @@ struct phase_plan {
 namespace detail {
 
 /// The span-level worker behind balance_phases (balance/detail/phases_impl.hpp, or fulcrum::compiled).
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER phase_plan balance_phases_costs(std::span<const cost_t> vision_costs, std::span<const cost_t> llm_costs,
                                                std::size_t k, const balance_options& opts);
 

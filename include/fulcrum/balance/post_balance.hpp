@@ -68,6 +68,7 @@ struct post_balance_result {
 /// Balances samples over `ranks` starting from `current_rank`, moving as few bytes as possible
 /// (inter-node first, then intra-node). See the file comment. Defined in
 /// balance/detail/post_balance_impl.hpp (header-only) or in fulcrum::compiled.
+FULCRUM_WORKER_TEMPLATE
 [[nodiscard]] FULCRUM_WORKER post_balance_result post_balance(std::span<const cost_t> costs,
                                                               std::span<const index_type> current_rank,
                                                               std::span<const std::uint64_t> bytes, std::size_t ranks,

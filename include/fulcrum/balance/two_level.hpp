@@ -76,6 +76,7 @@ namespace detail {
 
 /// The span-level worker behind balance_two_level (balance/detail/two_level_impl.hpp, or
 /// fulcrum::compiled).
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER two_level_partition balance_two_level_costs(std::span<const cost_t> costs, std::size_t ranks,
                                                            std::size_t m, const balance_options& opts);
 

@@ -170,6 +170,7 @@ void all_to_all_v_bytes(C& c, std::span<const std::byte> in, std::span<const std
 
 /// out[j] = in_0[j] op in_1[j] op ... for a built-in datatype and op (rank order). Defined in
 /// comm/detail/collectives_impl.hpp (header-only) or in fulcrum::compiled.
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER void reduce_bytes(std::span<const std::span<const std::byte>> ins, std::span<std::byte> out, datatype dt,
                                  reduce_kind kind);
 

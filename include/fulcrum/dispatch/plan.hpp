@@ -101,12 +101,14 @@ struct planning_input {
 /// Splits each rank's items (part r of a k = ranks grouping, e.g. a balance() or post_balance()
 /// partition's parts) into `steps` micro-batches by LPT on `costs`: the explicit conversion of a
 /// one-part-per-rank plan to a grid. O(n log n). Deterministic (ties by index).
+FULCRUM_WORKER_TEMPLATE
 [[nodiscard]] FULCRUM_WORKER step_grid split_ranks_into_steps(const grouping& per_rank, std::span<const cost_t> costs,
                                                               std::size_t steps);
 
 namespace detail {
 
 /// lpt_planner's worker: LPT over ranks * micro_batches parts, read step-major.
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER step_grid lpt_step_grid(std::span<const cost_t> costs, std::size_t ranks, std::size_t micro_batches);
 
 /// A planner result that holds a grid: `r.grid()` is a const step_grid& (rank_packing,

@@ -42,7 +42,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,6 +50,7 @@
 #include <vector>
 
 #include "fulcrum/core/checked.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/types.hpp"
@@ -76,6 +76,7 @@ struct exact_stats {
 namespace detail::exact {
 
 /// Deadline `start + fraction * time` (no deadline when time is unlimited).
+template <class = void>
 inline primal_budget share(std::uint64_t work, const search_limits& limits, std::chrono::steady_clock::time_point start,
                            double fraction) {
   primal_budget b;
@@ -91,6 +92,7 @@ inline primal_budget share(std::uint64_t work, const search_limits& limits, std:
 }
 
 /// Primal heuristics and the LP bound (see exact.hpp): improves `best` and `bound` in place.
+template <class = void>
 inline void strengthen(std::span<const std::uint64_t> sizes, std::span<const index_type> positive,
                        std::uint64_t capacity, const search_limits& limits, std::chrono::steady_clock::time_point start,
                        std::vector<std::vector<index_type>>& best, std::uint64_t& bound, exact_stats& st) {
@@ -181,6 +183,7 @@ namespace detail::exact {
 
 /// pack_exact's body; `strong` = false skips the primal heuristics and the LP bound (the solver as
 /// it was before them, kept for the family benchmark's comparison).
+template <class = void>
 [[nodiscard]] inline packing pack_exact_impl(std::span<const std::uint64_t> sizes, std::uint64_t capacity,
                                              const pack_options& opts, exact_stats* stats, bool strong) {
   const auto start = std::chrono::steady_clock::now();
@@ -259,6 +262,7 @@ namespace detail::exact {
 }  // namespace detail::exact
 
 /// Exact bin packing of `sizes` into bins of `capacity` (see file docs). Anytime under opts.limits.
+template <class = void>
 [[nodiscard]] inline packing pack_exact(std::span<const std::uint64_t> sizes, std::uint64_t capacity,
                                         const pack_options& opts = {}, exact_stats* stats = nullptr) {
   return detail::exact::pack_exact_impl(sizes, capacity, opts, stats, true);

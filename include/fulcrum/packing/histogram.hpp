@@ -56,9 +56,10 @@ namespace fulcrum {
 namespace detail {
 
 /// Rule 2's bin store over buckets: heads_[r] is the stack of bins with room r.
-class lifo_buckets {
+template <class = void>
+class basic_lifo_buckets {
  public:
-  lifo_buckets(std::uint64_t capacity, std::uint64_t min_size, std::size_t expected_bins)
+  basic_lifo_buckets(std::uint64_t capacity, std::uint64_t min_size, std::size_t expected_bins)
       : capacity_(capacity), min_size_(min_size), heads_(static_cast<std::size_t>(capacity) + 1, no_bin),
         nonempty_(capacity + 1) {
     below_.reserve(expected_bins);
@@ -90,11 +91,13 @@ class lifo_buckets {
   successor_bitmap nonempty_;
   std::vector<index_type> below_;  // next bin down the same stack
 };
+using lifo_buckets = basic_lifo_buckets<>;
 
 /// Rule 2's bin store for any capacity: room -> stack of bins.
-class lifo_map {
+template <class = void>
+class basic_lifo_map {
  public:
-  lifo_map(std::uint64_t capacity, std::uint64_t min_size) : capacity_(capacity), min_size_(min_size) {}
+  basic_lifo_map(std::uint64_t capacity, std::uint64_t min_size) : capacity_(capacity), min_size_(min_size) {}
   index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
     return place_by_take_put(*this, s, capacity_, loads);
   }
@@ -116,6 +119,7 @@ class lifo_map {
   std::uint64_t min_size_;
   std::map<std::uint64_t, std::vector<index_type>> stacks_;
 };
+using lifo_map = basic_lifo_map<>;
 
 /// Rule 2 run one size class at a time on the histogram (the buckets path, C <= 4n + 65536 and
 /// C <= 2^24). Between two items of size s nothing else happens, so the bin that takes an item of

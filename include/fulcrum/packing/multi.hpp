@@ -95,6 +95,7 @@ struct flat_multi_packing {
   }
 };
 
+FULCRUM_WORKER_TEMPLATE
 [[nodiscard]] FULCRUM_WORKER flat_multi_packing multi_pack_flat(std::span<const std::uint64_t> sizes, std::size_t dims,
                                                                 std::span<const std::uint64_t> capacity);
 

@@ -98,8 +98,10 @@ template <class T>
 inline constexpr std::uint64_t histogram_capacity_limit = std::uint64_t{1} << 22;
 
 /// pack() on one-dimensional sizes: the oversize policy, then the algorithm (packing/detail/pack_impl.hpp).
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER packing pack_sizes(std::span<const std::uint64_t> sizes, std::uint64_t capacity,
                                   const pack_options& opts);
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER packing pack_sizes(std::span<const std::uint32_t> sizes, std::uint64_t capacity,
                                   const pack_options& opts);
 

@@ -18,6 +18,7 @@
 namespace fulcrum {
 namespace detail {
 
+template <class = void>
 inline stage_partition dp_partition(const chain& c) {
   constexpr std::string_view where = "partition_stages(dynamic_programming)";
   constexpr cost_t inf = std::numeric_limits<cost_t>::infinity();
@@ -51,6 +52,7 @@ inline stage_partition dp_partition(const chain& c) {
 }  // namespace detail
 
 /// The O(n^2 p) dynamic program on precomputed layer costs (any stages).
+template <class = void>
 [[nodiscard]] inline stage_partition dp_partition(std::span<const cost_t> layer_costs, std::size_t stages,
                                                   const pipeline_options& opts = {}) {
   const auto c = detail::make_chain("partition_stages(dynamic_programming)",

@@ -30,6 +30,7 @@ namespace detail {
 
 /// A bound no partition can beat: every layer sits on some stage, and the stages together can do
 /// at most sum_s (B - fixed_s) * speed_s work.
+template <class = void>
 inline cost_t partition_lower_bound(const chain& c) {
   cost_t lb = 0;
   for (std::size_t i = 0; i < c.n; ++i) {
@@ -42,6 +43,7 @@ inline cost_t partition_lower_bound(const chain& c) {
   return std::max(lb, (c.prefix[c.n] + fixed_work) / speed_sum * (1.0 - 1e-12));
 }
 
+template <class = void>
 inline stage_partition exact_bisection_partition(const chain& c) {
   constexpr std::string_view where = "partition_stages(exact_bisection)";
   reach_probe probe(c);
@@ -69,6 +71,7 @@ inline stage_partition exact_bisection_partition(const chain& c) {
 }  // namespace detail
 
 /// Exact bisection on precomputed layer costs (any stages; see file docs).
+template <class = void>
 [[nodiscard]] inline stage_partition exact_bisection_partition(std::span<const cost_t> layer_costs, std::size_t stages,
                                                                const pipeline_options& opts = {}) {
   const auto c = detail::make_chain("partition_stages(exact_bisection)",

@@ -27,6 +27,7 @@
 namespace fulcrum {
 namespace detail {
 
+template <class = void>
 inline stage_partition nicol_partition(const chain& c) {
   constexpr std::string_view where = "partition_stages(nicol)";
   if (!c.homogeneous)
@@ -82,6 +83,7 @@ inline stage_partition nicol_partition(const chain& c) {
 }  // namespace detail
 
 /// Nicol's exact search on precomputed layer costs (homogeneous stages; see file docs).
+template <class = void>
 [[nodiscard]] inline stage_partition nicol_partition(std::span<const cost_t> layer_costs, std::size_t stages,
                                                      const pipeline_options& opts = {}) {
   const auto c = detail::make_chain("partition_stages(nicol)", std::vector<cost_t>(layer_costs.begin(), layer_costs.end()),

@@ -32,6 +32,7 @@ namespace fulcrum {
 
 namespace detail {
 /// partition_stages on evaluated costs (pipeline/detail/partition_impl.hpp, or fulcrum::compiled).
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER stage_partition partition_stages_costs(const std::vector<cost_t>& costs, std::size_t stages,
                                                       const pipeline_options& opts);
 }  // namespace detail
@@ -60,12 +61,14 @@ template <std::ranges::input_range R, class Proj = std::identity>
 
 /// The stage costs and bottleneck of given boundaries under the same cost model (for comparing a
 /// hand-made or uniform split with the optimum). Validates the boundaries.
+FULCRUM_WORKER_TEMPLATE
 [[nodiscard]] FULCRUM_WORKER stage_partition evaluate_partition(std::span<const cost_t> layer_costs,
                                                                 std::span<const std::size_t> boundaries,
                                                                 const pipeline_options& opts = {});
 
 /// Boundaries of the uniform split by layer count (DeepSpeed's partition_uniform): the first
 /// n mod p stages get one extra layer. Validates p (0 < p <= n).
+FULCRUM_WORKER_TEMPLATE
 [[nodiscard]] FULCRUM_WORKER std::vector<std::size_t> uniform_boundaries(std::size_t layers, std::size_t stages);
 
 }  // namespace fulcrum

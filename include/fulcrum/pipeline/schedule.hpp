@@ -74,6 +74,7 @@ struct schedule_result {
 /// of devices is forward.size() / virtual_stages.
 /// Errors (invalid_input, naming field and value): sizes differ or are 0, negative / NaN times,
 /// m == 0, v == 0, v > 1 without the interleaved schedule, interleaved with m % devices != 0.
+FULCRUM_WORKER_TEMPLATE
 [[nodiscard]] FULCRUM_WORKER schedule_result simulate_schedule(std::span<const double> forward, std::span<const double> backward,
                                                        const schedule_options& opts);
 

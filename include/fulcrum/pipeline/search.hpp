@@ -35,6 +35,7 @@ namespace fulcrum {
 
 /// OmniBal-style search without recompute: every layer keeps its activation_memory (see file docs).
 /// Defined in pipeline/detail/search_impl.hpp (header-only) or in fulcrum::compiled.
+FULCRUM_WORKER_TEMPLATE
 [[nodiscard]] FULCRUM_WORKER pipeline_plan search_partition(std::span<const pipeline_layer> layers,
                                                             const pipeline_search_options& opts);
 

@@ -16,12 +16,12 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/recompute/concepts.hpp"
@@ -32,9 +32,10 @@
 namespace fulcrum {
 namespace detail {
 
-class recompute_bnb {
+template <class = void>
+class basic_recompute_bnb {
  public:
-  recompute_bnb(const recompute_instance& in, search_limits limits) : in_(in), limits_(limits) {
+  basic_recompute_bnb(const recompute_instance& in, search_limits limits) : in_(in), limits_(limits) {
     const std::size_t n = in.options.size();
     steps_ = hull_steps(in, fastest_);
     frontier_.resize(n);
@@ -156,6 +157,7 @@ class recompute_bnb {
   std::uint64_t nodes_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
+using recompute_bnb = basic_recompute_bnb<>;
 
 }  // namespace detail
 

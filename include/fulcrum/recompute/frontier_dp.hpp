@@ -19,12 +19,12 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/wide_int.hpp"
 #include "fulcrum/recompute/concepts.hpp"
 #include "fulcrum/recompute/detail/instance.hpp"
@@ -43,6 +43,7 @@ struct frontier_state {
 
 /// Extends a frontier by one layer (options `opts`), keeping states with memory <= cap.
 /// Returns the new frontier: memory ascending, time strictly descending.
+template <class = void>
 inline std::vector<frontier_state> extend_frontier(const std::vector<frontier_state>& prev,
                                                    const std::vector<recompute_option>& opts, std::uint64_t cap) {
   std::vector<frontier_state> cand;
@@ -68,6 +69,7 @@ inline std::vector<frontier_state> extend_frontier(const std::vector<frontier_st
 }
 
 /// Exact DP; nullopt when the frontier would exceed `max_states` states in total.
+template <class = void>
 inline std::optional<recompute_plan> frontier_dp_recompute(const recompute_instance& in, std::uint64_t max_states) {
   const std::size_t n = in.options.size();
   std::vector<std::uint64_t> rest_min(n + 1, 0);  // least memory of layers l..n-1

@@ -30,6 +30,7 @@ struct greedy_result {
   double lp_bound = 0;
 };
 
+template <class = void>
 inline greedy_result greedy_recompute(const recompute_instance& in) {
   std::vector<std::size_t> choice;
   const auto steps = hull_steps(in, choice);

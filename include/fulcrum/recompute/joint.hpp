@@ -48,12 +48,15 @@ namespace fulcrum {
 namespace detail {
 /// The workers behind the front doors below, on lowered options (recompute/detail/joint_impl.hpp,
 /// or fulcrum::compiled).
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER pipeline_plan joint_partition_recompute_layers(std::span<const pipeline_layer> layers,
                                                               const std::vector<std::vector<recompute_option>>& options,
                                                               const pipeline_search_options& opts);
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER pipeline_plan search_partition_layers(std::span<const pipeline_layer> layers,
                                                      const std::vector<std::vector<recompute_option>>& options,
                                                      const pipeline_search_options& opts);
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER pipeline_plan evaluate_pipeline_layers(std::span<const pipeline_layer> layers,
                                                       const std::vector<std::vector<recompute_option>>& options,
                                                       std::span<const std::size_t> boundaries,

@@ -30,6 +30,7 @@ namespace fulcrum {
 
 namespace detail {
 /// select_recompute on lowered options (recompute/detail/select_impl.hpp, or fulcrum::compiled).
+FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER recompute_plan select_recompute_layers(const std::vector<std::vector<recompute_option>>& layers,
                                                       std::uint64_t memory_budget, const recompute_options& opts);
 }  // namespace detail

@@ -6,14 +6,12 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +30,7 @@
 #include "fulcrum/balance/options.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/config.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/options.hpp"
 
@@ -39,6 +38,7 @@ namespace fulcrum::detail {
 
 /// Largest part load of an assignment under the arithmetic rule (detail/sums.hpp: index order,
 /// as make_partition sums).
+template <class = void>
 inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
                                   std::vector<cost_t>& loads) {
   loads.assign(k, 0.0);
@@ -48,6 +48,7 @@ inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const
 
 /// balance_check_inputs; when `order` is given it also receives the items by cost descending
 /// (radix_order_descending, after validation), from which the bound is read without a selection.
+template <class = void>
 inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<const cost_t> costs, std::size_t k,
                                            const balance_options& opts, std::vector<index_type>* order) {
   require_parts(where, k, costs.size());
@@ -69,23 +70,23 @@ inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<con
   if (cap < std::numeric_limits<cost_t>::infinity()) {
     for (std::size_t i = 0; i < costs.size(); ++i)
       if (costs[i] > cap) {
-        std::ostringstream os;
-        os.precision(17);
-        os << "exceeds part_capacity = " << cap << ": no part can hold it";
-        throw infeasible(describe(where, "cost", i, costs[i], os.str()));
+        std::string reason = "exceeds part_capacity = ";  // %.17g: what a stream of precision 17 writes
+        append_value(reason, cap);
+        reason += ": no part can hold it";
+        throw infeasible(describe(where, "cost", i, costs[i], reason));
       }
     if (lb > cap) {
-      std::ostringstream os;
-      os.precision(17);
-      os << "is below the makespan lower bound " << lb
-         << " (max of sum/k, the largest cost, two of the k+1 largest, the equal-counts bound): no plan fits";
-      throw infeasible(describe(where, "part_capacity", cap, os.str()));
+      std::string reason = "is below the makespan lower bound ";
+      append_value(reason, lb);
+      reason += " (max of sum/k, the largest cost, two of the k+1 largest, the equal-counts bound): no plan fits";
+      throw infeasible(describe(where, "part_capacity", cap, reason));
     }
   }
   return lb;
 }
 
 /// Validates the balance inputs shared by every algorithm; returns the lower bound.
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<const cost_t> costs, std::size_t k,
                                            const balance_options& opts) {
   return balance_check_inputs_ordered(where, costs, k, opts, nullptr);
@@ -94,9 +95,10 @@ FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<con
 /// The improvement budget of `automatic` (balance_options::limits): nodes = local-search steps
 /// summed over its phases; the clock, when limits.time is set, is read before every 1024 steps.
 /// Running the engine in chunks gives the same plan as one run (its state is the assignment).
-class improvement_budget {
+template <class = void>
+class basic_improvement_budget {
  public:
-  explicit improvement_budget(const search_limits& limits)
+  explicit basic_improvement_budget(const search_limits& limits)
       : limits_(limits), start_(std::chrono::steady_clock::now()) {}
 
   /// Runs `engine` for at most opts.max_steps steps, within what is left of the budget.
@@ -133,8 +135,10 @@ class improvement_budget {
   std::chrono::steady_clock::time_point start_;
   std::uint64_t used_ = 0;
 };
+using improvement_budget = basic_improvement_budget<>;
 
 /// The plan of one heuristic, by algorithm, on items already in cost-descending order.
+template <class = void>
 inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs,
                               std::span<const index_type> order, std::size_t k, const balance_options& opts, cost_t lb,
                               std::span<index_type> part_of) {
@@ -215,18 +219,24 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
   }
 }
 
+template <class = void>
 inline std::string capacity_text(cost_t cap, cost_t best, cost_t lb) {
-  std::ostringstream os;
-  os.precision(17);
-  os << "no plan with every part within it was found (best makespan " << best << ", lower bound " << lb << ")";
+  // append_value writes %.17g: what a stream of precision 17 writes
+  std::string out = "no plan with every part within it was found (best makespan ";
+  append_value(out, best);
+  out += ", lower bound ";
+  append_value(out, lb);
+  out += ")";
   (void)cap;
-  return os.str();
+  return out;
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n) {
   require_parts("balance", k, n);
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
   constexpr std::string_view where = "balance";
   std::vector<index_type> order;

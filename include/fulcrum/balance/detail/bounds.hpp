@@ -29,6 +29,7 @@ namespace fulcrum::detail {
 
 /// The integrality step of the bound (file docs): when every cost is a whole number below 2^53 and
 /// so is their total, rounds `bound` up to a multiple of the costs' gcd.
+template <class = void>
 inline cost_t round_up_to_cost_gcd(std::span<const cost_t> costs, cost_t bound) {
   cost_t total = 0;
   bool integral = true;
@@ -47,6 +48,7 @@ inline cost_t round_up_to_cost_gcd(std::span<const cost_t> costs, cost_t bound) 
   return bound;
 }
 
+template <class = void>
 inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, bool equal_counts) {
   const std::size_t n = costs.size();
   if (n == 0) return 0;
@@ -92,6 +94,7 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, 
 /// The same bound, bit for bit, from the items already ordered by cost descending (`desc`, as
 /// radix_order_descending gives): no selection or copy, O(n) for the sums. The per-step path of
 /// balance() (a few hundred items) spends most of its time here otherwise.
+template <class = void>
 inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::span<const index_type> desc, std::size_t k,
                                   bool equal_counts) {
   const std::size_t n = costs.size();

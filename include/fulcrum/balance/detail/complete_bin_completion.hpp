@@ -13,12 +13,12 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
@@ -27,10 +27,11 @@ namespace fulcrum::detail {
 
 enum class decision { feasible, infeasible, limit };
 
-class bin_completion {
+template <class = void>
+class basic_bin_completion {
  public:
   /// cost sorted descending; nodes is a shared budget counter (incremented per item included).
-  bin_completion(const std::vector<cost_t>& cost, std::size_t k, bool integral, const search_limits& limits,
+  basic_bin_completion(const std::vector<cost_t>& cost, std::size_t k, bool integral, const search_limits& limits,
                  std::chrono::steady_clock::time_point start, std::uint64_t& nodes)
       : c_(cost), k_(k), integral_(integral), limits_(limits), start_(start), nodes_(nodes) {}
 
@@ -139,5 +140,6 @@ class bin_completion {
   std::vector<index_type> part_;
   std::vector<std::vector<index_type>> cand_stack_;
 };
+using bin_completion = basic_bin_completion<>;
 
 }  // namespace fulcrum::detail

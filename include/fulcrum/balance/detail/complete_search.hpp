@@ -20,7 +20,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +28,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/sums.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -87,9 +87,10 @@ struct complete_outcome {
   cost_t proven_lower_bound = 0;  ///< a lower bound proved by the search (0: none beyond the static one)
 };
 
-class complete_search {
+template <class = void>
+class basic_complete_search {
  public:
-  explicit complete_search(const complete_problem& p) : p_(p) {}
+  explicit basic_complete_search(const complete_problem& p) : p_(p) {}
 
   /// Runs the search from an incumbent (may be empty = none) with the given makespan.
   complete_outcome run(std::vector<index_type> incumbent, cost_t incumbent_makespan) {
@@ -251,5 +252,6 @@ class complete_search {
   cost_t limit_ = 0;   ///< pruning limit (target_ grown by the rounding margin)
   cost_t target_ = 0;  ///< largest index-order makespan accepted
 };
+using complete_search = basic_complete_search<>;
 
 }  // namespace fulcrum::detail

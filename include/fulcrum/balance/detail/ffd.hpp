@@ -29,9 +29,11 @@ struct count_limits {
   static count_limits equal(std::size_t n, std::size_t k) { return {n / k, n % k, true}; }
 };
 
-class first_fit_decreasing {
+template <class = void>
+class basic_first_fit_decreasing {
  public:
-  explicit first_fit_decreasing(std::size_t k) : k_(k), leaves_(std::bit_ceil(k == 0 ? 1 : k)), tree_(2 * leaves_), loads_(k), counts_(k) {}
+  explicit basic_first_fit_decreasing(std::size_t k)
+      : k_(k), leaves_(std::bit_ceil(k == 0 ? 1 : k)), tree_(2 * leaves_), loads_(k), counts_(k) {}
 
   /// Packs `order` into the k bins under `capacity`; on success writes part_of (for the items in
   /// order) and returns true. The bins' loads are available from loads() afterwards.
@@ -86,5 +88,6 @@ class first_fit_decreasing {
   std::vector<cost_t> loads_;
   std::vector<std::size_t> counts_;
 };
+using first_fit_decreasing = basic_first_fit_decreasing<>;
 
 }  // namespace fulcrum::detail

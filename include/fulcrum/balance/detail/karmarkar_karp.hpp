@@ -39,9 +39,10 @@
 
 namespace fulcrum::detail {
 
-class karmarkar_karp_solver {
+template <class = void>
+class basic_karmarkar_karp_solver {
  public:
-  karmarkar_karp_solver(std::span<const cost_t> costs, std::size_t k) : costs_(costs), k_(k) {}
+  basic_karmarkar_karp_solver(std::span<const cost_t> costs, std::size_t k) : costs_(costs), k_(k) {}
 
   /// Runs the differencing and returns part_of[i] for every item; part p is the p-th heaviest
   /// part of the final tuple (ties by smallest item index).
@@ -323,5 +324,6 @@ class karmarkar_karp_solver {
   std::vector<heap_node> heap_;
   std::size_t cursor_ = 0;
 };
+using karmarkar_karp_solver = basic_karmarkar_karp_solver<>;
 
 }  // namespace fulcrum::detail

@@ -60,6 +60,7 @@ void merge_sort_runs(std::vector<T>& v, std::vector<T>& spare, Before before) {
 }
 
 /// `order`: the items by cost descending, ties by index (radix_order_descending(costs)).
+template <class = void>
 inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k,
                                                            std::span<const index_type> order) {
   constexpr index_type none = std::numeric_limits<index_type>::max();
@@ -160,6 +161,7 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
   return part_of;
 }
 
+template <class = void>
 inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k) {
   if (costs.empty() || k == 1) return std::vector<index_type>(costs.size(), 0);
   return karmarkar_karp_equal_counts(costs, k, radix_order_descending(costs));

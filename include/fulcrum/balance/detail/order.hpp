@@ -35,10 +35,12 @@ struct ranked_item {
 
 /// Throws invalid_input naming the first cost that is NaN, infinite or negative, or when the
 /// costs' sum overflows a double (core/validate.hpp: the one validation of every front door).
+template <class = void>
 inline void require_costs(std::string_view where, std::span<const cost_t> costs) { (void)validate_costs(where, costs); }
 
 /// Item indices by cost descending, ties by index ascending. Costs must be finite and >= 0
 /// (-0.0 is treated as 0). O(n) time (at most 8 radix passes), O(n) extra memory.
+template <class = void>
 inline std::vector<index_type> radix_order_descending(std::span<const cost_t> costs) {
   const std::size_t n = costs.size();
   std::vector<index_type> order(n);

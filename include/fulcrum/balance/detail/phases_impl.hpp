@@ -23,6 +23,7 @@ namespace fulcrum {
 namespace detail {
 
 /// Relabels `llm` parts to maximise samples kept on their vision rank (greedy matching).
+template <class = void>
 inline std::vector<index_type> phase_relabel(std::span<const index_type> vision_of, std::span<const index_type> llm_of,
                                              std::size_t k) {
   struct pair_count {
@@ -62,6 +63,7 @@ inline std::vector<index_type> phase_relabel(std::span<const index_type> vision_
   return label;
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER phase_plan balance_phases_costs(std::span<const cost_t> vision_costs, std::span<const cost_t> llm_costs,
                                                std::size_t k, const balance_options& opts) {
   const std::size_t n = vision_costs.size();

@@ -61,6 +61,7 @@ struct movement {
   }
 };
 
+template <class = void>
 inline movement measure_movement(const post_instance& in, std::span<const index_type> rank_of) {
   movement m;
   for (std::size_t i = 0; i < rank_of.size(); ++i) {
@@ -74,6 +75,7 @@ inline movement measure_movement(const post_instance& in, std::span<const index_
   return m;
 }
 
+template <class = void>
 inline std::vector<cost_t> rank_loads(const post_instance& in, std::span<const index_type> rank_of) {
   std::vector<cost_t> load(in.ranks, 0);
   for (std::size_t i = 0; i < rank_of.size(); ++i) load[rank_of[i]] += in.cost[i];
@@ -82,6 +84,7 @@ inline std::vector<cost_t> rank_loads(const post_instance& in, std::span<const i
 
 /// Shedding preference: most cost per byte first (fewest bytes to remove a given cost), then
 /// larger cost, then lower index. Zero-byte items first.
+template <class = void>
 inline bool shed_before(const post_instance& in, index_type a, index_type b) {
   // cost_a / bytes_a > cost_b / bytes_b  <=>  cost_a * bytes_b > cost_b * bytes_a (bytes >= 0)
   const long double lhs = static_cast<long double>(in.cost[a]) * static_cast<long double>(in.bytes[b]);
@@ -94,6 +97,7 @@ inline bool shed_before(const post_instance& in, index_type a, index_type b) {
 /// Picks items of `items` (in shedding preference order) whose costs cover `excess`: every item
 /// that fits in what is left of the excess, then, if some excess remains, the cheapest-cost item
 /// left. Returns the picked items; removes them from `items`.
+template <class = void>
 inline std::vector<index_type> pick_to_cover(const post_instance& in, std::vector<index_type>& items, cost_t excess) {
   std::vector<index_type> picked, kept;
   for (index_type i : items) {
@@ -125,6 +129,7 @@ inline std::vector<index_type> pick_to_cover(const post_instance& in, std::vecto
 /// Moves items that left their node back home (origin rank, else the fullest rank of the origin
 /// node that still fits), then items moved within a node back to their origin rank, while every
 /// rank stays within the cap. Largest bytes first. Never raises the makespan above the cap.
+template <class = void>
 inline void return_home(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
   std::vector<index_type> moved;
   for (std::size_t i = 0; i < rank_of.size(); ++i)
@@ -162,6 +167,7 @@ inline constexpr std::size_t swap_home_scan = 64;
 /// left are skipped), so the pass is O(n + moved * swap_home_scan) whatever the layout (scanning
 /// every item on o was O(n^2) when every sample starts on one rank). Never raises a rank above
 /// the cap.
+template <class = void>
 inline void swap_home(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
   std::vector<std::vector<index_type>> away(in.ranks);
   for (std::size_t i = 0; i < rank_of.size(); ++i)
@@ -216,6 +222,7 @@ inline void swap_home(const post_instance& in, std::vector<index_type>& rank_of,
 /// lowers the heaviest rank and keeps the other rank within the cap. At most n steps and 2e7 pairs
 /// examined (then it gives up).
 /// O(n_r * k) per move, O(n_r * n) per swap. Returns true if every rank ends within the cap.
+template <class = void>
 inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, std::vector<cost_t>& load) {
   std::vector<std::vector<index_type>> on(in.ranks);
   for (std::size_t i = 0; i < rank_of.size(); ++i) on[rank_of[i]].push_back(static_cast<index_type>(i));
@@ -309,6 +316,7 @@ inline bool repair(const post_instance& in, std::vector<index_type>& rank_of, st
 /// node's pool; every node whose kept + pooled load exceeds its ranks * cap * (1 - m) exports pool
 /// items; exports go to the lightest nodes (per rank), largest first; each node's pool goes to its
 /// lightest ranks, largest first (LPT with preloads); then repair and return_home.
+template <class = void>
 inline std::vector<index_type> shed_and_refill(const post_instance& in, double margin) {
   const std::size_t n = in.cost.size(), nodes = in.nodes();
   const cost_t keep = in.cap * (1 - margin);
@@ -376,6 +384,7 @@ inline std::vector<index_type> shed_and_refill(const post_instance& in, double m
 
 /// Maximum-weight perfect assignment of rows to columns (square, n x n), Hungarian algorithm
 /// (Kuhn-Munkres with potentials), O(n^3). weight is row-major. Returns col_of_row.
+template <class = void>
 inline std::vector<std::size_t> max_weight_assignment(std::size_t n, const std::vector<double>& weight) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   // Minimise cost = -weight; 1-based arrays as in the classic formulation.
@@ -417,6 +426,7 @@ inline std::vector<std::size_t> max_weight_assignment(std::size_t n, const std::
 }
 
 /// Greedy stand-in for large k: pairs in decreasing weight (ties: row, then column).
+template <class = void>
 inline std::vector<std::size_t> greedy_assignment(std::size_t n, const std::vector<double>& weight) {
   std::vector<std::size_t> pairs(n * n);
   std::iota(pairs.begin(), pairs.end(), std::size_t{0});
@@ -437,6 +447,7 @@ inline constexpr std::size_t hungarian_max_size = 512;
 /// Maps the groups of a balanced partition onto ranks: first groups to node slots maximising bytes
 /// that stay on their node, then within each node groups to ranks maximising bytes that stay on
 /// their rank. Returns the rank of each sample.
+template <class = void>
 inline std::vector<index_type> map_groups_to_ranks(const post_instance& in, std::span<const index_type> group_of) {
   const std::size_t k = in.ranks, n = in.cost.size();
   auto solve = [](std::size_t m, const std::vector<double>& w) {
@@ -477,6 +488,7 @@ namespace fulcrum {
 
 /// Balances samples over `ranks` starting from `current_rank`, moving as few bytes as possible
 /// (inter-node first, then intra-node). See the file comment.
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER post_balance_result post_balance(std::span<const cost_t> costs, std::span<const index_type> current_rank,
                                                std::span<const std::uint64_t> bytes, std::size_t ranks,
                                                const post_balance_options& opts) {

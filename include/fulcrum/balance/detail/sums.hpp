@@ -38,12 +38,14 @@ namespace fulcrum::detail {
 
 /// Loads of the k parts of `part_of` (part of item i), each summed in increasing item index
 /// order. `loads` must have k entries; it is overwritten.
+template <class = void>
 inline void part_loads(std::span<const cost_t> costs, std::span<const index_type> part_of, std::span<cost_t> loads) {
   for (cost_t& l : loads) l = 0.0;
   for (std::size_t i = 0; i < costs.size(); ++i) loads[part_of[i]] += costs[i];
 }
 
 /// Largest load of `loads` (0 for none).
+template <class = void>
 inline cost_t max_load(std::span<const cost_t> loads) {
   cost_t m = 0;
   for (cost_t l : loads) m = l > m ? l : m;
@@ -52,7 +54,8 @@ inline cost_t max_load(std::span<const cost_t> loads) {
 
 /// Running test behind `sums_are_exact`, constexpr (bit operations only) so that the CUDA
 /// backends (built with --expt-relaxed-constexpr) take the same decision bit for bit on the device.
-struct exact_sums_check {
+template <class = void>
+struct basic_exact_sums_check {
   int frac_bits = 0;  ///< F: every cost seen is a multiple of 2^-F
   bool too_fine = false;
 
@@ -77,10 +80,12 @@ struct exact_sums_check {
     return total < limit;
   }
 };
+using exact_sums_check = basic_exact_sums_check<>;
 
 /// True when every sum of any subset of the costs, in any order, is exact in a double: every cost
 /// is a multiple of 2^-F for one F (e.g. whole numbers, halves) and the total is below 2^(53-F).
 /// Then the order of summation does not matter and no rounding margin is needed.
+template <class = void>
 inline bool sums_are_exact(std::span<const cost_t> costs) {
   exact_sums_check check;
   cost_t total = 0;
@@ -125,6 +130,7 @@ constexpr cost_t sound_makespan_bound(cost_t sum, cost_t largest, cost_t pair, s
 }
 
 /// sound_makespan_bound of `costs` (k >= 1): O(n) time (one nth_element), O(n) memory when n > k.
+template <class = void>
 inline cost_t sound_makespan_lower_bound(std::span<const cost_t> costs, std::size_t k) {
   const std::size_t n = costs.size();
   exact_sums_check check;
@@ -144,6 +150,7 @@ inline cost_t sound_makespan_lower_bound(std::span<const cost_t> costs, std::siz
 
 /// x grown by the rounding margin of n-term sums (a pruning limit that never cuts a plan whose
 /// index-order loads are <= x).
+template <class = void>
 inline cost_t grow_for_rounding(cost_t x, std::size_t n) {
   if (!(x > 0) || !(x < std::numeric_limits<cost_t>::infinity())) return x;
   return std::nextafter(x * (1 + rounding_margin(n)), std::numeric_limits<cost_t>::infinity());

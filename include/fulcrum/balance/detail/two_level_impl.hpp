@@ -28,6 +28,7 @@ namespace fulcrum {
 namespace detail {
 
 /// Assembles the result from item -> rank and item -> micro-batch (internal label r * m + j).
+template <class = void>
 inline two_level_partition two_level_assemble(std::span<const cost_t> costs, std::size_t ranks, std::size_t m,
                                               std::span<const index_type> rank_of, std::span<const index_type> mb_of,
                                               cost_t rank_bound, cost_t mb_bound, bool bottom_up) {
@@ -71,6 +72,7 @@ inline two_level_partition two_level_assemble(std::span<const cost_t> costs, std
 /// (the quotas are monotone, so lazily checked heaps suffice and the greedy always completes),
 /// then swaps of same-class micro-batches between the heaviest rank and another while they lower
 /// the heaviest load (at most `max_pairs` micro-batch pairs examined). O(rm log r + max_pairs).
+template <class = void>
 inline void two_level_deal_equal_counts(std::span<const cost_t> mb_loads, std::span<const std::uint8_t> big,
                                         std::span<const index_type> mb_order, std::size_t ranks, std::size_t m,
                                         std::span<index_type> rank_of_mb, std::uint64_t max_pairs = 20'000'000) {
@@ -150,6 +152,7 @@ inline void two_level_deal_equal_counts(std::span<const cost_t> mb_loads, std::s
   }
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER two_level_partition balance_two_level_costs(std::span<const cost_t> costs, std::size_t ranks,
                                                            std::size_t m, const balance_options& opts) {
   constexpr std::string_view where = "balance_two_level";

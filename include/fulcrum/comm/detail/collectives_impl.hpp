@@ -45,6 +45,7 @@ void reduce_typed(std::span<const std::span<const std::byte>> ins, std::span<std
   }
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER void reduce_bytes(std::span<const std::span<const std::byte>> ins, std::span<std::byte> out, datatype dt,
                                  reduce_kind kind) {
   switch (dt) {

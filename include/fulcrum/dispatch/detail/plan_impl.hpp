@@ -19,6 +19,7 @@
 
 namespace fulcrum {
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER step_grid split_ranks_into_steps(const grouping& per_rank, std::span<const cost_t> costs,
                                                 std::size_t steps) {
   const std::size_t ranks = per_rank.size();
@@ -45,6 +46,7 @@ FULCRUM_WORKER step_grid split_ranks_into_steps(const grouping& per_rank, std::s
 
 namespace detail {
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER step_grid lpt_step_grid(std::span<const cost_t> costs, std::size_t ranks, std::size_t micro_batches) {
   return step_grid(lpt(costs, ranks * micro_batches).parts, micro_batches, ranks);
 }

@@ -41,9 +41,10 @@ index_type place_by_take_put(Bins& bins, std::uint64_t s, std::uint64_t capacity
   return b;
 }
 
-class bucket_best_fit {
+template <class = void>
+class basic_bucket_best_fit {
  public:
-  bucket_best_fit(std::uint64_t capacity, std::uint64_t min_size, std::size_t expected_bins = 0)
+  basic_bucket_best_fit(std::uint64_t capacity, std::uint64_t min_size, std::size_t expected_bins = 0)
       : capacity_(capacity), min_size_(min_size), heads_(static_cast<std::size_t>(capacity) + 1, no_bin),
         nonempty_(capacity + 1) {
     child_.reserve(expected_bins);
@@ -124,10 +125,12 @@ class bucket_best_fit {
   successor_bitmap nonempty_;
   std::vector<index_type> child_, sibling_;
 };
+using bucket_best_fit = basic_bucket_best_fit<>;
 
-class ordered_best_fit {
+template <class = void>
+class basic_ordered_best_fit {
  public:
-  ordered_best_fit(std::uint64_t capacity, std::uint64_t min_size) : capacity_(capacity), min_size_(min_size) {}
+  basic_ordered_best_fit(std::uint64_t capacity, std::uint64_t min_size) : capacity_(capacity), min_size_(min_size) {}
 
   index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
     return place_by_take_put(*this, s, capacity_, loads);
@@ -150,8 +153,10 @@ class ordered_best_fit {
   std::uint64_t min_size_;
   std::set<std::pair<std::uint64_t, index_type>> bins_;
 };
+using ordered_best_fit = basic_ordered_best_fit<>;
 
 /// Whether the bucket structure pays: C <= 2^24 and C <= 8n + 65536.
+template <class = void>
 [[nodiscard]] inline bool buckets_pay(std::size_t n, std::uint64_t capacity) noexcept {
   return capacity <= (std::uint64_t{1} << 24) && capacity <= 8 * static_cast<std::uint64_t>(n) + 65536;
 }

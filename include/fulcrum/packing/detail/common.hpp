@@ -54,6 +54,7 @@ void validate_sizes(const char* where, std::span<const T> sizes, std::uint64_t c
 }
 
 /// Whether a counting sort over sizes 0..capacity is linear in n: C <= 4n + 65536.
+template <class = void>
 [[nodiscard]] inline bool counting_pays(std::size_t n, std::uint64_t capacity) noexcept {
   return capacity <= 4 * static_cast<std::uint64_t>(n) + 65536;
 }

@@ -28,6 +28,7 @@
 namespace fulcrum::detail {
 
 /// Item range [first, last) of chunk t of `chunks` equal parts of n items.
+template <class = void>
 [[nodiscard]] inline std::pair<std::size_t, std::size_t> chunk_range(std::size_t t, std::size_t chunks,
                                                                      std::size_t n) noexcept {
   return {n / chunks * t + std::min(t, n % chunks), n / chunks * (t + 1) + std::min(t + 1, n % chunks)};
@@ -42,6 +43,7 @@ struct size_histogram {
 
 /// Chunks worth using on `ex` for n items and sizes 0..c: 1 (serial) unless the executor is
 /// parallel, n >= 2^16 and the per-chunk histograms stay within 4 bytes per item.
+template <class = void>
 [[nodiscard]] inline std::size_t parallel_chunks(const executor_ref& ex, std::size_t n, std::size_t c) {
   if (!ex.parallel() || n < (std::size_t{1} << 16)) return 1;
   const std::size_t chunks = std::min<std::size_t>(ex.concurrency(), 256);

@@ -22,13 +22,13 @@
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/rng.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -52,6 +52,7 @@ struct primal_budget {
   [[nodiscard]] bool time_up() const { return has_deadline && std::chrono::steady_clock::now() >= deadline; }
 };
 
+template <class = void>
 inline std::vector<index_type> sorted_desc(std::span<const std::uint64_t> sizes, std::span<const index_type> items) {
   std::vector<index_type> order(items.begin(), items.end());
   std::stable_sort(order.begin(), order.end(), [&](index_type a, index_type b) { return sizes[a] > sizes[b]; });
@@ -59,6 +60,7 @@ inline std::vector<index_type> sorted_desc(std::span<const std::uint64_t> sizes,
 }
 
 /// First-fit decreasing on positive sizes <= C.
+template <class = void>
 inline bin_list first_fit_decreasing(std::span<const std::uint64_t> sizes, std::span<const index_type> items,
                                      std::uint64_t capacity) {
   bin_list bins;
@@ -74,6 +76,7 @@ inline bin_list first_fit_decreasing(std::span<const std::uint64_t> sizes, std::
 }
 
 /// MBS' (see file docs). `work_per_bin` caps the subset search of each bin.
+template <class = void>
 inline bin_list minimum_bin_slack(std::span<const std::uint64_t> sizes, std::span<const index_type> items,
                                   std::uint64_t capacity, std::uint64_t work_per_bin) {
   std::vector<index_type> rest = sorted_desc(sizes, items);
@@ -114,9 +117,10 @@ inline bin_list minimum_bin_slack(std::span<const std::uint64_t> sizes, std::spa
 }
 
 /// The pool search (see file docs).
-class pool_search {
+template <class = void>
+class basic_pool_search {
  public:
-  pool_search(std::span<const std::uint64_t> sizes, std::uint64_t capacity, std::uint64_t seed)
+  basic_pool_search(std::span<const std::uint64_t> sizes, std::uint64_t capacity, std::uint64_t seed)
       : sizes_(sizes), capacity_(capacity), gen_(seed) {}
 
   /// Tries to turn `start` (a valid packing) into one with `target` bins. Returns the packing, or
@@ -294,5 +298,6 @@ class pool_search {
   bool last_improved_ = false;
   bool sideways_ = false;
 };
+using pool_search = basic_pool_search<>;
 
 }  // namespace fulcrum::detail::exact

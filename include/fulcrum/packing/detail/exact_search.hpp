@@ -19,7 +19,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -28,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/options.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/wide_int.hpp"
@@ -37,10 +37,12 @@ namespace fulcrum::detail::exact {
 using u128 = uint128;
 
 /// ceil(a / c) for a 128-bit numerator (c > 0).
+template <class = void>
 inline u128 ceil_div(u128 a, std::uint64_t c) { return a / c + (a % c != 0 ? 1 : 0); }
 
 /// Martello–Toth L2 over a multiset: distinct sizes `size` strictly descending with counts `cnt`
 /// (zero counts allowed, skipped). O(D). Returns 0 for an empty multiset.
+template <class = void>
 inline std::uint64_t l2_multiset(std::span<const std::uint64_t> size, std::span<const std::uint64_t> cnt,
                                  std::uint64_t capacity) {
   const std::size_t d_count = size.size();
@@ -80,6 +82,7 @@ inline std::uint64_t l2_multiset(std::span<const std::uint64_t> size, std::span<
 
 /// Best-fit decreasing on positive sizes <= C; O(n log n). Bins hold item indices (ascending within
 /// a bin). Ties: the fullest bin that fits; among equally full bins the lowest index.
+template <class = void>
 inline std::vector<std::vector<index_type>> best_fit_decreasing(std::span<const std::uint64_t> sizes,
                                                                 std::span<const index_type> items, std::uint64_t capacity) {
   std::vector<index_type> order(items.begin(), items.end());
@@ -103,12 +106,13 @@ inline std::vector<std::vector<index_type>> best_fit_decreasing(std::span<const 
 }
 
 /// The bin-completion search over a fixed multiset of positive sizes.
-class bin_completion {
+template <class = void>
+class basic_bin_completion {
  public:
   enum class outcome { found, exhausted, limit };
 
   /// `sizes[i]` for the items in `items` (all in 1..C).
-  bin_completion(std::span<const std::uint64_t> sizes, std::span<const index_type> items, std::uint64_t capacity,
+  basic_bin_completion(std::span<const std::uint64_t> sizes, std::span<const index_type> items, std::uint64_t capacity,
                  const search_limits& limits, std::chrono::steady_clock::time_point start)
       : capacity_(capacity), node_limit_(limits.nodes) {
     if (limits.time != std::chrono::milliseconds::max()) {
@@ -417,5 +421,6 @@ class bin_completion {
   std::uint64_t target_ = 0;
   u128 allowed_waste_ = 0;
 };
+using bin_completion = basic_bin_completion<>;
 
 }  // namespace fulcrum::detail::exact

@@ -27,13 +27,14 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
+
+#include "fulcrum/core/detail/chrono.hpp"
 
 namespace fulcrum::detail::gg {
 
@@ -58,9 +59,10 @@ struct limits {
 
 /// The pricing step: max sum y_i a_i over feasible patterns. Returns the value (an upper bound on the
 /// true maximum when the search was cut) and the pattern in `best`.
-class pricer {
+template <class = void>
+class basic_pricer {
  public:
-  pricer(std::span<const std::uint64_t> w, std::span<const std::uint64_t> d, std::uint64_t capacity)
+  basic_pricer(std::span<const std::uint64_t> w, std::span<const std::uint64_t> d, std::uint64_t capacity)
       : w_(w.begin(), w.end()), d_(d.begin(), d.end()), capacity_(capacity) {}
 
   /// `exact` is set false when the value is only an upper bound.
@@ -285,10 +287,12 @@ class pricer {
   std::vector<std::vector<std::uint64_t>> extra_;
   bool cut_ = false;
 };
+using pricer = basic_pricer<>;
 
 /// Column generation over distinct sizes `w` (each in 1..C) with demands `d` (each >= 1).
 /// `initial`: optional patterns (counts per distinct size, each fitting in the capacity), e.g. the
 /// bins of a heuristic packing, added to the column pool as a warm start.
+template <class = void>
 inline outcome column_generation(std::span<const std::uint64_t> w, std::span<const std::uint64_t> d,
                                  std::uint64_t capacity, const limits& lim,
                                  std::span<const std::vector<std::uint64_t>> initial = {}) {

@@ -16,11 +16,12 @@
 
 namespace fulcrum::detail {
 
-class max_tree {
+template <class = void>
+class basic_max_tree {
  public:
   static constexpr index_type none = static_cast<index_type>(-1);
 
-  explicit max_tree(std::size_t initial_leaves = 1024) {
+  explicit basic_max_tree(std::size_t initial_leaves = 1024) {
     leaves_ = 1;
     while (leaves_ < initial_leaves) leaves_ *= 2;
     tree_.assign(2 * leaves_, 0);
@@ -74,11 +75,13 @@ class max_tree {
   std::size_t bins_ = 0;
   std::vector<std::uint64_t> tree_;
 };
+using max_tree = basic_max_tree<>;
 
 /// First-fit store for detail/greedy.hpp.
-class first_fit_store {
+template <class = void>
+class basic_first_fit_store {
  public:
-  first_fit_store(std::uint64_t capacity, std::size_t expected_bins)
+  basic_first_fit_store(std::uint64_t capacity, std::size_t expected_bins)
       : capacity_(capacity), tree_(std::min<std::size_t>(std::max<std::size_t>(expected_bins, 16), std::size_t{1} << 22)) {}
 
   index_type place(std::uint64_t s, std::vector<std::uint64_t>& loads) {
@@ -97,5 +100,6 @@ class first_fit_store {
   std::uint64_t capacity_;
   max_tree tree_;
 };
+using first_fit_store = basic_first_fit_store<>;
 
 }  // namespace fulcrum::detail

@@ -18,6 +18,7 @@
 
 namespace fulcrum {
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER flat_multi_packing multi_pack_flat(std::span<const std::uint64_t> sizes, std::size_t dims,
                                                   std::span<const std::uint64_t> capacity) {
   constexpr const char* where = "multi_pack_flat";

@@ -86,11 +86,13 @@ template <class T>
                                       [&](index_type i) { return static_cast<std::uint64_t>(sizes[i]); });
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER packing pack_sizes(std::span<const std::uint64_t> sizes, std::uint64_t capacity,
                                   const pack_options& opts) {
   return pack_span<std::uint64_t>(sizes, capacity, opts);
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER packing pack_sizes(std::span<const std::uint32_t> sizes, std::uint64_t capacity,
                                   const pack_options& opts) {
   return pack_span<std::uint32_t>(sizes, capacity, opts);

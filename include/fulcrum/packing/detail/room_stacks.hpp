@@ -15,9 +15,10 @@
 
 namespace fulcrum::detail {
 
-class room_stacks {
+template <class = void>
+class basic_room_stacks {
  public:
-  room_stacks(std::size_t rooms, std::size_t expected_bins) : heads_(rooms, head{no_chunk, 0}), nonempty_(rooms) {
+  basic_room_stacks(std::size_t rooms, std::size_t expected_bins) : heads_(rooms, head{no_chunk, 0}), nonempty_(rooms) {
     chunks_.reserve(expected_bins / 4 + 16);
   }
 
@@ -84,5 +85,6 @@ class room_stacks {
   std::uint32_t free_ = no_chunk;
   successor_bitmap nonempty_;
 };
+using room_stacks = basic_room_stacks<>;
 
 }  // namespace fulcrum::detail

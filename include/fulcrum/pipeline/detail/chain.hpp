@@ -81,7 +81,8 @@ class range_max {
 };
 
 /// The validated partition instance.
-struct chain {
+template <class = void>
+struct basic_chain {
   std::size_t n = 0, p = 0;
   std::vector<cost_t> prefix;            ///< n + 1 prefix sums of layer costs
   std::vector<cost_t> layer;             ///< P[i+1] - P[i] as computed (the cost of layer i alone)
@@ -149,8 +150,10 @@ struct chain {
     return std::max(spread, p == 0 ? cost_t{0} : cheapest);
   }
 };
+using chain = basic_chain<>;
 
 /// Validates the input and builds the chain. Throws invalid_input naming field, index and value.
+template <class = void>
 inline chain make_chain(std::string_view where, const std::vector<cost_t>& costs, std::size_t p,
                         const pipeline_options& opts) {
   chain c;
@@ -215,6 +218,7 @@ inline chain make_chain(std::string_view where, const std::vector<cost_t>& costs
 /// first..p-1 (each non-empty) with every stage cost <= bound? Each stage takes as many layers as
 /// fit (O(log n) by binary search), which is optimal when all stages are alike.
 /// O((p - first) log n).
+template <class = void>
 [[nodiscard]] inline bool greedy_probe(const chain& c, std::size_t start, std::size_t first, cost_t bound) {
   std::size_t pos = start;
   for (std::size_t s = first; s < c.p; ++s) {
@@ -232,11 +236,12 @@ inline chain make_chain(std::string_view where, const std::vector<cost_t>& costs
 /// (a, far(b)], because far(i) (the farthest end from i) is non-decreasing in i.
 /// Also computes the smallest bound above `bound` at which any reachable set can change
 /// (`next_event`), which makes bisection exact.
-class reach_probe {
+template <class = void>
+class basic_reach_probe {
  public:
   using interval = std::pair<std::size_t, std::size_t>;
 
-  explicit reach_probe(const chain& c) : c_(c), sets_(c.p) {}
+  explicit basic_reach_probe(const chain& c) : c_(c), sets_(c.p) {}
 
   /// Returns whether position n is reachable after stage p - 1. Records `failed_stage`: the first
   /// stage with nothing reachable (p when n is reachable).
@@ -329,8 +334,10 @@ class reach_probe {
   cost_t next_event_ = 0;
   std::size_t failed_stage_ = 0;
 };
+using reach_probe = basic_reach_probe<>;
 
 /// Throws `infeasible` naming the stage whose memory cap cannot be met (probe with no time bound).
+template <class = void>
 inline void require_memory_feasible(std::string_view where, const chain& c, reach_probe& probe) {
   if (c.cap.empty()) return;
   if (probe.run(std::numeric_limits<cost_t>::infinity())) return;

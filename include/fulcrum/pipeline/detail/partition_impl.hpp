@@ -23,6 +23,7 @@ namespace fulcrum {
 
 namespace detail {
 
+template <class = void>
 inline stage_partition partition_chain(const chain& c, stage_algorithm algorithm) {
   switch (algorithm) {
     case stage_algorithm::nicol:
@@ -37,6 +38,7 @@ inline stage_partition partition_chain(const chain& c, stage_algorithm algorithm
   return c.homogeneous ? nicol_partition(c) : exact_bisection_partition(c);
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER stage_partition partition_stages_costs(const std::vector<cost_t>& costs, std::size_t stages,
                                                       const pipeline_options& opts) {
   const auto c = make_chain("partition_stages", costs, stages, opts);
@@ -47,6 +49,7 @@ FULCRUM_WORKER stage_partition partition_stages_costs(const std::vector<cost_t>&
 
 /// The stage costs and bottleneck of given boundaries under the same cost model (for comparing a
 /// hand-made or uniform split with the optimum). Validates the boundaries.
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER stage_partition evaluate_partition(std::span<const cost_t> layer_costs,
                                                   std::span<const std::size_t> boundaries,
                                                   const pipeline_options& opts) {
@@ -73,6 +76,7 @@ FULCRUM_WORKER stage_partition evaluate_partition(std::span<const cost_t> layer_
 
 /// Boundaries of the uniform split by layer count (DeepSpeed's partition_uniform): the first
 /// n mod p stages get one extra layer. Validates p (0 < p <= n).
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER std::vector<std::size_t> uniform_boundaries(std::size_t layers, std::size_t stages) {
   if (stages == 0)
     throw invalid_input(detail::describe("uniform_boundaries", "stages", stages, "need at least one stage"));

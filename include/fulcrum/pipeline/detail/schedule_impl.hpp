@@ -28,6 +28,7 @@ struct sim_op {
 };
 
 /// Operation order of device d (virtual stages q = chunk * p + d).
+template <class = void>
 inline std::vector<sim_op> schedule_order(pipeline_schedule kind, std::size_t d, std::size_t p, std::size_t v,
                                           std::size_t m) {
   std::vector<sim_op> ops;
@@ -66,6 +67,7 @@ inline std::vector<sim_op> schedule_order(pipeline_schedule kind, std::size_t d,
 /// of devices is forward.size() / virtual_stages.
 /// Errors (invalid_input, naming field and value): sizes differ or are 0, negative / NaN times,
 /// m == 0, v == 0, v > 1 without the interleaved schedule, interleaved with m % devices != 0.
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER schedule_result simulate_schedule(std::span<const double> forward, std::span<const double> backward,
                                                  const schedule_options& opts) {
   constexpr std::string_view where = "simulate_schedule";

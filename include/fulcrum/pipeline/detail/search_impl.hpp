@@ -41,6 +41,7 @@ template <class Inner>
 }  // namespace detail
 
 /// OmniBal-style search without recompute: every layer keeps its activation_memory (see file docs).
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER pipeline_plan search_partition(std::span<const pipeline_layer> layers,
                                               const pipeline_search_options& opts) {
   constexpr std::string_view where = "search_partition";

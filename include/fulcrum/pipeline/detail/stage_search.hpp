@@ -34,7 +34,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +45,7 @@
 #include <vector>
 
 #include "fulcrum/core/checked.hpp"
+#include "fulcrum/core/detail/chrono.hpp"
 #include "fulcrum/core/detail/float.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/options.hpp"
@@ -66,6 +66,7 @@ struct stage_choice {
 };
 
 /// Copies and validates the layers (non-empty; forward and backward finite and >= 0).
+template <class = void>
 inline std::vector<pipeline_layer> validated_layers(std::string_view where, std::span<const pipeline_layer> layers) {
   std::vector<pipeline_layer> out(layers.begin(), layers.end());
   const std::size_t n = out.size();
@@ -77,6 +78,7 @@ inline std::vector<pipeline_layer> validated_layers(std::string_view where, std:
   return out;
 }
 
+template <class = void>
 inline void validate_search_options(std::string_view where, const pipeline_search_options& o, std::size_t n) {
   if (o.stages == 0) throw invalid_input(describe(where, "stages", o.stages, "need at least one stage"));
   if (o.stages > n)
@@ -91,9 +93,10 @@ inline void validate_search_options(std::string_view where, const pipeline_searc
 
 /// Inner model without recompute: every layer keeps its activation_memory; a stage fits when
 /// params + in-flight x (sum of activation_memory) <= device memory.
-class keep_all_activations {
+template <class = void>
+class basic_keep_all_activations {
  public:
-  explicit keep_all_activations(const std::vector<pipeline_layer>& layers) : layers_(&layers) {}
+  explicit basic_keep_all_activations(const std::vector<pipeline_layer>& layers) : layers_(&layers) {}
   void start(std::size_t) { kept_ = 0; }
   bool extend(std::size_t layer, std::uint64_t cap) {
     const std::uint64_t a = (*layers_)[layer].activation_memory;
@@ -122,6 +125,7 @@ class keep_all_activations {
   const std::vector<pipeline_layer>* layers_;
   std::uint64_t kept_ = 0;
 };
+using keep_all_activations = basic_keep_all_activations<>;
 
 template <class Inner>
 class stage_search_engine {

@@ -55,6 +55,7 @@ recompute_instance make_recompute_instance(std::string_view where, R&& layers, s
 
 /// Options of one layer that are not dominated, by memory ascending (time strictly descending).
 /// Ties keep the lower option index.
+template <class = void>
 inline std::vector<std::size_t> pareto_options(const std::vector<recompute_option>& opts) {
   std::vector<std::size_t> idx(opts.size());
   std::iota(idx.begin(), idx.end(), std::size_t{0});
@@ -77,6 +78,7 @@ struct hull_step {
 
 /// Per-layer hulls, starting from the fastest option (largest memory on the frontier).
 /// Returns the start option of every layer and all steps sorted by slope (ties: layer, order).
+template <class = void>
 inline std::vector<hull_step> hull_steps(const recompute_instance& in, std::vector<std::size_t>& start) {
   std::vector<hull_step> steps;
   start.assign(in.options.size(), 0);
@@ -111,6 +113,7 @@ inline std::vector<hull_step> hull_steps(const recompute_instance& in, std::vect
 }
 
 /// Sum of times and memories of a choice, in layer order.
+template <class = void>
 inline recompute_plan evaluate_choice(const recompute_instance& in, std::vector<std::size_t> choice) {
   recompute_plan p;
   for (std::size_t l = 0; l < choice.size(); ++l) {

@@ -51,14 +51,15 @@ std::vector<std::vector<recompute_option>> joint_options(std::string_view where,
 }
 
 /// Inner model with recompute: the least recompute time that fits, per stage.
-class least_recompute {
+template <class = void>
+class basic_least_recompute {
  public:
   /// A stage's frontier is kept to at most max_frontier states: beyond that it is thinned to
   /// evenly spaced states (real choices, so every stage still fits; its least recompute may be
   /// overestimated, and the search then no longer claims optimality: exact() turns false).
   static constexpr std::size_t max_frontier = 256;
 
-  explicit least_recompute(std::vector<std::vector<recompute_option>> options) : options_(std::move(options)) {
+  explicit basic_least_recompute(std::vector<std::vector<recompute_option>> options) : options_(std::move(options)) {
     for (const auto& o : options_) widest_ = std::max<std::uint64_t>(widest_, o.size());
   }
   void start(std::size_t) { fr_.assign(1, frontier_state{0, 0.0, 0, 0}); }
@@ -125,5 +126,6 @@ class least_recompute {
   std::uint64_t widest_ = 1;
   mutable bool exact_ = true;  // choose() may thin as well
 };
+using least_recompute = basic_least_recompute<>;
 
 }  // namespace fulcrum::detail

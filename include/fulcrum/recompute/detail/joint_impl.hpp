@@ -30,6 +30,7 @@ struct joint_input {
   least_recompute inner;
 };
 
+template <class = void>
 inline joint_input make_joint_input(std::string_view where, std::span<const pipeline_layer> layers,
                                     const std::vector<std::vector<recompute_option>>& layer_options) {
   auto in = validated_layers(where, layers);
@@ -39,6 +40,7 @@ inline joint_input make_joint_input(std::string_view where, std::span<const pipe
 
 /// Joint search (see file docs): the least simulated iteration time over all partitions and
 /// recompute choices.
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER pipeline_plan joint_partition_recompute_layers(
     std::span<const pipeline_layer> layers, const std::vector<std::vector<recompute_option>>& layer_options,
     const pipeline_search_options& opts) {
@@ -51,6 +53,7 @@ FULCRUM_WORKER pipeline_plan joint_partition_recompute_layers(
 }
 
 /// OmniBal-style balanced search with per-layer recompute options (see file docs).
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER pipeline_plan search_partition_layers(std::span<const pipeline_layer> layers,
                                                      const std::vector<std::vector<recompute_option>>& layer_options,
                                                      const pipeline_search_options& opts) {
@@ -61,6 +64,7 @@ FULCRUM_WORKER pipeline_plan search_partition_layers(std::span<const pipeline_la
 
 /// A given partition (boundaries: p + 1 entries from 0 to n, increasing), each stage with its
 /// least recompute, simulated. Throws infeasible naming a stage that cannot fit.
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER pipeline_plan evaluate_pipeline_layers(std::span<const pipeline_layer> layers,
                                                       const std::vector<std::vector<recompute_option>>& layer_options,
                                                       std::span<const std::size_t> boundaries,

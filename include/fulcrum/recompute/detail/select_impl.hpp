@@ -18,6 +18,7 @@
 namespace fulcrum {
 
 namespace detail {
+template <class = void>
 inline recompute_plan select_recompute(const recompute_instance& in, const recompute_options& opts) {
   switch (opts.algorithm) {
     case recompute_algorithm::greedy:
@@ -34,6 +35,7 @@ inline recompute_plan select_recompute(const recompute_instance& in, const recom
   return recompute_bnb(in, opts.limits).solve();
 }
 
+FULCRUM_WORKER_TEMPLATE_DEF
 FULCRUM_WORKER recompute_plan select_recompute_layers(const std::vector<std::vector<recompute_option>>& layers,
                                                       std::uint64_t memory_budget, const recompute_options& opts) {
   const auto in = make_recompute_instance("select_recompute", layers, memory_budget);
