@@ -29,12 +29,14 @@
 
 namespace fulcrum::detail {
 
-class pair_resplit {
+// A template only so that parsing the header compiles nothing (header-only mode; `pair_resplit`).
+template <class = void>
+class basic_pair_resplit {
  public:
   /// `order`: the items by cost descending, ties by index (detail/order.hpp).
-  pair_resplit(std::span<const cost_t> costs, std::span<const index_type> order, std::size_t k,
+  basic_pair_resplit(std::span<const cost_t> costs, std::span<const index_type> order, std::size_t k,
                std::span<index_type> part_of, bool equal_counts)
-      : pair_resplit(costs, k, part_of, std::vector<std::vector<item>>(k), equal_counts) {
+      : basic_pair_resplit(costs, k, part_of, std::vector<std::vector<item>>(k), equal_counts) {
     for (std::size_t j = 0; j < order.size(); ++j) {  // cost order within each part
       const index_type i = order[j];
       by_cost_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
@@ -43,7 +45,7 @@ class pair_resplit {
 
   /// The same with each part's items already in cost order (rank ascending; as
   /// local_search_engine::release_parts_by_cost hands them over for the assignment `part_of`).
-  pair_resplit(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
+  basic_pair_resplit(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
                std::vector<std::vector<ranked_item>> by_cost, bool equal_counts)
       : costs_(costs),
         part_of_(part_of),
@@ -364,5 +366,7 @@ class pair_resplit {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> merges_;  // (x, y) per differencing step
   std::vector<unsigned char> swapped_;
 };
+
+using pair_resplit = basic_pair_resplit<>;
 
 }  // namespace fulcrum::detail
