@@ -111,7 +111,7 @@ void check_fill(std::uint64_t seed) {
 }  // namespace
 
 TEST_SUITE("runtime") {
-  TEST_CASE("stream even: the deficit fill keeps items once, coarse loads in range, and never widens a step") {
+  TEST_CASE("stream even: the deficit fill keeps items once - coarse loads in range - never widens a step") {
     for (std::uint64_t seed = 1; seed <= 400; ++seed) {
       CAPTURE(seed);
       check_fill<1>(seed);
@@ -232,7 +232,7 @@ TEST_SUITE("runtime") {
     CHECK(dist <= 4 * offline.dist[0]);
   }
 
-  TEST_CASE("stream even: W1 100k under (8 images, 8192 tokens) is balanced like pack_for_ranks") {
+  TEST_CASE("stream even: W1 100k under 8 images x 8192 tokens is balanced like pack_for_ranks") {
     // Two dimensions: the reserve of items with images and the coarse evening (image counts first,
     // then tokens). Before them the tokens were 1.15x the offline figure here (6.8x at 1M, B = 16384).
     stream_options<2> o;
