@@ -143,9 +143,10 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
   const std::size_t k = st.ranks;
   auto fits_add = [&](std::size_t b, index_type add, index_type remove, bool has_remove) {
     for (std::size_t d = 0; d < D; ++d) {
-      std::uint64_t l = st.loads[b][d] + st.sizes[add][d];
-      if (has_remove) l -= st.sizes[remove][d];
-      if (l > st.capacity[d]) return false;
+      std::uint64_t l = st.loads[b][d];
+      if (has_remove) l -= st.sizes[remove][d];  // `remove` is in bin b: no wrap
+      // l + add <= capacity, without the sum (it can pass 2^64 when the capacity is near it)
+      if (l > st.capacity[d] || st.sizes[add][d] > st.capacity[d] - l) return false;
     }
     return true;
   };
@@ -317,7 +318,8 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
             const double* vi = av + pi * E;
             if (na > 1) {
               bool fits = true;
-              for (std::size_t d = 0; d < D && fits; ++d) fits = lb[d] + si[d] <= st.capacity[d];
+              for (std::size_t d = 0; d < D && fits; ++d)
+                fits = lb[d] <= st.capacity[d] && si[d] <= st.capacity[d] - lb[d];  // no 64-bit wrap
               if (fits) {
                 double g = 0;
                 for (std::size_t e = 0; e < E; ++e) {
@@ -332,11 +334,10 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
               const std::uint64_t* sj = bs + pj * D;
               bool fits = true;
               for (std::size_t d = 0; d < D && fits; ++d) {
-                std::uint64_t to_b = lb[d] + si[d];
-                to_b -= sj[d];
-                std::uint64_t to_a = la[d] + sj[d];
-                to_a -= si[d];
-                fits = to_b <= st.capacity[d] && to_a <= st.capacity[d];
+                // b - sj + si and a - si + sj within the capacity, without a sum that can wrap
+                const std::uint64_t b_rest = lb[d] - sj[d], a_rest = la[d] - si[d];
+                fits = b_rest <= st.capacity[d] && si[d] <= st.capacity[d] - b_rest && a_rest <= st.capacity[d] &&
+                       sj[d] <= st.capacity[d] - a_rest;
               }
               if (!fits) continue;
               const double* vj = bv + pj * E;
