@@ -47,8 +47,7 @@ class basic_pair_resplit {
   /// local_search_engine::release_parts_by_cost hands them over for the assignment `part_of`).
   basic_pair_resplit(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
                std::vector<std::vector<ranked_item>> by_cost, bool equal_counts)
-      : costs_(costs),
-        part_of_(part_of),
+      : part_of_(part_of),
         equal_counts_(equal_counts),
         by_index_(k),
         by_cost_(std::move(by_cost)),
@@ -352,7 +351,6 @@ class basic_pair_resplit {
     }
   }
 
-  std::span<const cost_t> costs_;
   std::span<index_type> part_of_;
   bool equal_counts_;
   std::vector<std::vector<item>> by_index_;  // each part's items by index (the summation order)

@@ -85,6 +85,12 @@ void rank_order_bins(rank_state<D>& st) {
   rank_recompute(st);
 }
 
+/// Whether `load + add <= capacity`, decided without the sum (it can pass 2^64 when the
+/// capacity is near it).
+[[nodiscard]] constexpr bool fits_on_top(std::uint64_t load, std::uint64_t add, std::uint64_t capacity) noexcept {
+  return load <= capacity && add <= capacity - load;
+}
+
 /// Local search inside one step (bins [first, first + ranks)): item moves and swaps between two
 /// bins of the step, each accepted only if every capacity holds and it lowers the step's sum of
 /// squared normalised deviations sum_e sum_r ((X_re - mean_e) / norm_e)^2 (the mean is fixed inside a
@@ -145,8 +151,7 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
     for (std::size_t d = 0; d < D; ++d) {
       std::uint64_t l = st.loads[b][d];
       if (has_remove) l -= st.sizes[remove][d];  // `remove` is in bin b: no wrap
-      // l + add <= capacity, without the sum (it can pass 2^64 when the capacity is near it)
-      if (l > st.capacity[d] || st.sizes[add][d] > st.capacity[d] - l) return false;
+      if (!fits_on_top(l, st.sizes[add][d], st.capacity[d])) return false;
     }
     return true;
   };
@@ -319,7 +324,7 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
             if (na > 1) {
               bool fits = true;
               for (std::size_t d = 0; d < D && fits; ++d)
-                fits = lb[d] <= st.capacity[d] && si[d] <= st.capacity[d] - lb[d];  // no 64-bit wrap
+                fits = fits_on_top(lb[d], si[d], st.capacity[d]);
               if (fits) {
                 double g = 0;
                 for (std::size_t e = 0; e < E; ++e) {
@@ -334,10 +339,9 @@ void rank_balance_step(rank_state<D>& st, std::size_t first, std::size_t passes,
               const std::uint64_t* sj = bs + pj * D;
               bool fits = true;
               for (std::size_t d = 0; d < D && fits; ++d) {
-                // b - sj + si and a - si + sj within the capacity, without a sum that can wrap
+                // b - sj + si and a - si + sj within the capacity
                 const std::uint64_t b_rest = lb[d] - sj[d], a_rest = la[d] - si[d];
-                fits = b_rest <= st.capacity[d] && si[d] <= st.capacity[d] - b_rest && a_rest <= st.capacity[d] &&
-                       sj[d] <= st.capacity[d] - a_rest;
+                fits = fits_on_top(b_rest, si[d], st.capacity[d]) && fits_on_top(a_rest, sj[d], st.capacity[d]);
               }
               if (!fits) continue;
               const double* vj = bv + pj * E;
