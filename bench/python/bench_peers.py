@@ -204,7 +204,7 @@ def bench_balance(n, lengths, k, limit, verl):
                         raise AssertionError("verl: unequal counts")
                     return qq
 
-                st, pt, pq = run_limited(call, check, limit, reps=3 if n <= 4096 else 1)
+                st, pt, pq = run_limited(call, check, limit, reps=3 if n <= 65536 else 1)
                 row["peers"].append({"name": f"verl {verl.VERSION} get_seqlen_balanced_partitions (KK)",
                                      "status": st, "s": pt, "q": pq})
             rows.append(row)
@@ -261,7 +261,7 @@ def bench_pack(n, lengths, capacity, limit):
                 check_value_bins(bins, values_sorted, capacity)
             return len(bins)
 
-        st, pt, pbins = run_limited(lambda fn=fn: fn(xs, capacity), check, limit, reps=3 if n <= 4096 else 1)
+        st, pt, pbins = run_limited(lambda fn=fn: fn(xs, capacity), check, limit, reps=3 if n <= 65536 else 1)
         row["peers"].append({"name": name, "status": st, "s": pt, "bins": pbins})
     print(json.dumps(row), flush=True)
     return row
@@ -371,7 +371,7 @@ def report(results, args, machine):
                  f"--limit {args.limit:g} --k {args.k} --capacity {args.capacity} --step-calls {args.step_calls}`), "
                  f"fulcrum {fulcrum.__version__}, numpy {np.__version__}, Python {platform.python_version()}.")
     lines.append(f"- Machine: {machine}. Date: {args.date}. Single thread; wall time (`time.perf_counter`), median of "
-                 "5 calls (3 at n = 1e6) for fulcrum, 3 calls at n = 4096 and 1 call above for the peers.")
+                 "5 calls (3 at n = 1e6) for fulcrum, 3 calls up to n = 65,536 and 1 call above for the peers.")
     lines.append("- One process, the same data: W1 sequence lengths (docs/workloads.md, seed 20240601; "
                  "`bench/python/w1.py`, bit-identical to `generate_w1_tokens`). fulcrum is called with the numpy "
                  "array (conversion and result arrays included); the peers with the Python list they take "

@@ -130,3 +130,24 @@ def test_two_solves_from_two_threads_agree(names):
     with ThreadPoolExecutor(2) as ex:
         together = list(ex.map(lambda n: _summary(SOLVES[n]()), names))
     assert together == alone
+
+
+def test_balance_reuses_its_per_thread_workspace_without_changing_plans():
+    # balance() keeps one workspace and result per thread (balance/balance.hpp, "Per-step use"):
+    # calls of different shapes, repeated and interleaved, and calls from other threads, must give
+    # the plans that a first call of each shape gave.
+    rng = np.random.default_rng(5)
+    shapes = [(rng.integers(1, 5000, size=n).astype(np.int64), k, eq)
+              for n, k, eq in [(3000, 64, True), (17, 4, False), (600, 7, True), (1, 1, False), (2500, 16, False)]]
+
+    def solve(i):
+        v, k, eq = shapes[i]
+        p = fulcrum.balance(v, k, equal_counts=eq, cost="attention", a=1.0, b=1.0 / 4096, c=0.0)
+        return (p.parts.offsets.tolist(), p.parts.indices.tolist(), np.asarray(p.loads).tolist(), p.makespan)
+
+    first = [solve(i) for i in range(len(shapes))]
+    for i in [4, 0, 3, 1, 2, 0, 0, 4]:
+        assert solve(i) == first[i]
+    with ThreadPoolExecutor(2) as ex:
+        again = list(ex.map(solve, [i % len(shapes) for i in range(10)]))
+    assert again == [first[i % len(shapes)] for i in range(10)]

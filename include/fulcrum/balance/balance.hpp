@@ -42,6 +42,16 @@
 /// steps, summed over its phases; `nodes = 0` gives plain LPT) and the complete search deciding
 /// part_capacity; proven_optimal stays a proof (makespan at the bound, or an exhausted search).
 /// Deterministic: nothing here uses the clock unless opts.limits.time is set.
+/// Per-step use (a trainer balancing one global batch on every step): the overload
+///   void balance(R&& items, size_t k, workspace& ws, partition& out, balance_options opts = {},
+///                Cost cost = {}, Proj proj = {});
+/// writes the same plan into a caller-owned `out` (its storage reused) and takes every temporary
+/// buffer, the evaluated costs included, from the caller-owned `ws` (core/workspace.hpp): once both
+/// have served a batch of similar shape, a call makes no heap allocation for the algorithms that
+/// `automatic` runs (LPT, local search, Karmarkar-Karp, the re-splits; counted in
+/// tests/unit/balance/test_balance_workspace.cpp), and the memory is not handed back to the kernel
+/// between calls. `complete`, and the fallbacks that decide a part_capacity, still allocate. On an
+/// exception `out` is unspecified (a valid object) and `ws` stays usable.
 /// Compile cost: the costs are evaluated once into a std::vector<cost_t> and handed to one
 /// non-template worker (`detail::balance_costs`), defined in balance/detail/balance_impl.hpp
 /// (header-only mode) or built once in the fulcrum::compiled library (fulcrum/config.hpp).
@@ -58,7 +68,9 @@
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/config.hpp"
 #include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/error.hpp"
+#include "fulcrum/core/workspace.hpp"
 
 namespace fulcrum {
 
@@ -75,6 +87,10 @@ FULCRUM_WORKER cost_t balance_check_inputs(std::string_view where, std::span<con
 /// balance() on precomputed costs (validated here): the span-level worker.
 FULCRUM_WORKER_TEMPLATE
 FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts);
+/// The same into `out`, with every scratch buffer from `ws` (null: the heap) and `out`'s storage reused.
+FULCRUM_WORKER_TEMPLATE
+FULCRUM_WORKER void balance_costs_into(std::span<const cost_t> costs, std::size_t k, const balance_options& opts,
+                                       workspace* ws, partition& out);
 
 }  // namespace detail
 
@@ -85,6 +101,19 @@ template <std::ranges::random_access_range R, class Cost = identity_cost, class 
   detail::balance_check_parts(k, static_cast<std::size_t>(std::ranges::size(items)));
   const auto costs = evaluate_costs(items, cost, proj, "balance", opts.executor);
   return detail::balance_costs(costs, k, opts);
+}
+
+/// balance() into a caller-owned `out` with the caller-owned scratch memory `ws` (see the file
+/// comment, "Per-step use"): the same plan as the overload above, bit for bit.
+template <std::ranges::random_access_range R, class Cost = identity_cost, class Proj = std::identity>
+  requires cost_model_for<Cost, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+void balance(R&& items, std::size_t k, workspace& ws, partition& out, balance_options opts = {}, Cost cost = {},
+             Proj proj = {}) {
+  detail::balance_check_parts(k, static_cast<std::size_t>(std::ranges::size(items)));
+  const detail::workspace_scope scope(&ws);  // the costs come from ws too
+  detail::scratch_vector<cost_t> costs;
+  detail::evaluate_costs_into(costs, items, cost, proj, "balance", opts.executor);
+  detail::balance_costs_into(costs, k, opts, &ws, out);
 }
 
 }  // namespace fulcrum

@@ -41,7 +41,8 @@ template <class = void>
 [[nodiscard]] inline std::vector<index_type> karmarkar_karp_assign(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("karmarkar_karp", k, costs.size());
   detail::require_costs("karmarkar_karp", costs);
-  return detail::karmarkar_karp_solver(costs, k).run();
+  const auto part_of = detail::karmarkar_karp_solver(costs, k).run();
+  return std::vector<index_type>(part_of.begin(), part_of.end());
 }
 
 /// Karmarkar-Karp with equal item counts (every part gets floor(n/k) or ceil(n/k) items):
@@ -51,7 +52,8 @@ template <class = void>
 [[nodiscard]] inline std::vector<index_type> karmarkar_karp_assign_equal_counts(std::span<const cost_t> costs, std::size_t k) {
   detail::require_parts("karmarkar_karp", k, costs.size());
   detail::require_costs("karmarkar_karp", costs);
-  return detail::karmarkar_karp_equal_counts(costs, k);
+  const auto part_of = detail::karmarkar_karp_equal_counts(costs, k);
+  return std::vector<index_type>(part_of.begin(), part_of.end());
 }
 
 /// Karmarkar-Karp on precomputed costs, with loads, makespan and lower bound

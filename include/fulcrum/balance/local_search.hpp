@@ -40,6 +40,7 @@
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
 #include "fulcrum/core/detail/float.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 
 namespace fulcrum {
 
@@ -61,7 +62,7 @@ class basic_local_search_engine {
   basic_local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of,
                       std::span<const index_type> order)
       : parts_(k), loads_(k, 0.0) {
-    std::vector<std::size_t> counts(k, 0);
+    scratch_vector<std::size_t> counts(k, 0);
     for (index_type p : part_of) ++counts[p];
     for (std::size_t p = 0; p < k; ++p) parts_[p].reserve(counts[p] + 1);
     // Reverse cost order: each part's items come out sorted by (cost asc, index desc).
@@ -78,7 +79,7 @@ class basic_local_search_engine {
   std::uint64_t run(const local_search_options& opts) {
     const std::size_t k = parts_.size();
     std::uint64_t steps = 0;
-    std::vector<index_type> partners;
+    scratch_vector<index_type> partners;
     while (steps < opts.max_steps && k > 1) {
       std::size_t h = 0, light = 0;
       for (std::size_t p = 1; p < k; ++p) {
@@ -105,7 +106,7 @@ class basic_local_search_engine {
 
   /// Hands over every part's items by (cost desc, index asc), rank ascending; the engine is
   /// left empty.
-  [[nodiscard]] std::vector<std::vector<ranked_item>> release_parts_by_cost() {
+  [[nodiscard]] scratch_vector<scratch_vector<ranked_item>> release_parts_by_cost() {
     for (auto& part : parts_) std::reverse(part.begin(), part.end());
     return std::move(parts_);
   }
@@ -129,7 +130,7 @@ class basic_local_search_engine {
   }
 
   // Position of the first item in `part` whose cost is >= value.
-  static std::size_t lower(const std::vector<item>& part, cost_t value) {
+  static std::size_t lower(const scratch_vector<item>& part, cost_t value) {
     return static_cast<std::size_t>(
         std::lower_bound(part.begin(), part.end(), value, [](const item& it, cost_t v) { return it.cost < v; }) - part.begin());
   }
@@ -199,8 +200,8 @@ class basic_local_search_engine {
     part.insert(std::upper_bound(part.begin(), part.end(), it, cheaper), it);
   }
 
-  std::vector<std::vector<item>> parts_;
-  std::vector<cost_t> loads_;
+  scratch_vector<scratch_vector<item>> parts_;
+  scratch_vector<cost_t> loads_;
 };
 using local_search_engine = basic_local_search_engine<>;
 

@@ -28,6 +28,7 @@
 #include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/error.hpp"
 
 namespace fulcrum {
@@ -87,7 +88,7 @@ class basic_lightest_part_tree {
   // a is the left subtree (lower parts), so ties go to a.
   static entry winner(const entry& a, const entry& b) { return b.value < a.value ? b : a; }
   std::size_t k_, leaves_ = 1;
-  std::vector<entry> node_;
+  scratch_vector<entry> node_;
 };
 using lightest_part_tree = basic_lightest_part_tree<>;
 
@@ -121,7 +122,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
   constexpr cost_t closed = std::numeric_limits<cost_t>::infinity();
   if (f == 0 && r == 0) return;  // no items
   lightest_part_tree tree(loads);
-  std::vector<std::size_t> count(k, 0);
+  scratch_vector<std::size_t> count(k, 0);
   std::size_t ceil_used = 0;
   for (index_type item : order) {
     const index_type part = tree.top();

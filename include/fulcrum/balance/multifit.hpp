@@ -33,6 +33,7 @@
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 
 namespace fulcrum {
 
@@ -54,13 +55,13 @@ inline cost_t multifit_ordered(std::span<const cost_t> costs, std::span<const in
   if (ffd.run(costs, order, lower_bound, limits, part_of)) return lower_bound;  // optimal
   cost_t sum = 0, largest = 0;
   for (cost_t c : costs) sum += c, largest = std::max(largest, c);
-  std::vector<index_type> trial(n);
+  scratch_vector<index_type> trial(n);
   cost_t hi = 0;
   if (opts.equal_counts) {
     // Count-limited FFD may need a far larger capacity than 2 sum/k (the first bins fill up by
     // cost with few items, the last ones run out of slots), so start from the count-restricted
     // LPT plan and keep it unless FFD finds a lower capacity.
-    std::vector<cost_t> loads(k, 0.0);
+    scratch_vector<cost_t> loads(k, 0.0);
     lpt_equal_counts_into(costs, order, loads, part_of);
     for (cost_t l : loads) hi = std::max(hi, l);
   } else {

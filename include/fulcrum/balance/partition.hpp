@@ -32,16 +32,21 @@ struct partition {
 
 namespace detail {
 /// Builds a partition from an assignment: loads summed per part in index order, makespan, bound.
-inline partition make_partition(std::span<const index_type> part_of, std::span<const cost_t> costs, std::size_t k,
-                                cost_t lower_bound) {
-  partition p;
-  p.parts = grouping::from_assignment(part_of, k);
+/// The same into `p`, reusing its storage (no allocation once it has held as many parts and items).
+inline void make_partition_into(partition& p, std::span<const index_type> part_of, std::span<const cost_t> costs,
+                                std::size_t k, cost_t lower_bound) {
+  p.parts.assign_from_assignment(part_of, k);
   p.loads.assign(k, 0);
   for (std::size_t g = 0; g < k; ++g)
     for (index_type i : p.parts[g]) p.loads[g] += costs[i];
   p.makespan = p.loads.empty() ? 0 : *std::max_element(p.loads.begin(), p.loads.end());
   p.lower_bound = lower_bound;
   p.proven_optimal = p.makespan <= lower_bound;
+}
+inline partition make_partition(std::span<const index_type> part_of, std::span<const cost_t> costs, std::size_t k,
+                                cost_t lower_bound) {
+  partition p;
+  make_partition_into(p, part_of, costs, k, lower_bound);
   return p;
 }
 }  // namespace detail

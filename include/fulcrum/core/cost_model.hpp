@@ -122,17 +122,12 @@ struct padded_cost {
   }
 };
 
-/// Evaluates `model(proj(item))` for every item, validating each cost (finite, non-negative).
-/// Throws invalid_input naming the item index and value otherwise (the lowest such index).
-/// With a parallel executor (core/executor.hpp) and n >= 2^16 the items are evaluated in chunks on
-/// it: the model and projection are then called concurrently (they must be safe to call from
-/// several threads, as a const call of a stateless model is); the result is the same.
-template <std::ranges::random_access_range R, class Model = identity_cost, class Proj = std::identity>
-  requires cost_model_for<Model, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
-[[nodiscard]] std::vector<cost_t> evaluate_costs(R&& items, const Model& model = {}, const Proj& proj = {},
-                                                 std::string_view where = "evaluate_costs",
-                                                 const executor_ref& executor = {}) {
-  std::vector<cost_t> costs;
+namespace detail {
+/// evaluate_costs into `costs` (a vector of cost_t with any allocator; its storage is reused).
+template <class Out, std::ranges::random_access_range R, class Model, class Proj>
+void evaluate_costs_into(Out& costs, R&& items, const Model& model, const Proj& proj, std::string_view where,
+                         const executor_ref& executor) {
+  costs.clear();
   const auto n = static_cast<std::size_t>(std::ranges::size(items));
   if (executor.parallel() && n >= (std::size_t{1} << 16)) {
     costs.resize(n);
@@ -146,7 +141,7 @@ template <std::ranges::random_access_range R, class Model = identity_cost, class
             std::invoke(model, std::invoke(proj, first[static_cast<std::ranges::range_difference_t<R>>(i)])));
     });
     for (std::size_t i = 0; i < n; ++i) detail::require_non_negative(where, "cost", i, costs[i]);
-    return costs;
+    return;
   }
   costs.reserve(n);
   std::size_t i = 0;
@@ -156,6 +151,21 @@ template <std::ranges::random_access_range R, class Model = identity_cost, class
     costs.push_back(c);
     ++i;
   }
+}
+}  // namespace detail
+
+/// Evaluates `model(proj(item))` for every item, validating each cost (finite, non-negative).
+/// Throws invalid_input naming the item index and value otherwise (the lowest such index).
+/// With a parallel executor (core/executor.hpp) and n >= 2^16 the items are evaluated in chunks on
+/// it: the model and projection are then called concurrently (they must be safe to call from
+/// several threads, as a const call of a stateless model is); the result is the same.
+template <std::ranges::random_access_range R, class Model = identity_cost, class Proj = std::identity>
+  requires cost_model_for<Model, std::remove_cvref_t<std::invoke_result_t<const Proj&, std::ranges::range_reference_t<R>>>>
+[[nodiscard]] std::vector<cost_t> evaluate_costs(R&& items, const Model& model = {}, const Proj& proj = {},
+                                                 std::string_view where = "evaluate_costs",
+                                                 const executor_ref& executor = {}) {
+  std::vector<cost_t> costs;
+  detail::evaluate_costs_into(costs, items, model, proj, where, executor);
   return costs;
 }
 

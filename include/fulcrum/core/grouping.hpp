@@ -150,28 +150,49 @@ class grouping {
   /// Throws invalid_input (before allocating) if groups > max_groups or an entry is not below groups.
   template <class G>
   static grouping from_assignment(std::span<const G> group_of, std::size_t groups) {
+    grouping g;
+    g.assign_from_assignment(group_of, groups);
+    return g;
+  }
+  /// from_assignment into this grouping, reusing its storage (no allocation once it has held as
+  /// many groups and items). On invalid_input this grouping is left empty.
+  template <class G>
+  void assign_from_assignment(std::span<const G> group_of, std::size_t groups) {
+    offsets_.assign(1, 0);
+    indices_.clear();
     if (groups > max_groups)
       throw invalid_input(
           detail::describe("grouping::from_assignment", "groups", groups, "exceeds grouping::max_groups (2^32 - 1)"));
     if (group_of.size() > std::numeric_limits<index_type>::max())
       throw invalid_input(detail::describe("grouping::from_assignment", "items", group_of.size(),
                                            "more items than index_type can address"));
-    std::vector<std::size_t> offsets(groups + 1, 0);
+    offsets_.assign(groups + 1, 0);
     for (std::size_t i = 0; i < group_of.size(); ++i) {
       if constexpr (std::is_signed_v<G>)
-        if (group_of[i] < G{0})
+        if (group_of[i] < G{0}) {
+          offsets_.assign(1, 0);
           throw invalid_input(detail::describe("grouping::from_assignment", "group_of", i, group_of[i], "is negative"));
+        }
       const auto g = static_cast<std::size_t>(group_of[i]);
-      if (g >= groups)
+      if (g >= groups) {
+        offsets_.assign(1, 0);
         throw invalid_input(detail::describe("grouping::from_assignment", "group_of", i, g, "is not below the group count"));
-      ++offsets[g + 1];
+      }
+      ++offsets_[g + 1];
     }
-    for (std::size_t g = 0; g < groups; ++g) offsets[g + 1] += offsets[g];
-    std::vector<index_type> indices(group_of.size());
-    std::vector<std::size_t> cursor(offsets.begin(), offsets.end() - 1);
+    // offsets_[g] becomes the start of group g + 1 ... and is used as group g's cursor: after the
+    // scatter offsets_[g] is the end of group g, and one shift right gives the offsets.
+    std::size_t start = 0;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::size_t size = offsets_[g + 1];
+      offsets_[g] = start;
+      start += size;
+    }
+    indices_.assign(group_of.size(), index_type{0});  // not resize: g++ 12 -Wstringop-overflow misfires
     for (std::size_t i = 0; i < group_of.size(); ++i)
-      indices[cursor[static_cast<std::size_t>(group_of[i])]++] = static_cast<index_type>(i);
-    return grouping(std::move(offsets), std::move(indices));
+      indices_[offsets_[static_cast<std::size_t>(group_of[i])]++] = static_cast<index_type>(i);
+    for (std::size_t g = groups; g > 0; --g) offsets_[g] = offsets_[g - 1];
+    offsets_[0] = 0;
   }
   template <class G>
   static grouping from_assignment(const std::vector<G>& group_of, std::size_t groups) {

@@ -31,6 +31,7 @@
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/config.hpp"
 #include "fulcrum/core/detail/chrono.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/options.hpp"
 
@@ -40,7 +41,7 @@ namespace fulcrum::detail {
 /// as make_partition sums).
 template <class = void>
 inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const index_type> part_of, std::size_t k,
-                                  std::vector<cost_t>& loads) {
+                                  scratch_vector<cost_t>& loads) {
   loads.assign(k, 0.0);
   part_loads(costs, part_of, loads);
   return max_load(loads);
@@ -50,7 +51,7 @@ inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const
 /// (radix_order_descending, after validation), from which the bound is read without a selection.
 template <class = void>
 inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<const cost_t> costs, std::size_t k,
-                                           const balance_options& opts, std::vector<index_type>* order) {
+                                           const balance_options& opts, scratch_vector<index_type>* order) {
   require_parts(where, k, costs.size());
   require_costs(where, costs);
   cost_t total = 0;
@@ -143,7 +144,7 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
                               std::span<const index_type> order, std::size_t k, const balance_options& opts, cost_t lb,
                               std::span<index_type> part_of) {
   const std::size_t n = costs.size();
-  std::vector<cost_t> loads(k, 0.0);
+  scratch_vector<cost_t> loads(k, 0.0);
   const auto greedy = [&] {
     std::fill(loads.begin(), loads.end(), 0.0);
     if (opts.equal_counts)
@@ -195,7 +196,7 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
       // chunked variant is cheap there); above that its time outgrows what it adds.
       std::optional<local_search_engine> second;
       if (n <= 16384 || (opts.equal_counts && n <= 131072)) {
-        std::vector<index_type> other(n);
+        scratch_vector<index_type> other(n);
         const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order)
                                          : karmarkar_karp_solver(costs, k).run(order);
         second.emplace(costs, k, a, order);
@@ -237,29 +238,31 @@ FULCRUM_WORKER void balance_check_parts(std::size_t k, std::size_t n) {
 }
 
 FULCRUM_WORKER_TEMPLATE_DEF
-FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
+FULCRUM_WORKER void balance_costs_into(std::span<const cost_t> costs, std::size_t k, const balance_options& opts,
+                                       workspace* ws, partition& out) {
   constexpr std::string_view where = "balance";
-  std::vector<index_type> order;
+  const workspace_scope scope(ws);  // every scratch buffer below comes from ws (when given)
+  scratch_vector<index_type> order;
   const cost_t lb = balance_check_inputs_ordered(where, costs, k, opts,
                                                  opts.algorithm == balance_algorithm::complete ? nullptr : &order);
   if (opts.algorithm == balance_algorithm::complete) {
-    partition p = complete_balance(costs, k, opts);
-    p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
-    p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
-    return p;
+    out = complete_balance(costs, k, opts);
+    out.lower_bound = std::max(out.lower_bound, std::min(lb, out.makespan));
+    out.proven_optimal = out.proven_optimal || out.makespan <= out.lower_bound;
+    return;
   }
   const std::size_t n = costs.size();
-  std::vector<index_type> part_of(n, 0);
+  scratch_vector<index_type> part_of(n, 0);
   balance_heuristic(opts.algorithm, costs, order, k, opts, lb, part_of);
 
   const cost_t cap = opts.part_capacity;
-  std::vector<cost_t> loads;
+  scratch_vector<cost_t> loads;
   if (cap < std::numeric_limits<cost_t>::infinity() && assignment_makespan(costs, part_of, k, loads) > cap) {
     const local_search_options polish{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts};
     const cost_t best_before = assignment_makespan(costs, part_of, k, loads);
     bool found = false;
     // 1. FFD at exactly the capacity (the multifit test), then local search.
-    std::vector<index_type> trial(n, 0);
+    scratch_vector<index_type> trial(n, 0);
     first_fit_decreasing ffd(k);
     const count_limits limits = opts.equal_counts ? count_limits::equal(n, k) : count_limits{};
     if (ffd.run(costs, order, cap, limits, trial)) {
@@ -282,17 +285,24 @@ FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_
     } else {
       // 3. The complete search decides (it throws infeasible with its reason if nothing fits).
       try {
-        partition p = complete_balance(costs, k, opts);
-        p.lower_bound = std::max(p.lower_bound, std::min(lb, p.makespan));
-        p.proven_optimal = p.proven_optimal || p.makespan <= p.lower_bound;
-        return p;
+        out = complete_balance(costs, k, opts);
+        out.lower_bound = std::max(out.lower_bound, std::min(lb, out.makespan));
+        out.proven_optimal = out.proven_optimal || out.makespan <= out.lower_bound;
+        return;
       } catch (const infeasible& e) {
         throw infeasible(describe(where, "part_capacity", cap, capacity_text(cap, best_before, lb)) +
                          "; complete search: " + e.what());
       }
     }
   }
-  return make_partition(part_of, costs, k, lb);
+  make_partition_into(out, part_of, costs, k, lb);
+}
+
+FULCRUM_WORKER_TEMPLATE_DEF
+FULCRUM_WORKER partition balance_costs(std::span<const cost_t> costs, std::size_t k, const balance_options& opts) {
+  partition out;
+  balance_costs_into(costs, k, opts, nullptr, out);
+  return out;
 }
 
 }  // namespace fulcrum::detail

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/sums.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
@@ -67,7 +68,7 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, 
   }
   cost_t bound = largest;
   if (n > k) {
-    std::vector<cost_t> top(costs.begin(), costs.end());
+    scratch_vector<cost_t> top(costs.begin(), costs.end());
     std::nth_element(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(k), top.end(), std::greater<>{});
     const cost_t kth_plus_one = top[k];
     const cost_t kth = *std::min_element(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(k));
@@ -78,7 +79,7 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, 
   bound = std::max(bound, sound(sum / static_cast<cost_t>(k)));
   if (equal_counts && n / k >= 2) {
     const std::size_t f = n / k;
-    std::vector<cost_t> sorted(costs.begin(), costs.end());
+    scratch_vector<cost_t> sorted(costs.begin(), costs.end());
     const auto top_it = std::max_element(sorted.begin(), sorted.end());
     const cost_t top = *top_it;
     sorted.erase(top_it);

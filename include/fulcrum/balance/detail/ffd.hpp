@@ -15,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
@@ -84,9 +85,9 @@ class basic_first_fit_decreasing {
 
   std::size_t k_;
   std::size_t leaves_;
-  std::vector<cost_t> tree_;
-  std::vector<cost_t> loads_;
-  std::vector<std::size_t> counts_;
+  scratch_vector<cost_t> tree_;
+  scratch_vector<cost_t> loads_;
+  scratch_vector<std::size_t> counts_;
 };
 using first_fit_decreasing = basic_first_fit_decreasing<>;
 

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
@@ -46,13 +47,13 @@ class basic_karmarkar_karp_solver {
 
   /// Runs the differencing and returns part_of[i] for every item; part p is the p-th heaviest
   /// part of the final tuple (ties by smallest item index).
-  std::vector<index_type> run() { return run({}); }
+  scratch_vector<index_type> run() { return run({}); }
 
   /// The same, with the items' cost-descending order (radix_order_descending(costs)) given
   /// (balance() has it already); an empty `order` is computed here.
-  std::vector<index_type> run(std::span<const index_type> order) {
+  scratch_vector<index_type> run(std::span<const index_type> order) {
     const std::size_t n = costs_.size();
-    std::vector<index_type> part_of(n, 0);
+    scratch_vector<index_type> part_of(n, 0);
     if (n == 0 || k_ == 1) return part_of;
     if (order.size() == n)
       order_.assign(order.begin(), order.end());
@@ -78,7 +79,7 @@ class basic_karmarkar_karp_solver {
     tuple_ref& last = tuples_[heap_.front().id - n];
     make_contiguous(last);
     // The item lists walked side by side (independent chains keep several loads in flight).
-    std::vector<index_type> part(last.size), at(last.size);
+    scratch_vector<index_type> part(last.size), at(last.size);
     std::size_t live = 0;
     for (std::size_t p = 0; p < last.size; ++p)
       if (arena_[last.offset + p].head != none) {
@@ -194,7 +195,7 @@ class basic_karmarkar_karp_solver {
   std::size_t allocate(std::size_t cap, const handle& x, const handle& y) {
     if (bump_ + cap > arena_.size()) {
       const std::size_t n = costs_.size();
-      std::vector<std::size_t> live;
+      scratch_vector<std::size_t> live;
       live.reserve(heap_.size() + 2);
       for (const heap_node& h : heap_) live.push_back(h.id - n);
       if (x.id >= n) live.push_back(x.id - n);
@@ -315,13 +316,13 @@ class basic_karmarkar_karp_solver {
 
   std::span<const cost_t> costs_;
   std::size_t k_;
-  std::vector<index_type> order_;
-  std::vector<index_type> next_;
-  std::vector<entry> arena_;
+  scratch_vector<index_type> order_;
+  scratch_vector<index_type> next_;
+  scratch_vector<entry> arena_;
   std::size_t bump_ = 0;
-  std::vector<entry> scratch_, scratch2_;
-  std::vector<tuple_ref> tuples_;
-  std::vector<heap_node> heap_;
+  scratch_vector<entry> scratch_, scratch2_;
+  scratch_vector<tuple_ref> tuples_;
+  scratch_vector<heap_node> heap_;
   std::size_t cursor_ = 0;
 };
 using karmarkar_karp_solver = basic_karmarkar_karp_solver<>;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
@@ -26,7 +27,7 @@ namespace fulcrum::detail {
 /// merges whose steps do not branch on the comparison; `spare` is scratch of v's size.
 /// O(k log k) for k = v.size().
 template <class T, class Before>
-void merge_sort_runs(std::vector<T>& v, std::vector<T>& spare, Before before) {
+void merge_sort_runs(scratch_vector<T>& v, scratch_vector<T>& spare, Before before) {
   const std::size_t n = v.size();
   // Runs of 8 by insertion first (short shifts), then branch-free merges of runs.
   constexpr std::size_t run = 8;
@@ -61,11 +62,11 @@ void merge_sort_runs(std::vector<T>& v, std::vector<T>& spare, Before before) {
 
 /// `order`: the items by cost descending, ties by index (radix_order_descending(costs)).
 template <class = void>
-inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k,
+inline scratch_vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k,
                                                            std::span<const index_type> order) {
   constexpr index_type none = std::numeric_limits<index_type>::max();
   const std::size_t n = costs.size();
-  std::vector<index_type> part_of(n, 0);
+  scratch_vector<index_type> part_of(n, 0);
   if (n == 0 || k == 1) return part_of;
   struct entry {
     cost_t sum;
@@ -76,8 +77,8 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
     return a.sum > b.sum || (a.sum == b.sum && a.label < b.label);
   };
   const std::size_t chunks = (n + k - 1) / k;
-  std::vector<entry> pool(chunks * k);  // tuple t occupies pool[t*k, t*k + k): chunks are merged in place
-  std::vector<index_type> next(n, none);
+  scratch_vector<entry> pool(chunks * k);  // tuple t occupies pool[t*k, t*k + k): chunks are merged in place
+  scratch_vector<index_type> next(n, none);
   for (std::size_t j = 0; j < chunks * k; ++j) {
     if (j < n) {
       const index_type item = order[j];
@@ -95,12 +96,12 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
   const auto heap_less = [](const node& a, const node& b) {
     return a.diff < b.diff || (a.diff == b.diff && a.id > b.id);
   };
-  std::vector<node> heap;
+  scratch_vector<node> heap;
   heap.reserve(chunks);
   for (std::size_t t = 0; t < chunks; ++t) heap.push_back({pool[t * k].sum - pool[t * k + k - 1].sum, t, t});
   std::make_heap(heap.begin(), heap.end(), heap_less);
   std::size_t created = chunks;
-  std::vector<entry> merged(k), spare(k);
+  scratch_vector<entry> merged(k), spare(k);
   while (heap.size() > 1) {
     std::pop_heap(heap.begin(), heap.end(), heap_less);
     const node x = heap.back();
@@ -139,11 +140,11 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
   const entry* last = pool.data() + heap.front().slot * k;
   // The k item lists are walked side by side, one step of each per round: the list links are
   // scattered over memory, and k independent chains keep k loads in flight instead of one.
-  std::vector<index_type> cursor(k);
+  scratch_vector<index_type> cursor(k);
   std::size_t live = 0;
   for (std::size_t p = 0; p < k; ++p)
     if (last[p].head != none) cursor[live++] = static_cast<index_type>(p);
-  std::vector<index_type> at(k);
+  scratch_vector<index_type> at(k);
   for (std::size_t j = 0; j < live; ++j) at[j] = last[cursor[j]].head;
   while (live > 0) {
     std::size_t kept = 0;
@@ -162,8 +163,8 @@ inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_
 }
 
 template <class = void>
-inline std::vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k) {
-  if (costs.empty() || k == 1) return std::vector<index_type>(costs.size(), 0);
+inline scratch_vector<index_type> karmarkar_karp_equal_counts(std::span<const cost_t> costs, std::size_t k) {
+  if (costs.empty() || k == 1) return scratch_vector<index_type>(costs.size(), 0);
   return karmarkar_karp_equal_counts(costs, k, radix_order_descending(costs));
 }
 

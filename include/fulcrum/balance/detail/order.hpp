@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
 #include "fulcrum/core/validate.hpp"
@@ -41,13 +42,13 @@ inline void require_costs(std::string_view where, std::span<const cost_t> costs)
 /// Item indices by cost descending, ties by index ascending. Costs must be finite and >= 0
 /// (-0.0 is treated as 0). O(n) time (at most 8 radix passes), O(n) extra memory.
 template <class = void>
-inline std::vector<index_type> radix_order_descending(std::span<const cost_t> costs) {
+inline scratch_vector<index_type> radix_order_descending(std::span<const cost_t> costs) {
   const std::size_t n = costs.size();
-  std::vector<index_type> order(n);
+  scratch_vector<index_type> order(n);
   std::iota(order.begin(), order.end(), index_type{0});
   if (n < 2) return order;
   // key = ~bits: larger cost -> smaller key; stable passes keep index order among equal keys.
-  std::vector<std::uint64_t> keys(n);
+  scratch_vector<std::uint64_t> keys(n);
   std::uint64_t all_and = ~std::uint64_t{0}, all_or = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const cost_t c = costs[i] == 0 ? 0.0 : costs[i];  // fold -0.0 into +0.0
@@ -56,8 +57,8 @@ inline std::vector<index_type> radix_order_descending(std::span<const cost_t> co
     all_or |= keys[i];
   }
   const std::uint64_t varying = all_and ^ all_or;  // bits that differ between some keys
-  std::vector<index_type> order_tmp(n);
-  std::vector<std::uint64_t> keys_tmp(n);
+  scratch_vector<index_type> order_tmp(n);
+  scratch_vector<std::uint64_t> keys_tmp(n);
   for (unsigned shift = 0; shift < 64; shift += 8) {
     if (((varying >> shift) & 0xffu) == 0) continue;  // every key has the same digit here
     std::array<std::size_t, 257> count{};

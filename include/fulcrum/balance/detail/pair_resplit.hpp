@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/order.hpp"
+#include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/types.hpp"
 
 namespace fulcrum::detail {
@@ -36,7 +37,7 @@ class basic_pair_resplit {
   /// `order`: the items by cost descending, ties by index (detail/order.hpp).
   basic_pair_resplit(std::span<const cost_t> costs, std::span<const index_type> order, std::size_t k,
                std::span<index_type> part_of, bool equal_counts)
-      : basic_pair_resplit(costs, k, part_of, std::vector<std::vector<item>>(k), equal_counts) {
+      : basic_pair_resplit(costs, k, part_of, scratch_vector<scratch_vector<item>>(k), equal_counts) {
     for (std::size_t j = 0; j < order.size(); ++j) {  // cost order within each part
       const index_type i = order[j];
       by_cost_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
@@ -46,14 +47,14 @@ class basic_pair_resplit {
   /// The same with each part's items already in cost order (rank ascending; as
   /// local_search_engine::release_parts_by_cost hands them over for the assignment `part_of`).
   basic_pair_resplit(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
-               std::vector<std::vector<ranked_item>> by_cost, bool equal_counts)
+               scratch_vector<scratch_vector<ranked_item>> by_cost, bool equal_counts)
       : part_of_(part_of),
         equal_counts_(equal_counts),
         by_index_(k),
         by_cost_(std::move(by_cost)),
         loads_(k, 0.0),
         side_of_(costs.size(), 0) {
-    std::vector<std::size_t> count(k, 0);
+    scratch_vector<std::size_t> count(k, 0);
     for (index_type g : part_of) ++count[g];
     for (std::size_t g = 0; g < k; ++g) {  // one slot of slack: the branch-free splits write one past the end
       by_index_[g].reserve(count[g] + 1);
@@ -69,7 +70,8 @@ class basic_pair_resplit {
   std::uint64_t run(cost_t bound, std::uint64_t max_steps, std::size_t max_partners) {
     // Parts ordered by (load, index): the lightest partners from the front, the heaviest part
     // (lowest index among equal loads) found in O(log k); two entries change per kept re-split.
-    std::set<std::pair<cost_t, std::size_t>> by_load;
+    using entry = std::pair<cost_t, std::size_t>;
+    std::set<entry, std::less<entry>, scratch_allocator<entry>> by_load;
     for (std::size_t g = 0; g < loads_.size(); ++g) by_load.emplace(loads_[g], g);
     std::uint64_t steps = 0;
     while (steps < max_steps && !by_load.empty()) {
@@ -353,16 +355,16 @@ class basic_pair_resplit {
 
   std::span<index_type> part_of_;
   bool equal_counts_;
-  std::vector<std::vector<item>> by_index_;  // each part's items by index (the summation order)
-  std::vector<std::vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
-  std::vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
-  std::vector<cost_t> loads_;
-  std::vector<unsigned char> side_of_;
-  std::vector<item> pool_;
-  std::vector<node> heap_, start_, zero_starts_, nodes_tmp_;
-  std::vector<std::uint64_t> keys_, keys_tmp_;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> merges_;  // (x, y) per differencing step
-  std::vector<unsigned char> swapped_;
+  scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order)
+  scratch_vector<scratch_vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
+  scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
+  scratch_vector<cost_t> loads_;
+  scratch_vector<unsigned char> side_of_;
+  scratch_vector<item> pool_;
+  scratch_vector<node> heap_, start_, zero_starts_, nodes_tmp_;
+  scratch_vector<std::uint64_t> keys_, keys_tmp_;
+  scratch_vector<std::pair<std::uint32_t, std::uint32_t>> merges_;  // (x, y) per differencing step
+  scratch_vector<unsigned char> swapped_;
 };
 
 using pair_resplit = basic_pair_resplit<>;
