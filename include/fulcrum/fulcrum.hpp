@@ -46,6 +46,7 @@
 #include "fulcrum/core/sample.hpp"
 #include "fulcrum/core/stats.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/workspace.hpp"
 
 // packing
 #include "fulcrum/packing/bounds.hpp"

@@ -19,13 +19,16 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <new>
 #include <utility>
 #include <vector>
 
 #include "fulcrum/core/error.hpp"
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#include <atomic>
+#endif
 
 namespace fulcrum {
 
@@ -138,7 +141,23 @@ class workspace {
   std::size_t in_call_ = 0;  // bytes in use in this call, over all blocks
   std::size_t peak_ = 0;
   std::size_t blocks_allocated_ = 0;
-  std::atomic<bool> busy_{false};
+  // Whether a call on some thread is using the workspace (set and cleared by workspace_scope).
+  // The GCC/Clang atomic builtins on a plain flag spare every includer the <atomic> header.
+  [[nodiscard]] bool try_acquire() noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    return !__atomic_exchange_n(&busy_, true, __ATOMIC_ACQUIRE);
+#else
+    return !std::atomic_ref<bool>(busy_).exchange(true, std::memory_order_acquire);
+#endif
+  }
+  void unlock() noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(&busy_, false, __ATOMIC_RELEASE);
+#else
+    std::atomic_ref<bool>(busy_).store(false, std::memory_order_release);
+#endif
+  }
+  bool busy_ = false;
 };
 
 }  // namespace fulcrum

@@ -97,7 +97,7 @@ class workspace_scope {
  public:
   explicit workspace_scope(workspace* ws) {
     if (ws == nullptr || active_workspace() != nullptr) return;
-    if (ws->busy_.exchange(true, std::memory_order_acquire))
+    if (!ws->try_acquire())
       throw invalid_input("workspace: already in use by another thread (one workspace per thread)");
     ws_ = ws;
     active_workspace() = ws;
@@ -108,7 +108,7 @@ class workspace_scope {
     if (ws_ == nullptr) return;
     active_workspace() = nullptr;
     ws_->reset();
-    ws_->busy_.store(false, std::memory_order_release);
+    ws_->unlock();
   }
 
  private:
