@@ -38,7 +38,8 @@ void bm_balance(benchmark::State& state) {
   fulcrum::partition p;
   for (auto _ : state) {
     p = fulcrum::balance(costs, 512, opts);
-    benchmark::DoNotOptimize(p.makespan);
+    const double makespan = p.makespan;  // a copy: benchmark 1.7's DoNotOptimize(double&) may clobber it (GCC)
+    benchmark::DoNotOptimize(makespan);
   }
   state.counters["makespan_over_bound"] = p.makespan / p.lower_bound;
   state.counters["gap_ppm"] = (p.makespan / p.lower_bound - 1) * 1e6;

@@ -78,7 +78,8 @@ void bm_w1_complete(benchmark::State& state) {
   fulcrum::partition p;
   for (auto _ : state) {
     p = state.range(2) ? fulcrum::complete_balance(c, k, o) : fulcrum::lpt(c, k);
-    benchmark::DoNotOptimize(p.makespan);
+    const double makespan = p.makespan;  // a copy: benchmark 1.7's DoNotOptimize(double&) may clobber it (GCC)
+    benchmark::DoNotOptimize(makespan);
   }
   state.counters["makespan_over_bound"] = p.makespan / p.lower_bound;
   state.counters["proven"] = p.proven_optimal ? 1 : 0;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include <fulcrum/balance/balance.hpp>
@@ -53,7 +54,8 @@ void bm_balance_fast(benchmark::State& state) {
   fulcrum::partition p;
   for (auto _ : state) {
     p = fulcrum::balance(costs, k, opts);
-    benchmark::DoNotOptimize(p.makespan);
+    const double makespan = p.makespan;  // a copy: benchmark 1.7's DoNotOptimize(double&) may clobber it (GCC)
+    benchmark::DoNotOptimize(makespan);
   }
   quality(state, p);
 }
@@ -94,6 +96,61 @@ void bm_step_two_level(benchmark::State& state) {
   state.counters["allocations_per_call"] = static_cast<double>(allocations) / static_cast<double>(calls);
 }
 
+// Per step: balance() of one global batch (Args: batch, k, workspace 0/1) on consecutive windows of
+// W1 (wrapping), attention cost, automatic; 10k calls, each timed; allocations counted. With
+// workspace = 1 the overload balance(items, k, ws, out, ...) reuses a workspace and a result.
+void bm_step_balance(benchmark::State& state) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  const auto k = static_cast<std::size_t>(state.range(1));
+  const bool reuse = state.range(2) != 0;
+  const std::size_t calls = 10'000, windows = 1'000'000 / batch;
+  const auto all = costs_of(1'000'000, 0);
+  std::vector<double> us(calls);
+  std::size_t allocations = 0;
+  double makespans = 0;
+  fulcrum::workspace ws;
+  fulcrum::partition out;
+  for (std::size_t c = 0; c < 20; ++c)  // warm-up: the workspace and the result reach their size
+    fulcrum::balance(std::span<const fulcrum::cost_t>(all.data() + c * batch, batch), k, ws, out);
+  for (auto _ : state) {
+    const std::size_t before = heap_accounting::allocations;
+    for (std::size_t c = 0; c < calls; ++c) {
+      const std::span<const fulcrum::cost_t> window(all.data() + (c % windows) * batch, batch);
+      const auto t0 = std::chrono::steady_clock::now();
+      if (reuse) {
+        fulcrum::balance(window, k, ws, out);
+      } else {
+        out = fulcrum::balance(window, k);
+      }
+      us[c] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      makespans += out.makespan;
+    }
+    allocations = heap_accounting::allocations - before;
+    benchmark::DoNotOptimize(makespans);
+  }
+  std::sort(us.begin(), us.end());
+  state.counters["median_us"] = us[calls / 2];
+  state.counters["p99_us"] = us[calls * 99 / 100];
+  state.counters["p99_over_median"] = us[calls * 99 / 100] / us[calls / 2];
+  state.counters["allocations_per_call"] = static_cast<double>(allocations) / static_cast<double>(calls);
+  state.counters["workspace_bytes"] = static_cast<double>(ws.capacity());
+}
+
+// bm_balance_fast through the workspace overload (same plans): W1 65,536 onto 64, equal counts.
+void bm_balance_fast_workspace(benchmark::State& state) {
+  const auto costs = costs_of(65536, 1);
+  fulcrum::balance_options opts;
+  opts.equal_counts = true;
+  fulcrum::workspace ws;
+  fulcrum::partition p;
+  for (auto _ : state) {
+    fulcrum::balance(costs, 64, ws, p, opts);
+    const double makespan = p.makespan;  // a copy: benchmark 1.7's DoNotOptimize(double&) may clobber it (GCC)
+    benchmark::DoNotOptimize(makespan);
+  }
+  quality(state, p);
+}
+
 }  // namespace
 
 BENCHMARK(bm_balance_fast)
@@ -107,4 +164,13 @@ BENCHMARK(bm_balance_fast)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_karmarkar_karp_assign_fast)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_step_two_level)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_step_balance)
+    ->ArgNames({"batch", "k", "workspace"})
+    ->Args({512, 8, 0})
+    ->Args({512, 8, 1})
+    ->Args({4096, 64, 0})
+    ->Args({4096, 64, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_balance_fast_workspace)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -27,7 +27,8 @@ void bm_lpt(benchmark::State& state) {
   fulcrum::partition p;
   for (auto _ : state) {
     p = fulcrum::lpt(costs, k);
-    benchmark::DoNotOptimize(p.makespan);
+    const double makespan = p.makespan;  // a copy: benchmark 1.7's DoNotOptimize(double&) may clobber it (GCC)
+    benchmark::DoNotOptimize(makespan);
   }
   state.counters["makespan_over_bound"] = p.makespan / p.lower_bound;
   state.counters["items_per_s"] = benchmark::Counter(static_cast<double>(costs.size()), benchmark::Counter::kIsIterationInvariantRate);

@@ -55,7 +55,8 @@ void bm_lpt_redispatch(benchmark::State& state) {
   fulcrum::partition p;
   for (auto _ : state) {
     p = fulcrum::lpt(in.cost, ranks);
-    benchmark::DoNotOptimize(p.makespan);
+    const double makespan = p.makespan;  // a copy: benchmark 1.7's DoNotOptimize(double&) may clobber it (GCC)
+    benchmark::DoNotOptimize(makespan);
   }
   const auto rank_of = p.parts.assignment(in.cost.size());
   double inter = 0, intra = 0, moved = 0;
