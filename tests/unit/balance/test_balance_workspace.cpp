@@ -137,7 +137,7 @@ TEST_CASE("balance workspace: zero heap allocations on repeated calls") {
       CHECK(ws.blocks_allocated() == blocks);
       REQUIRE(out.parts.size() == 256);
     }
-  SUBCASE("W1 65,536 onto 64, equal counts, the Python benchmark's row") {
+  SUBCASE("W1 65536 onto 64 with equal counts (the Python benchmark row)") {
     const auto big = testing::generate_w1_tokens(65536);
     balance_options o;
     o.equal_counts = true;
@@ -264,7 +264,7 @@ TEST_CASE("balance workspace: one per thread") {
   }
 }
 
-TEST_CASE("workspace arena: blocks merge, memory is reused, buffers freed anywhere") {
+TEST_CASE("workspace arena: blocks merge - memory is reused - buffers freed on any thread") {
   workspace ws;
   CHECK(ws.capacity() == 0);
   const auto use = [&](std::size_t count, std::size_t bytes) {
