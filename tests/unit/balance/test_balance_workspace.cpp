@@ -25,47 +25,7 @@
 #include <fulcrum/core/workspace.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-// Counting replacements (malloc / free underneath), for the whole test executable.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n) {
-  return operator new(n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept {
-  return operator new(n, tag);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
+#include "../../support/counting_new.hpp"  // counts heap allocations (test_support::allocations)
 
 using namespace fulcrum;
 
@@ -131,9 +91,9 @@ TEST_CASE("balance workspace: zero heap allocations on repeated calls") {
       o.equal_counts = equal_counts;
       for (int i = 0; i < 3; ++i) balance(tokens, 256, ws, out, o, attention_cost{});
       const std::size_t blocks = ws.blocks_allocated();
-      const std::size_t before = g_allocations.load();
+      const std::size_t before = test_support::allocations.load();
       for (int i = 0; i < 5; ++i) balance(tokens, 256, ws, out, o, attention_cost{});
-      CHECK(g_allocations.load() - before == 0);
+      CHECK(test_support::allocations.load() - before == 0);
       CHECK(ws.blocks_allocated() == blocks);
       REQUIRE(out.parts.size() == 256);
     }
@@ -143,9 +103,9 @@ TEST_CASE("balance workspace: zero heap allocations on repeated calls") {
     o.equal_counts = true;
     const attention_cost cost{24576, 1, 0};
     for (int i = 0; i < 2; ++i) balance(big, 64, ws, out, o, cost);
-    const std::size_t before = g_allocations.load();
+    const std::size_t before = test_support::allocations.load();
     balance(big, 64, ws, out, o, cost);
-    CHECK(g_allocations.load() - before == 0);
+    CHECK(test_support::allocations.load() - before == 0);
     CHECK(ws.peak() > 0);
     CHECK(ws.capacity() >= ws.peak());
   }

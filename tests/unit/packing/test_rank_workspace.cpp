@@ -19,50 +19,7 @@
 #include <fulcrum/packing/rank_packing.hpp>
 #include <fulcrum/testing/workloads.hpp>
 
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-// Counting replacements (malloc / free underneath), for the whole test executable.
-// GCC flags free() in a replacement operator delete as mismatched after inlining (false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-// Every other non-aligned form too, so that no allocation and its release take different paths
-// (libc++'s temporary buffers use the nothrow form; ASan reports a mismatch otherwise).
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n) {
-  return operator new(n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept {
-  return operator new(n, tag);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
+#include "../../support/counting_new.hpp"  // counts heap allocations (test_support::allocations)
 
 using namespace fulcrum;
 
@@ -127,18 +84,18 @@ TEST_CASE("pack_for_ranks workspace: zero heap allocations on repeated calls") {
   SUBCASE("W1 4096 samples - 64 ranks - attention cost") {
     const auto tokens = w1_tokens(4096, 8192);
     for (int i = 0; i < 3; ++i) pack_for_ranks(tokens, 8192, 64, ws, out, rank_pack_options{}, attention_cost{});
-    const std::size_t before = g_allocations.load();
+    const std::size_t before = test_support::allocations.load();
     for (int i = 0; i < 5; ++i) pack_for_ranks(tokens, 8192, 64, ws, out, rank_pack_options{}, attention_cost{});
-    CHECK(g_allocations.load() - before == 0);
+    CHECK(test_support::allocations.load() - before == 0);
     REQUIRE(out.used_bins > 0);
   }
   SUBCASE("W1 (images - tokens) - 8 ranks - balance_sizes") {
     const size2 cap{8, 8192};
     const auto w = w1_pairs(3000, cap);
     for (int i = 0; i < 3; ++i) pack_for_ranks(w, cap, 8, ws, out);
-    const std::size_t before = g_allocations.load();
+    const std::size_t before = test_support::allocations.load();
     for (int i = 0; i < 5; ++i) pack_for_ranks(w, cap, 8, ws, out);
-    CHECK(g_allocations.load() - before == 0);
+    CHECK(test_support::allocations.load() - before == 0);
   }
   SUBCASE("alternating batches of the same shape") {
     const auto a = w1_tokens(2048, 8192);
@@ -148,12 +105,12 @@ TEST_CASE("pack_for_ranks workspace: zero heap allocations on repeated calls") {
       pack_for_ranks(a, 8192, 32, ws, out, rank_pack_options{}, attention_cost{});
       pack_for_ranks(b, 8192, 32, ws, out, rank_pack_options{}, attention_cost{});
     }
-    const std::size_t before = g_allocations.load();
+    const std::size_t before = test_support::allocations.load();
     for (int i = 0; i < 3; ++i) {
       pack_for_ranks(a, 8192, 32, ws, out, rank_pack_options{}, attention_cost{});
       pack_for_ranks(b, 8192, 32, ws, out, rank_pack_options{}, attention_cost{});
     }
-    CHECK(g_allocations.load() - before == 0);
+    CHECK(test_support::allocations.load() - before == 0);
   }
 }
 
@@ -245,8 +202,8 @@ TEST_CASE("grouping and step_grid assign: copies - checks like the constructors 
   CHECK(grid.groups() == grouping(offsets, indices));
   CHECK_THROWS_AS(grid.assign(offsets, indices, 2, 2), invalid_input);  // 3 groups != 2 x 2
   CHECK(grid.steps() == 3);
-  const std::size_t before = g_allocations.load();
+  const std::size_t before = test_support::allocations.load();
   grid.assign(offsets, indices, 1, 3);  // same sizes: the storage is reused
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(test_support::allocations.load() - before == 0);
   CHECK(grid.ranks() == 3);
 }
