@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -57,7 +58,21 @@ template <class SizeFn>
   h.count.assign(c + 1, 0);
   h.chunks = parallel_chunks(ex, n, c);
   if (h.chunks == 1) {
-    for (std::size_t i = 0; i < n; ++i) ++h.count[static_cast<std::size_t>(size(i))];
+    if (n > std::numeric_limits<std::uint32_t>::max()) {
+      for (std::size_t i = 0; i < n; ++i) ++h.count[static_cast<std::size_t>(size(i))];
+      return h;
+    }
+    // Two 32-bit tables, even and odd items: runs of equal sizes do not chain their increments.
+    std::vector<std::uint32_t> two(2 * (c + 1), 0);
+    std::uint32_t* even = two.data();
+    std::uint32_t* odd = two.data() + (c + 1);
+    std::size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+      ++even[static_cast<std::size_t>(size(i))];
+      ++odd[static_cast<std::size_t>(size(i + 1))];
+    }
+    if (i < n) ++even[static_cast<std::size_t>(size(i))];
+    for (std::size_t s = 0; s <= c; ++s) h.count[s] = std::uint64_t{even[s]} + odd[s];
     return h;
   }
   h.per_chunk.assign(h.chunks * (c + 1), 0);
