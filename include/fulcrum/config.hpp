@@ -44,6 +44,9 @@
 #if defined(__GNUC__) || defined(__clang__)
 /// Hints that the cache line at `address` will be read soon (no effect where unsupported).
 #define FULCRUM_PREFETCH(address) __builtin_prefetch(address)
+/// Hints that the cache line at `address` will be written soon (no effect where unsupported).
+#define FULCRUM_PREFETCH_WRITE(address) __builtin_prefetch(address, 1)
 #else
 #define FULCRUM_PREFETCH(address) ((void)(address))
+#define FULCRUM_PREFETCH_WRITE(address) ((void)(address))
 #endif

@@ -24,7 +24,7 @@
 /// query per emptied stack over a 64-ary bitmap of the non-empty rooms), so it costs O(1) per
 /// (bin, size class) touched; two stable passes in index order then write the result
 /// (detail/csr_scatter.hpp). Memory beyond the result: 4 bytes per item (the bin of each sorted
-/// position, whose storage becomes the result) + 6 bytes per item during the result passes +
+/// position, whose storage becomes the result) + 8 bytes per item during the result passes +
 /// O(C + bins); the result itself is 4 bytes per item + 16 bytes per bin. With an executor
 /// (pack_options::executor) the histogram and the result passes run in chunks on it, same output.
 /// When C <= 8n + 65536 but above 4n + 65536 the same rule runs item by item over a comparison

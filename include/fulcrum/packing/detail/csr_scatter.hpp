@@ -6,16 +6,18 @@
 /// index order.
 ///
 /// Two stable passes instead of one scatter with a cursor per bin (which misses the cache once per
-/// item when there are ~10^5 bins): items in index order are distributed to at most ~1024 buckets
-/// of consecutive bins (sequential write streams), then each bucket, small enough for L1, is
-/// distributed to its bins. With a parallel executor (core/executor.hpp) both passes and the
-/// size histogram run in chunks on it, laid out exactly as the serial passes. O(n + bins) time; extra memory 6 bytes
-/// per item (item and low bin bits) while it runs; `placement`'s storage becomes the result's index array.
+/// item when there are ~10^5 bins): items in index order are distributed, as (item, bin) records,
+/// to at most 256 buckets of consecutive bins (sequential write streams, each prefetched for
+/// writing ahead of its cursor), then each bucket is distributed to its bins. With a parallel
+/// executor (core/executor.hpp) both passes and the size histogram run in chunks on it, laid out
+/// exactly as the serial passes. O(n + bins) time; extra memory 8 bytes per item (the records)
+/// while it runs; `placement`'s storage becomes the result's index array.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -56,7 +58,21 @@ template <class SizeFn>
   h.count.assign(c + 1, 0);
   h.chunks = parallel_chunks(ex, n, c);
   if (h.chunks == 1) {
-    for (std::size_t i = 0; i < n; ++i) ++h.count[static_cast<std::size_t>(size(i))];
+    if (n > std::numeric_limits<std::uint32_t>::max()) {
+      for (std::size_t i = 0; i < n; ++i) ++h.count[static_cast<std::size_t>(size(i))];
+      return h;
+    }
+    // Two 32-bit tables, even and odd items: runs of equal sizes do not chain their increments.
+    std::vector<std::uint32_t> two(2 * (c + 1), 0);
+    std::uint32_t* even = two.data();
+    std::uint32_t* odd = two.data() + (c + 1);
+    std::size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+      ++even[static_cast<std::size_t>(size(i))];
+      ++odd[static_cast<std::size_t>(size(i + 1))];
+    }
+    if (i < n) ++even[static_cast<std::size_t>(size(i))];
+    for (std::size_t s = 0; s <= c; ++s) h.count[s] = std::uint64_t{even[s]} + odd[s];
     return h;
   }
   h.per_chunk.assign(h.chunks * (c + 1), 0);
@@ -82,25 +98,41 @@ template <class SizeFn>
   const std::size_t bins = items_per_bin.size();
   std::vector<std::size_t> offsets(bins + 1, 0);
   for (std::size_t b = 0; b < bins; ++b) offsets[b + 1] = offsets[b] + items_per_bin[b];
+  // Buckets of 2^shift consecutive bins, at most 256 of them: pass 1 writes one stream per bucket
+  // (few enough for the first-level cache and the prefetcher), pass 2 handles one bucket at a time.
   unsigned shift = 0;
-  while ((bins >> shift) > 1024 && shift < 16) ++shift;
-  const auto low_mask = static_cast<index_type>((index_type{1} << shift) - 1);
+  while ((bins >> shift) >= 256) ++shift;
   const std::size_t buckets = (bins >> shift) + 1;
-  const std::unique_ptr<index_type[]> item_of(new index_type[n]);
-  const std::unique_ptr<std::uint16_t[]> low_of(new std::uint16_t[n]);
+  // One 64-bit record per item, in its bucket: item | bin << 32 (index_type is 32 bits). The
+  // `ahead` spare records keep pass 1's write prefetch inside the allocation.
+  constexpr std::size_t ahead = 16;
+  const std::unique_ptr<std::uint64_t[]> record(new std::uint64_t[n + ahead]);
   if (h.chunks == 1) {
     // Pass 1: items in index order to their bucket of 2^shift bins (stable).
     std::vector<std::size_t> pos(buckets);
     for (std::size_t q = 0; q < buckets; ++q) pos[q] = offsets[std::min(q << shift, bins)];
-    constexpr std::size_t ahead = 24;  // items; the next line of each size's run is fetched early
-    for (std::size_t i = 0; i < n; ++i) {
-      if (i + ahead < n)
-        FULCRUM_PREFETCH(&placement[static_cast<std::size_t>(next_of_size[static_cast<std::size_t>(size(i + ahead))])]);
-      const index_type b = placement[static_cast<std::size_t>(next_of_size[static_cast<std::size_t>(size(i))]++)];
-      const std::size_t p = pos[b >> shift]++;
-      item_of[p] = static_cast<index_type>(i);
-      low_of[p] = static_cast<std::uint16_t>(b & low_mask);
+    const std::size_t sizes = next_of_size.size();
+    const std::unique_ptr<std::uint32_t[]> next(new std::uint32_t[sizes]);
+    for (std::size_t s = 0; s < sizes; ++s) next[s] = static_cast<std::uint32_t>(next_of_size[s]);
+    const index_type* at = placement.data();
+    std::uint64_t* out = record.get();
+    std::size_t* bucket_pos = pos.data();
+    // The next line of each size's run is fetched `lookahead` items early, and each bucket's
+    // stream two lines ahead of its cursor (the stores otherwise wait on their lines).
+    constexpr std::size_t lookahead = 24;
+    const std::size_t stop = n > lookahead ? n - lookahead : 0;
+    const auto put = [&](std::size_t i) {
+      const std::uint64_t b = at[next[static_cast<std::size_t>(size(i))]++];
+      const std::size_t p = bucket_pos[b >> shift]++;
+      FULCRUM_PREFETCH_WRITE(out + p + ahead);
+      out[p] = i | b << 32;
+    };
+    std::size_t i = 0;
+    for (; i < stop; ++i) {
+      FULCRUM_PREFETCH(at + next[static_cast<std::size_t>(size(i + lookahead))]);
+      put(i);
     }
+    for (; i < n; ++i) put(i);
   } else {
     // The same pass in chunks: each chunk's positions per size and per bucket follow the earlier
     // chunks', so the layout is the serial one.
@@ -138,10 +170,8 @@ template <class SizeFn>
       const auto [first, last] = chunk_range(t, chunks, n);
       std::size_t* at = pos.data() + t * buckets;
       for (std::size_t i = first; i < last; ++i) {
-        const index_type b = bin_of[i];
-        const std::size_t p = at[b >> shift]++;
-        item_of[p] = static_cast<index_type>(i);
-        low_of[p] = static_cast<std::uint16_t>(b & low_mask);
+        const std::uint64_t b = bin_of[i];
+        record[at[b >> shift]++] = i | b << 32;
       }
     });
   }
@@ -152,13 +182,19 @@ template <class SizeFn>
   ex.bulk(tasks, [&](std::size_t task) {
     std::vector<std::size_t> cursor(width);
     const auto [q_first, q_last] = chunk_range(task, tasks, buckets);
+    index_type* dst = indices.data();
+    constexpr std::size_t write_ahead = 4096;  // items: the next bucket's output lines are fetched early
     for (std::size_t q = q_first; q < q_last; ++q) {
       const std::size_t first = q << shift;
       if (first >= bins) break;
       const std::size_t last = std::min(first + width, bins);
       std::copy(offsets.begin() + static_cast<std::ptrdiff_t>(first),
                 offsets.begin() + static_cast<std::ptrdiff_t>(last), cursor.begin());
-      for (std::size_t p = offsets[first]; p < offsets[last]; ++p) indices[cursor[low_of[p]]++] = item_of[p];
+      for (std::size_t p = offsets[first], end = offsets[last]; p < end; ++p) {
+        const std::uint64_t r = record[p];
+        if ((p & 15) == 0 && p + write_ahead < n) FULCRUM_PREFETCH_WRITE(dst + p + write_ahead);
+        dst[cursor[static_cast<std::size_t>(r >> 32) - first]++] = static_cast<index_type>(r);
+      }
     }
   });
   return grouping(std::move(offsets), std::move(indices));

@@ -76,9 +76,11 @@ template <class T>
   const std::size_t n = sizes.size();
   if (n > std::numeric_limits<index_type>::max())
     throw invalid_input(describe("pack", "items", n, "more items than index_type can address"));
+  // truncate: the sizes are read through a clamp to the capacity, which changes nothing when no item
+  // is oversized, so no scan is needed (same plan either way).
+  if (opts.oversize_policy == oversize::truncate) return run_1d<T>(sizes, capacity, opts, capacity);
   const oversize_split split = split_oversize<T>("pack", sizes, capacity, opts.oversize_policy);
   if (split.oversized == 0) return run_1d<T>(sizes, capacity, opts);
-  if (opts.oversize_policy == oversize::truncate) return run_1d<T>(sizes, capacity, opts, capacity);
   std::vector<T> regular;
   regular.reserve(split.regular.size());
   for (const index_type i : split.regular) regular.push_back(sizes[i]);
