@@ -20,6 +20,12 @@
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/workspace.hpp"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define FULCRUM_SCRATCH_NOINLINE __attribute__((noinline))
+#else
+#define FULCRUM_SCRATCH_NOINLINE
+#endif
+
 namespace fulcrum::detail {
 
 /// The workspace active on this thread (null: allocate from the heap).
@@ -51,7 +57,9 @@ struct scratch_memory {
       ::operator delete (p, std::align_val_t{header_bytes});
   }
 
-  [[nodiscard]] static void* allocate(std::size_t bytes) {
+  // Kept out of line (GCC/Clang): every scratch vector's growth path calls them, and inlining them
+  // there costs compile time in each translation unit for no measurable speed.
+  [[nodiscard]] FULCRUM_SCRATCH_NOINLINE static void* allocate(std::size_t bytes) {
     if (bytes > std::numeric_limits<std::size_t>::max() / 2) throw std::bad_array_new_length();
     const std::size_t total = (bytes + header_bytes + workspace::granule - 1) / workspace::granule * workspace::granule;
     workspace* owner = active_workspace();
@@ -60,7 +68,7 @@ struct scratch_memory {
     std::memcpy(base, &h, sizeof h);
     return base + header_bytes;
   }
-  static void deallocate(void* p) noexcept {
+  FULCRUM_SCRATCH_NOINLINE static void deallocate(void* p) noexcept {
     auto* base = static_cast<std::byte*>(p) - header_bytes;
     header h{};
     std::memcpy(&h, base, sizeof h);
