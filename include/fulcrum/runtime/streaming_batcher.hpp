@@ -529,11 +529,16 @@ class streaming_batcher {
     return c;
   }
 
-  /// Packs `sizes` into bins under `cap` (indices into sizes).
-  [[nodiscard]] static std::vector<std::vector<index_type>> fill(std::span<const size_vector<D>> sizes,
-                                                                 const size_vector<D>& cap) {
+  /// Packs `sizes` into bins under `cap` (indices into sizes). The filler's scratch is the
+  /// batcher's (fill_scratch_): no allocation of its buckets and bitmaps once they have grown.
+  [[nodiscard]] std::vector<std::vector<index_type>> fill(std::span<const size_vector<D>> sizes,
+                                                          const size_vector<D>& cap) {
     const detail::rank_fill_layout<D> layout = detail::rank_fill_plan<D>(cap);
-    if (layout.applies) return detail::rank_fill<D>(sizes, cap, layout);
+    if (layout.applies) {
+      std::vector<std::vector<index_type>> bins;
+      bins.resize(detail::rank_fill_into<D>(sizes, cap, layout, fill_scratch_, bins));
+      return bins;
+    }
     const multi_packing<D> p = multi_best_fit_decreasing<D>(sizes, cap);
     std::vector<std::vector<index_type>> bins;
     for (std::size_t b = 0; b < p.bins.size(); ++b) bins.emplace_back(p.bins[b].begin(), p.bins[b].end());
@@ -986,6 +991,8 @@ class streaming_batcher {
   std::array<std::uint64_t, D> size_sum_{};
   std::vector<double> dist_sum_;
   double cost_dist_sum_ = 0;
+  /// Scratch of the bin filler, reused by every round (not part of the state).
+  detail::rank_fill_scratch<D> fill_scratch_;
 };
 
 }  // namespace fulcrum
