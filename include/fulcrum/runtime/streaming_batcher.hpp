@@ -653,13 +653,23 @@ class streaming_batcher {
       for (std::size_t d = 0; d < D; ++d)
         fillv[b] = std::max(fillv[b], static_cast<double>(loads[b][d]) / static_cast<double>(cap[d]));
     }
-    std::vector<std::size_t> order(nb);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      if (forced[a] != forced[b]) return forced[a] > forced[b];
-      if (fillv[a] != fillv[b]) return fillv[a] > fillv[b];
-      return first[a] < first[b];
+    // Sorted as records holding their keys (the same comparisons and moves as sorting the bin
+    // numbers by looked-up keys, without a cache miss per comparison).
+    struct bin_key {
+      double fill;
+      index_type first;
+      char forced;
+      std::size_t bin;
+    };
+    std::vector<bin_key> keyed(nb);
+    for (std::size_t b = 0; b < nb; ++b) keyed[b] = bin_key{fillv[b], first[b], forced[b], b};
+    std::sort(keyed.begin(), keyed.end(), [](const bin_key& a, const bin_key& b) {
+      if (a.forced != b.forced) return a.forced > b.forced;
+      if (a.fill != b.fill) return a.fill > b.fill;
+      return a.first < b.first;
     });
+    std::vector<std::size_t> order(nb);
+    for (std::size_t q = 0; q < nb; ++q) order[q] = keyed[q].bin;
     // How many bins to emit.
     std::size_t emit = 0;
     if (final) {
@@ -770,6 +780,10 @@ class streaming_batcher {
         out.offsets.push_back(0);
         out.loads.reserve(k * D);
         out.caps.assign(cap.begin(), cap.end());
+        std::size_t step_items = 0;
+        for (std::size_t r = 0; r < k; ++r) step_items += st.bins[step_order[s] * k + r].size();
+        out.ids.reserve(step_items);
+        if (!costs.empty() || has_group_model) out.costs.reserve(k);
         for (std::size_t r = 0; r < k; ++r) {
           const std::size_t b = step_order[s] * k + rank_order[r];
           auto& bin = st.bins[b];
@@ -788,24 +802,24 @@ class streaming_batcher {
         queue_.push_back(std::move(out));
       }
     }
-    // Leftovers stay in arrival order; in a final round they are dropped (drop_last).
-    std::vector<item> rest;
-    rest.reserve(trigger_);
+    // Leftovers stay in arrival order (compacted in place); in a final round they are dropped
+    // (drop_last).
+    std::size_t kept = 0;
     for (std::size_t i = 0; i < buffer_.size(); ++i) {
       if (taken[i] != 0) continue;
       if (final && !warm && opts_.end == stream_end::drop_last) {
         dropped_.push_back(buffer_[i].id);
         continue;
       }
-      item it = buffer_[i];
-      if (!warm) ++it.kept;
-      rest.push_back(it);
+      if (kept != i) buffer_[kept] = buffer_[i];
+      if (!warm) ++buffer_[kept].kept;
+      ++kept;
     }
+    buffer_.resize(kept);
     if (final && warm && emit == 0 && opts_.end == stream_end::drop_last) {
-      for (const item& it : rest) dropped_.push_back(it.id);
-      rest.clear();
+      for (const item& it : buffer_) dropped_.push_back(it.id);
+      buffer_.clear();
     }
-    buffer_ = std::move(rest);
   }
 
   /// Group model: each step's micro-batches evened by the min-max search of core/group_cost.hpp
