@@ -45,12 +45,27 @@ class stream_deficit_fill {
   /// `pool`: indices into st.sizes not emitted this round; `fine`: the fine dimension.
   stream_deficit_fill(const rank_state<D>& st, std::size_t fine, std::span<const index_type> pool)
       : sizes_(st.sizes), fine_(fine), pool_(pool.begin(), pool.end()) {
-    std::sort(pool_.begin(), pool_.end(), [&](index_type a, index_type b) {
-      if (less_coarse(sizes_[a], sizes_[b])) return true;
-      if (less_coarse(sizes_[b], sizes_[a])) return false;
-      if (sizes_[a][fine_] != sizes_[b][fine_]) return sizes_[a][fine_] < sizes_[b][fine_];
-      return a < b;
+    // Order: coarse sizes (dimension order), fine size, index -- a total order, so sorting records
+    // that hold the keys (no lookup per comparison) gives the same sequence.
+    struct pool_key {
+      size_vector<D> key;  // coarse sizes in dimension order, then the fine size
+      index_type i;
+    };
+    std::vector<pool_key> keyed(pool_.size());
+    for (std::size_t q = 0; q < pool_.size(); ++q) {
+      const index_type i = pool_[q];
+      std::size_t at = 0;
+      for (std::size_t d = 0; d < D; ++d)
+        if (d != fine_) keyed[q].key[at++] = sizes_[i][d];
+      keyed[q].key[D - 1] = sizes_[i][fine_];
+      keyed[q].i = i;
+    }
+    std::sort(keyed.begin(), keyed.end(), [](const pool_key& a, const pool_key& b) {
+      for (std::size_t d = 0; d < D; ++d)
+        if (a.key[d] != b.key[d]) return a.key[d] < b.key[d];
+      return a.i < b.i;
     });
+    for (std::size_t q = 0; q < pool_.size(); ++q) pool_[q] = keyed[q].i;
     below_.resize(pool_.size() + 1);
     above_.resize(pool_.size() + 1);
     std::iota(below_.begin(), below_.end(), std::size_t{0});
