@@ -590,20 +590,28 @@ class streaming_batcher {
       sizes.clear();
       cand_id.clear();
       cand_kept.clear();
-      cand.reserve(buffer_.size());
-      sizes.reserve(buffer_.size());
-      cand_id.reserve(buffer_.size());
-      cand_kept.reserve(buffer_.size());
+      // Written by position, then trimmed (no push_back per item).
+      cand.resize(buffer_.size());
+      sizes.resize(buffer_.size());
+      cand_id.resize(buffer_.size());
+      cand_kept.resize(buffer_.size());
+      std::size_t nc = 0;
       for (std::size_t i = 0; i < buffer_.size(); ++i) {
+        const item& it = buffer_[i];
         bool ok = true;
-        for (std::size_t d = 0; d < D; ++d) ok = ok && buffer_[i].sizes[d] <= c[d];
+        for (std::size_t d = 0; d < D; ++d) ok = ok && it.sizes[d] <= c[d];
         if (ok) {
-          cand.push_back(i);
-          sizes.push_back(buffer_[i].sizes);
-          cand_id.push_back(buffer_[i].id);
-          cand_kept.push_back(buffer_[i].kept);
+          cand[nc] = i;
+          sizes[nc] = it.sizes;
+          cand_id[nc] = it.id;
+          cand_kept[nc] = it.kept;
+          ++nc;
         }
       }
+      cand.resize(nc);
+      sizes.resize(nc);
+      cand_id.resize(nc);
+      cand_kept.resize(nc);
       reserve.clear();
       if (!reserving || cand.size() < (D == 1 ? 2 : reserve_min_multi) * reserve_stride * k) {
         bins = fill(sizes, c);
@@ -782,17 +790,18 @@ class streaming_batcher {
         out.caps.assign(cap.begin(), cap.end());
         std::size_t step_items = 0;
         for (std::size_t r = 0; r < k; ++r) step_items += st.bins[step_order[s] * k + r].size();
-        out.ids.reserve(step_items);
+        out.ids.resize(step_items);
         if (!costs.empty() || has_group_model) out.costs.reserve(k);
+        std::size_t at = 0;
         for (std::size_t r = 0; r < k; ++r) {
           const std::size_t b = step_order[s] * k + rank_order[r];
           auto& bin = st.bins[b];
           std::sort(bin.begin(), bin.end());
           for (const index_type i : bin) {
-            out.ids.push_back(cand_id[i]);
+            out.ids[at++] = cand_id[i];
             taken[cand[i]] = 1;
           }
-          out.offsets.push_back(out.ids.size());
+          out.offsets.push_back(at);
           for (std::size_t d = 0; d < D; ++d) out.loads.push_back(st.loads[b][d]);
           if (!costs.empty()) out.costs.push_back(st.cost_loads[b]);
           if (!group_costs.empty()) out.costs.push_back(group_costs[b]);
