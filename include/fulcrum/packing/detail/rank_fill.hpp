@@ -274,8 +274,12 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
         std::size_t cand[2] = {successor_bitmap::none, successor_bitmap::none};
         const std::size_t below_u = present[k].next(static_cast<std::size_t>(cf - want));  // largest s_f <= want
         if (below_u != successor_bitmap::none) cand[0] = static_cast<std::size_t>(cf) - below_u;
-        const std::size_t above = ascending[k].next(static_cast<std::size_t>(want));  // smallest s_f >= want
-        if (above != successor_bitmap::none && above <= room[f]) cand[1] = above;
+        // Smallest s_f >= want, within the room. Not looked up when it can only repeat cand[0] (which
+        // found want itself, or want is the room): the same size, so it would not change the best.
+        if (cand[0] != want && want < room[f]) {
+          const std::size_t above = ascending[k].next(static_cast<std::size_t>(want));
+          if (above != successor_bitmap::none && above <= room[f]) cand[1] = above;
+        }
         for (const std::size_t s_f : cand) {
           if (s_f == successor_bitmap::none) continue;
           double dev = hi >= 0 ? hi - lo : 0.0;
