@@ -535,14 +535,26 @@ class streaming_batcher {
                                                           const size_vector<D>& cap) {
     const detail::rank_fill_layout<D> layout = detail::rank_fill_plan<D>(cap);
     if (layout.applies) {
-      std::vector<std::vector<index_type>> bins;
-      bins.resize(detail::rank_fill_into<D>(sizes, cap, layout, fill_scratch_, bins));
+      // The bins' storage comes from earlier rounds (spare_bins_); what this packing does not use
+      // goes back.
+      std::vector<std::vector<index_type>> bins = std::move(spare_bins_);
+      spare_bins_.clear();
+      const std::size_t count = detail::rank_fill_into<D>(sizes, cap, layout, fill_scratch_, bins);
+      for (std::size_t b = count; b < bins.size(); ++b) spare_bins_.push_back(std::move(bins[b]));
+      bins.resize(count);
       return bins;
     }
     const multi_packing<D> p = multi_best_fit_decreasing<D>(sizes, cap);
     std::vector<std::vector<index_type>> bins;
     for (std::size_t b = 0; b < p.bins.size(); ++b) bins.emplace_back(p.bins[b].begin(), p.bins[b].end());
     return bins;
+  }
+
+  /// Keeps the storage of a round's bins (those that still have some) for the next packing.
+  void recycle(std::vector<std::vector<index_type>>& bins) {
+    for (auto& bin : bins)
+      if (bin.capacity() > 0) spare_bins_.push_back(std::move(bin));
+    bins.clear();
   }
 
   /// One packing of the buffer; emits steps to the queue. Warm-up: loops one step at a time.
@@ -810,7 +822,9 @@ class streaming_batcher {
         account(out);
         queue_.push_back(std::move(out));
       }
+      recycle(st.bins);
     }
+    recycle(bins);
     // Leftovers stay in arrival order (compacted in place); in a final round they are dropped
     // (drop_last).
     std::size_t kept = 0;
@@ -1016,6 +1030,8 @@ class streaming_batcher {
   double cost_dist_sum_ = 0;
   /// Scratch of the bin filler, reused by every round (not part of the state).
   detail::rank_fill_scratch<D> fill_scratch_;
+  /// Storage of earlier rounds' bins, reused by the bin filler (not part of the state).
+  std::vector<std::vector<index_type>> spare_bins_;
 };
 
 }  // namespace fulcrum
