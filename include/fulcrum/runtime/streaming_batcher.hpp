@@ -727,7 +727,14 @@ class streaming_batcher {
       st.bins.reserve(steps * k);
       for (std::size_t q = 0; q < emit; ++q) st.bins.push_back(std::move(bins[order[q]]));
       st.bins.resize(steps * k);
-      detail::rank_recompute(st);
+      if (costs.empty()) {
+        // The loads are the bins' (integer sums, as rank_recompute would add them up again).
+        st.loads.assign(steps * k, size_vector<D>{});
+        for (std::size_t q = 0; q < emit; ++q) st.loads[q] = loads[order[q]];
+        st.cost_loads.assign(steps * k, 0.0);
+      } else {
+        detail::rank_recompute(st);
+      }
       if (costs.empty()) {
         for (std::size_t d = 0; d < D; ++d) st.norm.push_back(static_cast<double>(cap[d]));
       } else {
