@@ -198,10 +198,12 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
     std::array<double, D> target{};
     {
       long double need = 0;
-      for (std::size_t d = 0; d < D; ++d) need = std::max(need, static_cast<long double>(remaining[d]) * static_cast<long double>(inv[d]));
       for (std::size_t d = 0; d < D; ++d)
-        target[d] = need > 0 ? std::min(static_cast<double>(capacity[d]), static_cast<double>(static_cast<long double>(remaining[d]) / need))
-                           : 0.0;
+        need = std::max(need, static_cast<long double>(remaining[d]) * static_cast<long double>(inv[d]));
+      for (std::size_t d = 0; d < D; ++d)
+        target[d] = need > 0 ? std::min(static_cast<double>(capacity[d]),
+                                        static_cast<double>(static_cast<long double>(remaining[d]) / need))
+                             : 0.0;
       // A coarse dimension well below its capacity on average (tightness < tracked_tightness) only has
       // to fit; tracking it would cost fill in the binding dimension.
       for (std::size_t d = 0; d < D; ++d)
@@ -288,9 +290,11 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
             const double y = fulcrum::detail::mul(x, fine_inv);  // x / target_f, exact when fine_exact
             if (!fine_exact) {
               // y is within a few ulps of the quotient: a candidate whose deviation is clearly
-              // above the best one's cannot win and skips the division (the margin is about 2^12
-              // times the error; the result is the same as with the division).
-              if (best_k != K && dev + std::abs(y - hi) > best_dev + 0x1p-40 * (4.0 + y + hi)) continue;
+              // above the best one's cannot win and skips the division (the margin is over 2^10
+              // times the error of either side, the rounding of the sum included; the result is the
+              // same as with the division).
+              const double margin = 0x1p-40 * (4.0 + y + hi + best_dev);
+              if (best_k != K && dev + std::abs(y - hi) > best_dev + margin) continue;
               dev += std::abs(x / target[f] - hi);
             } else {
               dev += std::abs(y - hi);
