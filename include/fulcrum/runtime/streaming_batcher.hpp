@@ -529,15 +529,32 @@ class streaming_batcher {
     return c;
   }
 
-  /// Packs `sizes` into bins under `cap` (indices into sizes).
-  [[nodiscard]] static std::vector<std::vector<index_type>> fill(std::span<const size_vector<D>> sizes,
-                                                                 const size_vector<D>& cap) {
+  /// Packs `sizes` into bins under `cap` (indices into sizes). The filler's scratch is the
+  /// batcher's (fill_scratch_): no allocation of its buckets and bitmaps once they have grown.
+  [[nodiscard]] std::vector<std::vector<index_type>> fill(std::span<const size_vector<D>> sizes,
+                                                          const size_vector<D>& cap) {
     const detail::rank_fill_layout<D> layout = detail::rank_fill_plan<D>(cap);
-    if (layout.applies) return detail::rank_fill<D>(sizes, cap, layout);
+    if (layout.applies) {
+      // The bins' storage comes from earlier rounds (spare_bins_); what this packing does not use
+      // goes back.
+      std::vector<std::vector<index_type>> bins = std::move(spare_bins_);
+      spare_bins_.clear();
+      const std::size_t count = detail::rank_fill_into<D>(sizes, cap, layout, fill_scratch_, bins);
+      for (std::size_t b = count; b < bins.size(); ++b) spare_bins_.push_back(std::move(bins[b]));
+      bins.resize(count);
+      return bins;
+    }
     const multi_packing<D> p = multi_best_fit_decreasing<D>(sizes, cap);
     std::vector<std::vector<index_type>> bins;
     for (std::size_t b = 0; b < p.bins.size(); ++b) bins.emplace_back(p.bins[b].begin(), p.bins[b].end());
     return bins;
+  }
+
+  /// Keeps the storage of a round's bins (those that still have some) for the next packing.
+  void recycle(std::vector<std::vector<index_type>>& bins) {
+    for (auto& bin : bins)
+      if (bin.capacity() > 0) spare_bins_.push_back(std::move(bin));
+    bins.clear();
   }
 
   /// One packing of the buffer; emits steps to the queue. Warm-up: loops one step at a time.
@@ -585,20 +602,28 @@ class streaming_batcher {
       sizes.clear();
       cand_id.clear();
       cand_kept.clear();
-      cand.reserve(buffer_.size());
-      sizes.reserve(buffer_.size());
-      cand_id.reserve(buffer_.size());
-      cand_kept.reserve(buffer_.size());
+      // Written by position, then trimmed (no push_back per item).
+      cand.resize(buffer_.size());
+      sizes.resize(buffer_.size());
+      cand_id.resize(buffer_.size());
+      cand_kept.resize(buffer_.size());
+      std::size_t nc = 0;
       for (std::size_t i = 0; i < buffer_.size(); ++i) {
+        const item& it = buffer_[i];
         bool ok = true;
-        for (std::size_t d = 0; d < D; ++d) ok = ok && buffer_[i].sizes[d] <= c[d];
+        for (std::size_t d = 0; d < D; ++d) ok = ok && it.sizes[d] <= c[d];
         if (ok) {
-          cand.push_back(i);
-          sizes.push_back(buffer_[i].sizes);
-          cand_id.push_back(buffer_[i].id);
-          cand_kept.push_back(buffer_[i].kept);
+          cand[nc] = i;
+          sizes[nc] = it.sizes;
+          cand_id[nc] = it.id;
+          cand_kept[nc] = it.kept;
+          ++nc;
         }
       }
+      cand.resize(nc);
+      sizes.resize(nc);
+      cand_id.resize(nc);
+      cand_kept.resize(nc);
       reserve.clear();
       if (!reserving || cand.size() < (D == 1 ? 2 : reserve_min_multi) * reserve_stride * k) {
         bins = fill(sizes, c);
@@ -648,13 +673,23 @@ class streaming_batcher {
       for (std::size_t d = 0; d < D; ++d)
         fillv[b] = std::max(fillv[b], static_cast<double>(loads[b][d]) / static_cast<double>(cap[d]));
     }
-    std::vector<std::size_t> order(nb);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      if (forced[a] != forced[b]) return forced[a] > forced[b];
-      if (fillv[a] != fillv[b]) return fillv[a] > fillv[b];
-      return first[a] < first[b];
+    // Sorted as records holding their keys (the same comparisons and moves as sorting the bin
+    // numbers by looked-up keys, without a cache miss per comparison).
+    struct bin_key {
+      double fill;
+      index_type first;
+      char forced;
+      std::size_t bin;
+    };
+    std::vector<bin_key> keyed(nb);
+    for (std::size_t b = 0; b < nb; ++b) keyed[b] = bin_key{fillv[b], first[b], forced[b], b};
+    std::sort(keyed.begin(), keyed.end(), [](const bin_key& a, const bin_key& b) {
+      if (a.forced != b.forced) return a.forced > b.forced;
+      if (a.fill != b.fill) return a.fill > b.fill;
+      return a.first < b.first;
     });
+    std::vector<std::size_t> order(nb);
+    for (std::size_t q = 0; q < nb; ++q) order[q] = keyed[q].bin;
     // How many bins to emit.
     std::size_t emit = 0;
     if (final) {
@@ -692,7 +727,14 @@ class streaming_batcher {
       st.bins.reserve(steps * k);
       for (std::size_t q = 0; q < emit; ++q) st.bins.push_back(std::move(bins[order[q]]));
       st.bins.resize(steps * k);
-      detail::rank_recompute(st);
+      if (costs.empty()) {
+        // The loads are the bins' (integer sums, as rank_recompute would add them up again).
+        st.loads.assign(steps * k, size_vector<D>{});
+        for (std::size_t q = 0; q < emit; ++q) st.loads[q] = loads[order[q]];
+        st.cost_loads.assign(steps * k, 0.0);
+      } else {
+        detail::rank_recompute(st);
+      }
       if (costs.empty()) {
         for (std::size_t d = 0; d < D; ++d) st.norm.push_back(static_cast<double>(cap[d]));
       } else {
@@ -765,15 +807,20 @@ class streaming_batcher {
         out.offsets.push_back(0);
         out.loads.reserve(k * D);
         out.caps.assign(cap.begin(), cap.end());
+        std::size_t step_items = 0;
+        for (std::size_t r = 0; r < k; ++r) step_items += st.bins[step_order[s] * k + r].size();
+        out.ids.resize(step_items);
+        if (!costs.empty() || has_group_model) out.costs.reserve(k);
+        std::size_t at = 0;
         for (std::size_t r = 0; r < k; ++r) {
           const std::size_t b = step_order[s] * k + rank_order[r];
           auto& bin = st.bins[b];
           std::sort(bin.begin(), bin.end());
           for (const index_type i : bin) {
-            out.ids.push_back(cand_id[i]);
+            out.ids[at++] = cand_id[i];
             taken[cand[i]] = 1;
           }
-          out.offsets.push_back(out.ids.size());
+          out.offsets.push_back(at);
           for (std::size_t d = 0; d < D; ++d) out.loads.push_back(st.loads[b][d]);
           if (!costs.empty()) out.costs.push_back(st.cost_loads[b]);
           if (!group_costs.empty()) out.costs.push_back(group_costs[b]);
@@ -782,25 +829,27 @@ class streaming_batcher {
         account(out);
         queue_.push_back(std::move(out));
       }
+      recycle(st.bins);
     }
-    // Leftovers stay in arrival order; in a final round they are dropped (drop_last).
-    std::vector<item> rest;
-    rest.reserve(trigger_);
+    recycle(bins);
+    // Leftovers stay in arrival order (compacted in place); in a final round they are dropped
+    // (drop_last).
+    std::size_t kept = 0;
     for (std::size_t i = 0; i < buffer_.size(); ++i) {
       if (taken[i] != 0) continue;
       if (final && !warm && opts_.end == stream_end::drop_last) {
         dropped_.push_back(buffer_[i].id);
         continue;
       }
-      item it = buffer_[i];
-      if (!warm) ++it.kept;
-      rest.push_back(it);
+      if (kept != i) buffer_[kept] = buffer_[i];
+      if (!warm) ++buffer_[kept].kept;
+      ++kept;
     }
+    buffer_.resize(kept);
     if (final && warm && emit == 0 && opts_.end == stream_end::drop_last) {
-      for (const item& it : rest) dropped_.push_back(it.id);
-      rest.clear();
+      for (const item& it : buffer_) dropped_.push_back(it.id);
+      buffer_.clear();
     }
-    buffer_ = std::move(rest);
   }
 
   /// Group model: each step's micro-batches evened by the min-max search of core/group_cost.hpp
@@ -986,6 +1035,10 @@ class streaming_batcher {
   std::array<std::uint64_t, D> size_sum_{};
   std::vector<double> dist_sum_;
   double cost_dist_sum_ = 0;
+  /// Scratch of the bin filler, reused by every round (not part of the state).
+  detail::rank_fill_scratch<D> fill_scratch_;
+  /// Storage of earlier rounds' bins, reused by the bin filler (not part of the state).
+  std::vector<std::vector<index_type>> spare_bins_;
 };
 
 }  // namespace fulcrum

@@ -26,7 +26,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "fulcrum/core/detail/float.hpp"
@@ -79,7 +81,16 @@ struct rank_fill_scratch {
   std::vector<successor_bitmap> present;
   std::vector<successor_bitmap> ascending;
   std::vector<std::size_t> class_count;
+  std::vector<double> coarse_size;  ///< per class, this bin's sum of tracked coarse sizes / capacity
+  std::vector<double> fraction;     ///< per tracked coarse dimension d, v / target_d for v in [0, C_d]
 };
+
+/// Whether x / t == x * (1 / t) for every double x of the filler's range (|x| < 2^66): t is a power
+/// of two whose reciprocal and quotients stay normal (scaling by a power of two is exact).
+[[nodiscard]] inline bool exact_reciprocal(double t) noexcept {
+  int e = 0;
+  return t > 0 && std::frexp(t, &e) == 0.5 && e > -900 && e < 900;
+}
 
 /// rank_fill into `bins` (see rank_fill): bins[0, returned count) receive the bins in closing order;
 /// entries of `bins` beyond the count are left as they are (their storage stays for a later call).
@@ -121,7 +132,12 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
   }
   std::vector<std::size_t>& class_count = sc.class_count;
   class_count.assign(K, 0);
-  std::array<long double, D> remaining{};
+  // Sizes left per dimension. Their sums are integers below 2^56 (n < 2^32 items, sizes < 2^24), so
+  // an integer holds the same values as a long double of 64 or more digits, without x87 arithmetic
+  // per item; where long double is narrower its (rounded) sums are kept.
+  using remaining_t =
+      std::conditional_t<(std::numeric_limits<long double>::digits >= 64), std::uint64_t, long double>;
+  std::array<remaining_t, D> remaining{};
   for (std::size_t i = n; i-- > 0;) {
     const std::size_t k = key_of(sizes[i]);
     const std::size_t u = static_cast<std::size_t>(cf - sizes[i][f]);
@@ -133,7 +149,7 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
     }
     head[slot] = static_cast<index_type>(i);
     ++class_count[k];
-    for (std::size_t d = 0; d < D; ++d) remaining[d] += static_cast<long double>(sizes[i][d]);
+    for (std::size_t d = 0; d < D; ++d) remaining[d] += static_cast<remaining_t>(sizes[i][d]);
   }
   auto take = [&](std::size_t k, std::size_t u) {
     const std::size_t slot = k * width + u;
@@ -144,7 +160,7 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
       ascending[k].erase(static_cast<std::size_t>(cf - u));
     }
     --class_count[k];
-    for (std::size_t d = 0; d < D; ++d) remaining[d] -= static_cast<long double>(sizes[i][d]);
+    for (std::size_t d = 0; d < D; ++d) remaining[d] -= static_cast<remaining_t>(sizes[i][d]);
     return i;
   };
   std::size_t count = 0;
@@ -174,19 +190,52 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
     if (count == bins.size()) bins.emplace_back();
     std::vector<index_type>& bin = bins[count++];
     bin.clear();
+    // A new bin's storage: room for twice the previous bin's items (one allocation, not a doubling
+    // per placement; reused bins keep theirs).
+    if (bin.capacity() == 0) bin.reserve(std::max<std::size_t>(8, count > 1 ? 2 * bins[count - 2].size() : 0));
     size_vector<D> room = capacity;
     // Targets: the binding dimensions full, the others at their average over the bins still needed.
     std::array<double, D> target{};
     {
       long double need = 0;
-      for (std::size_t d = 0; d < D; ++d) need = std::max(need, remaining[d] * static_cast<long double>(inv[d]));
       for (std::size_t d = 0; d < D; ++d)
-        target[d] = need > 0 ? std::min(static_cast<double>(capacity[d]), static_cast<double>(remaining[d] / need)) : 0.0;
+        need = std::max(need, static_cast<long double>(remaining[d]) * static_cast<long double>(inv[d]));
+      for (std::size_t d = 0; d < D; ++d)
+        target[d] = need > 0 ? std::min(static_cast<double>(capacity[d]),
+                                        static_cast<double>(static_cast<long double>(remaining[d]) / need))
+                             : 0.0;
       // A coarse dimension well below its capacity on average (tightness < tracked_tightness) only has
       // to fit; tracking it would cost fill in the binding dimension.
       for (std::size_t d = 0; d < D; ++d)
         if (d != f && target[d] < tracked_tightness * static_cast<double>(capacity[d])) target[d] = 0;
     }
+    // Per bin: each class's tracked coarse size, each tracked coarse fraction v / target_d (the same
+    // quotients as computed per candidate, each once per bin), and whether the fine fraction's division
+    // is an exact multiplication (target_f a power of two, e.g. a full cap of 8192 tokens).
+    std::array<bool, D> tracked{};
+    std::array<std::size_t, D> frac_at{};
+    std::size_t frac_len = 0;
+    bool any_tracked = false;
+    for (std::size_t d = 0; d < D; ++d) {
+      tracked[d] = d != f && target[d] > 0;
+      if (!tracked[d]) continue;
+      any_tracked = true;
+      frac_at[d] = frac_len;
+      frac_len += static_cast<std::size_t>(capacity[d]) + 1;
+    }
+    std::vector<double>& fraction = sc.fraction;
+    std::vector<double>& coarse_sizes = sc.coarse_size;
+    fraction.assign(frac_len, -1.0);  // filled on first use (a fraction is never negative)
+    coarse_sizes.resize(K);
+    for (std::size_t k = 0; k < K; ++k) {
+      double cs = 0;
+      for (std::size_t d = 0; d < D; ++d)
+        if (tracked[d]) cs += fulcrum::detail::mul(static_cast<double>(class_size[k][d]), inv[d]);  // never contracted
+      coarse_sizes[k] = cs;
+    }
+    const bool fine_target = target[f] > 0;
+    const bool fine_exact = exact_reciprocal(target[f]);
+    const double fine_inv = fine_target ? 1.0 / target[f] : 0.0;
     size_vector<D> load{};
     for (;;) {
       const index_type i = take(best_k, best_u);
@@ -204,31 +253,53 @@ std::size_t rank_fill_into(std::span<const size_vector<D>> sizes, const size_vec
         bool ok = true;
         for (std::size_t d = 0; d < D && ok; ++d) ok = d == f || class_size[k][d] <= room[d];
         if (!ok) continue;
-        // Fill fraction of the coarse dimensions after adding this class.
-        double lo = 2, hi = -1, coarse_size = 0;
-        for (std::size_t d = 0; d < D; ++d) {
-          if (d == f || target[d] <= 0) continue;
-          const double x = static_cast<double>(load[d] + class_size[k][d]) / target[d];
-          lo = std::min(lo, x);
-          hi = std::max(hi, x);
-          coarse_size += fulcrum::detail::mul(static_cast<double>(class_size[k][d]), inv[d]);  // never contracted
-        }
+        // Fill fraction of the coarse dimensions after adding this class: (load_d + size_d) /
+        // target_d, from the bin's table (load_d + size_d <= C_d: the class fits).
+        double lo = 2, hi = -1;
+        if (any_tracked)
+          for (std::size_t d = 0; d < D; ++d) {
+            if (!tracked[d]) continue;
+            const std::uint64_t v = load[d] + class_size[k][d];
+            double& x = fraction[frac_at[d] + static_cast<std::size_t>(v)];
+            if (x < 0) x = static_cast<double>(v) / target[d];
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+          }
+        const double coarse_size = coarse_sizes[k];
         // Wanted fine size: the one that brings the fine fraction to the coarse fraction (fill the
         // bin when there is no coarse dimension).
         std::uint64_t want = room[f];
-        if (hi >= 0 && target[f] > 0) {
+        if (hi >= 0 && fine_target) {
           const double w = fulcrum::detail::mul(hi, target[f]) - static_cast<double>(load[f]);
           want = w <= 0 ? 0 : std::min<std::uint64_t>(room[f], static_cast<std::uint64_t>(w));
         }
         std::size_t cand[2] = {successor_bitmap::none, successor_bitmap::none};
         const std::size_t below_u = present[k].next(static_cast<std::size_t>(cf - want));  // largest s_f <= want
         if (below_u != successor_bitmap::none) cand[0] = static_cast<std::size_t>(cf) - below_u;
-        const std::size_t above = ascending[k].next(static_cast<std::size_t>(want));  // smallest s_f >= want
-        if (above != successor_bitmap::none && above <= room[f]) cand[1] = above;
+        // Smallest s_f >= want, within the room. Not looked up when it can only repeat cand[0] (which
+        // found want itself, or want is the room): the same size, so it would not change the best.
+        if (cand[0] != want && want < room[f]) {
+          const std::size_t above = ascending[k].next(static_cast<std::size_t>(want));
+          if (above != successor_bitmap::none && above <= room[f]) cand[1] = above;
+        }
         for (const std::size_t s_f : cand) {
           if (s_f == successor_bitmap::none) continue;
           double dev = hi >= 0 ? hi - lo : 0.0;
-          if (target[f] > 0 && hi >= 0) dev += std::abs(static_cast<double>(load[f] + s_f) / target[f] - hi);
+          if (fine_target && hi >= 0) {
+            const double x = static_cast<double>(load[f] + s_f);
+            const double y = fulcrum::detail::mul(x, fine_inv);  // x / target_f, exact when fine_exact
+            if (!fine_exact) {
+              // y is within a few ulps of the quotient: a candidate whose deviation is clearly
+              // above the best one's cannot win and skips the division (the margin is over 2^10
+              // times the error of either side, the rounding of the sum included; the result is the
+              // same as with the division).
+              const double margin = 0x1p-40 * (4.0 + y + hi + best_dev);
+              if (best_k != K && dev + std::abs(y - hi) > best_dev + margin) continue;
+              dev += std::abs(x / target[f] - hi);
+            } else {
+              dev += std::abs(y - hi);
+            }
+          }
           const double size = coarse_size + static_cast<double>(s_f) * inv[f];
           if (best_k == K || dev < best_dev || (dev == best_dev && size > best_size)) {
             best_k = k;

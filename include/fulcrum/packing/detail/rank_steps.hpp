@@ -65,22 +65,37 @@ void rank_order_bins(rank_state<D>& st) {
   std::array<std::size_t, D> dims{};
   std::iota(dims.begin(), dims.end(), std::size_t{0});
   std::stable_sort(dims.begin(), dims.end(), [&](std::size_t a, std::size_t b) { return st.capacity[a] < st.capacity[b]; });
-  std::vector<std::size_t> order(st.bins.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::vector<index_type> first(st.bins.size(), static_cast<index_type>(-1));
-  for (std::size_t b = 0; b < st.bins.size(); ++b)
-    for (const index_type i : st.bins[b]) first[b] = std::min(first[b], i);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const bool ea = st.bins[a].empty(), eb = st.bins[b].empty();
-    if (ea != eb) return eb;
-    if (!st.costs.empty() && st.cost_loads[a] != st.cost_loads[b]) return st.cost_loads[a] > st.cost_loads[b];
-    for (const std::size_t d : dims)
-      if (st.loads[a][d] != st.loads[b][d]) return st.loads[a][d] > st.loads[b][d];
-    if (first[a] != first[b]) return first[a] < first[b];
-    return a < b;
+  // Order: non-empty first, then cost, loads (smallest capacity first) descending, then first item
+  // and bin number ascending -- a total order, so sorting records that hold the keys (no lookup per
+  // comparison) gives the same sequence.
+  struct bin_key {
+    size_vector<D> load;  // in `dims` order
+    double cost;
+    index_type first;
+    bool empty;
+    std::size_t bin;
+  };
+  const bool by_cost = !st.costs.empty();
+  std::vector<bin_key> keyed(st.bins.size());
+  for (std::size_t b = 0; b < st.bins.size(); ++b) {
+    bin_key& key = keyed[b];
+    for (std::size_t e = 0; e < D; ++e) key.load[e] = st.loads[b][dims[e]];
+    key.cost = by_cost ? st.cost_loads[b] : 0.0;
+    key.first = static_cast<index_type>(-1);
+    for (const index_type i : st.bins[b]) key.first = std::min(key.first, i);
+    key.empty = st.bins[b].empty();
+    key.bin = b;
+  }
+  std::sort(keyed.begin(), keyed.end(), [by_cost](const bin_key& a, const bin_key& b) {
+    if (a.empty != b.empty) return b.empty;
+    if (by_cost && a.cost != b.cost) return a.cost > b.cost;
+    for (std::size_t e = 0; e < D; ++e)
+      if (a.load[e] != b.load[e]) return a.load[e] > b.load[e];
+    if (a.first != b.first) return a.first < b.first;
+    return a.bin < b.bin;
   });
-  std::vector<std::vector<index_type>> bins(order.size());
-  for (std::size_t k = 0; k < order.size(); ++k) bins[k] = std::move(st.bins[order[k]]);
+  std::vector<std::vector<index_type>> bins(keyed.size());
+  for (std::size_t k = 0; k < keyed.size(); ++k) bins[k] = std::move(st.bins[keyed[k].bin]);
   st.bins = std::move(bins);
   rank_recompute(st);
 }

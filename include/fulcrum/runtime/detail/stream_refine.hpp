@@ -45,12 +45,27 @@ class stream_deficit_fill {
   /// `pool`: indices into st.sizes not emitted this round; `fine`: the fine dimension.
   stream_deficit_fill(const rank_state<D>& st, std::size_t fine, std::span<const index_type> pool)
       : sizes_(st.sizes), fine_(fine), pool_(pool.begin(), pool.end()) {
-    std::sort(pool_.begin(), pool_.end(), [&](index_type a, index_type b) {
-      if (less_coarse(sizes_[a], sizes_[b])) return true;
-      if (less_coarse(sizes_[b], sizes_[a])) return false;
-      if (sizes_[a][fine_] != sizes_[b][fine_]) return sizes_[a][fine_] < sizes_[b][fine_];
-      return a < b;
+    // Order: coarse sizes (dimension order), fine size, index -- a total order, so sorting records
+    // that hold the keys (no lookup per comparison) gives the same sequence.
+    struct pool_key {
+      size_vector<D> key;  // coarse sizes in dimension order, then the fine size
+      index_type i;
+    };
+    std::vector<pool_key> keyed(pool_.size());
+    for (std::size_t q = 0; q < pool_.size(); ++q) {
+      keyed[q].key = key_of(sizes_[pool_[q]]);
+      keyed[q].i = pool_[q];
+    }
+    std::sort(keyed.begin(), keyed.end(), [](const pool_key& a, const pool_key& b) {
+      for (std::size_t d = 0; d < D; ++d)
+        if (a.key[d] != b.key[d]) return a.key[d] < b.key[d];
+      return a.i < b.i;
     });
+    keys_.resize(pool_.size());
+    for (std::size_t q = 0; q < pool_.size(); ++q) {
+      pool_[q] = keyed[q].i;
+      keys_[q] = keyed[q].key;
+    }
     below_.resize(pool_.size() + 1);
     above_.resize(pool_.size() + 1);
     std::iota(below_.begin(), below_.end(), std::size_t{0});
@@ -294,12 +309,6 @@ class stream_deficit_fill {
     }
   }
 
-  [[nodiscard]] bool less_coarse(const size_vector<D>& a, const size_vector<D>& b) const noexcept {
-    for (std::size_t d = 0; d < D; ++d)
-      if (d != fine_ && a[d] != b[d]) return a[d] < b[d];
-    return false;
-  }
-
   /// Path-halving find over a skip array: the free position reached from t.
   [[nodiscard]] static std::size_t skip(std::vector<std::size_t>& next, std::size_t t) noexcept {
     while (next[t] != t) {
@@ -309,19 +318,33 @@ class stream_deficit_fill {
     return t;
   }
 
+  /// Sizes as the pool's sort key: the coarse sizes in dimension order, then the fine size.
+  [[nodiscard]] size_vector<D> key_of(const size_vector<D>& s) const noexcept {
+    size_vector<D> key{};
+    std::size_t at = 0;
+    for (std::size_t d = 0; d < D; ++d)
+      if (d != fine_) key[at++] = s[d];
+    key[D - 1] = s[fine_];
+    return key;
+  }
+
   /// First position whose (coarse sizes, fine size) is past (key, v) (or at it, `inclusive` false).
+  /// Searches keys_ (the pool's sizes in key layout, in pool order: no lookup per probe).
   [[nodiscard]] std::size_t position(const size_vector<D>& key, std::uint64_t v, bool after) const {
-    const auto it = std::partition_point(pool_.begin(), pool_.end(), [&](index_type i) {
-      if (less_coarse(sizes_[i], key)) return true;
-      if (less_coarse(key, sizes_[i])) return false;
-      return after ? sizes_[i][fine_] <= v : sizes_[i][fine_] < v;
+    const size_vector<D> c = key_of(key);
+    const auto it = std::partition_point(keys_.begin(), keys_.end(), [&](const size_vector<D>& s) {
+      for (std::size_t d = 0; d + 1 < D; ++d)
+        if (s[d] != c[d]) return s[d] < c[d];
+      return after ? s[D - 1] <= v : s[D - 1] < v;
     });
-    return static_cast<std::size_t>(it - pool_.begin());
+    return static_cast<std::size_t>(it - keys_.begin());
   }
 
   [[nodiscard]] bool matches(std::size_t p, const size_vector<D>& key, std::uint64_t lo, std::uint64_t hi) const {
-    const size_vector<D>& s = sizes_[pool_[p]];
-    return !less_coarse(s, key) && !less_coarse(key, s) && s[fine_] >= lo && s[fine_] <= hi;
+    const size_vector<D>& s = keys_[p];
+    for (std::size_t d = 0, at = 0; d < D; ++d)
+      if (d != fine_ && s[at++] != key[d]) return false;
+    return s[D - 1] >= lo && s[D - 1] <= hi;
   }
 
   /// The free pool entry with the coarse sizes of `key` and the largest fine size in [lo, hi].
@@ -343,6 +366,7 @@ class stream_deficit_fill {
   static constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
   std::vector<std::pair<std::uint64_t, std::uint64_t>> pair_failed_;  ///< per bin: (load, top) of a failed pair search
   std::vector<index_type> pool_;
+  std::vector<size_vector<D>> keys_;  ///< per pool position: key_of(its sizes)
   std::vector<std::size_t> below_;  ///< skips used positions downward, over positions + 1 (0: none)
   std::vector<std::size_t> above_;  ///< skips used positions upward (pool size: none)
 };
