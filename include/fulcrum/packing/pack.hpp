@@ -83,6 +83,21 @@ template <class T>
   }
 }
 
+/// to_size of dimension d of item `item`'s size vector, the field named "<field>[item]": the
+/// same checks and messages, with the field name built only when the value is rejected (a per-item
+/// std::to_string and concatenation cost more than the check itself).
+template <class T>
+[[nodiscard]] std::uint64_t to_size_of_item(const char* where, const char* field, std::size_t item, std::size_t d,
+                                            T value) {
+  bool valid = true;
+  if constexpr (std::is_floating_point_v<T>)
+    valid = value >= 0 && value < 18446744073709551616.0 && value == std::floor(value);  // NaN fails the first
+  else if constexpr (std::is_signed_v<T>)
+    valid = value >= 0;
+  if (valid) return static_cast<std::uint64_t>(value);
+  return to_size(where, std::string(field) + "[" + std::to_string(item) + "]", d, value);  // throws
+}
+
 template <class T>
 [[nodiscard]] std::uint64_t to_capacity(const char* where, T value) {
   const std::uint64_t c = to_size(where, "capacity", 0, value);
@@ -154,7 +169,7 @@ template <std::ranges::random_access_range R, class Capacity, class Proj = std::
     for (std::size_t i = 0; i < n; ++i, ++it) {
       const projected v = std::invoke(proj, *it);
       for (std::size_t d = 0; d < D; ++d)
-        sizes[i][d] = detail::to_size("pack", "sizes[" + std::to_string(i) + "]", d, v[d]);
+        sizes[i][d] = detail::to_size_of_item("pack", "sizes", i, d, v[d]);
     }
     return detail::pack_multi<D>(std::move(sizes), cap, opts);
   } else {

@@ -225,7 +225,7 @@ requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std:
     auto& w = ws.storage<D>();
     fill(w, [&](std::size_t i, const projected& v) {
       size_vector<D> s{};
-      for (std::size_t d = 0; d < D; ++d) s[d] = detail::to_size(where, "sizes[" + std::to_string(i) + "]", d, v[d]);
+      for (std::size_t d = 0; d < D; ++d) s[d] = detail::to_size_of_item(where, "sizes", i, d, v[d]);
       return s;
     });
     detail::pack_for_ranks_into<D>(w, out, cap, ranks, opts);

@@ -262,7 +262,7 @@ requires std::ranges::sized_range<R> && std::regular_invocable<const Proj&, std:
     for (std::size_t i = 0; i < n; ++i, ++it) {
       const projected v = std::invoke(proj, *it);
       for (std::size_t d = 0; d < D; ++d)
-        sizes[i][d] = detail::to_size(where, "sizes[" + std::to_string(i) + "]", d, v[d]);
+        sizes[i][d] = detail::to_size_of_item(where, "sizes", i, d, v[d]);
     }
     return epoch_planner<D>(std::move(sizes), cap, ranks, opts, std::move(costs));
   } else {
