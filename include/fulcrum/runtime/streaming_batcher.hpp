@@ -574,12 +574,13 @@ class streaming_batcher {
     const std::size_t k = opts_.ranks;
     sizes_type cap = caps_at(step_);
     // Candidates: the buffered items within this step's caps (all of them after warm-up).
-    std::vector<std::size_t> cand;
-    std::vector<size_vector<D>> sizes;
+    // The round's buffers live in round_ (kept across rounds: no allocation, no fresh pages).
+    auto& cand = round_.cand;
+    auto& sizes = round_.sizes;
     // Per candidate, in candidate order: its id and keep count (read per bin item below; the
     // buffer's items are larger and reached in bin order, a cache miss per item at B = 16384).
-    std::vector<std::uint64_t> cand_id;
-    std::vector<std::uint32_t> cand_kept;
+    auto& cand_id = round_.cand_id;
+    auto& cand_kept = round_.cand_kept;
     std::vector<std::vector<index_type>> bins;
     std::vector<index_type> reserve;  // candidates held out of the packing for the deficit fill
     // With several dimensions only items with a non-zero coarse size are held out: items whose
@@ -631,8 +632,10 @@ class streaming_batcher {
       }
       // Every reserve_stride-th candidate (arrival order: a sample of the sizes) sits this packing
       // out and serves the deficit fill; items kept too often are never reserved.
-      std::vector<index_type> packed;
-      std::vector<size_vector<D>> packed_sizes;
+      auto& packed = round_.packed;
+      auto& packed_sizes = round_.packed_sizes;
+      packed.clear();
+      packed_sizes.clear();
       packed.reserve(cand.size());
       packed_sizes.reserve(cand.size());
       for (std::size_t i = 0; i < cand.size(); ++i) {
@@ -660,10 +663,14 @@ class streaming_batcher {
     ++rounds_;
     const std::size_t nb = bins.size();
     // Loads and fill (dominant normalised load) per bin; bins with an item kept too often first.
-    std::vector<size_vector<D>> loads(nb, size_vector<D>{});
-    std::vector<double> fillv(nb, 0.0);
-    std::vector<char> forced(nb, 0);
-    std::vector<index_type> first(nb, static_cast<index_type>(-1));
+    auto& loads = round_.loads;
+    auto& fillv = round_.fillv;
+    auto& forced = round_.forced;
+    auto& first = round_.first;
+    loads.assign(nb, size_vector<D>{});
+    fillv.assign(nb, 0.0);
+    forced.assign(nb, 0);
+    first.assign(nb, static_cast<index_type>(-1));
     for (std::size_t b = 0; b < nb; ++b) {
       for (const index_type i : bins[b]) {
         for (std::size_t d = 0; d < D; ++d) loads[b][d] += sizes[i][d];
@@ -688,7 +695,8 @@ class streaming_batcher {
       if (a.fill != b.fill) return a.fill > b.fill;
       return a.first < b.first;
     });
-    std::vector<std::size_t> order(nb);
+    auto& order = round_.order;
+    order.resize(nb);
     for (std::size_t q = 0; q < nb; ++q) order[q] = keyed[q].bin;
     // How many bins to emit.
     std::size_t emit = 0;
@@ -716,7 +724,8 @@ class streaming_batcher {
       for (std::size_t i = 0; i < cand.size(); ++i) costs[i] = buffer_[cand[i]].cost;
     }
     // Emitted bins: dealt into steps and balanced as in pack_for_ranks.
-    std::vector<char> taken(buffer_.size(), 0);
+    auto& taken = round_.taken;
+    taken.assign(buffer_.size(), 0);
     if (emit > 0) {
       detail::rank_state<D> st;
       st.sizes = sizes;
@@ -772,9 +781,11 @@ class streaming_batcher {
       }
       if (costs.empty() && (emit < nb || !reserve.empty())) {
         // Raise each micro-batch toward its step's largest token load with items not emitted.
-        std::vector<index_type> pool = reserve;
+        auto& pool = round_.pool;
+        pool.assign(reserve.begin(), reserve.end());
         for (std::size_t q = emit; q < nb; ++q) pool.insert(pool.end(), bins[order[q]].begin(), bins[order[q]].end());
-        std::vector<char> movable(cand.size(), 0);
+        auto& movable = round_.movable;
+        movable.assign(cand.size(), 0);
         for (std::size_t i = 0; i < cand.size(); ++i)
           movable[i] = cand_kept[i] < (D == 1 ? opts_.max_keep_rounds : movable_keeps) ? 1 : 0;
         detail::stream_deficit_fill<D> fill_deficits(st, fine_dim(), pool);
@@ -1037,6 +1048,24 @@ class streaming_batcher {
   double cost_dist_sum_ = 0;
   /// Scratch of the bin filler, reused by every round (not part of the state).
   detail::rank_fill_scratch<D> fill_scratch_;
+  // round()'s buffers, kept across rounds (not part of the state: each round overwrites them).
+  struct round_buffers {
+    std::vector<std::size_t> cand;
+    std::vector<size_vector<D>> sizes;
+    std::vector<std::uint64_t> cand_id;
+    std::vector<std::uint32_t> cand_kept;
+    std::vector<index_type> packed;
+    std::vector<size_vector<D>> packed_sizes;
+    std::vector<size_vector<D>> loads;
+    std::vector<double> fillv;
+    std::vector<char> forced;
+    std::vector<index_type> first;
+    std::vector<char> taken;
+    std::vector<std::size_t> order;
+    std::vector<index_type> pool;
+    std::vector<char> movable;
+  };
+  round_buffers round_;
   /// Storage of earlier rounds' bins, reused by the bin filler (not part of the state).
   std::vector<std::vector<index_type>> spare_bins_;
 };
