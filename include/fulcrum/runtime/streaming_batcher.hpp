@@ -680,24 +680,44 @@ class streaming_batcher {
       for (std::size_t d = 0; d < D; ++d)
         fillv[b] = std::max(fillv[b], static_cast<double>(loads[b][d]) / static_cast<double>(cap[d]));
     }
-    // Sorted as records holding their keys (the same comparisons and moves as sorting the bin
-    // numbers by looked-up keys, without a cache miss per comparison).
-    struct bin_key {
-      double fill;
-      index_type first;
-      char forced;
-      std::size_t bin;
-    };
-    std::vector<bin_key> keyed(nb);
-    for (std::size_t b = 0; b < nb; ++b) keyed[b] = bin_key{fillv[b], first[b], forced[b], b};
-    std::sort(keyed.begin(), keyed.end(), [](const bin_key& a, const bin_key& b) {
-      if (a.forced != b.forced) return a.forced > b.forced;
-      if (a.fill != b.fill) return a.fill > b.fill;
-      return a.first < b.first;
-    });
+    // Sorted as records holding their keys (no cache miss per comparison). A fill in [0, 1] orders
+    // as its bit pattern, so (forced, fill) is one integer: bins sort by it, then by first item.
     auto& order = round_.order;
     order.resize(nb);
-    for (std::size_t q = 0; q < nb; ++q) order[q] = keyed[q].bin;
+    bool unit_fills = true;
+    for (std::size_t b = 0; b < nb; ++b) unit_fills = unit_fills && !std::signbit(fillv[b]) && fillv[b] <= 1.0;
+    if (unit_fills) {
+      struct packed_key {
+        std::uint64_t key;  // forced first, then fullest first
+        index_type first;
+        std::size_t bin;
+      };
+      constexpr std::uint64_t one = std::bit_cast<std::uint64_t>(1.0);
+      std::vector<packed_key> keyed(nb);
+      for (std::size_t b = 0; b < nb; ++b)
+        keyed[b] = packed_key{(forced[b] != 0 ? 0 : std::uint64_t{1} << 63) | (one - std::bit_cast<std::uint64_t>(fillv[b])),
+                              first[b], b};
+      std::sort(keyed.begin(), keyed.end(), [](const packed_key& a, const packed_key& b) {
+        if (a.key != b.key) return a.key < b.key;
+        return a.first != b.first ? a.first < b.first : a.bin < b.bin;
+      });
+      for (std::size_t q = 0; q < nb; ++q) order[q] = keyed[q].bin;
+    } else {
+      struct bin_key {
+        double fill;
+        index_type first;
+        char forced;
+        std::size_t bin;
+      };
+      std::vector<bin_key> keyed(nb);
+      for (std::size_t b = 0; b < nb; ++b) keyed[b] = bin_key{fillv[b], first[b], forced[b], b};
+      std::sort(keyed.begin(), keyed.end(), [](const bin_key& a, const bin_key& b) {
+        if (a.forced != b.forced) return a.forced > b.forced;
+        if (a.fill != b.fill) return a.fill > b.fill;
+        return a.first < b.first;
+      });
+      for (std::size_t q = 0; q < nb; ++q) order[q] = keyed[q].bin;
+    }
     // How many bins to emit.
     std::size_t emit = 0;
     if (final) {

@@ -76,8 +76,57 @@ void rank_order_bins(rank_state<D>& st) {
     std::size_t bin;
   };
   const bool by_cost = !st.costs.empty();
-  std::vector<bin_key> keyed(st.bins.size());
-  for (std::size_t b = 0; b < st.bins.size(); ++b) {
+  const std::size_t nb = st.bins.size();
+  std::vector<std::vector<index_type>> bins(nb);
+  // Without costs, where every load is within its capacity and the fields' widths add up to 64
+  // bits or less: one integer per bin, (empty, capacity - load per dimension in `dims` order,
+  // first item or, for an empty bin, the bin number), sorted ascending -- the same order.
+  if (!by_cost) {
+    int total = 1;
+    std::array<int, D> width{};
+    for (std::size_t e = 0; e < D; ++e) total += width[e] = static_cast<int>(std::bit_width(st.capacity[dims[e]]));
+    std::vector<index_type> firsts(nb);
+    std::uint64_t top_last = nb;
+    bool within = true;
+    for (std::size_t b = 0; b < nb; ++b) {
+      index_type first = static_cast<index_type>(-1);
+      for (const index_type i : st.bins[b]) first = std::min(first, i);
+      firsts[b] = first;
+      if (!st.bins[b].empty()) top_last = std::max<std::uint64_t>(top_last, first);
+      for (std::size_t d = 0; d < D; ++d) within = within && st.loads[b][d] <= st.capacity[d];
+    }
+    const int last_width = static_cast<int>(std::bit_width(top_last));
+    if (within && total + last_width <= 64) {
+      struct packed_key {
+        std::uint64_t key;
+        std::size_t bin;
+      };
+      std::vector<packed_key> keyed(nb);
+      for (std::size_t b = 0; b < nb; ++b) {
+        const bool empty = st.bins[b].empty();
+        std::uint64_t key = empty ? 1 : 0;
+        for (std::size_t e = 0; e < D; ++e)
+          if (width[e] > 0) key = (key << width[e]) | (st.capacity[dims[e]] - st.loads[b][dims[e]]);
+        key = (key << last_width) | (empty ? b : firsts[b]);  // last_width >= 1: nb >= 1 here
+        keyed[b] = packed_key{key, b};
+      }
+      std::sort(keyed.begin(), keyed.end(), [](const packed_key& a, const packed_key& b) {
+        return a.key != b.key ? a.key < b.key : a.bin < b.bin;
+      });
+      // The loads move with their bins (the keys were read from them: they are current).
+      std::vector<size_vector<D>> loads(nb);
+      for (std::size_t k = 0; k < nb; ++k) {
+        bins[k] = std::move(st.bins[keyed[k].bin]);
+        loads[k] = st.loads[keyed[k].bin];
+      }
+      st.bins = std::move(bins);
+      st.loads = std::move(loads);
+      st.cost_loads.assign(nb, 0.0);
+      return;
+    }
+  }
+  std::vector<bin_key> keyed(nb);
+  for (std::size_t b = 0; b < nb; ++b) {
     bin_key& key = keyed[b];
     for (std::size_t e = 0; e < D; ++e) key.load[e] = st.loads[b][dims[e]];
     key.cost = by_cost ? st.cost_loads[b] : 0.0;
@@ -94,7 +143,6 @@ void rank_order_bins(rank_state<D>& st) {
     if (a.first != b.first) return a.first < b.first;
     return a.bin < b.bin;
   });
-  std::vector<std::vector<index_type>> bins(keyed.size());
   for (std::size_t k = 0; k < keyed.size(); ++k) bins[k] = std::move(st.bins[keyed[k].bin]);
   st.bins = std::move(bins);
   rank_recompute(st);

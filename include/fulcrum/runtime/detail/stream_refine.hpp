@@ -25,6 +25,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -45,26 +47,61 @@ class stream_deficit_fill {
   /// `pool`: indices into st.sizes not emitted this round; `fine`: the fine dimension.
   stream_deficit_fill(const rank_state<D>& st, std::size_t fine, std::span<const index_type> pool)
       : sizes_(st.sizes), fine_(fine), pool_(pool.begin(), pool.end()) {
-    // Order: coarse sizes (dimension order), fine size, index -- a total order, so sorting records
-    // that hold the keys (no lookup per comparison) gives the same sequence.
-    struct pool_key {
-      size_vector<D> key;  // coarse sizes in dimension order, then the fine size
-      index_type i;
-    };
-    std::vector<pool_key> keyed(pool_.size());
-    for (std::size_t q = 0; q < pool_.size(); ++q) {
-      keyed[q].key = key_of(sizes_[pool_[q]]);
-      keyed[q].i = pool_[q];
+    // Order: coarse sizes (dimension order), fine size, index -- a total order. Where the fields'
+    // widths add up to 64 bits or less (sizes within the caps, e.g. W1: 4 + 14 + 15 bits), each
+    // entry is one integer holding them all and the integers are sorted; otherwise records holding
+    // the keys are. Both give the same sequence.
+    const std::size_t n = pool_.size();
+    keys_.resize(n);
+    size_vector<D> top{};
+    index_type top_index = 0;
+    for (std::size_t q = 0; q < n; ++q) {
+      keys_[q] = key_of(sizes_[pool_[q]]);
+      for (std::size_t d = 0; d < D; ++d) top[d] = std::max(top[d], keys_[q][d]);
+      top_index = std::max(top_index, pool_[q]);
     }
-    std::sort(keyed.begin(), keyed.end(), [](const pool_key& a, const pool_key& b) {
-      for (std::size_t d = 0; d < D; ++d)
-        if (a.key[d] != b.key[d]) return a.key[d] < b.key[d];
-      return a.i < b.i;
-    });
-    keys_.resize(pool_.size());
-    for (std::size_t q = 0; q < pool_.size(); ++q) {
-      pool_[q] = keyed[q].i;
-      keys_[q] = keyed[q].key;
+    std::array<int, D> width{};
+    const int index_width = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(top_index)));
+    int total = index_width;
+    for (std::size_t d = 0; d < D; ++d) total += width[d] = static_cast<int>(std::bit_width(top[d]));
+    if (total <= 64) {
+      // A field of width 0 holds only zeros; one of width 64 is the only field.
+      auto append = [](std::uint64_t key, int bits, std::uint64_t v) {
+        return bits == 0 ? key : bits >= 64 ? v : (key << bits) | v;
+      };
+      auto mask = [](int bits) { return bits == 0 ? std::uint64_t{0} : ~std::uint64_t{0} >> (64 - bits); };
+      std::vector<std::uint64_t> packed(n);
+      for (std::size_t q = 0; q < n; ++q) {
+        std::uint64_t key = 0;
+        for (std::size_t d = 0; d < D; ++d) key = append(key, width[d], keys_[q][d]);
+        packed[q] = append(key, index_width, pool_[q]);
+      }
+      std::sort(packed.begin(), packed.end());
+      for (std::size_t q = 0; q < n; ++q) {  // unpacked from the low field up
+        std::uint64_t key = packed[q];
+        pool_[q] = static_cast<index_type>(key & mask(index_width));
+        key = index_width >= 64 ? 0 : key >> index_width;
+        for (std::size_t d = D; d-- > 0;) {
+          keys_[q][d] = key & mask(width[d]);
+          key = width[d] >= 64 ? 0 : key >> width[d];
+        }
+      }
+    } else {
+      struct pool_key {
+        size_vector<D> key;  // coarse sizes in dimension order, then the fine size
+        index_type i;
+      };
+      std::vector<pool_key> keyed(n);
+      for (std::size_t q = 0; q < n; ++q) keyed[q] = pool_key{keys_[q], pool_[q]};
+      std::sort(keyed.begin(), keyed.end(), [](const pool_key& a, const pool_key& b) {
+        for (std::size_t d = 0; d < D; ++d)
+          if (a.key[d] != b.key[d]) return a.key[d] < b.key[d];
+        return a.i < b.i;
+      });
+      for (std::size_t q = 0; q < n; ++q) {
+        pool_[q] = keyed[q].i;
+        keys_[q] = keyed[q].key;
+      }
     }
     below_.resize(pool_.size() + 1);
     above_.resize(pool_.size() + 1);
