@@ -846,10 +846,24 @@ class streaming_batcher {
         for (std::size_t r = 0; r < k; ++r) {
           const std::size_t b = step_order[s] * k + rank_order[r];
           auto& bin = st.bins[b];
-          std::sort(bin.begin(), bin.end());
-          for (const index_type i : bin) {
-            out.ids[at++] = cand_id[i];
-            taken[cand[i]] = 1;
+          const std::size_t m = bin.size();
+          if (m <= small_bin) {
+            // In candidate order: each item at its rank (the count of smaller ones; candidates are
+            // distinct), compare-and-add without branches, instead of a sort of the bin.
+            for (std::size_t q = 0; q < m; ++q) {
+              const index_type i = bin[q];
+              std::size_t rank = 0;
+              for (std::size_t p = 0; p < m; ++p) rank += bin[p] < i ? 1 : 0;
+              out.ids[at + rank] = cand_id[i];
+              taken[cand[i]] = 1;
+            }
+            at += m;
+          } else {
+            std::sort(bin.begin(), bin.end());
+            for (const index_type i : bin) {
+              out.ids[at++] = cand_id[i];
+              taken[cand[i]] = 1;
+            }
           }
           out.offsets.push_back(at);
           for (std::size_t d = 0; d < D; ++d) out.loads.push_back(st.loads[b][d]);
@@ -932,6 +946,8 @@ class streaming_batcher {
   }
   /// Most deficit-fill moves per micro-batch and round (runtime/detail/stream_refine.hpp).
   static constexpr std::size_t refine_moves = 8;
+  /// Bins of at most this many items are laid out in candidate order by ranks, larger ones sorted.
+  static constexpr std::size_t small_bin = 32;
   /// Regroup-and-fill passes per round (one dimension), in rounds of at least regroup_min_steps
   /// steps (fewer steps hold few bins of equal loads to regroup: the passes cost 4x the batcher's
   /// time at B = 256 for little).
