@@ -75,7 +75,8 @@ template <std::size_t D>
 std::vector<std::vector<index_type>> reference_order(const detail::rank_state<D>& st) {
   std::array<std::size_t, D> dims{};
   std::iota(dims.begin(), dims.end(), std::size_t{0});
-  std::stable_sort(dims.begin(), dims.end(), [&](std::size_t a, std::size_t b) { return st.capacity[a] < st.capacity[b]; });
+  std::stable_sort(dims.begin(), dims.end(),
+                   [&](std::size_t a, std::size_t b) { return st.capacity[a] < st.capacity[b]; });
   std::vector<std::size_t> bins(st.bins.size());
   std::iota(bins.begin(), bins.end(), std::size_t{0});
   auto first = [&](std::size_t b) {
