@@ -695,8 +695,9 @@ class streaming_batcher {
       constexpr std::uint64_t one = std::bit_cast<std::uint64_t>(1.0);
       std::vector<packed_key> keyed(nb);
       for (std::size_t b = 0; b < nb; ++b)
-        keyed[b] = packed_key{(forced[b] != 0 ? 0 : std::uint64_t{1} << 63) | (one - std::bit_cast<std::uint64_t>(fillv[b])),
-                              first[b], b};
+        keyed[b] =
+            packed_key{(forced[b] != 0 ? 0 : std::uint64_t{1} << 63) | (one - std::bit_cast<std::uint64_t>(fillv[b])),
+                       first[b], b};
       std::sort(keyed.begin(), keyed.end(), [](const packed_key& a, const packed_key& b) {
         if (a.key != b.key) return a.key < b.key;
         return a.first != b.first ? a.first < b.first : a.bin < b.bin;
