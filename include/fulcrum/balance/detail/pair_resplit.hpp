@@ -30,6 +30,50 @@
 
 namespace fulcrum::detail {
 
+/// Merges the sorted ranges a[0, na) and b[0, nb) (ascending by `less`, no two elements equal
+/// under it): the first ceil(m/2) elements of the merged order go to front(x) in order, the rest to
+/// back(x) from the last backwards (m = na + nb). The two ends run interleaved in one loop: two
+/// independent chains of load, compare and step, where one merge is a single chain (each step's
+/// loads wait for the previous comparison). Branch-free while both ends have both inputs.
+/// `c ? x : y` computed with masks, so that no compiler turns it into a branch (the merges'
+/// choices are coin flips to a predictor).
+template <class T>
+inline T* select_pointer(bool c, T* x, T* y) {
+  const std::uintptr_t mask = std::uintptr_t{0} - static_cast<std::uintptr_t>(c);
+  return reinterpret_cast<T*>((reinterpret_cast<std::uintptr_t>(x) & mask) |
+                                    (reinterpret_cast<std::uintptr_t>(y) & ~mask));
+}
+
+template <class T, class Less, class Front, class Back>
+inline void merge_from_both_ends(const T* a, std::size_t na, const T* b, std::size_t nb, Less less, Front front,
+                                 Back back) {
+  const std::size_t m = na + nb, front_steps = (m + 1) / 2, back_steps = m / 2;
+  std::size_t i = 0, j = 0, ia = na, jb = nb, s = 0;
+  for (; s < back_steps; ++s) {
+    if (i == na || j == nb || ia == 0 || jb == 0) break;
+    const bool take_b = less(b[j], a[i]);
+    front(*select_pointer(take_b, b + j, a + i));
+    j += static_cast<std::size_t>(take_b);
+    i += 1 - static_cast<std::size_t>(take_b);
+    const bool take_a = less(b[jb - 1], a[ia - 1]);  // the back takes the larger
+    back(*select_pointer(take_a, a + ia - 1, b + jb - 1));
+    ia -= static_cast<std::size_t>(take_a);
+    jb -= 1 - static_cast<std::size_t>(take_a);
+  }
+  for (std::size_t t = s; t < front_steps; ++t) {
+    if (i == na || (j < nb && less(b[j], a[i])))
+      front(b[j++]);
+    else
+      front(a[i++]);
+  }
+  for (std::size_t t = s; t < back_steps; ++t) {
+    if (jb == 0 || (ia > 0 && less(b[jb - 1], a[ia - 1])))
+      back(a[--ia]);
+    else
+      back(b[--jb]);
+  }
+}
+
 // A template only so that parsing the header compiles nothing (header-only mode; `pair_resplit`).
 template <class = void>
 class basic_pair_resplit {
@@ -112,19 +156,14 @@ class basic_pair_resplit {
 
   bool try_pair(std::size_t heavy, std::size_t partner) {
     // The pool, largest cost first (a merge of the two parts' cost orders).
-    {  // branch-free merge (the comparisons are coin flips to a predictor)
+    {  // branch-free merge from both ends (the comparisons are coin flips to a predictor)
       const auto& a = by_cost_[heavy];
       const auto& b = by_cost_[partner];
       pool_.resize(a.size() + b.size());
-      std::size_t i = 0, j = 0, o = 0;
-      while (i < a.size() && j < b.size()) {
-        const bool take_b = b[j].rank < a[i].rank;
-        pool_[o++] = take_b ? b[j] : a[i];
-        j += take_b ? 1 : 0;
-        i += take_b ? 0 : 1;
-      }
-      for (; i < a.size(); ++i) pool_[o++] = a[i];
-      for (; j < b.size(); ++j) pool_[o++] = b[j];
+      std::size_t o = 0, e = pool_.size();
+      merge_from_both_ends(
+          a.data(), a.size(), b.data(), b.size(), [](const item& x, const item& y) { return x.rank < y.rank; },
+          [&](const item& x) { pool_[o++] = x; }, [&](const item& x) { pool_[--e] = x; });
     }
     const std::size_t m = pool_.size();
     // Largest differencing over two sources that pop in one total order, (gap desc, id asc):
@@ -252,44 +291,47 @@ class basic_pair_resplit {
     // Side 0 goes to the heavy part; under equal counts, the side with more items to the part that had more.
     unsigned char heavy_side = 0;
     if (equal_counts_ && (count[0] > count[1]) != (by_index_[heavy].size() > by_index_[partner].size())) heavy_side = 1;
-    // The new parts' index orders, split from a merge of the two old ones, and their loads as
-    // index-order sums: two register accumulators, each adding +0.0 for the other side's items
-    // (exact: every partial sum is >= +0.0). Every step below is branch-free (the sides are coin
-    // flips to a predictor): each item is written to both outputs and only its side's cursor moves.
+    // The new parts' index orders, split from a merge of the two old ones (from both ends), then
+    // their loads as index-order sums (two chains side by side). The sides are coin flips to a
+    // predictor: each item is written once, to the address its side selects.
     const std::size_t on_heavy_count = count[heavy_side], on_partner_count = m - on_heavy_count;
     auto& index_h = spare_index_[0];
     auto& index_p = spare_index_[1];
-    index_h.resize(on_heavy_count + 1);
-    index_p.resize(on_partner_count + 1);
+    index_h.resize(on_heavy_count);
+    index_p.resize(on_partner_count);
     cost_t load[2] = {0, 0};
     {
       const auto& a = by_index_[heavy];
       const auto& b = by_index_[partner];
-      std::size_t i = 0, j = 0, oh = 0, op = 0;
+      item* const out_h = index_h.data();
+      item* const out_p = index_p.data();
+      std::size_t oh = 0, op = 0, eh = on_heavy_count, ep = on_partner_count;
+      merge_from_both_ends(
+          a.data(), a.size(), b.data(), b.size(), [](const item& x, const item& y) { return x.index < y.index; },
+          [&](const item& x) {
+            const auto h = static_cast<std::size_t>(side_of_[x.index] == heavy_side);
+            *select_pointer(h != 0, out_h + oh, out_p + op) = x;
+            oh += h;
+            op += 1 - h;
+          },
+          [&](const item& x) {
+            const auto h = static_cast<std::size_t>(side_of_[x.index] == heavy_side);
+            eh -= h;
+            ep -= 1 - h;
+            *select_pointer(h != 0, out_h + eh, out_p + ep) = x;
+          });
       cost_t on_heavy = 0, on_partner = 0;
-      const auto put = [&](const item& x) {
-        const bool h = side_of_[x.index] == heavy_side;
-        index_h[oh] = x;
-        index_p[op] = x;
-        oh += h ? 1 : 0;
-        op += h ? 0 : 1;
-        on_heavy += h ? x.cost : 0.0;
-        on_partner += h ? 0.0 : x.cost;
-      };
-      while (i < a.size() && j < b.size()) {
-        const bool take_b = b[j].index < a[i].index;
-        put(take_b ? b[j] : a[i]);
-        j += take_b ? 1 : 0;
-        i += take_b ? 0 : 1;
+      const std::size_t both = std::min(on_heavy_count, on_partner_count);
+      for (std::size_t q = 0; q < both; ++q) {
+        on_heavy += out_h[q].cost;
+        on_partner += out_p[q].cost;
       }
-      for (; i < a.size(); ++i) put(a[i]);
-      for (; j < b.size(); ++j) put(b[j]);
+      for (std::size_t q = both; q < on_heavy_count; ++q) on_heavy += out_h[q].cost;
+      for (std::size_t q = both; q < on_partner_count; ++q) on_partner += out_p[q].cost;
       load[0] = on_heavy;
       load[1] = on_partner;
     }
     if (!(std::max(load[0], load[1]) < loads_[heavy])) return false;
-    index_h.resize(on_heavy_count);
-    index_p.resize(on_partner_count);
     auto& cost_h = spare_cost_[0];
     auto& cost_p = spare_cost_[1];
     cost_h.resize(on_heavy_count + 1);
