@@ -70,9 +70,25 @@ class basic_lightest_part_tree {
   /// Part p's current value.
   [[nodiscard]] cost_t value(std::size_t p) const { return node_[leaves_ + p].value; }
   /// Sets part p's value and replays its path.
+  /// The winner climbing the path is kept in registers: each level reads only the sibling (no
+  /// wait on the store of the level below) and picks the smaller value, ties to the lower part
+  /// (the left subtree's parts are the lower ones, so this is `winner`'s choice).
   void set(std::size_t p, cost_t v) {
-    node_[leaves_ + p].value = v;
-    for (std::size_t i = (leaves_ + p) / 2; i >= 1; i /= 2) node_[i] = winner(node_[2 * i], node_[2 * i + 1]);
+    std::size_t i = leaves_ + p;
+    node_[i].value = v;
+    cost_t value = v;
+    index_type part = node_[i].part;
+    for (; i > 1; i /= 2) {
+      const entry sibling = node_[i ^ 1];
+      // Masks, not branches (the comparisons are coin flips to a predictor).
+      const auto keep = static_cast<index_type>(static_cast<unsigned>(value < sibling.value) |
+                                                (static_cast<unsigned>(value == sibling.value) &
+                                                 static_cast<unsigned>(part < sibling.part)));
+      const index_type mask = index_type{0} - keep;
+      part = (part & mask) | (sibling.part & ~mask);
+      value = sibling.value < value ? sibling.value : value;  // the kept one's (equal on a tie)
+      node_[i / 2] = {value, part};
+    }
   }
   /// Sets part p's value without replaying (call rebuild() after a batch).
   void set_only(std::size_t p, cost_t v) { node_[leaves_ + p].value = v; }

@@ -371,15 +371,36 @@ class basic_pair_resplit {
     }
     keys_.resize(s);
     keys_tmp_.resize(s);
-    nodes_tmp_.resize(s);
     std::uint64_t all_and = ~std::uint64_t{0}, all_or = 0;
+    std::uint32_t ids = 0;
     for (std::size_t i = 0; i < s; ++i) {
       const cost_t g = start_[i].gap == 0 ? 0.0 : start_[i].gap;
       keys_[i] = ~std::bit_cast<std::uint64_t>(g);
       all_and &= keys_[i];
       all_or |= keys_[i];
+      ids |= start_[i].id;
     }
     const std::uint64_t varying = all_and ^ all_or;
+    if (varying == 0) return;  // one gap: id order
+    const auto low = static_cast<unsigned>(std::countr_zero(varying));
+    const auto width = static_cast<unsigned>(64 - std::countl_zero(varying)) - low;
+    const auto id_bits = static_cast<unsigned>(std::bit_width(ids));
+    if (width + id_bits <= 64) {
+      // One word per node: the varying key bits, then the id (as radix_order_descending does);
+      // only the key bits are sorted, and the gap is rebuilt from them and the common bits.
+      const std::uint64_t field = width == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << width) - 1;
+      const std::uint64_t common = all_and & ~(field << low);
+      for (std::size_t i = 0; i < s; ++i) keys_[i] = (((keys_[i] >> low) & field) << id_bits) | start_[i].id;
+      radix_sort_bits(keys_, keys_tmp_, id_bits, width, 8);
+      const std::uint64_t id_mask = (std::uint64_t{1} << id_bits) - 1;
+      for (std::size_t i = 0; i < s; ++i) {
+        const std::uint64_t key = keys_[i];
+        start_[i] = {std::bit_cast<cost_t>(~(common | (((key >> id_bits) & field) << low))),
+                     static_cast<std::uint32_t>(key & id_mask)};
+      }
+      return;
+    }
+    nodes_tmp_.resize(s);
     for (unsigned shift = 0; shift < 64; shift += 8) {
       if (((varying >> shift) & 0xffu) == 0) continue;
       std::array<std::size_t, 257> count{};
