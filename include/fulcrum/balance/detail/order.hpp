@@ -34,6 +34,15 @@ struct ranked_item {
   std::uint32_t rank;
 };
 
+/// `c ? x : y` computed with masks, so that no compiler turns it into a branch (the merges'
+/// choices are coin flips to a predictor).
+template <class T>
+inline T* select_pointer(bool c, T* x, T* y) {
+  const std::uintptr_t mask = std::uintptr_t{0} - static_cast<std::uintptr_t>(c);
+  return reinterpret_cast<T*>((reinterpret_cast<std::uintptr_t>(x) & mask) |
+                                    (reinterpret_cast<std::uintptr_t>(y) & ~mask));
+}
+
 /// Throws invalid_input naming the first cost that is NaN, infinite or negative, or when the
 /// costs' sum overflows a double (core/validate.hpp: the one validation of every front door).
 template <class = void>

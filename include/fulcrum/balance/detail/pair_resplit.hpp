@@ -35,15 +35,6 @@ namespace fulcrum::detail {
 /// back(x) from the last backwards (m = na + nb). The two ends run interleaved in one loop: two
 /// independent chains of load, compare and step, where one merge is a single chain (each step's
 /// loads wait for the previous comparison). Branch-free while both ends have both inputs.
-/// `c ? x : y` computed with masks, so that no compiler turns it into a branch (the merges'
-/// choices are coin flips to a predictor).
-template <class T>
-inline T* select_pointer(bool c, T* x, T* y) {
-  const std::uintptr_t mask = std::uintptr_t{0} - static_cast<std::uintptr_t>(c);
-  return reinterpret_cast<T*>((reinterpret_cast<std::uintptr_t>(x) & mask) |
-                                    (reinterpret_cast<std::uintptr_t>(y) & ~mask));
-}
-
 template <class T, class Less, class Front, class Back>
 inline void merge_from_both_ends(const T* a, std::size_t na, const T* b, std::size_t nb, Less less, Front front,
                                  Back back) {
@@ -176,7 +167,10 @@ class basic_pair_resplit {
     merges_.clear();
     merges_.reserve(m);
     std::uint32_t nodes = 0;
-    const auto before = [](const node& x, const node& y) { return x.gap > y.gap || (x.gap == y.gap && x.id < y.id); };
+    const auto before = [](const node& x, const node& y) {  // no short circuit: no branch on coin flips
+      return static_cast<bool>(static_cast<unsigned>(x.gap > y.gap) |
+                               (static_cast<unsigned>(x.gap == y.gap) & static_cast<unsigned>(x.id < y.id)));
+    };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
       // Zero gaps (pairs of equal costs: a third of W1's) sort last, by id: only the rest is sorted.
       zero_starts_.clear();
