@@ -91,11 +91,14 @@ class basic_pair_resplit {
         side_of_(costs.size(), 0) {
     scratch_vector<std::size_t> count(k, 0);
     for (index_type g : part_of) ++count[g];
+    scratch_vector<item*> cursor(k);
     for (std::size_t g = 0; g < k; ++g) {  // one slot of slack: the branch-free splits write one past the end
       by_index_[g].reserve(count[g] + 1);
       by_cost_[g].reserve(count[g] + 1);
+      by_index_[g].resize(count[g]);
+      cursor[g] = by_index_[g].data();
     }
-    for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back({costs[i], static_cast<index_type>(i), 0});
+    for (std::size_t i = 0; i < costs.size(); ++i) *cursor[part_of[i]]++ = {costs[i], static_cast<index_type>(i), 0};
     for (std::size_t g = 0; g < k; ++g)
       for (const item& x : by_index_[g]) loads_[g] += x.cost;
   }
