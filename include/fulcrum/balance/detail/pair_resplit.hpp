@@ -276,15 +276,19 @@ class basic_pair_resplit {
     swapped_.assign(nodes, 0);
     swapped_[root] = 0;
     for (auto it = merges_.rbegin(); it != merges_.rend(); ++it) swapped_[it->second] = swapped_[it->first] ^ 1u;
-    std::size_t count[2] = {0, 0};
     // Start node q holds pool positions 2q (side 0) and 2q + 1 (side 1) under equal counts, position
-    // q (side 0) otherwise.
+    // q (side 0) otherwise. Each side is kept by item (for the index-order split) and by pool
+    // position (for the cost-order split); the count in a register (no store-to-load chain).
     const unsigned shift = equal_counts_ ? 1 : 0;
+    pool_side_.resize(m);
+    std::size_t on_side_1 = 0;
     for (std::size_t q = 0; q < m; ++q) {
       const unsigned char side = static_cast<unsigned char>((q & shift) ^ swapped_[q >> shift]);
       side_of_[pool_[q].index] = side;
-      ++count[side];
+      pool_side_[q] = side;
+      on_side_1 += side;
     }
+    const std::size_t count[2] = {m - on_side_1, on_side_1};
     // Side 0 goes to the heavy part; under equal counts, the side with more items to the part that had more.
     unsigned char heavy_side = 0;
     if (equal_counts_ && (count[0] > count[1]) != (by_index_[heavy].size() > by_index_[partner].size())) heavy_side = 1;
@@ -331,20 +335,19 @@ class basic_pair_resplit {
     if (!(std::max(load[0], load[1]) < loads_[heavy])) return false;
     auto& cost_h = spare_cost_[0];
     auto& cost_p = spare_cost_[1];
-    cost_h.resize(on_heavy_count + 1);
-    cost_p.resize(on_partner_count + 1);
-    {
-      std::size_t oh = 0, op = 0;
-      for (const item& x : pool_) {
-        const bool h = side_of_[x.index] == heavy_side;
-        cost_h[oh] = x;
-        cost_p[op] = x;
-        oh += h ? 1 : 0;
-        op += h ? 0 : 1;
-      }
-    }
     cost_h.resize(on_heavy_count);
     cost_p.resize(on_partner_count);
+    {
+      std::size_t oh = 0, op = 0;
+      item* const out_h = cost_h.data();
+      item* const out_p = cost_p.data();
+      for (std::size_t q = 0; q < m; ++q) {
+        const auto h = static_cast<std::size_t>(pool_side_[q] == heavy_side);
+        *select_pointer(h != 0, out_h + oh, out_p + op) = pool_[q];
+        oh += h;
+        op += 1 - h;
+      }
+    }
     by_index_[heavy].swap(index_h);
     by_index_[partner].swap(index_p);
     by_cost_[heavy].swap(cost_h);
@@ -420,6 +423,7 @@ class basic_pair_resplit {
   scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
   scratch_vector<cost_t> loads_;
   scratch_vector<unsigned char> side_of_;
+  scratch_vector<unsigned char> pool_side_;  // side of each pool position
   scratch_vector<item> pool_;
   scratch_vector<node> heap_, start_, zero_starts_, nodes_tmp_;
   scratch_vector<std::uint64_t> keys_, keys_tmp_;
