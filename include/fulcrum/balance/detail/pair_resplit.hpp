@@ -302,21 +302,25 @@ class basic_pair_resplit {
     index_p.resize(on_partner_count);
     cost_t load[2] = {0, 0};
     {
-      const auto& a = by_index_[heavy];
-      const auto& b = by_index_[partner];
+      auto& a = by_index_[heavy];
+      auto& b = by_index_[partner];
+      // Each item's side first, into its unused rank field (by_index_ keeps no ranks), by loops whose
+      // scattered reads do not wait on each other; the merge below then reads its inputs only.
+      for (item& x : a) x.rank = side_of_[x.index];
+      for (item& x : b) x.rank = side_of_[x.index];
       item* const out_h = index_h.data();
       item* const out_p = index_p.data();
       std::size_t oh = 0, op = 0, eh = on_heavy_count, ep = on_partner_count;
       merge_from_both_ends(
           a.data(), a.size(), b.data(), b.size(), [](const item& x, const item& y) { return x.index < y.index; },
           [&](const item& x) {
-            const auto h = static_cast<std::size_t>(side_of_[x.index] == heavy_side);
+            const auto h = static_cast<std::size_t>(x.rank == heavy_side);
             *select_pointer(h != 0, out_h + oh, out_p + op) = x;
             oh += h;
             op += 1 - h;
           },
           [&](const item& x) {
-            const auto h = static_cast<std::size_t>(side_of_[x.index] == heavy_side);
+            const auto h = static_cast<std::size_t>(x.rank == heavy_side);
             eh -= h;
             ep -= 1 - h;
             *select_pointer(h != 0, out_h + eh, out_p + ep) = x;
@@ -418,7 +422,7 @@ class basic_pair_resplit {
 
   std::span<index_type> part_of_;
   bool equal_counts_;
-  scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order)
+  scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order); rank: scratch
   scratch_vector<scratch_vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
   scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
   scratch_vector<cost_t> loads_;
