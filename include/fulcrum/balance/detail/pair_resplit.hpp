@@ -176,15 +176,21 @@ class basic_pair_resplit {
     };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
       // Zero gaps (pairs of equal costs: a third of W1's) sort last, by id: only the rest is sorted.
-      zero_starts_.clear();
+      // Each node is written once, to the list its gap selects (no branch: zeros are a coin flip).
+      const std::size_t pairs = (m + 1) / 2;
+      start_.resize(pairs);
+      zero_starts_.resize(pairs);
+      std::size_t on_start = 0, on_zero = 0;
       const auto add = [&](cost_t gap) {
-        if (gap > 0)
-          start_.push_back({gap, nodes++});
-        else
-          zero_starts_.push_back({gap, nodes++});
+        const auto above = static_cast<std::size_t>(gap > 0);
+        *select_pointer(above != 0, start_.data() + on_start, zero_starts_.data() + on_zero) = {gap, nodes++};
+        on_start += above;
+        on_zero += 1 - above;
       };
       for (std::size_t q = 0; q + 1 < m; q += 2) add(pool_[q].cost - pool_[q + 1].cost);
       if (m % 2 == 1) add(pool_[m - 1].cost);
+      start_.resize(on_start);
+      zero_starts_.resize(on_zero);
       sort_starts(before);
       start_.insert(start_.end(), zero_starts_.begin(), zero_starts_.end());
     } else {  // the pool is already in (cost desc, position asc) order
