@@ -88,7 +88,7 @@ class basic_pair_resplit {
         by_index_(k),
         by_cost_(std::move(by_cost)),
         loads_(k, 0.0),
-        side_of_(costs.size(), 0) {
+        side_of_((costs.size() + 63) / 64, 0) {
     scratch_vector<std::size_t> count(k, 0);
     for (index_type g : part_of) ++count[g];
     scratch_vector<item*> cursor(k);
@@ -290,7 +290,9 @@ class basic_pair_resplit {
     std::size_t on_side_1 = 0;
     for (std::size_t q = 0; q < m; ++q) {
       const unsigned char side = static_cast<unsigned char>((q & shift) ^ swapped_[q >> shift]);
-      side_of_[pool_[q].index] = side;
+      const index_type i = pool_[q].index;
+      std::uint64_t& word = side_of_[i / 64];
+      word = (word & ~(std::uint64_t{1} << (i % 64))) | (std::uint64_t{side} << (i % 64));
       pool_side_[q] = side;
       on_side_1 += side;
     }
@@ -312,8 +314,8 @@ class basic_pair_resplit {
       auto& b = by_index_[partner];
       // Each item's side first, into its unused rank field (by_index_ keeps no ranks), by loops whose
       // scattered reads do not wait on each other; the merge below then reads its inputs only.
-      for (item& x : a) x.rank = side_of_[x.index];
-      for (item& x : b) x.rank = side_of_[x.index];
+      for (item& x : a) x.rank = static_cast<std::uint32_t>((side_of_[x.index / 64] >> (x.index % 64)) & 1u);
+      for (item& x : b) x.rank = static_cast<std::uint32_t>((side_of_[x.index / 64] >> (x.index % 64)) & 1u);
       item* const out_h = index_h.data();
       item* const out_p = index_p.data();
       std::size_t oh = 0, op = 0, eh = on_heavy_count, ep = on_partner_count;
@@ -432,7 +434,7 @@ class basic_pair_resplit {
   scratch_vector<scratch_vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
   scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
   scratch_vector<cost_t> loads_;
-  scratch_vector<unsigned char> side_of_;
+  scratch_vector<std::uint64_t> side_of_;  // one bit per item: its side in the current re-split (fits L1)
   scratch_vector<unsigned char> pool_side_;  // side of each pool position
   scratch_vector<item> pool_;
   scratch_vector<node> heap_, start_, zero_starts_, nodes_tmp_;
