@@ -34,6 +34,7 @@
 #include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/options.hpp"
+#include "fulcrum/core/validate.hpp"
 
 namespace fulcrum::detail {
 
@@ -53,9 +54,7 @@ template <class = void>
 inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<const cost_t> costs, std::size_t k,
                                            const balance_options& opts, scratch_vector<index_type>* order) {
   require_parts(where, k, costs.size());
-  require_costs(where, costs);
-  cost_t total = 0;
-  for (cost_t c : costs) total += c;
+  const cost_t total = validate_costs(where, costs);  // the index-order sum
   if (!std::isfinite(total))
     throw invalid_input(describe(where, "costs", costs.size(), "their sum overflows a double: rescale the cost model"));
   const cost_t cap = opts.part_capacity;
@@ -202,11 +201,12 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
         second.emplace(costs, k, a, order);
         budget.run(*second, quick);
         second->assignment(other);
-        if (assignment_makespan(costs, other, k, loads) < first)
+        const cost_t other_makespan = assignment_makespan(costs, other, k, loads);
+        if (other_makespan < first)
           std::copy(other.begin(), other.end(), part_of.begin());
         else
           second.reset();
-        if (assignment_makespan(costs, part_of, k, loads) <= lb || budget.spent()) return;
+        if (std::min(first, other_makespan) <= lb || budget.spent()) return;  // the kept plan's makespan
       }
       // Last: re-split the heaviest part with a partner (detail/pair_resplit.hpp), starting from
       // the kept engine's parts, already in cost order.
