@@ -116,7 +116,13 @@ template <class = void>
 inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
                      std::span<index_type> part_of) {
   lightest_part_tree tree(loads);
-  for (index_type item : order) {
+  const std::size_t n = order.size();
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j + prefetch_distance < n) {  // as in lpt_equal_counts_into
+      prefetch(&costs[order[j + prefetch_distance]]);
+      prefetch(&part_of[order[j + prefetch_distance]]);
+    }
+    const index_type item = order[j];
     const index_type part = tree.top();
     part_of[item] = part;
     tree.set(part, tree.value(part) + costs[item]);
@@ -140,7 +146,14 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
   lightest_part_tree tree(loads);
   scratch_vector<std::size_t> count(k, 0);
   std::size_t ceil_used = 0;
-  for (index_type item : order) {
+  for (std::size_t j = 0; j < n; ++j) {
+    // The costs and assignments of items in cost order are scattered over memory: fetch a few
+    // items ahead (the tree's chain leaves the loop too few instructions to find them itself).
+    if (j + prefetch_distance < n) {
+      prefetch(&costs[order[j + prefetch_distance]]);
+      prefetch(&part_of[order[j + prefetch_distance]]);
+    }
+    const index_type item = order[j];
     const index_type part = tree.top();
     part_of[item] = part;
     loads[part] += costs[item];
