@@ -80,10 +80,12 @@ class basic_lightest_part_tree {
     index_type part = node_[i].part;
     for (; i > 1; i /= 2) {
       const entry sibling = node_[i ^ 1];
-      // Masks, not branches (the comparisons are coin flips to a predictor).
+      // Masks, not branches (the comparisons are coin flips to a predictor). On a tie the left
+      // child wins (its parts are the lower ones): known from the position, so the choice waits
+      // on the values only.
       const auto keep = static_cast<index_type>(static_cast<unsigned>(value < sibling.value) |
                                                 (static_cast<unsigned>(value == sibling.value) &
-                                                 static_cast<unsigned>(part < sibling.part)));
+                                                 static_cast<unsigned>((i & 1) == 0)));
       const index_type mask = index_type{0} - keep;
       part = (part & mask) | (sibling.part & ~mask);
       value = sibling.value < value ? sibling.value : value;  // the kept one's (equal on a tie)
