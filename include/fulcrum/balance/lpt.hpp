@@ -73,7 +73,8 @@ class basic_lightest_part_tree {
   /// The winner climbing the path is kept in registers: each level reads only the sibling (no
   /// wait on the store of the level below) and picks the smaller value, ties to the lower part
   /// (the left subtree's parts are the lower ones, so this is `winner`'s choice).
-  void set(std::size_t p, cost_t v) {
+  /// Returns the new top (the last winner computed, without reading the root back).
+  index_type set(std::size_t p, cost_t v) {
     std::size_t i = leaves_ + p;
     node_[i].value = v;
     cost_t value = v;
@@ -91,6 +92,7 @@ class basic_lightest_part_tree {
       value = sibling.value < value ? sibling.value : value;  // the kept one's (equal on a tie)
       node_[i / 2] = {value, part};
     }
+    return part;
   }
   /// Sets part p's value without replaying (call rebuild() after a batch).
   void set_only(std::size_t p, cost_t v) { node_[leaves_ + p].value = v; }
@@ -119,15 +121,16 @@ inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> 
                      std::span<index_type> part_of) {
   lightest_part_tree tree(loads);
   const std::size_t n = order.size();
+  index_type top = tree.top();
   for (std::size_t j = 0; j < n; ++j) {
     if (j + prefetch_distance < n) {  // as in lpt_equal_counts_into
       prefetch(&costs[order[j + prefetch_distance]]);
       prefetch(&part_of[order[j + prefetch_distance]]);
     }
     const index_type item = order[j];
-    const index_type part = tree.top();
+    const index_type part = top;
     part_of[item] = part;
-    tree.set(part, tree.value(part) + costs[item]);
+    top = tree.set(part, tree.value(part) + costs[item]);
   }
   for (std::size_t p = 0; p < loads.size(); ++p) loads[p] = tree.value(p);
 }
@@ -148,6 +151,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
   lightest_part_tree tree(loads);
   scratch_vector<std::size_t> count(k, 0);
   std::size_t ceil_used = 0;
+  index_type top = tree.top();
   for (std::size_t j = 0; j < n; ++j) {
     // The costs and assignments of items in cost order are scattered over memory: fetch a few
     // items ahead (the tree's chain leaves the loop too few instructions to find them itself).
@@ -156,7 +160,7 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
       prefetch(&part_of[order[j + prefetch_distance]]);
     }
     const index_type item = order[j];
-    const index_type part = tree.top();
+    const index_type part = top;
     part_of[item] = part;
     loads[part] += costs[item];
     const std::size_t c = ++count[part];
@@ -166,9 +170,10 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
       for (std::size_t p = 0; p < k; ++p)
         if (count[p] == f) tree.set_only(p, closed);
       tree.rebuild();
+      top = tree.top();
       continue;
     }
-    tree.set(part, (c > f || (c == f && ceil_used >= r)) ? closed : loads[part]);
+    top = tree.set(part, (c > f || (c == f && ceil_used >= r)) ? closed : loads[part]);
   }
 }
 
