@@ -310,29 +310,37 @@ class basic_pair_resplit {
     index_p.resize(on_partner_count);
     cost_t load[2] = {0, 0};
     {
-      auto& a = by_index_[heavy];
-      auto& b = by_index_[partner];
-      // Each item's side first, into its unused rank field (by_index_ keeps no ranks), by loops whose
-      // scattered reads do not wait on each other; the merge below then reads its inputs only.
-      for (item& x : a) x.rank = static_cast<std::uint32_t>((side_of_[x.index / 64] >> (x.index % 64)) & 1u);
-      for (item& x : b) x.rank = static_cast<std::uint32_t>((side_of_[x.index / 64] >> (x.index % 64)) & 1u);
+      // Each old part split by side (a filter keeps index order; the side bits are in L1), then
+      // each new part is a merge of its two pieces: two independent merges, each from both ends.
+      const auto split = [&](const scratch_vector<item>& from, scratch_vector<item>& to_heavy,
+                             scratch_vector<item>& to_partner) {
+        to_heavy.resize(from.size());
+        to_partner.resize(from.size());
+        item* const h_out = to_heavy.data();
+        item* const p_out = to_partner.data();
+        std::size_t nh = 0, np = 0;
+        for (const item& x : from) {
+          const auto h = static_cast<std::size_t>(((side_of_[x.index / 64] >> (x.index % 64)) & 1u) == heavy_side);
+          *select_pointer(h != 0, h_out + nh, p_out + np) = x;
+          nh += h;
+          np += 1 - h;
+        }
+        to_heavy.resize(nh);
+        to_partner.resize(np);
+      };
+      split(by_index_[heavy], piece_[0], piece_[1]);
+      split(by_index_[partner], piece_[2], piece_[3]);
       item* const out_h = index_h.data();
       item* const out_p = index_p.data();
-      std::size_t oh = 0, op = 0, eh = on_heavy_count, ep = on_partner_count;
-      merge_from_both_ends(
-          a.data(), a.size(), b.data(), b.size(), [](const item& x, const item& y) { return x.index < y.index; },
-          [&](const item& x) {
-            const auto h = static_cast<std::size_t>(x.rank == heavy_side);
-            *select_pointer(h != 0, out_h + oh, out_p + op) = x;
-            oh += h;
-            op += 1 - h;
-          },
-          [&](const item& x) {
-            const auto h = static_cast<std::size_t>(x.rank == heavy_side);
-            eh -= h;
-            ep -= 1 - h;
-            *select_pointer(h != 0, out_h + eh, out_p + ep) = x;
-          });
+      const auto by_index = [](const item& x, const item& y) { return x.index < y.index; };
+      const auto merge_into = [&](const scratch_vector<item>& x, const scratch_vector<item>& y, item* out) {
+        std::size_t o = 0, e = x.size() + y.size();
+        merge_from_both_ends(
+            x.data(), x.size(), y.data(), y.size(), by_index, [&](const item& v) { out[o++] = v; },
+            [&](const item& v) { out[--e] = v; });
+      };
+      merge_into(piece_[0], piece_[2], out_h);
+      merge_into(piece_[1], piece_[3], out_p);
       cost_t on_heavy = 0, on_partner = 0;
       const std::size_t both = std::min(on_heavy_count, on_partner_count);
       for (std::size_t q = 0; q < both; ++q) {
@@ -430,9 +438,10 @@ class basic_pair_resplit {
 
   std::span<index_type> part_of_;
   bool equal_counts_;
-  scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order); rank: scratch
+  scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order)
   scratch_vector<scratch_vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
   scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
+  scratch_vector<item> piece_[4];  // the old parts split by side: heavy's to heavy, to partner; partner's likewise
   scratch_vector<cost_t> loads_;
   scratch_vector<std::uint64_t> side_of_;  // one bit per item: its side in the current re-split (fits L1)
   scratch_vector<unsigned char> pool_side_;  // side of each pool position
