@@ -170,9 +170,13 @@ class basic_pair_resplit {
     merges_.clear();
     merges_.reserve(m);
     std::uint32_t nodes = 0;
-    const auto before = [](const node& x, const node& y) {  // no short circuit: no branch on coin flips
-      return static_cast<bool>(static_cast<unsigned>(x.gap > y.gap) |
-                               (static_cast<unsigned>(x.gap == y.gap) & static_cast<unsigned>(x.id < y.id)));
+    // Gaps are >= +0.0 (-0.0 is folded into +0.0 where nodes start, and a difference of the two
+    // largest is never -0.0), so they compare like their bit patterns: integer comparisons, no
+    // branch (coin flips) and a short chain for the heap's sifts.
+    const auto before = [](const node& x, const node& y) {
+      const auto xg = std::bit_cast<std::uint64_t>(x.gap), yg = std::bit_cast<std::uint64_t>(y.gap);
+      return static_cast<bool>(static_cast<unsigned>(xg > yg) |
+                               (static_cast<unsigned>(xg == yg) & static_cast<unsigned>(x.id < y.id)));
     };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
       // Zero gaps (pairs of equal costs: a third of W1's) sort last, by id: only the rest is sorted.
@@ -183,7 +187,8 @@ class basic_pair_resplit {
       std::size_t on_start = 0, on_zero = 0;
       const auto add = [&](cost_t gap) {
         const auto above = static_cast<std::size_t>(gap > 0);
-        *select_pointer(above != 0, start_.data() + on_start, zero_starts_.data() + on_zero) = {gap, nodes++};
+        *select_pointer(above != 0, start_.data() + on_start, zero_starts_.data() + on_zero) = {
+            gap == 0 ? 0.0 : gap, nodes++};  // -0.0 (a cost of -0.0 left alone) folded into +0.0
         on_start += above;
         on_zero += 1 - above;
       };
@@ -194,7 +199,7 @@ class basic_pair_resplit {
       sort_starts(before);
       start_.insert(start_.end(), zero_starts_.begin(), zero_starts_.end());
     } else {  // the pool is already in (cost desc, position asc) order
-      for (std::size_t q = 0; q < m; ++q) start_.push_back({pool_[q].cost, nodes++});
+      for (std::size_t q = 0; q < m; ++q) start_.push_back({pool_[q].cost == 0 ? 0.0 : pool_[q].cost, nodes++});
     }
     std::size_t positive = 0;  // live nodes with a gap above zero
     for (const node& v : start_) positive += v.gap > 0 ? 1 : 0;
