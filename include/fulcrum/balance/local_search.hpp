@@ -36,7 +36,6 @@
 
 #include "fulcrum/balance/detail/bounds.hpp"
 #include "fulcrum/balance/detail/order.hpp"
-#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/balance/lpt.hpp"
 #include "fulcrum/balance/partition.hpp"
 #include "fulcrum/core/cost_model.hpp"
@@ -81,10 +80,7 @@ class basic_local_search_engine {
       const index_type i = order[j];
       *cursor[part_of[i]]++ = {costs[i], i, static_cast<std::uint32_t>(j)};
     }
-    // recompute(p) for every part, four parts side by side (the same sums).
-    sum_lists(
-        k, [&](std::size_t p) { return parts_[p].size(); }, [&](std::size_t p, std::size_t t) { return parts_[p][t].cost; },
-        loads_);
+    for (std::size_t p = 0; p < k; ++p) recompute(p);
   }
   basic_local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of)
       : basic_local_search_engine(costs, k, part_of, radix_order_descending(costs)) {}

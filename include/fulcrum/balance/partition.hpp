@@ -8,7 +8,6 @@
 #include <span>
 #include <vector>
 
-#include "fulcrum/balance/detail/sums.hpp"
 #include "fulcrum/core/bounds.hpp"
 #include "fulcrum/core/grouping.hpp"
 #include "fulcrum/core/stats.hpp"
@@ -38,9 +37,8 @@ inline void make_partition_into(partition& p, std::span<const index_type> part_o
                                 std::size_t k, cost_t lower_bound) {
   p.parts.assign_from_assignment(part_of, k);
   p.loads.assign(k, 0);
-  sum_lists(  // each part in its item order, four parts side by side (the same sums)
-      k, [&](std::size_t g) { return p.parts[g].size(); },
-      [&](std::size_t g, std::size_t t) { return costs[p.parts[g][t]]; }, p.loads);
+  for (std::size_t g = 0; g < k; ++g)
+    for (index_type i : p.parts[g]) p.loads[g] += costs[i];
   p.makespan = p.loads.empty() ? 0 : *std::max_element(p.loads.begin(), p.loads.end());
   p.lower_bound = lower_bound;
   p.proven_optimal = p.makespan <= lower_bound;

@@ -99,9 +99,8 @@ class basic_pair_resplit {
       cursor[g] = by_index_[g].data();
     }
     for (std::size_t i = 0; i < costs.size(); ++i) *cursor[part_of[i]]++ = {costs[i], static_cast<index_type>(i), 0};
-    sum_lists(  // each part's index-order sum, four parts side by side
-        k, [&](std::size_t g) { return by_index_[g].size(); },
-        [&](std::size_t g, std::size_t t) { return by_index_[g][t].cost; }, loads_);
+    for (std::size_t g = 0; g < k; ++g)
+      for (const item& x : by_index_[g]) loads_[g] += x.cost;
   }
 
   /// Runs until no partner of the heaviest part helps, the heaviest load meets `bound`, or

@@ -44,38 +44,6 @@ inline void part_loads(std::span<const cost_t> costs, std::span<const index_type
   for (std::size_t i = 0; i < costs.size(); ++i) loads[part_of[i]] += costs[i];
 }
 
-/// out[g] = the sum of list g's values in list order (from 0.0: 0 + value(g, 0) + value(g, 1) + ...),
-/// for g < count. Four lists are summed side by side (independent chains of additions; each sum is
-/// the one it would be alone), where one list at a time waits on each addition in turn.
-template <class Size, class Value>
-inline void sum_lists(std::size_t count, Size size, Value value, std::span<cost_t> out) {
-  std::size_t g = 0;
-  for (; g + 4 <= count; g += 4) {
-    const std::size_t n0 = size(g), n1 = size(g + 1), n2 = size(g + 2), n3 = size(g + 3);
-    const std::size_t common = std::min(std::min(n0, n1), std::min(n2, n3));
-    cost_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (std::size_t t = 0; t < common; ++t) {
-      s0 += value(g, t);
-      s1 += value(g + 1, t);
-      s2 += value(g + 2, t);
-      s3 += value(g + 3, t);
-    }
-    for (std::size_t t = common; t < n0; ++t) s0 += value(g, t);
-    for (std::size_t t = common; t < n1; ++t) s1 += value(g + 1, t);
-    for (std::size_t t = common; t < n2; ++t) s2 += value(g + 2, t);
-    for (std::size_t t = common; t < n3; ++t) s3 += value(g + 3, t);
-    out[g] = s0;
-    out[g + 1] = s1;
-    out[g + 2] = s2;
-    out[g + 3] = s3;
-  }
-  for (; g < count; ++g) {
-    cost_t sum = 0;
-    for (std::size_t t = 0, n = size(g); t < n; ++t) sum += value(g, t);
-    out[g] = sum;
-  }
-}
-
 /// Largest load of `loads` (0 for none).
 template <class = void>
 inline cost_t max_load(std::span<const cost_t> loads) {
