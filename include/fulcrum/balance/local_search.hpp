@@ -64,11 +64,21 @@ class basic_local_search_engine {
       : parts_(k), loads_(k, 0.0) {
     scratch_vector<std::size_t> counts(k, 0);
     for (index_type p : part_of) ++counts[p];
-    for (std::size_t p = 0; p < k; ++p) parts_[p].reserve(counts[p] + 1);
+    // Each part sized first and filled through a cursor (no capacity check and size update per item).
+    scratch_vector<item*> cursor(k);
+    for (std::size_t p = 0; p < k; ++p) {
+      parts_[p].reserve(counts[p] + 1);
+      parts_[p].resize(counts[p]);
+      cursor[p] = parts_[p].data();
+    }
     // Reverse cost order: each part's items come out sorted by (cost asc, index desc).
     for (std::size_t j = order.size(); j-- > 0;) {
+      if (j >= prefetch_distance) {  // scattered reads: fetched ahead (no effect on the result)
+        prefetch(&costs[order[j - prefetch_distance]]);
+        prefetch(&part_of[order[j - prefetch_distance]]);
+      }
       const index_type i = order[j];
-      parts_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
+      *cursor[part_of[i]]++ = {costs[i], i, static_cast<std::uint32_t>(j)};
     }
     for (std::size_t p = 0; p < k; ++p) recompute(p);
   }

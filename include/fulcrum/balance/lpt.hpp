@@ -70,9 +70,29 @@ class basic_lightest_part_tree {
   /// Part p's current value.
   [[nodiscard]] cost_t value(std::size_t p) const { return node_[leaves_ + p].value; }
   /// Sets part p's value and replays its path.
-  void set(std::size_t p, cost_t v) {
-    node_[leaves_ + p].value = v;
-    for (std::size_t i = (leaves_ + p) / 2; i >= 1; i /= 2) node_[i] = winner(node_[2 * i], node_[2 * i + 1]);
+  /// The winner climbing the path is kept in registers: each level reads only the sibling (no
+  /// wait on the store of the level below) and picks the smaller value, ties to the lower part
+  /// (the left subtree's parts are the lower ones, so this is `winner`'s choice).
+  /// Returns the new top (the last winner computed, without reading the root back).
+  index_type set(std::size_t p, cost_t v) {
+    std::size_t i = leaves_ + p;
+    node_[i].value = v;
+    cost_t value = v;
+    index_type part = node_[i].part;
+    for (; i > 1; i /= 2) {
+      const entry sibling = node_[i ^ 1];
+      // Masks, not branches (the comparisons are coin flips to a predictor). On a tie the left
+      // child wins (its parts are the lower ones): known from the position, so the choice waits
+      // on the values only.
+      const auto keep = static_cast<index_type>(static_cast<unsigned>(value < sibling.value) |
+                                                (static_cast<unsigned>(value == sibling.value) &
+                                                 static_cast<unsigned>((i & 1) == 0)));
+      const index_type mask = index_type{0} - keep;
+      part = (part & mask) | (sibling.part & ~mask);
+      value = sibling.value < value ? sibling.value : value;  // the kept one's (equal on a tie)
+      node_[i / 2] = {value, part};
+    }
+    return part;
   }
   /// Sets part p's value without replaying (call rebuild() after a batch).
   void set_only(std::size_t p, cost_t v) { node_[leaves_ + p].value = v; }
@@ -100,10 +120,17 @@ template <class = void>
 inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> order, std::span<cost_t> loads,
                      std::span<index_type> part_of) {
   lightest_part_tree tree(loads);
-  for (index_type item : order) {
-    const index_type part = tree.top();
+  const std::size_t n = order.size();
+  index_type top = tree.top();
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j + prefetch_distance < n) {  // as in lpt_equal_counts_into
+      prefetch(&costs[order[j + prefetch_distance]]);
+      prefetch(&part_of[order[j + prefetch_distance]]);
+    }
+    const index_type item = order[j];
+    const index_type part = top;
     part_of[item] = part;
-    tree.set(part, tree.value(part) + costs[item]);
+    top = tree.set(part, tree.value(part) + costs[item]);
   }
   for (std::size_t p = 0; p < loads.size(); ++p) loads[p] = tree.value(p);
 }
@@ -124,8 +151,16 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
   lightest_part_tree tree(loads);
   scratch_vector<std::size_t> count(k, 0);
   std::size_t ceil_used = 0;
-  for (index_type item : order) {
-    const index_type part = tree.top();
+  index_type top = tree.top();
+  for (std::size_t j = 0; j < n; ++j) {
+    // The costs and assignments of items in cost order are scattered over memory: fetch a few
+    // items ahead (the tree's chain leaves the loop too few instructions to find them itself).
+    if (j + prefetch_distance < n) {
+      prefetch(&costs[order[j + prefetch_distance]]);
+      prefetch(&part_of[order[j + prefetch_distance]]);
+    }
+    const index_type item = order[j];
+    const index_type part = top;
     part_of[item] = part;
     loads[part] += costs[item];
     const std::size_t c = ++count[part];
@@ -135,9 +170,10 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
       for (std::size_t p = 0; p < k; ++p)
         if (count[p] == f) tree.set_only(p, closed);
       tree.rebuild();
+      top = tree.top();
       continue;
     }
-    tree.set(part, (c > f || (c == f && ceil_used >= r)) ? closed : loads[part]);
+    top = tree.set(part, (c > f || (c == f && ceil_used >= r)) ? closed : loads[part]);
   }
 }
 

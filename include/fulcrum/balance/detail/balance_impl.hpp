@@ -34,6 +34,7 @@
 #include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/options.hpp"
+#include "fulcrum/core/validate.hpp"
 
 namespace fulcrum::detail {
 
@@ -53,9 +54,7 @@ template <class = void>
 inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<const cost_t> costs, std::size_t k,
                                            const balance_options& opts, scratch_vector<index_type>* order) {
   require_parts(where, k, costs.size());
-  require_costs(where, costs);
-  cost_t total = 0;
-  for (cost_t c : costs) total += c;
+  const cost_t total = validate_costs(where, costs);  // the index-order sum
   if (!std::isfinite(total))
     throw invalid_input(describe(where, "costs", costs.size(), "their sum overflows a double: rescale the cost model"));
   const cost_t cap = opts.part_capacity;
@@ -103,17 +102,21 @@ class basic_improvement_budget {
       : limits_(limits), start_(std::chrono::steady_clock::now()) {}
 
   /// Runs `engine` for at most opts.max_steps steps, within what is left of the budget.
-  void run(local_search_engine& engine, local_search_options opts) {
+  /// Returns the steps taken (0: the engine's assignment is still the one it started from).
+  std::uint64_t run(local_search_engine& engine, local_search_options opts) {
     const bool timed = limits_.time != std::chrono::milliseconds::max();
     std::uint64_t left = std::min(opts.max_steps, limits_.nodes - std::min(used_, limits_.nodes));
+    std::uint64_t taken = 0;
     while (left > 0) {
-      if (timed && out_of_time()) return;
+      if (timed && out_of_time()) return taken;
       opts.max_steps = timed ? std::min<std::uint64_t>(left, 1024) : left;
       const std::uint64_t steps = engine.run(opts);
       used_ += steps;
+      taken += steps;
       left -= steps;
-      if (steps < opts.max_steps) return;  // local optimum
+      if (steps < opts.max_steps) return taken;  // local optimum
     }
+    return taken;
   }
 
   /// Steps a phase may still take, at most `cap` (0 once the time limit passed).
@@ -184,29 +187,38 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
     }
     case balance_algorithm::automatic: {
       greedy();
-      if (assignment_makespan(costs, part_of, k, loads) <= lb) return;
+      const cost_t greedy_makespan = assignment_makespan(costs, part_of, k, loads);
+      if (greedy_makespan <= lb) return;
       improvement_budget budget(opts.limits);
       const local_search_options quick{64 + 8 * static_cast<std::uint64_t>(k), 8, opts.equal_counts};
       local_search_engine engine(costs, k, part_of, order);
-      budget.run(engine, quick);
-      engine.assignment(part_of);
-      const cost_t first = assignment_makespan(costs, part_of, k, loads);
+      // No step taken: the engine's assignment is the one it started from (no rewrite, no new sums).
+      cost_t first = greedy_makespan;
+      if (budget.run(engine, quick) > 0) {
+        engine.assignment(part_of);
+        first = assignment_makespan(costs, part_of, k, loads);
+      }
       if (first <= lb || budget.spent()) return;
       // Karmarkar-Karp as a second start: up to 16384 items, or 131072 with equal counts (the
       // chunked variant is cheap there); above that its time outgrows what it adds.
       std::optional<local_search_engine> second;
       if (n <= 16384 || (opts.equal_counts && n <= 131072)) {
-        scratch_vector<index_type> other(n);
-        const auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order)
-                                         : karmarkar_karp_solver(costs, k).run(order);
+        scratch_vector<index_type> other;
+        auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order)
+                                   : karmarkar_karp_solver(costs, k).run(order);
         second.emplace(costs, k, a, order);
-        budget.run(*second, quick);
-        second->assignment(other);
-        if (assignment_makespan(costs, other, k, loads) < first)
+        if (budget.run(*second, quick) > 0) {
+          other.resize(n);
+          second->assignment(other);
+        } else {
+          other.swap(a);  // no step taken: the engine's assignment is `a`
+        }
+        const cost_t other_makespan = assignment_makespan(costs, other, k, loads);
+        if (other_makespan < first)
           std::copy(other.begin(), other.end(), part_of.begin());
         else
           second.reset();
-        if (assignment_makespan(costs, part_of, k, loads) <= lb || budget.spent()) return;
+        if (std::min(first, other_makespan) <= lb || budget.spent()) return;  // the kept plan's makespan
       }
       // Last: re-split the heaviest part with a partner (detail/pair_resplit.hpp), starting from
       // the kept engine's parts, already in cost order.

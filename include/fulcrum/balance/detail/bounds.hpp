@@ -105,12 +105,15 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::span<const
     for (cost_t c : costs) total += c;
     return total;
   }
-  const bool exact = sums_are_exact(costs);
+  // One pass for the sum, the largest cost and sums_are_exact's test (the same sum, in index order).
+  exact_sums_check check;
   cost_t sum = 0, largest = 0;
   for (cost_t c : costs) {
     sum += c;
     largest = std::max(largest, c);
+    check.add(c);
   }
+  const bool exact = check.exact(sum);
   cost_t bound = largest;
   if (n > k) bound = std::max(bound, costs[desc[k - 1]] + costs[desc[k]]);
   const auto sound = [&](cost_t x) { return exact ? x : shrink_for_rounding(x, n); };

@@ -12,7 +12,9 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
@@ -73,16 +75,20 @@ inline scratch_vector<index_type> karmarkar_karp_equal_counts(std::span<const co
     std::size_t label;  // smallest item index (placeholders: n + slot)
     index_type head, tail;
   };
+  // Sums are >= +0.0 (a -0.0 cost enters as +0.0, which no decision sees), so they compare like
+  // their bit patterns: integer comparisons.
   const auto before = [](const entry& a, const entry& b) {
-    return a.sum > b.sum || (a.sum == b.sum && a.label < b.label);
+    const auto as = std::bit_cast<std::uint64_t>(a.sum), bs = std::bit_cast<std::uint64_t>(b.sum);
+    return as > bs || (as == bs && a.label < b.label);
   };
   const std::size_t chunks = (n + k - 1) / k;
   scratch_vector<entry> pool(chunks * k);  // tuple t occupies pool[t*k, t*k + k): chunks are merged in place
   scratch_vector<index_type> next(n, none);
   for (std::size_t j = 0; j < chunks * k; ++j) {
+    if (j + prefetch_distance < n) prefetch(&costs[order[j + prefetch_distance]]);  // scattered reads
     if (j < n) {
       const index_type item = order[j];
-      pool[j] = {costs[item], item, item, item};
+      pool[j] = {costs[item] == 0 ? 0.0 : costs[item], item, item, item};
     } else {
       pool[j] = {0.0, n + j, none, none};
     }

@@ -30,6 +30,41 @@
 
 namespace fulcrum::detail {
 
+/// Merges the sorted ranges a[0, na) and b[0, nb) (ascending by `less`, no two elements equal
+/// under it): the first ceil(m/2) elements of the merged order go to front(x) in order, the rest to
+/// back(x) from the last backwards (m = na + nb). The two ends run interleaved in one loop: two
+/// independent chains of load, compare and step, where one merge is a single chain (each step's
+/// loads wait for the previous comparison). Branch-free while both ends have both inputs.
+template <class T, class Less, class Front, class Back>
+inline void merge_from_both_ends(const T* a, std::size_t na, const T* b, std::size_t nb, Less less, Front front,
+                                 Back back) {
+  const std::size_t m = na + nb, front_steps = (m + 1) / 2, back_steps = m / 2;
+  std::size_t i = 0, j = 0, ia = na, jb = nb, s = 0;
+  for (; s < back_steps; ++s) {
+    if (i == na || j == nb || ia == 0 || jb == 0) break;
+    const bool take_b = less(b[j], a[i]);
+    front(*select_pointer(take_b, b + j, a + i));
+    j += static_cast<std::size_t>(take_b);
+    i += 1 - static_cast<std::size_t>(take_b);
+    const bool take_a = less(b[jb - 1], a[ia - 1]);  // the back takes the larger
+    back(*select_pointer(take_a, a + ia - 1, b + jb - 1));
+    ia -= static_cast<std::size_t>(take_a);
+    jb -= 1 - static_cast<std::size_t>(take_a);
+  }
+  for (std::size_t t = s; t < front_steps; ++t) {
+    if (i == na || (j < nb && less(b[j], a[i])))
+      front(b[j++]);
+    else
+      front(a[i++]);
+  }
+  for (std::size_t t = s; t < back_steps; ++t) {
+    if (jb == 0 || (ia > 0 && less(b[jb - 1], a[ia - 1])))
+      back(a[--ia]);
+    else
+      back(b[--jb]);
+  }
+}
+
 // A template only so that parsing the header compiles nothing (header-only mode; `pair_resplit`).
 template <class = void>
 class basic_pair_resplit {
@@ -53,14 +88,17 @@ class basic_pair_resplit {
         by_index_(k),
         by_cost_(std::move(by_cost)),
         loads_(k, 0.0),
-        side_of_(costs.size(), 0) {
+        side_of_((costs.size() + 63) / 64, 0) {
     scratch_vector<std::size_t> count(k, 0);
     for (index_type g : part_of) ++count[g];
+    scratch_vector<item*> cursor(k);
     for (std::size_t g = 0; g < k; ++g) {  // one slot of slack: the branch-free splits write one past the end
       by_index_[g].reserve(count[g] + 1);
       by_cost_[g].reserve(count[g] + 1);
+      by_index_[g].resize(count[g]);
+      cursor[g] = by_index_[g].data();
     }
-    for (std::size_t i = 0; i < costs.size(); ++i) by_index_[part_of[i]].push_back({costs[i], static_cast<index_type>(i), 0});
+    for (std::size_t i = 0; i < costs.size(); ++i) *cursor[part_of[i]]++ = {costs[i], static_cast<index_type>(i), 0};
     for (std::size_t g = 0; g < k; ++g)
       for (const item& x : by_index_[g]) loads_[g] += x.cost;
   }
@@ -112,19 +150,14 @@ class basic_pair_resplit {
 
   bool try_pair(std::size_t heavy, std::size_t partner) {
     // The pool, largest cost first (a merge of the two parts' cost orders).
-    {  // branch-free merge (the comparisons are coin flips to a predictor)
+    {  // branch-free merge from both ends (the comparisons are coin flips to a predictor)
       const auto& a = by_cost_[heavy];
       const auto& b = by_cost_[partner];
       pool_.resize(a.size() + b.size());
-      std::size_t i = 0, j = 0, o = 0;
-      while (i < a.size() && j < b.size()) {
-        const bool take_b = b[j].rank < a[i].rank;
-        pool_[o++] = take_b ? b[j] : a[i];
-        j += take_b ? 1 : 0;
-        i += take_b ? 0 : 1;
-      }
-      for (; i < a.size(); ++i) pool_[o++] = a[i];
-      for (; j < b.size(); ++j) pool_[o++] = b[j];
+      std::size_t o = 0, e = pool_.size();
+      merge_from_both_ends(
+          a.data(), a.size(), b.data(), b.size(), [](const item& x, const item& y) { return x.rank < y.rank; },
+          [&](const item& x) { pool_[o++] = x; }, [&](const item& x) { pool_[--e] = x; });
     }
     const std::size_t m = pool_.size();
     // Largest differencing over two sources that pop in one total order, (gap desc, id asc):
@@ -137,22 +170,36 @@ class basic_pair_resplit {
     merges_.clear();
     merges_.reserve(m);
     std::uint32_t nodes = 0;
-    const auto before = [](const node& x, const node& y) { return x.gap > y.gap || (x.gap == y.gap && x.id < y.id); };
+    // Gaps are >= +0.0 (-0.0 is folded into +0.0 where nodes start, and a difference of the two
+    // largest is never -0.0), so they compare like their bit patterns: integer comparisons, no
+    // branch (coin flips) and a short chain for the heap's sifts.
+    const auto before = [](const node& x, const node& y) {
+      const auto xg = std::bit_cast<std::uint64_t>(x.gap), yg = std::bit_cast<std::uint64_t>(y.gap);
+      return static_cast<bool>(static_cast<unsigned>(xg > yg) |
+                               (static_cast<unsigned>(xg == yg) & static_cast<unsigned>(x.id < y.id)));
+    };
     if (equal_counts_) {  // pairs keep both sides' counts equal; an odd pool leaves its smallest alone
       // Zero gaps (pairs of equal costs: a third of W1's) sort last, by id: only the rest is sorted.
-      zero_starts_.clear();
+      // Each node is written once, to the list its gap selects (no branch: zeros are a coin flip).
+      const std::size_t pairs = (m + 1) / 2;
+      start_.resize(pairs);
+      zero_starts_.resize(pairs);
+      std::size_t on_start = 0, on_zero = 0;
       const auto add = [&](cost_t gap) {
-        if (gap > 0)
-          start_.push_back({gap, nodes++});
-        else
-          zero_starts_.push_back({gap, nodes++});
+        const auto above = static_cast<std::size_t>(gap > 0);
+        *select_pointer(above != 0, start_.data() + on_start, zero_starts_.data() + on_zero) = {
+            gap == 0 ? 0.0 : gap, nodes++};  // -0.0 (a cost of -0.0 left alone) folded into +0.0
+        on_start += above;
+        on_zero += 1 - above;
       };
       for (std::size_t q = 0; q + 1 < m; q += 2) add(pool_[q].cost - pool_[q + 1].cost);
       if (m % 2 == 1) add(pool_[m - 1].cost);
+      start_.resize(on_start);
+      zero_starts_.resize(on_zero);
       sort_starts(before);
       start_.insert(start_.end(), zero_starts_.begin(), zero_starts_.end());
     } else {  // the pool is already in (cost desc, position asc) order
-      for (std::size_t q = 0; q < m; ++q) start_.push_back({pool_[q].cost, nodes++});
+      for (std::size_t q = 0; q < m; ++q) start_.push_back({pool_[q].cost == 0 ? 0.0 : pool_[q].cost, nodes++});
     }
     std::size_t positive = 0;  // live nodes with a gap above zero
     for (const node& v : start_) positive += v.gap > 0 ? 1 : 0;
@@ -240,72 +287,92 @@ class basic_pair_resplit {
     swapped_.assign(nodes, 0);
     swapped_[root] = 0;
     for (auto it = merges_.rbegin(); it != merges_.rend(); ++it) swapped_[it->second] = swapped_[it->first] ^ 1u;
-    std::size_t count[2] = {0, 0};
     // Start node q holds pool positions 2q (side 0) and 2q + 1 (side 1) under equal counts, position
-    // q (side 0) otherwise.
+    // q (side 0) otherwise. Each side is kept by item (for the index-order split) and by pool
+    // position (for the cost-order split); the count in a register (no store-to-load chain).
     const unsigned shift = equal_counts_ ? 1 : 0;
+    pool_side_.resize(m);
+    std::size_t on_side_1 = 0;
     for (std::size_t q = 0; q < m; ++q) {
       const unsigned char side = static_cast<unsigned char>((q & shift) ^ swapped_[q >> shift]);
-      side_of_[pool_[q].index] = side;
-      ++count[side];
+      const index_type i = pool_[q].index;
+      std::uint64_t& word = side_of_[i / 64];
+      word = (word & ~(std::uint64_t{1} << (i % 64))) | (std::uint64_t{side} << (i % 64));
+      pool_side_[q] = side;
+      on_side_1 += side;
     }
+    const std::size_t count[2] = {m - on_side_1, on_side_1};
     // Side 0 goes to the heavy part; under equal counts, the side with more items to the part that had more.
     unsigned char heavy_side = 0;
     if (equal_counts_ && (count[0] > count[1]) != (by_index_[heavy].size() > by_index_[partner].size())) heavy_side = 1;
-    // The new parts' index orders, split from a merge of the two old ones, and their loads as
-    // index-order sums: two register accumulators, each adding +0.0 for the other side's items
-    // (exact: every partial sum is >= +0.0). Every step below is branch-free (the sides are coin
-    // flips to a predictor): each item is written to both outputs and only its side's cursor moves.
+    // The new parts' index orders, split from a merge of the two old ones (from both ends), then
+    // their loads as index-order sums (two chains side by side). The sides are coin flips to a
+    // predictor: each item is written once, to the address its side selects.
     const std::size_t on_heavy_count = count[heavy_side], on_partner_count = m - on_heavy_count;
     auto& index_h = spare_index_[0];
     auto& index_p = spare_index_[1];
-    index_h.resize(on_heavy_count + 1);
-    index_p.resize(on_partner_count + 1);
+    index_h.resize(on_heavy_count);
+    index_p.resize(on_partner_count);
     cost_t load[2] = {0, 0};
     {
-      const auto& a = by_index_[heavy];
-      const auto& b = by_index_[partner];
-      std::size_t i = 0, j = 0, oh = 0, op = 0;
-      cost_t on_heavy = 0, on_partner = 0;
-      const auto put = [&](const item& x) {
-        const bool h = side_of_[x.index] == heavy_side;
-        index_h[oh] = x;
-        index_p[op] = x;
-        oh += h ? 1 : 0;
-        op += h ? 0 : 1;
-        on_heavy += h ? x.cost : 0.0;
-        on_partner += h ? 0.0 : x.cost;
+      // Each old part split by side (a filter keeps index order; the side bits are in L1), then
+      // each new part is a merge of its two pieces: two independent merges, each from both ends.
+      const auto split = [&](const scratch_vector<item>& from, scratch_vector<item>& to_heavy,
+                             scratch_vector<item>& to_partner) {
+        to_heavy.resize(from.size());
+        to_partner.resize(from.size());
+        item* const h_out = to_heavy.data();
+        item* const p_out = to_partner.data();
+        std::size_t nh = 0, np = 0;
+        for (const item& x : from) {
+          const auto h = static_cast<std::size_t>(((side_of_[x.index / 64] >> (x.index % 64)) & 1u) == heavy_side);
+          *select_pointer(h != 0, h_out + nh, p_out + np) = x;
+          nh += h;
+          np += 1 - h;
+        }
+        to_heavy.resize(nh);
+        to_partner.resize(np);
       };
-      while (i < a.size() && j < b.size()) {
-        const bool take_b = b[j].index < a[i].index;
-        put(take_b ? b[j] : a[i]);
-        j += take_b ? 1 : 0;
-        i += take_b ? 0 : 1;
+      split(by_index_[heavy], piece_[0], piece_[1]);
+      split(by_index_[partner], piece_[2], piece_[3]);
+      item* const out_h = index_h.data();
+      item* const out_p = index_p.data();
+      const auto by_index = [](const item& x, const item& y) { return x.index < y.index; };
+      const auto merge_into = [&](const scratch_vector<item>& x, const scratch_vector<item>& y, item* out) {
+        std::size_t o = 0, e = x.size() + y.size();
+        merge_from_both_ends(
+            x.data(), x.size(), y.data(), y.size(), by_index, [&](const item& v) { out[o++] = v; },
+            [&](const item& v) { out[--e] = v; });
+      };
+      merge_into(piece_[0], piece_[2], out_h);
+      merge_into(piece_[1], piece_[3], out_p);
+      cost_t on_heavy = 0, on_partner = 0;
+      const std::size_t both = std::min(on_heavy_count, on_partner_count);
+      for (std::size_t q = 0; q < both; ++q) {
+        on_heavy += out_h[q].cost;
+        on_partner += out_p[q].cost;
       }
-      for (; i < a.size(); ++i) put(a[i]);
-      for (; j < b.size(); ++j) put(b[j]);
+      for (std::size_t q = both; q < on_heavy_count; ++q) on_heavy += out_h[q].cost;
+      for (std::size_t q = both; q < on_partner_count; ++q) on_partner += out_p[q].cost;
       load[0] = on_heavy;
       load[1] = on_partner;
     }
     if (!(std::max(load[0], load[1]) < loads_[heavy])) return false;
-    index_h.resize(on_heavy_count);
-    index_p.resize(on_partner_count);
     auto& cost_h = spare_cost_[0];
     auto& cost_p = spare_cost_[1];
-    cost_h.resize(on_heavy_count + 1);
-    cost_p.resize(on_partner_count + 1);
-    {
-      std::size_t oh = 0, op = 0;
-      for (const item& x : pool_) {
-        const bool h = side_of_[x.index] == heavy_side;
-        cost_h[oh] = x;
-        cost_p[op] = x;
-        oh += h ? 1 : 0;
-        op += h ? 0 : 1;
-      }
-    }
     cost_h.resize(on_heavy_count);
     cost_p.resize(on_partner_count);
+    {
+      std::size_t oh = 0, op = 0;
+      item* const out_h = cost_h.data();
+      item* const out_p = cost_p.data();
+      for (std::size_t q = 0; q < m; ++q) {
+        const auto h = static_cast<std::size_t>(pool_side_[q] == heavy_side);
+        *select_pointer(h != 0, out_h + oh, out_p + op) = pool_[q];
+        oh += h;
+        op += 1 - h;
+      }
+    }
     by_index_[heavy].swap(index_h);
     by_index_[partner].swap(index_p);
     by_cost_[heavy].swap(cost_h);
@@ -329,15 +396,36 @@ class basic_pair_resplit {
     }
     keys_.resize(s);
     keys_tmp_.resize(s);
-    nodes_tmp_.resize(s);
     std::uint64_t all_and = ~std::uint64_t{0}, all_or = 0;
+    std::uint32_t ids = 0;
     for (std::size_t i = 0; i < s; ++i) {
       const cost_t g = start_[i].gap == 0 ? 0.0 : start_[i].gap;
       keys_[i] = ~std::bit_cast<std::uint64_t>(g);
       all_and &= keys_[i];
       all_or |= keys_[i];
+      ids |= start_[i].id;
     }
     const std::uint64_t varying = all_and ^ all_or;
+    if (varying == 0) return;  // one gap: id order
+    const auto low = static_cast<unsigned>(std::countr_zero(varying));
+    const auto width = static_cast<unsigned>(64 - std::countl_zero(varying)) - low;
+    const auto id_bits = static_cast<unsigned>(std::bit_width(ids));
+    if (width + id_bits <= 64) {
+      // One word per node: the varying key bits, then the id (as radix_order_descending does);
+      // only the key bits are sorted, and the gap is rebuilt from them and the common bits.
+      const std::uint64_t field = width == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << width) - 1;
+      const std::uint64_t common = all_and & ~(field << low);
+      for (std::size_t i = 0; i < s; ++i) keys_[i] = (((keys_[i] >> low) & field) << id_bits) | start_[i].id;
+      radix_sort_bits(keys_, keys_tmp_, id_bits, width, 8);
+      const std::uint64_t id_mask = (std::uint64_t{1} << id_bits) - 1;
+      for (std::size_t i = 0; i < s; ++i) {
+        const std::uint64_t key = keys_[i];
+        start_[i] = {std::bit_cast<cost_t>(~(common | (((key >> id_bits) & field) << low))),
+                     static_cast<std::uint32_t>(key & id_mask)};
+      }
+      return;
+    }
+    nodes_tmp_.resize(s);
     for (unsigned shift = 0; shift < 64; shift += 8) {
       if (((varying >> shift) & 0xffu) == 0) continue;
       std::array<std::size_t, 257> count{};
@@ -358,8 +446,10 @@ class basic_pair_resplit {
   scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order)
   scratch_vector<scratch_vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
   scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
+  scratch_vector<item> piece_[4];  // the old parts split by side: heavy's to heavy, to partner; partner's likewise
   scratch_vector<cost_t> loads_;
-  scratch_vector<unsigned char> side_of_;
+  scratch_vector<std::uint64_t> side_of_;  // one bit per item: its side in the current re-split (fits L1)
+  scratch_vector<unsigned char> pool_side_;  // side of each pool position
   scratch_vector<item> pool_;
   scratch_vector<node> heap_, start_, zero_starts_, nodes_tmp_;
   scratch_vector<std::uint64_t> keys_, keys_tmp_;
