@@ -74,8 +74,8 @@ class basic_local_search_engine {
     // Reverse cost order: each part's items come out sorted by (cost asc, index desc).
     for (std::size_t j = order.size(); j-- > 0;) {
       if (j >= prefetch_distance) {  // scattered reads: fetched ahead (no effect on the result)
-        prefetch(&costs[order[j - prefetch_distance]]);
-        prefetch(&part_of[order[j - prefetch_distance]]);
+        FULCRUM_PREFETCH(&costs[order[j - prefetch_distance]]);
+        FULCRUM_PREFETCH(&part_of[order[j - prefetch_distance]]);
       }
       const index_type i = order[j];
       *cursor[part_of[i]]++ = {costs[i], i, static_cast<std::uint32_t>(j)};

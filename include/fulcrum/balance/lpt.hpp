@@ -124,8 +124,8 @@ inline void lpt_into(std::span<const cost_t> costs, std::span<const index_type> 
   index_type top = tree.top();
   for (std::size_t j = 0; j < n; ++j) {
     if (j + prefetch_distance < n) {  // as in lpt_equal_counts_into
-      prefetch(&costs[order[j + prefetch_distance]]);
-      prefetch(&part_of[order[j + prefetch_distance]]);
+      FULCRUM_PREFETCH(&costs[order[j + prefetch_distance]]);
+      FULCRUM_PREFETCH(&part_of[order[j + prefetch_distance]]);
     }
     const index_type item = order[j];
     const index_type part = top;
@@ -156,8 +156,8 @@ inline void lpt_equal_counts_into(std::span<const cost_t> costs, std::span<const
     // The costs and assignments of items in cost order are scattered over memory: fetch a few
     // items ahead (the tree's chain leaves the loop too few instructions to find them itself).
     if (j + prefetch_distance < n) {
-      prefetch(&costs[order[j + prefetch_distance]]);
-      prefetch(&part_of[order[j + prefetch_distance]]);
+      FULCRUM_PREFETCH(&costs[order[j + prefetch_distance]]);
+      FULCRUM_PREFETCH(&part_of[order[j + prefetch_distance]]);
     }
     const index_type item = order[j];
     const index_type part = top;

@@ -85,7 +85,7 @@ inline scratch_vector<index_type> karmarkar_karp_equal_counts(std::span<const co
   scratch_vector<entry> pool(chunks * k);  // tuple t occupies pool[t*k, t*k + k): chunks are merged in place
   scratch_vector<index_type> next(n, none);
   for (std::size_t j = 0; j < chunks * k; ++j) {
-    if (j + prefetch_distance < n) prefetch(&costs[order[j + prefetch_distance]]);  // scattered reads
+    if (j + prefetch_distance < n) FULCRUM_PREFETCH(&costs[order[j + prefetch_distance]]);  // scattered reads
     if (j < n) {
       const index_type item = order[j];
       pool[j] = {costs[item] == 0 ? 0.0 : costs[item], item, item, item};

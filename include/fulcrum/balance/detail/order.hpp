@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fulcrum/config.hpp"
 #include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/error.hpp"
 #include "fulcrum/core/types.hpp"
@@ -43,16 +44,8 @@ inline T* select_pointer(bool c, T* x, T* y) {
                                     (reinterpret_cast<std::uintptr_t>(y) & ~mask));
 }
 
-/// Hints that `p` will be read soon (GCC and Clang; nothing elsewhere). No effect on results.
-inline void prefetch(const void* p) {
-#if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(p);
-#else
-  (void)p;
-#endif
-}
 /// How many items ahead the loops over items in cost order (LPT, the local-search engine, the
-/// equal-counts Karmarkar-Karp) fetch an item's cost and part.
+/// equal-counts Karmarkar-Karp) fetch an item's cost and part (FULCRUM_PREFETCH, config.hpp).
 inline constexpr std::size_t prefetch_distance = 16;
 
 /// Throws invalid_input naming the first cost that is NaN, infinite or negative, or when the
