@@ -59,9 +59,11 @@ template <class = void>
 class basic_local_search_engine {
  public:
   /// `order`: all items by cost descending, ties by index (detail::radix_order_descending).
+  /// `sums_exact`: sums_are_exact(costs) (detail/sums.hpp); a step then updates the two loads by
+  /// the costs it moves instead of summing both parts again (the same bits: every sum is exact).
   basic_local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of,
-                      std::span<const index_type> order)
-      : parts_(k), loads_(k, 0.0) {
+                      std::span<const index_type> order, bool sums_exact = false)
+      : parts_(k), loads_(k, 0.0), sums_exact_(sums_exact) {
     scratch_vector<std::size_t> counts(k, 0);
     for (index_type p : part_of) ++counts[p];
     // Each part sized first and filled through a cursor (no capacity check and size update per item).
@@ -120,6 +122,10 @@ class basic_local_search_engine {
     for (auto& part : parts_) std::reverse(part.begin(), part.end());
     return std::move(parts_);
   }
+
+  /// The largest part load (each summed in the part's cost order; when sums are exact, the
+  /// index-order loads' bits).
+  [[nodiscard]] cost_t makespan() const { return max_load(loads_); }
 
   /// Writes the current assignment.
   void assignment(std::span<index_type> part_of) const {
@@ -189,18 +195,26 @@ class basic_local_search_engine {
     }
     if (best_a == hs.size()) return false;
     const item a = hs[best_a];
+    // The cost that leaves h for p (the move's or the swap's difference, as `consider` saw it).
+    cost_t delta = a.cost;
     if (best_b == ps.size()) {
       erase_at(h, best_a);
       insert(p, a);
     } else {
       const item b = ps[best_b];
+      delta = a.cost - b.cost;
       erase_at(h, best_a);
       erase_at(p, best_b);
       insert(h, b);
       insert(p, a);
     }
-    recompute(h);
-    recompute(p);
+    if (sums_exact_) {  // exact: the same bits as summing the parts again
+      loads_[h] -= delta;
+      loads_[p] += delta;
+    } else {
+      recompute(h);
+      recompute(p);
+    }
     return true;
   }
 
@@ -212,6 +226,7 @@ class basic_local_search_engine {
 
   scratch_vector<scratch_vector<item>> parts_;
   scratch_vector<cost_t> loads_;
+  bool sums_exact_ = false;
 };
 using local_search_engine = basic_local_search_engine<>;
 

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <ranges>
 #include <span>
 #include <string_view>
@@ -147,7 +148,9 @@ void evaluate_costs_into(Out& costs, R&& items, const Model& model, const Proj& 
   std::size_t i = 0;
   for (auto&& item : items) {
     const auto c = static_cast<cost_t>(std::invoke(model, std::invoke(proj, item)));
-    detail::require_non_negative(where, "cost", i, c);
+    // One test inline for the common case (finite, >= 0; false for NaN); the message off the hot path.
+    if (!(c >= 0 && c <= std::numeric_limits<cost_t>::max())) [[unlikely]]
+      detail::require_non_negative(where, "cost", i, c);
     costs.push_back(c);
     ++i;
   }

@@ -52,10 +52,15 @@ inline cost_t assignment_makespan(std::span<const cost_t> costs, std::span<const
 /// (radix_order_descending, after validation), from which the bound is read without a selection.
 template <class = void>
 inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<const cost_t> costs, std::size_t k,
-                                           const balance_options& opts, scratch_vector<index_type>* order) {
+                                           const balance_options& opts, scratch_vector<index_type>* order,
+                                           bool* sums_exact = nullptr) {
   require_parts(where, k, costs.size());
-  const cost_t total = validate_costs(where, costs);  // the index-order sum
-  if (!std::isfinite(total))
+  cost_summary summary;  // validates the costs too (validate_costs' exceptions)
+  if (order != nullptr)
+    summary = summarize_costs(where, costs);
+  else
+    summary.sum = validate_costs(where, costs);  // the index-order sum
+  if (!std::isfinite(summary.sum))
     throw invalid_input(describe(where, "costs", costs.size(), "their sum overflows a double: rescale the cost model"));
   const cost_t cap = opts.part_capacity;
   if (std::isnan(cap) || !(cap > 0))
@@ -63,7 +68,8 @@ inline cost_t balance_check_inputs_ordered(std::string_view where, std::span<con
   cost_t lb = 0;
   if (order != nullptr) {
     *order = radix_order_descending(costs);
-    lb = balance_lower_bound(costs, *order, k, opts.equal_counts);
+    lb = balance_lower_bound(costs, *order, k, opts.equal_counts, summary);
+    if (sums_exact != nullptr) *sums_exact = k > 1 && !costs.empty() && summary.exact;
   } else {
     lb = balance_lower_bound(costs, k, opts.equal_counts);
   }
@@ -145,7 +151,7 @@ using improvement_budget = basic_improvement_budget<>;
 template <class = void>
 inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_t> costs,
                               std::span<const index_type> order, std::size_t k, const balance_options& opts, cost_t lb,
-                              std::span<index_type> part_of) {
+                              bool sums_exact, std::span<index_type> part_of) {
   const std::size_t n = costs.size();
   scratch_vector<cost_t> loads(k, 0.0);
   const auto greedy = [&] {
@@ -164,7 +170,7 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
     // The chunked equal-count variant is coarse when n/k is small: polish with count-keeping
     // local search.
     const auto a = karmarkar_karp_equal_counts(costs, k, order);
-    local_search_engine engine(costs, k, a, order);
+    local_search_engine engine(costs, k, a, order, sums_exact);
     engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), true});
     engine.assignment(part_of);
   };
@@ -180,23 +186,24 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
       return;
     case balance_algorithm::local_search: {
       greedy();
-      local_search_engine engine(costs, k, part_of, order);
+      local_search_engine engine(costs, k, part_of, order, sums_exact);
       engine.run(local_search_options{1'000'000, std::numeric_limits<std::size_t>::max(), opts.equal_counts});
       engine.assignment(part_of);
       return;
     }
     case balance_algorithm::automatic: {
       greedy();
-      const cost_t greedy_makespan = assignment_makespan(costs, part_of, k, loads);
+      // Exact sums: every load computed in any order has the index-order bits (no pass over the items).
+      const cost_t greedy_makespan = sums_exact ? max_load(loads) : assignment_makespan(costs, part_of, k, loads);
       if (greedy_makespan <= lb) return;
       improvement_budget budget(opts.limits);
       const local_search_options quick{64 + 8 * static_cast<std::uint64_t>(k), 8, opts.equal_counts};
-      local_search_engine engine(costs, k, part_of, order);
+      local_search_engine engine(costs, k, part_of, order, sums_exact);
       // No step taken: the engine's assignment is the one it started from (no rewrite, no new sums).
       cost_t first = greedy_makespan;
       if (budget.run(engine, quick) > 0) {
         engine.assignment(part_of);
-        first = assignment_makespan(costs, part_of, k, loads);
+        first = sums_exact ? engine.makespan() : assignment_makespan(costs, part_of, k, loads);
       }
       if (first <= lb || budget.spent()) return;
       // Karmarkar-Karp as a second start: up to 16384 items, or 131072 with equal counts (the
@@ -206,24 +213,34 @@ inline void balance_heuristic(balance_algorithm algorithm, std::span<const cost_
         scratch_vector<index_type> other;
         auto a = opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order)
                                    : karmarkar_karp_solver(costs, k).run(order);
-        second.emplace(costs, k, a, order);
-        if (budget.run(*second, quick) > 0) {
-          other.resize(n);
-          second->assignment(other);
+        second.emplace(costs, k, a, order, sums_exact);
+        const bool moved = budget.run(*second, quick) > 0;
+        cost_t other_makespan = 0;
+        if (sums_exact) {  // the engine's loads are the index-order ones: no assignment to sum
+          other_makespan = second->makespan();
+          if (other_makespan < first) {
+            if (moved)
+              second->assignment(part_of);
+            else
+              std::copy(a.begin(), a.end(), part_of.begin());
+          }
         } else {
-          other.swap(a);  // no step taken: the engine's assignment is `a`
+          if (moved) {
+            other.resize(n);
+            second->assignment(other);
+          } else {
+            other.swap(a);  // no step taken: the engine's assignment is `a`
+          }
+          other_makespan = assignment_makespan(costs, other, k, loads);
+          if (other_makespan < first) std::copy(other.begin(), other.end(), part_of.begin());
         }
-        const cost_t other_makespan = assignment_makespan(costs, other, k, loads);
-        if (other_makespan < first)
-          std::copy(other.begin(), other.end(), part_of.begin());
-        else
-          second.reset();
+        if (!(other_makespan < first)) second.reset();
         if (std::min(first, other_makespan) <= lb || budget.spent()) return;  // the kept plan's makespan
       }
       // Last: re-split the heaviest part with a partner (detail/pair_resplit.hpp), starting from
       // the kept engine's parts, already in cost order.
       local_search_engine& kept = second ? *second : engine;
-      pair_resplit resplit(costs, k, part_of, kept.release_parts_by_cost(), opts.equal_counts);
+      pair_resplit resplit(costs, k, part_of, kept.release_parts_by_cost(), opts.equal_counts, sums_exact);
       budget.spend(resplit.run(lb, budget.left(k), 8));
       return;
     }
@@ -255,8 +272,9 @@ FULCRUM_WORKER void balance_costs_into(std::span<const cost_t> costs, std::size_
   constexpr std::string_view where = "balance";
   const workspace_scope scope(ws);  // every scratch buffer below comes from ws (when given)
   scratch_vector<index_type> order;
-  const cost_t lb = balance_check_inputs_ordered(where, costs, k, opts,
-                                                 opts.algorithm == balance_algorithm::complete ? nullptr : &order);
+  bool sums_exact = false;  // sums_are_exact(costs), from the bound's pass
+  const cost_t lb = balance_check_inputs_ordered(
+      where, costs, k, opts, opts.algorithm == balance_algorithm::complete ? nullptr : &order, &sums_exact);
   if (opts.algorithm == balance_algorithm::complete) {
     out = complete_balance(costs, k, opts);
     out.lower_bound = std::max(out.lower_bound, std::min(lb, out.makespan));
@@ -265,7 +283,7 @@ FULCRUM_WORKER void balance_costs_into(std::span<const cost_t> costs, std::size_
   }
   const std::size_t n = costs.size();
   scratch_vector<index_type> part_of(n, 0);
-  balance_heuristic(opts.algorithm, costs, order, k, opts, lb, part_of);
+  balance_heuristic(opts.algorithm, costs, order, k, opts, lb, sums_exact, part_of);
 
   const cost_t cap = opts.part_capacity;
   scratch_vector<cost_t> loads;
@@ -278,7 +296,7 @@ FULCRUM_WORKER void balance_costs_into(std::span<const cost_t> costs, std::size_
     first_fit_decreasing ffd(k);
     const count_limits limits = opts.equal_counts ? count_limits::equal(n, k) : count_limits{};
     if (ffd.run(costs, order, cap, limits, trial)) {
-      local_search_engine engine(costs, k, trial, order);
+      local_search_engine engine(costs, k, trial, order, sums_exact);
       engine.run(polish);
       engine.assignment(trial);
       found = assignment_makespan(costs, trial, k, loads) <= cap;
@@ -287,7 +305,7 @@ FULCRUM_WORKER void balance_costs_into(std::span<const cost_t> costs, std::size_
     if (!found) {
       trial =
           opts.equal_counts ? karmarkar_karp_equal_counts(costs, k, order) : karmarkar_karp_solver(costs, k).run(order);
-      local_search_engine engine(costs, k, trial, order);
+      local_search_engine engine(costs, k, trial, order, sums_exact);
       engine.run(polish);
       engine.assignment(trial);
       found = assignment_makespan(costs, trial, k, loads) <= cap;

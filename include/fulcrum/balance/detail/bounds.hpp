@@ -18,11 +18,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "fulcrum/balance/detail/sums.hpp"
+#include "fulcrum/core/validate.hpp"
 #include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/types.hpp"
 
@@ -92,32 +95,54 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, 
   return round_up_to_cost_gcd(costs, bound);
 }
 
+/// What one pass over validated costs gives the bound: the index-order sum, the largest cost,
+/// sums_are_exact's test and the integrality step's gcd (0 when some cost is not a whole number
+/// below 2^53).
+struct cost_summary {
+  cost_t sum = 0;
+  cost_t largest = 0;
+  bool exact = false;      ///< sums_are_exact(costs)
+  std::uint64_t gcd = 0;   ///< gcd of the costs when all are whole numbers below 2^53, else 0
+};
+
+/// The cost_summary of `costs` in one pass, validating them as validate_costs does (the same
+/// exceptions: the first cost that is NaN, infinite or negative, or a sum that overflows).
+template <class = void>
+inline cost_summary summarize_costs(std::string_view where, std::span<const cost_t> costs) {
+  cost_summary out;
+  exact_sums_check check;
+  bool integral = true;
+  std::uint64_t g = 0;
+  for (cost_t c : costs) {
+    if (!(c >= 0 && c <= std::numeric_limits<cost_t>::max())) [[unlikely]]
+      (void)validate_costs(where, costs);  // throws, naming the first such cost
+    out.sum += c;
+    out.largest = std::max(out.largest, c);
+    check.add(c);
+    // c >= 0: below 2^53 it is whole iff it survives a round trip through int64.
+    integral = integral && c < 0x1p53 && c == static_cast<cost_t>(static_cast<std::int64_t>(c));
+    if (integral && g != 1) g = std::gcd(g, static_cast<std::uint64_t>(c));  // 1 stays 1: skip the division loop
+  }
+  if (!std::isfinite(out.sum)) (void)validate_costs(where, costs);  // throws: the sum overflows
+  out.exact = check.exact(out.sum);
+  out.gcd = integral ? g : 0;
+  return out;
+}
+
 /// The same bound, bit for bit, from the items already ordered by cost descending (`desc`, as
-/// radix_order_descending gives): no selection or copy, O(n) for the sums. The per-step path of
-/// balance() (a few hundred items) spends most of its time here otherwise.
+/// radix_order_descending gives) and their summary: no selection or copy, O(n / k) beyond it.
+/// The per-step path of balance() (a few hundred items) spends most of its time here otherwise.
 template <class = void>
 inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::span<const index_type> desc, std::size_t k,
-                                  bool equal_counts) {
+                                  bool equal_counts, const cost_summary& summary) {
   const std::size_t n = costs.size();
   if (n == 0) return 0;
-  if (k == 1) {
-    cost_t total = 0;
-    for (cost_t c : costs) total += c;
-    return total;
-  }
-  // One pass for the sum, the largest cost and sums_are_exact's test (the same sum, in index order).
-  exact_sums_check check;
-  cost_t sum = 0, largest = 0;
-  for (cost_t c : costs) {
-    sum += c;
-    largest = std::max(largest, c);
-    check.add(c);
-  }
-  const bool exact = check.exact(sum);
-  cost_t bound = largest;
+  if (k == 1) return summary.sum;
+  const bool exact = summary.exact;
+  cost_t bound = summary.largest;
   if (n > k) bound = std::max(bound, costs[desc[k - 1]] + costs[desc[k]]);
   const auto sound = [&](cost_t x) { return exact ? x : shrink_for_rounding(x, n); };
-  bound = std::max(bound, sound(sum / static_cast<cost_t>(k)));
+  bound = std::max(bound, sound(summary.sum / static_cast<cost_t>(k)));
   if (equal_counts && n / k >= 2) {
     // The largest plus the f - 1 smallest others, summed smallest first (the last of `desc`).
     const std::size_t f = n / k;
@@ -125,7 +150,22 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::span<const
     for (std::size_t i = 0; i + 1 < f; ++i) part += costs[desc[n - 1 - i]];
     bound = std::max(bound, sound(part));
   }
-  return round_up_to_cost_gcd(costs, bound);
+  // The integrality step (round_up_to_cost_gcd) from the summary.
+  if (summary.gcd > 0 && summary.sum < 0x1p53) {
+    const auto step = static_cast<cost_t>(summary.gcd);
+    bound = std::ceil(bound / step) * step;
+  }
+  return bound;
+}
+
+/// The same from the costs alone (one summary pass). `sums_exact`, when given, receives
+/// sums_are_exact(costs) (detail/sums.hpp; false when k = 1).
+template <class = void>
+inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::span<const index_type> desc, std::size_t k,
+                                  bool equal_counts, bool* sums_exact = nullptr) {
+  const cost_summary summary = summarize_costs("balance", costs);
+  if (sums_exact != nullptr) *sums_exact = k > 1 && !costs.empty() && summary.exact;
+  return balance_lower_bound(costs, desc, k, equal_counts, summary);
 }
 
 }  // namespace fulcrum::detail

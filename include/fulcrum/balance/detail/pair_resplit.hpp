@@ -9,7 +9,10 @@
 /// 3.6e-7 above the bound to about 1e-9).
 /// Each accepted step lowers the sorted vector of part loads, so the phase ends; it is bounded by
 /// a step budget (O(log k) to find the pair, O(m log m) to re-split it). Loads are index-order sums (detail/sums.hpp)
-/// throughout, so every decision is the one make_partition's loads confirm. O(m log m) per try for m items in the pair.
+/// throughout, so every decision is the one make_partition's loads confirm. When every sum of the
+/// costs is exact (`sums_are_exact`: whole numbers below 2^53, ...) the order of summation does not
+/// matter: the parts are then kept in cost order only and summed in that order, the same bits.
+/// O(m log m) per try for m items in the pair.
 #pragma once
 
 #include <algorithm>
@@ -71,24 +74,27 @@ class basic_pair_resplit {
  public:
   /// `order`: the items by cost descending, ties by index (detail/order.hpp).
   basic_pair_resplit(std::span<const cost_t> costs, std::span<const index_type> order, std::size_t k,
-               std::span<index_type> part_of, bool equal_counts)
-      : basic_pair_resplit(costs, k, part_of, scratch_vector<scratch_vector<item>>(k), equal_counts) {
-    for (std::size_t j = 0; j < order.size(); ++j) {  // cost order within each part
-      const index_type i = order[j];
-      by_cost_[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
-    }
-  }
+               std::span<index_type> part_of, bool equal_counts, bool sums_exact)
+      : basic_pair_resplit(costs, k, part_of, parts_by_cost(costs, order, k, part_of), equal_counts, sums_exact) {}
 
   /// The same with each part's items already in cost order (rank ascending; as
   /// local_search_engine::release_parts_by_cost hands them over for the assignment `part_of`).
+  /// `sums_exact`: sums_are_exact(costs) (detail/sums.hpp), so no index order needs keeping.
   basic_pair_resplit(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
-               scratch_vector<scratch_vector<ranked_item>> by_cost, bool equal_counts)
+               scratch_vector<scratch_vector<ranked_item>> by_cost, bool equal_counts, bool sums_exact)
       : part_of_(part_of),
         equal_counts_(equal_counts),
-        by_index_(k),
+        sums_exact_(sums_exact),
+        by_index_(sums_exact ? 0 : k),
         by_cost_(std::move(by_cost)),
         loads_(k, 0.0),
-        side_of_((costs.size() + 63) / 64, 0) {
+        changed_(k, 0),
+        side_of_(sums_exact ? 0 : (costs.size() + 63) / 64, 0) {
+    if (sums_exact_) {  // any order gives the index-order sums' bits
+      for (std::size_t g = 0; g < k; ++g)
+        for (const item& x : by_cost_[g]) loads_[g] += x.cost;
+      return;
+    }
     scratch_vector<std::size_t> count(k, 0);
     for (index_type g : part_of) ++count[g];
     scratch_vector<item*> cursor(k);
@@ -135,12 +141,26 @@ class basic_pair_resplit {
       if (!kept) break;
       ++steps;
     }
+    for (std::size_t g = 0; g < changed_.size(); ++g)
+      if (changed_[g] != 0)
+        for (const item& x : by_cost_[g]) part_of_[x.index] = static_cast<index_type>(g);
     return steps;
   }
 
  private:
   /// An item with its cost at hand (the pool merges read no cost table) and its rank in `order`.
   using item = ranked_item;
+
+  static scratch_vector<scratch_vector<item>> parts_by_cost(std::span<const cost_t> costs,
+                                                            std::span<const index_type> order, std::size_t k,
+                                                            std::span<const index_type> part_of) {
+    scratch_vector<scratch_vector<item>> by_cost(k);
+    for (std::size_t j = 0; j < order.size(); ++j) {  // cost order within each part
+      const index_type i = order[j];
+      by_cost[part_of[i]].push_back({costs[i], i, static_cast<std::uint32_t>(j)});
+    }
+    return by_cost;
+  }
 
   /// One differencing node: the gap between its two sides (each a linked list of pool positions).
   struct node {
@@ -164,9 +184,7 @@ class basic_pair_resplit {
     // the starting nodes sorted once (`start_`, read from the front) and the differences in a
     // heap. Ids are unique among live nodes, so the pops are exactly those of one heap of all.
     start_.clear();
-    heap_.clear();
     start_.reserve(m / (equal_counts_ ? 2 : 1) + 1);  // one allocation, not a doubling series
-    heap_.reserve(m / 2 + 1);
     merges_.clear();
     merges_.reserve(m);
     std::uint32_t nodes = 0;
@@ -203,85 +221,10 @@ class basic_pair_resplit {
     }
     std::size_t positive = 0;  // live nodes with a gap above zero
     for (const node& v : start_) positive += v.gap > 0 ? 1 : 0;
-    // The heap of differences: a binary max-heap under `before`, written out so that a pop
-    // followed by a push becomes one sift of the root.
-    const auto sift_down = [&](node v) {
-      const std::size_t size = heap_.size();
-      std::size_t i = 0;
-      for (;;) {
-        std::size_t c = 2 * i + 1;
-        if (c >= size) break;
-        if (c + 1 < size) c += static_cast<std::size_t>(before(heap_[c + 1], heap_[c]));  // no branch: a coin flip
-        if (!before(heap_[c], v)) break;
-        heap_[i] = heap_[c];
-        i = c;
-      }
-      heap_[i] = v;
-    };
-    const auto push = [&](node v) {
-      std::size_t i = heap_.size();
-      heap_.push_back(v);
-      while (i > 0) {
-        const std::size_t parent = (i - 1) / 2;
-        if (!before(v, heap_[parent])) break;
-        heap_[i] = heap_[parent];
-        i = parent;
-      }
-      heap_[i] = v;
-    };
-    const std::size_t starts = start_.size();
-    std::size_t front = 0;
-    // Whether the next starting node comes before `best` of the heap (nullptr: none there).
-    const auto from_start = [&](const node* best) {
-      return front < starts && (best == nullptr || before(start_[front], *best));
-    };
-    // While two gaps are above zero, the two largest go on opposite sides: a.0 + b.1, a.1 + b.0.
-    while (positive >= 2) {
-      node x{}, y{};
-      if (from_start(heap_.empty() ? nullptr : &heap_[0])) {
-        x = start_[front++];
-        if (from_start(heap_.empty() ? nullptr : &heap_[0])) {
-          y = start_[front++];
-          push({x.gap - y.gap, x.id});
-        } else {
-          y = heap_[0];
-          sift_down({x.gap - y.gap, x.id});
-        }
-      } else {
-        x = heap_[0];
-        const std::size_t size = heap_.size();
-        const node* second = size > 2    ? (before(heap_[2], heap_[1]) ? &heap_[2] : &heap_[1])
-                             : size == 2 ? &heap_[1]
-                                         : nullptr;
-        if (from_start(second)) {
-          y = start_[front++];
-        } else {
-          y = *second;
-          const node last = heap_.back();
-          heap_.pop_back();
-          sift_down(last);  // y is the root now
-        }
-        sift_down({x.gap - y.gap, x.id});
-      }
-      merges_.push_back({x.id, y.id});  // y's sides join x's swapped: y.0 with x.1, y.1 with x.0
-      positive -= x.gap - y.gap > 0 ? 1 : 2;
-    }
-    if (front == start_.size() && heap_.empty()) return false;
-    // What is left is at most one positive node and zeros. The differencing would take the
-    // positive node (or, all zero, the lowest id) as x every time and each other node as y in
-    // turn, x's gap unchanged: every other node joins it swapped, in any order.
     std::uint32_t root = 0;
-    if (positive == 1) {
-      root = !heap_.empty() && heap_.front().gap > 0 ? heap_.front().id : start_[front].id;
-    } else {
-      root = std::numeric_limits<std::uint32_t>::max();
-      for (std::size_t q = front; q < starts; ++q) root = std::min(root, start_[q].id);
-      for (const node& v : heap_) root = std::min(root, v.id);
-    }
-    for (std::size_t q = front; q < starts; ++q)
-      if (start_[q].id != root) merges_.push_back({root, start_[q].id});
-    for (const node& v : heap_)
-      if (v.id != root) merges_.push_back({root, v.id});
+    const bool any = to_integer_keys(nodes) ? difference(start_keys_, heap_keys_, positive, key_ops{key_id_bits_}, root)
+                                            : difference(start_, heap_, positive, node_ops{}, root);
+    if (!any) return false;
     // Each node's sides relative to the root's: a merge (x, y) swaps y's against x's, and x's own
     // swap is known once every later merge is undone, so replay the merges backwards.
     swapped_.assign(nodes, 0);
@@ -293,22 +236,31 @@ class basic_pair_resplit {
     const unsigned shift = equal_counts_ ? 1 : 0;
     pool_side_.resize(m);
     std::size_t on_side_1 = 0;
-    for (std::size_t q = 0; q < m; ++q) {
-      const unsigned char side = static_cast<unsigned char>((q & shift) ^ swapped_[q >> shift]);
-      const index_type i = pool_[q].index;
-      std::uint64_t& word = side_of_[i / 64];
-      word = (word & ~(std::uint64_t{1} << (i % 64))) | (std::uint64_t{side} << (i % 64));
-      pool_side_[q] = side;
-      on_side_1 += side;
+    if (sums_exact_) {
+      for (std::size_t q = 0; q < m; ++q) {
+        const unsigned char side = static_cast<unsigned char>((q & shift) ^ swapped_[q >> shift]);
+        pool_side_[q] = side;
+        on_side_1 += side;
+      }
+    } else {
+      for (std::size_t q = 0; q < m; ++q) {
+        const unsigned char side = static_cast<unsigned char>((q & shift) ^ swapped_[q >> shift]);
+        const index_type i = pool_[q].index;
+        std::uint64_t& word = side_of_[i / 64];
+        word = (word & ~(std::uint64_t{1} << (i % 64))) | (std::uint64_t{side} << (i % 64));
+        pool_side_[q] = side;
+        on_side_1 += side;
+      }
     }
     const std::size_t count[2] = {m - on_side_1, on_side_1};
     // Side 0 goes to the heavy part; under equal counts, the side with more items to the part that had more.
     unsigned char heavy_side = 0;
-    if (equal_counts_ && (count[0] > count[1]) != (by_index_[heavy].size() > by_index_[partner].size())) heavy_side = 1;
+    if (equal_counts_ && (count[0] > count[1]) != (by_cost_[heavy].size() > by_cost_[partner].size())) heavy_side = 1;
+    const std::size_t on_heavy_count = count[heavy_side], on_partner_count = m - on_heavy_count;
+    if (sums_exact_) return keep_exact_split(heavy, partner, heavy_side, on_heavy_count);
     // The new parts' index orders, split from a merge of the two old ones (from both ends), then
     // their loads as index-order sums (two chains side by side). The sides are coin flips to a
     // predictor: each item is written once, to the address its side selects.
-    const std::size_t on_heavy_count = count[heavy_side], on_partner_count = m - on_heavy_count;
     auto& index_h = spare_index_[0];
     auto& index_p = spare_index_[1];
     index_h.resize(on_heavy_count);
@@ -379,8 +331,207 @@ class basic_pair_resplit {
     by_cost_[partner].swap(cost_p);
     loads_[heavy] = load[0];
     loads_[partner] = load[1];
-    for (const item& x : by_index_[heavy]) part_of_[x.index] = static_cast<index_type>(heavy);
-    for (const item& x : by_index_[partner]) part_of_[x.index] = static_cast<index_type>(partner);
+    changed_[heavy] = changed_[partner] = 1;  // part_of_ is written once, at the end of run()
+    return true;
+  }
+
+  /// Largest differencing of the sorted starting nodes `start` (heap empty): appends a merge
+  /// (x, y) per step to merges_ and sets `root`, the node every other joins; false when there is
+  /// no node. `Ops` gives the order (before), positive, id and diff of `Node`.
+  template <class Node, class Ops>
+  bool difference(scratch_vector<Node>& start, scratch_vector<Node>& heap, std::size_t positive, const Ops& ops,
+                  std::uint32_t& root_out) {
+    heap.clear();
+    heap.reserve(start.size() / 2 + 1);
+    // The heap of differences: a binary max-heap under `before`, written out so that a pop
+    // followed by a push becomes one sift of the root.
+    const auto sift_down = [&](Node v) {
+      const std::size_t size = heap.size();
+      std::size_t i = 0;
+      for (;;) {
+        std::size_t c = 2 * i + 1;
+        if (c >= size) break;
+        if (c + 1 < size) c += static_cast<std::size_t>(ops.before(heap[c + 1], heap[c]));  // no branch: a coin flip
+        if (!ops.before(heap[c], v)) break;
+        heap[i] = heap[c];
+        i = c;
+      }
+      heap[i] = v;
+    };
+    const auto push = [&](Node v) {
+      std::size_t i = heap.size();
+      heap.push_back(v);
+      while (i > 0) {
+        const std::size_t parent = (i - 1) / 2;
+        if (!ops.before(v, heap[parent])) break;
+        heap[i] = heap[parent];
+        i = parent;
+      }
+      heap[i] = v;
+    };
+    const std::size_t starts = start.size();
+    std::size_t front = 0;
+    // Whether the next starting node comes before `best` of the heap (nullptr: none there).
+    const auto from_start = [&](const Node* best) {
+      return front < starts && (best == nullptr || ops.before(start[front], *best));
+    };
+    // While two gaps are above zero, the two largest go on opposite sides: a.0 + b.1, a.1 + b.0.
+    while (positive >= 2) {
+      Node x{}, y{};
+      if (from_start(heap.empty() ? nullptr : &heap[0])) {
+        x = start[front++];
+        if (from_start(heap.empty() ? nullptr : &heap[0])) {
+          y = start[front++];
+          push(ops.diff(x, y));
+        } else {
+          y = heap[0];
+          sift_down(ops.diff(x, y));
+        }
+      } else {
+        x = heap[0];
+        const std::size_t size = heap.size();
+        const Node* second = size > 2    ? (ops.before(heap[2], heap[1]) ? &heap[2] : &heap[1])
+                             : size == 2 ? &heap[1]
+                                         : nullptr;
+        if (from_start(second)) {
+          y = start[front++];
+        } else {
+          y = *second;
+          const Node last = heap.back();
+          heap.pop_back();
+          sift_down(last);  // y is the root now
+        }
+        sift_down(ops.diff(x, y));
+      }
+      merges_.push_back({ops.id(x), ops.id(y)});  // y's sides join x's swapped: y.0 with x.1, y.1 with x.0
+      positive -= ops.positive(ops.diff(x, y)) ? std::size_t{1} : std::size_t{2};
+    }
+    if (front == start.size() && heap.empty()) return false;
+    // What is left is at most one positive node and zeros. The differencing would take the
+    // positive node (or, all zero, the lowest id) as x every time and each other node as y in
+    // turn, x's gap unchanged: every other node joins it swapped, in any order.
+    std::uint32_t root = 0;
+    if (positive == 1) {
+      root = !heap.empty() && ops.positive(heap.front()) ? ops.id(heap.front()) : ops.id(start[front]);
+    } else {
+      root = std::numeric_limits<std::uint32_t>::max();
+      for (std::size_t q = front; q < starts; ++q) root = std::min(root, ops.id(start[q]));
+      for (const Node& v : heap) root = std::min(root, ops.id(v));
+    }
+    for (std::size_t q = front; q < starts; ++q)
+      if (ops.id(start[q]) != root) merges_.push_back({root, ops.id(start[q])});
+    for (const Node& v : heap)
+      if (ops.id(v) != root) merges_.push_back({root, ops.id(v)});
+    root_out = root;
+    return true;
+  }
+
+  /// Nodes as (gap, id): the general case.
+  struct node_ops {
+    // Gaps are >= +0.0 (-0.0 is folded into +0.0 where nodes start, and a difference of the two
+    // largest is never -0.0), so they compare like their bit patterns: integer comparisons, no
+    // branch (coin flips) and a short chain for the heap's sifts.
+    static bool before(const node& x, const node& y) {
+      const auto xg = std::bit_cast<std::uint64_t>(x.gap), yg = std::bit_cast<std::uint64_t>(y.gap);
+      return static_cast<bool>(static_cast<unsigned>(xg > yg) |
+                               (static_cast<unsigned>(xg == yg) & static_cast<unsigned>(x.id < y.id)));
+    }
+    static bool positive(const node& x) { return x.gap > 0; }
+    static std::uint32_t id(const node& x) { return x.id; }
+    static node diff(const node& x, const node& y) { return {x.gap - y.gap, x.id}; }
+  };
+
+  /// Nodes as one integer, (gap / Q) << id_bits | (mask - id) (to_integer_keys): (gap desc, id
+  /// asc) is the integer order, and a difference keeps x's id bits.
+  struct key_ops {
+    unsigned id_bits;
+    static bool before(std::uint64_t x, std::uint64_t y) { return x > y; }
+    [[nodiscard]] bool positive(std::uint64_t x) const { return (x >> id_bits) != 0; }
+    [[nodiscard]] std::uint32_t id(std::uint64_t x) const {
+      return static_cast<std::uint32_t>(~x & ((std::uint64_t{1} << id_bits) - 1));
+    }
+    [[nodiscard]] std::uint64_t diff(std::uint64_t x, std::uint64_t y) const {
+      return x - (y & ~((std::uint64_t{1} << id_bits) - 1));
+    }
+  };
+
+  /// When every starting gap is a multiple of one power of two Q and the largest, over Q, fits
+  /// beside the ids (and below 2^53), writes start_ (sorted) as integer keys to start_keys_ and
+  /// returns true. Every gap of the differencing is then a multiple of Q in [0, max]: each double
+  /// difference is exact, so the integer differencing takes the same steps.
+  bool to_integer_keys(std::uint32_t nodes) {
+    int low = std::numeric_limits<int>::max(), top = std::numeric_limits<int>::min();
+    const auto parts = [](cost_t g, std::uint64_t& mant, int& exp) {  // g = mant * 2^exp, g > 0
+      const auto bits = std::bit_cast<std::uint64_t>(g);
+      const auto field = static_cast<int>(bits >> 52);
+      mant = bits & ((std::uint64_t{1} << 52) - 1);
+      exp = -1074;
+      if (field != 0) {
+        mant |= std::uint64_t{1} << 52;
+        exp = field - 1075;
+      }
+    };
+    for (const node& v : start_) {
+      if (!(v.gap > 0)) continue;
+      std::uint64_t mant = 0;
+      int exp = 0;
+      parts(v.gap, mant, exp);
+      low = std::min(low, exp + std::countr_zero(mant));
+      top = std::max(top, exp + static_cast<int>(std::bit_width(mant)));
+    }
+    key_id_bits_ = static_cast<unsigned>(std::bit_width(nodes > 0 ? nodes - 1 : 0u));
+    if (key_id_bits_ == 0) key_id_bits_ = 1;
+    const int limit = std::min(53, 64 - static_cast<int>(key_id_bits_));
+    if (low == std::numeric_limits<int>::max()) low = top = 0;  // no positive gap
+    if (top - low > limit) return false;
+    start_keys_.resize(start_.size());
+    const std::uint64_t id_mask = (std::uint64_t{1} << key_id_bits_) - 1;
+    for (std::size_t q = 0; q < start_.size(); ++q) {
+      std::uint64_t n = 0;
+      if (start_[q].gap > 0) {
+        int exp = 0;
+        parts(start_[q].gap, n, exp);
+        n = exp >= low ? n << static_cast<unsigned>(exp - low) : n >> static_cast<unsigned>(low - exp);
+      }
+      start_keys_[q] = (n << key_id_bits_) | (id_mask - start_[q].id);
+    }
+    return true;
+  }
+
+  /// The end of try_pair when sums are exact: the new parts in cost order (a filter of the pool),
+  /// summed in that order with two chains per part (any order gives the same bits); kept when
+  /// both new loads are below the heavy load.
+  bool keep_exact_split(std::size_t heavy, std::size_t partner, unsigned char heavy_side, std::size_t on_heavy_count) {
+    const std::size_t m = pool_.size();
+    auto& cost_h = spare_cost_[0];
+    auto& cost_p = spare_cost_[1];
+    cost_h.resize(on_heavy_count);
+    cost_p.resize(m - on_heavy_count);
+    {
+      std::size_t oh = 0, op = 0;
+      item* const out_h = cost_h.data();
+      item* const out_p = cost_p.data();
+      for (std::size_t q = 0; q < m; ++q) {
+        const bool h = pool_side_[q] == heavy_side;
+        *select_pointer(h, out_h + oh, out_p + op) = pool_[q];
+        oh += static_cast<std::size_t>(h);
+        op += 1 - static_cast<std::size_t>(h);
+      }
+    }
+    // Every partial sum is exact: four chains, and the partner's load as the pair's total minus it.
+    cost_t sum[4] = {0, 0, 0, 0};
+    std::size_t q = 0;
+    for (; q + 4 <= on_heavy_count; q += 4)
+      for (std::size_t c = 0; c < 4; ++c) sum[c] += cost_h[q + c].cost;
+    for (; q < on_heavy_count; ++q) sum[0] += cost_h[q].cost;
+    const cost_t load_h = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    const cost_t load_p = (loads_[heavy] + loads_[partner]) - load_h;
+    if (!(std::max(load_h, load_p) < loads_[heavy])) return false;
+    by_cost_[heavy].swap(cost_h);
+    by_cost_[partner].swap(cost_p);
+    loads_[heavy] = load_h;
+    loads_[partner] = load_p;
+    changed_[heavy] = changed_[partner] = 1;  // part_of_ is written once, at the end of run()
     return true;
   }
 
@@ -443,15 +594,19 @@ class basic_pair_resplit {
 
   std::span<index_type> part_of_;
   bool equal_counts_;
+  bool sums_exact_;  // sums_are_exact(costs): by_index_ and side_of_ are not kept
   scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order)
   scratch_vector<scratch_vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
   scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
   scratch_vector<item> piece_[4];  // the old parts split by side: heavy's to heavy, to partner; partner's likewise
   scratch_vector<cost_t> loads_;
+  scratch_vector<unsigned char> changed_;  // parts re-split since the start (their part_of_ entries are stale)
   scratch_vector<std::uint64_t> side_of_;  // one bit per item: its side in the current re-split (fits L1)
   scratch_vector<unsigned char> pool_side_;  // side of each pool position
   scratch_vector<item> pool_;
   scratch_vector<node> heap_, start_, zero_starts_, nodes_tmp_;
+  scratch_vector<std::uint64_t> start_keys_, heap_keys_;  // the nodes as integer keys (to_integer_keys)
+  unsigned key_id_bits_ = 1;
   scratch_vector<std::uint64_t> keys_, keys_tmp_;
   scratch_vector<std::pair<std::uint32_t, std::uint32_t>> merges_;  // (x, y) per differencing step
   scratch_vector<unsigned char> swapped_;
