@@ -62,7 +62,7 @@ class basic_local_search_engine {
   /// `sums_exact`: sums_are_exact(costs) (detail/sums.hpp); a step then updates the two loads by
   /// the costs it moves instead of summing both parts again (the same bits: every sum is exact).
   basic_local_search_engine(std::span<const cost_t> costs, std::size_t k, std::span<const index_type> part_of,
-                      std::span<const index_type> order, bool sums_exact = false)
+                            std::span<const index_type> order, bool sums_exact = false)
       : parts_(k), loads_(k, 0.0), sums_exact_(sums_exact) {
     scratch_vector<std::size_t> counts(k, 0);
     for (index_type p : part_of) ++counts[p];

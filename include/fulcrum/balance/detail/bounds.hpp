@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "fulcrum/balance/detail/sums.hpp"
-#include "fulcrum/core/validate.hpp"
 #include "fulcrum/core/detail/scratch.hpp"
 #include "fulcrum/core/types.hpp"
+#include "fulcrum/core/validate.hpp"
 
 namespace fulcrum::detail {
 
@@ -101,8 +101,8 @@ inline cost_t balance_lower_bound(std::span<const cost_t> costs, std::size_t k, 
 struct cost_summary {
   cost_t sum = 0;
   cost_t largest = 0;
-  bool exact = false;      ///< sums_are_exact(costs)
-  std::uint64_t gcd = 0;   ///< gcd of the costs when all are whole numbers below 2^53, else 0
+  bool exact = false;     ///< sums_are_exact(costs)
+  std::uint64_t gcd = 0;  ///< gcd of the costs when all are whole numbers below 2^53, else 0
 };
 
 /// The cost_summary of `costs` in one pass, validating them as validate_costs does (the same

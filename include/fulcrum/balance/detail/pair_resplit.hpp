@@ -74,14 +74,14 @@ class basic_pair_resplit {
  public:
   /// `order`: the items by cost descending, ties by index (detail/order.hpp).
   basic_pair_resplit(std::span<const cost_t> costs, std::span<const index_type> order, std::size_t k,
-               std::span<index_type> part_of, bool equal_counts, bool sums_exact)
+                     std::span<index_type> part_of, bool equal_counts, bool sums_exact)
       : basic_pair_resplit(costs, k, part_of, parts_by_cost(costs, order, k, part_of), equal_counts, sums_exact) {}
 
   /// The same with each part's items already in cost order (rank ascending; as
   /// local_search_engine::release_parts_by_cost hands them over for the assignment `part_of`).
   /// `sums_exact`: sums_are_exact(costs) (detail/sums.hpp), so no index order needs keeping.
   basic_pair_resplit(std::span<const cost_t> costs, std::size_t k, std::span<index_type> part_of,
-               scratch_vector<scratch_vector<ranked_item>> by_cost, bool equal_counts, bool sums_exact)
+                     scratch_vector<scratch_vector<ranked_item>> by_cost, bool equal_counts, bool sums_exact)
       : part_of_(part_of),
         equal_counts_(equal_counts),
         sums_exact_(sums_exact),
@@ -594,7 +594,7 @@ class basic_pair_resplit {
 
   std::span<index_type> part_of_;
   bool equal_counts_;
-  bool sums_exact_;  // sums_are_exact(costs): by_index_ and side_of_ are not kept
+  bool sums_exact_;                                // sums_are_exact(costs): by_index_ and side_of_ are not kept
   scratch_vector<scratch_vector<item>> by_index_;  // each part's items by index (the summation order)
   scratch_vector<scratch_vector<item>> by_cost_;   // each part's items by (cost desc, index asc)
   scratch_vector<item> spare_index_[2], spare_cost_[2];  // the next split's buffers (swapped in when kept)
