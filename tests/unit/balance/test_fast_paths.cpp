@@ -9,6 +9,9 @@
 #include <vector>
 
 #include <fulcrum/balance/balance.hpp>
+#include <fulcrum/balance/detail/order.hpp>
+#include <fulcrum/balance/detail/pair_resplit.hpp>
+#include <fulcrum/balance/detail/sums.hpp>
 #include <fulcrum/balance/lpt.hpp>
 #include <fulcrum/balance/two_level.hpp>
 #include <fulcrum/core/hash.hpp>
@@ -150,5 +153,49 @@ TEST_SUITE("balance") {
         for (std::size_t r = 0; r < t.rank_count(); ++r) h.integers(t.micro_batch(r, j));
       CHECK_MESSAGE(h.value() == golden[eq], "equal counts " << eq);
     }
+  }
+}
+
+TEST_SUITE("balance") {
+  TEST_CASE("fast paths: pair re-split takes the same steps with exact sums and integer keys as without") {
+    // The exact-sum path (cost order only, loads by difference) and the integer-key differencing
+    // against the general path (index-order sums, (gap, id) nodes), on inputs where sums are exact
+    // (whole numbers, halves, ties and zeros) and where they are not.
+    rng gen(7);
+    int exact_inputs = 0;
+    for (int trial = 0; trial < 240; ++trial) {
+      const std::size_t n = 2 + gen.below(trial % 4 == 0 ? 3000 : 400), k = 2 + gen.below(trial % 3 == 0 ? 40 : 7);
+      std::vector<cost_t> costs(n);
+      for (auto& c : costs) {
+        const auto v = static_cast<cost_t>(gen.below(trial % 2 == 0 ? 6 : 100000));
+        switch (trial % 4) {
+          case 0: c = v; break;                                    // whole numbers (many ties)
+          case 1: c = v / 2; break;                                // halves
+          case 2: c = v * 1.37 + v * v / 4096.0; break;            // not exact
+          default: c = v + static_cast<cost_t>(gen.below(2)) * 0x1p45; break;  // wide range
+        }
+      }
+      const bool exact = detail::sums_are_exact(costs);
+      exact_inputs += exact ? 1 : 0;
+      const bool equal_counts = trial % 2 == 1;
+      const auto order = detail::radix_order_descending(costs);
+      // A poor start (round robin in index order) leaves the re-splits work to do.
+      std::vector<index_type> start(n);
+      for (std::size_t i = 0; i < n; ++i) start[i] = static_cast<index_type>(i % k);
+      std::vector<index_type> reference = start;
+      detail::pair_resplit general(costs, order, k, reference, equal_counts, false);
+      general.allow_integer_keys(false);
+      const auto reference_steps = general.run(0.0, 4 * k, 8);
+      for (int variant = 0; variant < 3; ++variant) {
+        const bool fast_sums = variant != 1 && exact, keys = variant != 0;
+        std::vector<index_type> got = start;
+        detail::pair_resplit r(costs, order, k, got, equal_counts, fast_sums);
+        r.allow_integer_keys(keys);
+        const auto steps = r.run(0.0, 4 * k, 8);
+        CHECK_MESSAGE(steps == reference_steps, "trial " << trial << " variant " << variant);
+        CHECK_MESSAGE(got == reference, "trial " << trial << " variant " << variant);
+      }
+    }
+    CHECK(exact_inputs >= 100);  // both paths were taken
   }
 }

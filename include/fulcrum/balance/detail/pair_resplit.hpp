@@ -109,6 +109,10 @@ class basic_pair_resplit {
       for (const item& x : by_index_[g]) loads_[g] += x.cost;
   }
 
+  /// Whether the differencing may use integer keys when they fit (default true; the tests compare
+  /// both ways).
+  void allow_integer_keys(bool on) { allow_integer_keys_ = on; }
+
   /// Runs until no partner of the heaviest part helps, the heaviest load meets `bound`, or
   /// `max_steps` re-splits were kept; returns the re-splits kept.
   std::uint64_t run(cost_t bound, std::uint64_t max_steps, std::size_t max_partners) {
@@ -460,6 +464,7 @@ class basic_pair_resplit {
   /// returns true. Every gap of the differencing is then a multiple of Q in [0, max]: each double
   /// difference is exact, so the integer differencing takes the same steps.
   bool to_integer_keys(std::uint32_t nodes) {
+    if (!allow_integer_keys_) return false;
     int low = std::numeric_limits<int>::max(), top = std::numeric_limits<int>::min();
     const auto parts = [](cost_t g, std::uint64_t& mant, int& exp) {  // g = mant * 2^exp, g > 0
       const auto bits = std::bit_cast<std::uint64_t>(g);
@@ -607,6 +612,7 @@ class basic_pair_resplit {
   scratch_vector<node> heap_, start_, zero_starts_, nodes_tmp_;
   scratch_vector<std::uint64_t> start_keys_, heap_keys_;  // the nodes as integer keys (to_integer_keys)
   unsigned key_id_bits_ = 1;
+  bool allow_integer_keys_ = true;
   scratch_vector<std::uint64_t> keys_, keys_tmp_;
   scratch_vector<std::pair<std::uint32_t, std::uint32_t>> merges_;  // (x, y) per differencing step
   scratch_vector<unsigned char> swapped_;
