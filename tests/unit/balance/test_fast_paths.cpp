@@ -169,10 +169,18 @@ TEST_SUITE("balance") {
       for (auto& c : costs) {
         const auto v = static_cast<cost_t>(gen.below(trial % 2 == 0 ? 6 : 100000));
         switch (trial % 4) {
-          case 0: c = v; break;                                    // whole numbers (many ties)
-          case 1: c = v / 2; break;                                // halves
-          case 2: c = v * 1.37 + v * v / 4096.0; break;            // not exact
-          default: c = v + static_cast<cost_t>(gen.below(2)) * 0x1p45; break;  // wide range
+          case 0:
+            c = v;
+            break;  // whole numbers (many ties)
+          case 1:
+            c = v / 2;
+            break;  // halves
+          case 2:
+            c = v * 1.37 + v * v / 4096.0;
+            break;  // not exact
+          default:
+            c = v + static_cast<cost_t>(gen.below(2)) * 0x1p45;
+            break;  // wide range
         }
       }
       const bool exact = detail::sums_are_exact(costs);
