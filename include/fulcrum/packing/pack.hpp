@@ -46,6 +46,7 @@
 #include <ranges>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -67,7 +68,7 @@ struct is_std_array<std::array<T, D>> : std::true_type {};
 /// Converts a user size/capacity to std::uint64_t, rejecting negatives, NaN, infinities,
 /// fractions and values >= 2^64.
 template <class T>
-[[nodiscard]] std::uint64_t to_size(const char* where, const std::string& field, std::size_t index, T value) {
+[[nodiscard]] std::uint64_t to_size(const char* where, std::string_view field, std::size_t index, T value) {
   static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, "sizes must be arithmetic (not bool)");
   if constexpr (std::is_floating_point_v<T>) {
     if (std::isnan(value)) throw invalid_input(describe(where, field, index, value, "is NaN"));
@@ -182,6 +183,18 @@ template <std::ranges::random_access_range R, class Capacity, class Proj = std::
     if constexpr (std::ranges::contiguous_range<R> && std::is_same_v<Proj, std::identity> &&
                   (std::is_same_v<value, std::uint64_t> || std::is_same_v<value, std::uint32_t>)) {
       return detail::pack_sizes(std::span<const value>(std::ranges::data(items), n), cap, opts);  // zero copy
+    } else if constexpr (std::ranges::contiguous_range<R> && std::is_same_v<Proj, std::identity> &&
+                         (std::is_same_v<value, std::int64_t> || std::is_same_v<value, std::int32_t>)) {
+      // Signed sizes (numpy's int64, torch's int64): once none is negative, read in place as their
+      // unsigned type (same object representation; an access the aliasing rules allow).
+      using unsigned_value = std::make_unsigned_t<value>;
+      const value* data = std::ranges::data(items);
+      value any_sign = 0;  // the sign bit of any size
+      for (std::size_t i = 0; i < n; ++i) any_sign |= data[i];
+      if (any_sign < 0)
+        for (std::size_t i = 0; i < n; ++i) (void)detail::to_size("pack", "sizes", i, data[i]);  // throws at the first
+      return detail::pack_sizes(std::span<const unsigned_value>(reinterpret_cast<const unsigned_value*>(data), n), cap,
+                                opts);
     } else {
       std::vector<std::uint64_t> sizes(n);
       auto it = std::ranges::begin(items);

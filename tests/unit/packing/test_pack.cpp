@@ -4,6 +4,7 @@
 // loads recomputed, bins >= the reported lower bound >= L2), oversize policies, bad input.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -237,5 +238,34 @@ TEST_SUITE("packing") {
                         [](const multimodal_sample& s) { return std::array<std::uint64_t, 2>{s.tokens(), s.images}; });
     check_result(p, w1.size());
     CHECK(static_cast<double>(p.bins.size()) <= 1.10 * static_cast<double>(p.lower_bound));
+  }
+}
+
+TEST_SUITE("packing") {
+  TEST_CASE("pack: signed sizes read in place give the plan of their unsigned copy") {
+    // int64 and int32 sizes (numpy's and torch's default) are checked for a sign and then read as
+    // their unsigned type without a copy: the plan is the one of the same sizes as uint64.
+    const auto tokens = testing::generate_w1_tokens(20000);
+    const std::vector<std::uint64_t> u(tokens.begin(), tokens.end());
+    const std::vector<std::int64_t> s64(tokens.begin(), tokens.end());
+    std::vector<std::int32_t> s32(tokens.size());
+    for (std::size_t i = 0; i < tokens.size(); ++i) s32[i] = static_cast<std::int32_t>(tokens[i]);
+    for (const std::uint64_t cap : {std::uint64_t{16384}, std::uint64_t{40000}, std::uint64_t{1} << 20}) {
+      pack_options o;
+      const auto ref = pack(u, cap, o);
+      const auto a = pack(s64, static_cast<std::int64_t>(cap), o);
+      const auto b = pack(s32, static_cast<std::int64_t>(cap), o);
+      CHECK(std::ranges::equal(a.bins.offsets(), ref.bins.offsets()));
+      CHECK(std::ranges::equal(a.bins.indices(), ref.bins.indices()));
+      CHECK(a.loads == ref.loads);
+      CHECK(a.lower_bound == ref.lower_bound);
+      CHECK(std::ranges::equal(b.bins.indices(), ref.bins.indices()));
+      CHECK(b.loads == ref.loads);
+    }
+    // The first negative size is the one named, wherever the others are.
+    std::vector<std::int64_t> bad(s64);
+    bad[70] = -3;
+    bad[9000] = -1;
+    CHECK(message_of([&] { (void)pack(bad, 16384); }).find("sizes[70] = -3: is negative") != std::string::npos);
   }
 }
