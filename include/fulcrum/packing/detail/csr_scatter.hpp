@@ -86,6 +86,11 @@ template <class SizeFn>
   return h;
 }
 
+/// Up to this many items csr_from_placement scatters each item straight to its bin in one pass;
+/// above it, through buckets in two (W1 at C = 16384, this machine: one pass 18 % faster at 65,536
+/// items and 10 % at 524,288, 5 % slower at 10^6).
+inline constexpr std::size_t direct_scatter_limit = std::size_t{1} << 19;
+
 /// `next_of_size` (h.count turned into positions by the caller); per-chunk positions are derived
 /// from h.per_chunk when h.chunks > 1, and the passes then run on `ex`, one chunk per task, with
 /// the same result.
@@ -98,6 +103,21 @@ template <class SizeFn>
   const std::size_t bins = items_per_bin.size();
   std::vector<std::size_t> offsets(bins + 1, 0);
   for (std::size_t b = 0; b < bins; ++b) offsets[b + 1] = offsets[b] + items_per_bin[b];
+  if (h.chunks == 1 && n <= direct_scatter_limit) {
+    // Up to 2^19 items the output's lines stay in the caches: each item straight to its bin's
+    // cursor, in one pass (stable: items in index order).
+    const std::size_t sizes = next_of_size.size();
+    const std::unique_ptr<std::uint32_t[]> next(new std::uint32_t[sizes]);
+    for (std::size_t s = 0; s < sizes; ++s) next[s] = static_cast<std::uint32_t>(next_of_size[s]);
+    std::vector<std::size_t> cursor(offsets.begin(), offsets.end() - 1);
+    std::vector<index_type> indices(n);
+    const index_type* at = placement.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const index_type b = at[next[static_cast<std::size_t>(size(i))]++];
+      indices[cursor[b]++] = static_cast<index_type>(i);
+    }
+    return grouping(std::move(offsets), std::move(indices));
+  }
   // Buckets of 2^shift consecutive bins, at most 256 of them: pass 1 writes one stream per bucket
   // (few enough for the first-level cache and the prefetcher), pass 2 handles one bucket at a time.
   unsigned shift = 0;

@@ -90,6 +90,11 @@ template <class T>
 [[nodiscard]] oversize_split split_oversize(const char* where, std::span<const T> sizes, std::uint64_t capacity,
                                             oversize policy) {
   oversize_split out;
+  // Every size is at most the OR of all sizes: when that is within the capacity, nothing is
+  // oversized (one branch-free pass the compiler vectorizes, instead of a test per item).
+  std::uint64_t any_bits = 0;
+  for (const T v : sizes) any_bits |= static_cast<std::uint64_t>(v);
+  if (any_bits <= capacity) return out;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     const auto s = static_cast<std::uint64_t>(sizes[i]);
     if (s <= capacity) continue;
