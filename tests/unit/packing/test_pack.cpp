@@ -255,11 +255,14 @@ TEST_SUITE("packing") {
       const auto ref = pack(u, cap, o);
       const auto a = pack(s64, static_cast<std::int64_t>(cap), o);
       const auto b = pack(s32, static_cast<std::int64_t>(cap), o);
-      CHECK(std::ranges::equal(a.bins.offsets(), ref.bins.offsets()));
-      CHECK(std::ranges::equal(a.bins.indices(), ref.bins.indices()));
+      CHECK(std::equal(a.bins.offsets().begin(), a.bins.offsets().end(), ref.bins.offsets().begin(),
+                       ref.bins.offsets().end()));
+      CHECK(std::equal(a.bins.indices().begin(), a.bins.indices().end(), ref.bins.indices().begin(),
+                       ref.bins.indices().end()));
       CHECK(a.loads == ref.loads);
       CHECK(a.lower_bound == ref.lower_bound);
-      CHECK(std::ranges::equal(b.bins.indices(), ref.bins.indices()));
+      CHECK(std::equal(b.bins.indices().begin(), b.bins.indices().end(), ref.bins.indices().begin(),
+                       ref.bins.indices().end()));
       CHECK(b.loads == ref.loads);
     }
     // The first negative size is the one named, wherever the others are.
